@@ -1,0 +1,8 @@
+package io.dyndit.core;
+
+/** Thrown when a CUDA call or kernel failed; the message names the kernel and CUDA's error. */
+public class CudaException extends DynditException {
+    public CudaException(String message) {
+        super(message);
+    }
+}

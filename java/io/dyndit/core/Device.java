@@ -1,0 +1,119 @@
+package io.dyndit.core;
+
+import io.dyndit.nativelib.DynditNative;
+import java.util.Locale;
+import java.util.Objects;
+
+/** Where tensors live and ops run: the CPU, a CUDA GPU, or the emulated CUDA device used in tests. */
+public final class Device {
+    /** Device kinds; codes match dd_device_type in dyndit.h. */
+    public enum Type {
+        CPU(0, "cpu"), CUDA(1, "cuda"), CUDA_EMU(2, "cuda-emu");
+
+        final int code;
+        final String label;
+
+        Type(int code, String label) {
+            this.code = code;
+            this.label = label;
+        }
+
+        public int code() {
+            return code;
+        }
+    }
+
+    private static final Device CPU = new Device(Type.CPU, 0);
+
+    private final Type type;
+    private final int index;
+
+    private Device(Type type, int index) {
+        if (index < 0) {
+            throw new InvalidArgumentException("device index must be >= 0, got " + index);
+        }
+        this.type = type;
+        this.index = index;
+    }
+
+    public static Device cpu() {
+        return CPU;
+    }
+
+    public static Device cuda(int index) {
+        return new Device(Type.CUDA, index);
+    }
+
+    public static Device cudaEmulated() {
+        return new Device(Type.CUDA_EMU, 0);
+    }
+
+    /** Parses "cpu", "cuda", "cuda:1" or "cuda-emu". */
+    public static Device parse(String text) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("cpu")) {
+            return CPU;
+        }
+        if (s.equals("cuda-emu")) {
+            return cudaEmulated();
+        }
+        if (s.equals("cuda")) {
+            return cuda(0);
+        }
+        if (s.startsWith("cuda:")) {
+            try {
+                return cuda(Integer.parseInt(s.substring(5)));
+            } catch (NumberFormatException e) {
+                throw new InvalidArgumentException("bad CUDA device index in '" + text + "'");
+            }
+        }
+        throw new InvalidArgumentException("unknown device '" + text + "' (expected cpu, cuda, cuda:N or cuda-emu)");
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    /**
+     * Throws {@link DeviceUnavailableException} carrying CUDA's own reason (no driver, no device, or a
+     * library built without CUDA) when this device cannot be used; returns normally otherwise.
+     */
+    public void checkAvailable() {
+        if (type == Type.CPU) {
+            return;
+        }
+        if (type == Type.CUDA_EMU) {
+            throw new DeviceUnavailableException(this + ": the emulated CUDA device is not part of this build");
+        }
+        NativeLoader.ensureLoaded();
+        NativeErrors.check(DynditNative.dd_cuda_probe(index), this + " requested");
+    }
+
+    public boolean isAvailable() {
+        try {
+            checkAvailable();
+            return true;
+        } catch (DeviceUnavailableException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return type == Type.CUDA ? "cuda:" + index : type.label;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Device d && d.type == type && d.index == index;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, index);
+    }
+}

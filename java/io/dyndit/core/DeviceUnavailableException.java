@@ -1,0 +1,8 @@
+package io.dyndit.core;
+
+/** Thrown when a device was asked for that cannot be used; the message carries CUDA's reason. */
+public class DeviceUnavailableException extends DynditException {
+    public DeviceUnavailableException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,8 @@
+package io.dyndit.core;
+
+/** Thrown when the native library hit an internal error (a bug: please report the message). */
+public class NativeInternalException extends DynditException {
+    public NativeInternalException(String message) {
+        super(message);
+    }
+}

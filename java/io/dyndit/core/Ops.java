@@ -1,0 +1,56 @@
+package io.dyndit.core;
+
+import static io.dyndit.core.Tensor.handleOrNull;
+
+import io.dyndit.nativelib.DynditNative;
+
+/**
+ * The tensor operations, each executed by the backend of the device its tensors live on. Every op
+ * checks all inputs before touching memory; a mismatch throws the typed exception naming the tensor.
+ * Shapes follow native/include/dyndit/dyndit.h.
+ */
+public final class Ops {
+    private Ops() {}
+
+    /** y = x W^T + bias (PyTorch Linear); x [..., K], w [N, K], bias [N] or null, y [..., N]. */
+    public static void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        NativeErrors.check(DynditNative.dd_linear(x.handle(), w.handle(), handleOrNull(bias), y.handle()));
+    }
+
+    /** y = LayerNorm(x) * (1 + scale) + shift over [N,T,D]; shift/scale [N,D] views or null. */
+    public static void layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps, Tensor y) {
+        NativeErrors.check(DynditNative.dd_layernorm_modulate(x.handle(), handleOrNull(shift), handleOrNull(scale), eps,
+                y.handle()));
+    }
+
+    /** GELU, tanh approximation; y may be x. */
+    public static void geluTanh(Tensor x, Tensor y) {
+        NativeErrors.check(DynditNative.dd_gelu_tanh(x.handle(), y.handle()));
+    }
+
+    /** SiLU (x * sigmoid(x)); y may be x. */
+    public static void silu(Tensor x, Tensor y) {
+        NativeErrors.check(DynditNative.dd_silu(x.handle(), y.handle()));
+    }
+
+    /** h += gate * x over [N,T,D]; gate [N,D] or null (plain residual add). */
+    public static void gatedResidualAdd(Tensor h, Tensor gate, Tensor x) {
+        NativeErrors.check(DynditNative.dd_gated_residual_add(h.handle(), handleOrNull(gate), x.handle()));
+    }
+
+    /** out = softmax(q k^T * scale) v per batch entry and head; all [N,T,H,Dh] (views allowed). */
+    public static void attention(Tensor q, Tensor k, Tensor v, float scale, Tensor out) {
+        NativeErrors.check(DynditNative.dd_attention(q.handle(), k.handle(), v.handle(), scale, out.handle()));
+    }
+
+    /** dst[i] = src[index[i]]; index i32. */
+    public static void gatherRows(Tensor src, Tensor index, Tensor dst) {
+        NativeErrors.check(DynditNative.dd_gather_rows(src.handle(), index.handle(), dst.handle()));
+    }
+
+    /** dst[index[i]] += gate[rowSample[i]] * src[i] (gate and rowSample both null: += src[i]). */
+    public static void scatterAddRows(Tensor dst, Tensor index, Tensor src, Tensor gate, Tensor rowSample) {
+        NativeErrors.check(DynditNative.dd_scatter_add_rows(dst.handle(), index.handle(), src.handle(),
+                handleOrNull(gate), handleOrNull(rowSample)));
+    }
+}

@@ -1,0 +1,395 @@
+package io.dyndit.core;
+
+import io.dyndit.nativelib.DynditNative;
+import io.dyndit.nativelib.DynditNative.dd_tensor;
+import java.util.Arrays;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * An n-dimensional array in native memory (host or device), or a strided view of another tensor's
+ * memory. Owns its native handle: close it, or create it through a {@link Scope}. A view keeps the
+ * underlying memory alive until the view itself is closed. Closing twice is a no-op; any other use
+ * after close throws {@link TensorClosedException}.
+ */
+public final class Tensor implements AutoCloseable {
+    private dd_tensor handle;
+    private final long[] shape;
+    private final long[] strides;
+    private final long offset;
+    private final DType dtype;
+    private final Device device;
+
+    private Tensor(dd_tensor handle) {
+        this.handle = handle;
+        int nd = DynditNative.dd_tensor_ndim(handle);
+        this.shape = new long[nd];
+        this.strides = new long[nd];
+        for (int i = 0; i < nd; i++) {
+            shape[i] = DynditNative.dd_tensor_dim(handle, i);
+            strides[i] = DynditNative.dd_tensor_stride(handle, i);
+        }
+        this.offset = DynditNative.dd_tensor_offset(handle);
+        this.dtype = DType.ofCode(DynditNative.dd_tensor_dtype(handle));
+        int type = DynditNative.dd_tensor_device_type(handle);
+        int index = DynditNative.dd_tensor_device_index(handle);
+        this.device = type == 0 ? Device.cpu() : type == 1 ? Device.cuda(index) : Device.cudaEmulated();
+    }
+
+    // ---- creation ----
+
+    /** Uninitialised tensor of the given shape. */
+    public static Tensor empty(Device device, DType dtype, long... shape) {
+        NativeLoader.ensureLoaded();
+        checkShape(shape);
+        try (PointerPointer<dd_tensor> out = new PointerPointer<>(1)) {
+            NativeErrors.check(DynditNative.dd_tensor_new(device.type().code(), device.index(), dtype.code(), shape.length,
+                    shape, out), "cannot create " + dtype + " tensor " + Arrays.toString(shape) + " on " + device);
+            return new Tensor(new dd_tensor(out.get(0)));
+        }
+    }
+
+    public static Tensor zeros(Device device, DType dtype, long... shape) {
+        Tensor t = empty(device, dtype, shape);
+        try {
+            long bytes = t.numel() * dtype.size();
+            byte[] zero = new byte[(int) Math.min(bytes, 1 << 20)];
+            try (org.bytedeco.javacpp.BytePointer z = new org.bytedeco.javacpp.BytePointer(zero)) {
+                for (long off = 0; off < bytes; off += zero.length) {
+                    NativeErrors.check(DynditNative.dd_tensor_write(t.handle(), z, Math.min(zero.length, bytes - off), off));
+                }
+            }
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /** An f32 tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor of(Device device, float[] data, long... shape) {
+        Tensor t = empty(device, DType.F32, shape);
+        return fill(t, data.length, () -> t.copyFrom(data));
+    }
+
+    public static Tensor of(float[] data, long... shape) {
+        return of(Device.cpu(), data, shape);
+    }
+
+    public static Tensor ofInts(Device device, int[] data, long... shape) {
+        Tensor t = empty(device, DType.I32, shape);
+        return fill(t, data.length, () -> t.copyFrom(data));
+    }
+
+    public static Tensor ofLongs(Device device, long[] data, long... shape) {
+        Tensor t = empty(device, DType.I64, shape);
+        return fill(t, data.length, () -> t.copyFrom(data));
+    }
+
+    private static Tensor fill(Tensor t, int length, Runnable write) {
+        try {
+            if (length != t.numel()) {
+                throw new ShapeMismatchException("data has " + length + " elements but shape " + Arrays.toString(t.shape)
+                        + " needs " + t.numel());
+            }
+            write.run();
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    // ---- views ----
+
+    /** A view of this tensor's memory with explicit shape, strides and element offset (relative to this view). */
+    public Tensor view(long[] shape, long[] strides, long offset) {
+        checkShape(shape);
+        if (strides.length != shape.length) {
+            throw new InvalidArgumentException("view: " + shape.length + " dims but " + strides.length + " strides");
+        }
+        try (PointerPointer<dd_tensor> out = new PointerPointer<>(1)) {
+            NativeErrors.check(DynditNative.dd_tensor_view(handle(), shape.length, shape, strides, offset, out));
+            return new Tensor(new dd_tensor(out.get(0)));
+        }
+    }
+
+    /** Elements [start, start+length) along {@code dim}, as a view. */
+    public Tensor narrow(int dim, long start, long length) {
+        checkDim(dim);
+        if (start < 0 || length < 0 || start + length > shape[dim]) {
+            throw new InvalidArgumentException("narrow: range [" + start + ", " + (start + length) + ") outside dim " + dim
+                    + " of size " + shape[dim] + " in " + Arrays.toString(shape));
+        }
+        long[] s = shape.clone();
+        s[dim] = length;
+        return view(s, strides, start * strides[dim]);
+    }
+
+    /** Same elements with another shape (one entry may be -1); this tensor must be contiguous. */
+    public Tensor reshape(long... newShape) {
+        if (!isContiguous()) {
+            throw new InvalidArgumentException("reshape: tensor " + Arrays.toString(shape) + " is a non-contiguous view");
+        }
+        long[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1 && infer < 0) {
+                infer = i;
+            } else {
+                known *= s[i];
+            }
+        }
+        if (infer >= 0 && known > 0 && numel() % known == 0) {
+            s[infer] = numel() / known;
+        }
+        long n = 1;
+        for (long d : s) {
+            n *= d;
+        }
+        if (n != numel() || (infer >= 0 && s[infer] < 0)) {
+            throw new ShapeMismatchException("reshape: cannot view " + Arrays.toString(shape) + " (" + numel()
+                    + " elements) as " + Arrays.toString(newShape));
+        }
+        return view(s, denseStrides(s), 0);
+    }
+
+    // ---- transfers ----
+
+    public void copyFrom(float[] data) {
+        requireHostTransfer(DType.F32, data.length);
+        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 4L * data.length, 0));
+    }
+
+    public void copyFrom(int[] data) {
+        requireHostTransfer(DType.I32, data.length);
+        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 4L * data.length, 0));
+    }
+
+    public void copyFrom(long[] data) {
+        requireHostTransfer(DType.I64, data.length);
+        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 8L * data.length, 0));
+    }
+
+    /** The elements as floats (row-major); bf16/f16 are widened exactly; views are copied first. */
+    public float[] toFloatArray() {
+        if (!dtype.isFloatingPoint()) {
+            throw new DTypeMismatchException("toFloatArray: tensor has dtype " + dtype);
+        }
+        if (dtype != DType.F32 || !isContiguous()) {
+            try (Tensor t = hostCopyAs(DType.F32)) {
+                return t.toFloatArray();
+            }
+        }
+        float[] out = new float[checkedLength()];
+        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 4L * out.length, 0));
+        return out;
+    }
+
+    public long[] toLongArray() {
+        if (dtype.isFloatingPoint()) {
+            throw new DTypeMismatchException("toLongArray: tensor has dtype " + dtype);
+        }
+        if (dtype != DType.I64 || !isContiguous()) {
+            try (Tensor t = hostCopyAs(DType.I64)) {
+                return t.toLongArray();
+            }
+        }
+        long[] out = new long[checkedLength()];
+        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 8L * out.length, 0));
+        return out;
+    }
+
+    public int[] toIntArray() {
+        if (dtype.isFloatingPoint()) {
+            throw new DTypeMismatchException("toIntArray: tensor has dtype " + dtype);
+        }
+        if (dtype != DType.I32 || !isContiguous()) {
+            try (Tensor t = hostCopyAs(DType.I32)) {
+                return t.toIntArray();
+            }
+        }
+        int[] out = new int[checkedLength()];
+        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 4L * out.length, 0));
+        return out;
+    }
+
+    /** A contiguous CPU copy in {@code target} dtype (device tensors come to the host first). */
+    private Tensor hostCopyAs(DType target) {
+        if (device.type() == Device.Type.CPU) {
+            return convert(target);
+        }
+        try (Tensor host = to(Device.cpu())) {
+            return host.convert(target);
+        }
+    }
+
+    /** A new contiguous CPU tensor of {@code target} dtype (f32/bf16/f16 among themselves, i32/i64 likewise). */
+    public Tensor convert(DType target) {
+        Tensor out = empty(Device.cpu(), target, shape);
+        try {
+            NativeErrors.check(DynditNative.dd_copy(handle(), out.handle()));
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** A new contiguous tensor with the same values on {@code target} (a copy even if already there). */
+    public Tensor to(Device target) {
+        Tensor src = isContiguous() ? this : null;
+        if (src == null) {
+            if (device.type() != Device.Type.CPU) {
+                throw new UnsupportedOnDeviceException("to(" + target + "): non-contiguous views on " + device
+                        + " cannot be copied yet");
+            }
+            src = convert(dtype);
+        }
+        try {
+            Tensor out = empty(target, dtype, shape);
+            try {
+                long bytes = numel() * dtype.size();
+                try (org.bytedeco.javacpp.BytePointer staging = new org.bytedeco.javacpp.BytePointer(Math.max(bytes, 1))) {
+                    NativeErrors.check(DynditNative.dd_tensor_read(src.handle(), staging, bytes, 0));
+                    NativeErrors.check(DynditNative.dd_tensor_write(out.handle(), staging, bytes, 0));
+                }
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        } finally {
+            if (src != this) {
+                src.close();
+            }
+        }
+    }
+
+    // ---- facts ----
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long dim(int i) {
+        checkDim(i);
+        return shape[i];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public long numel() {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    public boolean isContiguous() {
+        return DynditNative.dd_tensor_is_contiguous(handle()) != 0;
+    }
+
+    public boolean isClosed() {
+        return handle == null;
+    }
+
+    @Override
+    public void close() {
+        dd_tensor h = handle;
+        if (h != null) {
+            handle = null;
+            DynditNative.dd_tensor_free(h);
+            h.setNull();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape) + " " + dtype + " on " + device + (isClosed() ? " (closed)" : "");
+    }
+
+    /** The native handle; throws if closed. For io.dyndit.core only. */
+    dd_tensor handle() {
+        dd_tensor h = handle;
+        if (h == null) {
+            throw new TensorClosedException("tensor " + Arrays.toString(shape) + " " + dtype + " on " + device
+                    + " was used after close()");
+        }
+        return h;
+    }
+
+    static dd_tensor handleOrNull(Tensor t) {
+        return t == null ? null : t.handle();
+    }
+
+    // ---- helpers ----
+
+    private void requireHostTransfer(DType expected, long length) {
+        if (dtype != expected) {
+            throw new DTypeMismatchException("copyFrom: tensor has dtype " + dtype + ", data is " + expected);
+        }
+        if (length != numel()) {
+            throw new ShapeMismatchException("copyFrom: data has " + length + " elements, tensor " + Arrays.toString(shape)
+                    + " has " + numel());
+        }
+        if (!isContiguous()) {
+            throw new InvalidArgumentException("copyFrom: tensor " + Arrays.toString(shape) + " is a non-contiguous view");
+        }
+    }
+
+    private int checkedLength() {
+        long n = numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException("tensor " + Arrays.toString(shape) + " is too large for a Java array");
+        }
+        return (int) n;
+    }
+
+    private void checkDim(int dim) {
+        if (dim < 0 || dim >= shape.length) {
+            throw new InvalidArgumentException("dimension " + dim + " outside rank " + shape.length + " of "
+                    + Arrays.toString(shape));
+        }
+    }
+
+    private static void checkShape(long[] shape) {
+        if (shape.length > 6) {
+            throw new ShapeMismatchException("rank " + shape.length + " exceeds the maximum of 6");
+        }
+        for (long d : shape) {
+            if (d < 0) {
+                throw new ShapeMismatchException("negative dimension in shape " + Arrays.toString(shape));
+            }
+        }
+    }
+
+    static long[] denseStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long n = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = n;
+            n *= shape[i];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,32 @@
+package io.dyndit.io;
+
+import java.nio.ByteBuffer;
+
+/** Random access to the bytes of a checkpoint, either a memory-mapped file or an in-memory buffer. */
+interface ByteSource extends AutoCloseable {
+    /** Name used in error messages (normally the file path). */
+    String name();
+
+    long size();
+
+    /**
+     * A read-only little-endian buffer over {@code [offset, offset + length)}, positioned at 0. Throws
+     * {@link CheckpointFormatException} when the range lies outside the source or exceeds 2 GiB - 1.
+     */
+    ByteBuffer slice(long offset, long length);
+
+    @Override
+    void close();
+
+    /** Shared range check so every source fails the same way. */
+    static void checkRange(ByteSource source, long offset, long length) {
+        if (offset < 0 || length < 0 || offset > source.size() - length) {
+            throw new CheckpointFormatException(source.name() + ": byte range [" + offset + ", " + offset + " + "
+                    + length + ") lies outside the file (" + source.size() + " bytes)");
+        }
+        if (length > Integer.MAX_VALUE) {
+            throw new CheckpointFormatException(source.name() + ": a single block of " + length
+                    + " bytes is larger than 2 GiB - 1, which this reader cannot address as one buffer");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.dyndit.io;
+
+/** A tensor was requested by a name the file does not hold. */
+public class TensorNotFoundException extends CheckpointException {
+    private final String tensorName;
+
+    public TensorNotFoundException(String tensorName, String source) {
+        super("no tensor named '" + tensorName + "' in " + source);
+        this.tensorName = tensorName;
+    }
+
+    public String tensorName() {
+        return tensorName;
+    }
+}

@@ -1,0 +1,107 @@
+package io.dyndit.nativelib;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP mapping of the flat C API in native/include/dyndit/dyndit.h (one Java method per C
+ * function). Only io.dyndit.core calls these; everyone else uses Tensor, Ops and Device.
+ * Loading it first loads OpenBLAS from the JavaCPP openblas jar, which libdyndit links against.
+ */
+@Platform(include = "dyndit/dyndit.h", link = "dyndit")
+public final class DynditNative {
+    static {
+        Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+        Loader.load();
+    }
+
+    private DynditNative() {}
+
+    /** Forces the native libraries to load (the static initializer does the work). */
+    public static void ensureLoaded() {}
+
+    /** Opaque tensor handle. */
+    @Opaque
+    public static final class dd_tensor extends Pointer {
+        public dd_tensor() {
+            super((Pointer) null);
+        }
+
+        public dd_tensor(Pointer p) {
+            super(p);
+        }
+    }
+
+    // ---- errors and library information ----
+    public static native @Cast("const char*") String dd_last_error();
+    public static native void dd_clear_error();
+    public static native @Cast("const char*") String dd_status_name(int status);
+    public static native @Cast("const char*") String dd_version();
+    public static native @Cast("const char*") String dd_cpu_name();
+    public static native @Cast("const char*") String dd_cpu_isa();
+    public static native @Cast("const char*") String dd_cpu_features();
+    public static native @Cast("const char*") String dd_blas_info();
+    public static native int dd_num_threads();
+    public static native void dd_set_num_threads(int n);
+    public static native int dd_cuda_compiled();
+    public static native @Cast("const char*") String dd_cuda_archs();
+    public static native int dd_cuda_probe(int index);
+    public static native int dd_dtype_size(int dtype);
+
+    // ---- tensors ----
+    public static native int dd_tensor_new(int deviceType, int deviceIndex, int dtype, int ndim,
+            @Cast("const int64_t*") long[] shape, @Cast("dd_tensor**") PointerPointer<?> out);
+    public static native int dd_tensor_view(@Const dd_tensor base, int ndim, @Cast("const int64_t*") long[] shape,
+            @Cast("const int64_t*") long[] strides, @Cast("int64_t") long offset,
+            @Cast("dd_tensor**") PointerPointer<?> out);
+    public static native void dd_tensor_free(dd_tensor t);
+    public static native int dd_tensor_ndim(@Const dd_tensor t);
+    public static native @Cast("int64_t") long dd_tensor_dim(@Const dd_tensor t, int i);
+    public static native @Cast("int64_t") long dd_tensor_stride(@Const dd_tensor t, int i);
+    public static native @Cast("int64_t") long dd_tensor_offset(@Const dd_tensor t);
+    public static native int dd_tensor_dtype(@Const dd_tensor t);
+    public static native int dd_tensor_device_type(@Const dd_tensor t);
+    public static native int dd_tensor_device_index(@Const dd_tensor t);
+    public static native int dd_tensor_is_contiguous(@Const dd_tensor t);
+    public static native Pointer dd_tensor_data(@Const dd_tensor t);
+
+    public static native int dd_tensor_write(dd_tensor t, @Cast("const void*") Pointer src, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_write(dd_tensor t, @Cast("const void*") float[] src, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_write(dd_tensor t, @Cast("const void*") short[] src, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_write(dd_tensor t, @Cast("const void*") int[] src, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_write(dd_tensor t, @Cast("const void*") long[] src, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") Pointer dst, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") float[] dst, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") short[] dst, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") int[] dst, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") long[] dst, @Cast("int64_t") long nbytes,
+            @Cast("int64_t") long offsetBytes);
+    public static native int dd_copy(@Const dd_tensor src, dd_tensor dst);
+
+    // ---- ops ----
+    public static native int dd_linear(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias, dd_tensor y);
+    public static native int dd_layernorm_modulate(@Const dd_tensor x, @Const dd_tensor shift, @Const dd_tensor scale,
+            float eps, dd_tensor y);
+    public static native int dd_gelu_tanh(@Const dd_tensor x, dd_tensor y);
+    public static native int dd_silu(@Const dd_tensor x, dd_tensor y);
+    public static native int dd_gated_residual_add(dd_tensor h, @Const dd_tensor gate, @Const dd_tensor x);
+    public static native int dd_attention(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v, float scale,
+            dd_tensor out);
+    public static native int dd_gather_rows(@Const dd_tensor src, @Const dd_tensor index, dd_tensor dst);
+    public static native int dd_scatter_add_rows(dd_tensor dst, @Const dd_tensor index, @Const dd_tensor src,
+            @Const dd_tensor gate, @Const dd_tensor rowSample);
+}

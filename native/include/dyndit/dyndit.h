@@ -1,0 +1,135 @@
+/*
+ * dyndit: flat C API of the native kernel library.
+ *
+ * Conventions
+ *  - Every fallible call returns a dd_status. On failure the calling thread's last-error message
+ *    (dd_last_error) names what was wrong: the op, the tensor, expected vs actual.
+ *  - Nothing in this library calls exit/abort or lets a C++ exception escape through this API.
+ *  - Tensors are opaque handles. A handle is either an owner of fresh storage or a strided view of
+ *    another tensor's storage; storage lives until the last handle on it is freed.
+ *  - Shapes and strides are in elements; row-major; strides may be larger than dense (views of
+ *    chunks) but ops document which dimensions must be contiguous.
+ */
+#ifndef DYNDIT_H
+#define DYNDIT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define DD_API __declspec(dllexport)
+#else
+#define DD_API __attribute__((visibility("default")))
+#endif
+
+#define DD_MAX_DIMS 6
+
+typedef enum dd_status {
+    DD_OK = 0,
+    DD_ERR_INVALID_ARGUMENT = 1, /* null handle, bad value, bad index */
+    DD_ERR_SHAPE = 2,            /* a tensor's shape does not fit the op */
+    DD_ERR_DTYPE = 3,            /* a tensor's dtype does not fit the op */
+    DD_ERR_DEVICE = 4,           /* tensors on different devices, or not on the device the op needs */
+    DD_ERR_CUDA_UNAVAILABLE = 5, /* CUDA asked for, none usable: message carries CUDA's reason */
+    DD_ERR_OUT_OF_MEMORY = 6,
+    DD_ERR_UNSUPPORTED = 7,      /* op or dtype not implemented on that backend */
+    DD_ERR_CUDA = 8,             /* a CUDA call failed: message carries kernel and CUDA's words */
+    DD_ERR_INTERNAL = 9
+} dd_status;
+
+typedef enum dd_dtype { DD_F32 = 0, DD_BF16 = 1, DD_F16 = 2, DD_I32 = 3, DD_I64 = 4 } dd_dtype;
+
+typedef enum dd_device_type { DD_DEVICE_CPU = 0, DD_DEVICE_CUDA = 1, DD_DEVICE_CUDA_EMU = 2 } dd_device_type;
+
+typedef struct dd_tensor dd_tensor;
+
+/* ---- errors and library information ---- */
+DD_API const char* dd_last_error(void);           /* this thread's last message; "" when none */
+DD_API void dd_clear_error(void);
+DD_API const char* dd_status_name(int status);
+DD_API const char* dd_version(void);
+DD_API const char* dd_cpu_name(void);              /* CPU brand string */
+DD_API const char* dd_cpu_isa(void);               /* kernel set the dispatcher chose: avx512, avx2, sse2 */
+DD_API const char* dd_cpu_features(void);          /* detected features, space separated */
+DD_API const char* dd_blas_info(void);             /* BLAS library, version/config, threads */
+DD_API int dd_num_threads(void);
+DD_API void dd_set_num_threads(int n);             /* kernels (OpenMP) and BLAS; n <= 0: all cores */
+DD_API int dd_cuda_compiled(void);                 /* 1 if CUDA code is in this build */
+DD_API const char* dd_cuda_archs(void);            /* e.g. "sm_80 sm_90 compute_90", "" without CUDA */
+/* Whether device `index` of CUDA is usable. On failure: DD_ERR_CUDA_UNAVAILABLE and the message carries
+ * CUDA's own words (no driver, no device) or that the library was built without CUDA. */
+DD_API dd_status dd_cuda_probe(int index);
+DD_API int dd_dtype_size(int dtype);               /* bytes per element, 0 for an unknown dtype */
+DD_API const char* dd_dtype_name(int dtype);
+
+/* ---- tensors ---- */
+DD_API dd_status dd_tensor_new(int device_type, int device_index, int dtype, int ndim, const int64_t* shape,
+                               dd_tensor** out);
+/* A view of `base`'s storage: element offset (relative to base's first element) plus shape and strides.
+ * Every addressed element must lie inside base's storage. */
+DD_API dd_status dd_tensor_view(const dd_tensor* base, int ndim, const int64_t* shape, const int64_t* strides,
+                                int64_t offset, dd_tensor** out);
+DD_API void dd_tensor_free(dd_tensor* t); /* NULL is a no-op */
+DD_API int dd_tensor_ndim(const dd_tensor* t);
+DD_API int64_t dd_tensor_dim(const dd_tensor* t, int i);
+DD_API int64_t dd_tensor_stride(const dd_tensor* t, int i);
+DD_API int64_t dd_tensor_offset(const dd_tensor* t);
+DD_API int dd_tensor_dtype(const dd_tensor* t);
+DD_API int dd_tensor_device_type(const dd_tensor* t);
+DD_API int dd_tensor_device_index(const dd_tensor* t);
+DD_API int64_t dd_tensor_numel(const dd_tensor* t);
+DD_API int dd_tensor_is_contiguous(const dd_tensor* t);
+/* Host pointer to the first element of a CPU tensor; NULL for device memory. */
+DD_API void* dd_tensor_data(const dd_tensor* t);
+/* Copy between host memory and a CONTIGUOUS tensor (any device): bytes [offset, offset+nbytes). */
+DD_API dd_status dd_tensor_write(dd_tensor* t, const void* src, int64_t nbytes, int64_t offset_bytes);
+DD_API dd_status dd_tensor_read(const dd_tensor* t, void* dst, int64_t nbytes, int64_t offset_bytes);
+/* dst = src converted element-wise (f32 <-> bf16/f16, i32 <-> i64, same dtype = copy); same shape,
+ * any strides. */
+DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
+
+/* ---- ops (all f32 activations unless stated) ----
+ * Every op checks all inputs up front; nothing is written on failure. Outputs must not alias inputs
+ * unless the op says in-place is allowed. */
+
+/* y[m, :] = x[m, :] @ w^T + bias  (PyTorch Linear). x: [..., K] with the leading dims collapsing to M rows
+ * (last dim contiguous, rows at a uniform stride); w: [N, K] contiguous rows; bias: [N] or NULL;
+ * y: [..., N] same leading dims as x. */
+DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+
+/* y[n,t,:] = LN(x[n,t,:]) * (1 + scale[n,:]) + shift[n,:], LN without affine, biased variance.
+ * x, y: [N,T,D] (last dim contiguous); shift, scale: [N,D] (last dim contiguous, any row stride) or NULL
+ * (both NULL = plain LayerNorm). In-place (y == x) allowed. */
+DD_API dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,
+                                       float eps, dd_tensor* y);
+
+/* Element-wise, same shape, contiguous; in-place allowed. GELU uses the tanh approximation. */
+DD_API dd_status dd_gelu_tanh(const dd_tensor* x, dd_tensor* y);
+DD_API dd_status dd_silu(const dd_tensor* x, dd_tensor* y);
+
+/* h[n,t,:] += gate[n,:] * x[n,t,:]; gate [N,D] (any row stride) or NULL (= plain residual add).
+ * h, x: [N,T,D], last dim contiguous. */
+DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_tensor* x);
+
+/* Softmax attention per batch entry and head: out = softmax(q k^T * scale) v.
+ * q, k, v, out: [N,T,H,Dh] views with any strides on N,T,H and a contiguous last dim (q, k, v may be
+ * views into one packed qkv tensor [N,T,3,H,Dh]). */
+DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
+                              dd_tensor* out);
+
+/* dst[i,:] = src[index[i],:]. src [R,D], index [K] i32 in [0,R), dst [K,D]. */
+DD_API dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor* dst);
+
+/* dst[index[i],:] += g * src[i,:], with g = gate[row_sample[i],:] when gate is given (gate [S,D], any row
+ * stride; row_sample [K] i32 in [0,S)), else g = 1. dst [R,D], index [K] i32 in [0,R), src [K,D].
+ * Indices may repeat (additions are applied in index order within a row). */
+DD_API dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_tensor* src,
+                                     const dd_tensor* gate, const dd_tensor* row_sample);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DYNDIT_H */

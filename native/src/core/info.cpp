@@ -1,0 +1,56 @@
+// Library facts for `dyndit info`: version, CPU and chosen kernel set, threads, BLAS, CUDA.
+#include <cblas.h>
+#include <omp.h>
+
+#include <string>
+
+#include "device_memory.h"
+#include "dyndit/dyndit.h"
+
+#ifndef DYNDIT_VERSION
+#define DYNDIT_VERSION "0.0.0-dev"
+#endif
+
+#include "../cpu/cpu_kernels.h"
+
+namespace dd::cpu {
+std::string cpu_brand();
+std::string cpu_feature_list();
+}  // namespace dd::cpu
+
+extern "C" {
+
+const char* dd_version(void) { return DYNDIT_VERSION; }
+
+const char* dd_cpu_name(void) {
+    static const std::string s = dd::cpu::cpu_brand();
+    return s.c_str();
+}
+
+const char* dd_cpu_features(void) {
+    static const std::string s = dd::cpu::cpu_feature_list();
+    return s.c_str();
+}
+
+const char* dd_cpu_isa(void) { return dd::cpu::kernels().isa; }
+
+const char* dd_blas_info(void) {
+    thread_local std::string s;
+    s = std::string(openblas_get_config()) + " core=" + openblas_get_corename() +
+        " threads=" + std::to_string(openblas_get_num_threads());
+    return s.c_str();
+}
+
+int dd_num_threads(void) { return omp_get_max_threads(); }
+
+void dd_set_num_threads(int n) {
+    if (n <= 0) n = omp_get_num_procs();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int dd_cuda_compiled(void) { return dd::cuda_compiled() ? 1 : 0; }
+const char* dd_cuda_archs(void) { return dd::cuda_archs(); }
+dd_status dd_cuda_probe(int index) { return dd::cuda_probe(index); }
+
+}  // extern "C"

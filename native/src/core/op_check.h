@@ -1,0 +1,41 @@
+// Up-front validation of an op's tensors, with messages that name the op, the tensor and
+// expected vs actual (flash-attention style: check everything before touching memory).
+#pragma once
+#include <initializer_list>
+#include <string>
+
+#include "backend.h"
+#include "error.h"
+#include "tensor.h"
+
+namespace dd {
+
+class OpCheck {
+public:
+    explicit OpCheck(const char* op) : op_(op) {}
+
+    // Non-null, dtype, rank; all tensors of one op on one device.
+    const dd_tensor& tensor(const dd_tensor* t, const char* name, int dtype, int rank);
+    // Optional tensor: returns nullptr when t is null, otherwise checks like tensor().
+    const dd_tensor* optional(const dd_tensor* t, const char* name, int dtype, int rank);
+    // Every dim equal to `dims` (-1 = any); `layout` names the dims, e.g. "[N,T,D]".
+    void shape(const dd_tensor& t, const char* name, std::initializer_list<int64_t> dims, const char* layout);
+    void last_dim_contiguous(const dd_tensor& t, const char* name);
+    void contiguous(const dd_tensor& t, const char* name);
+    // Leading dims (all but the last) collapse to rows at one uniform stride; returns that stride.
+    int64_t uniform_row_stride(const dd_tensor& t, const char* name);
+    // Indices in [0, bound) (CPU index tensors only; device indices are checked by the kernels' callers).
+    void indices_in_range(const dd_tensor& t, const char* name, int64_t bound, const char* bound_name);
+    [[noreturn]] void error(dd_status s, const std::string& msg) const;
+
+    const Backend& backend() const;  // for the device the checked tensors live on
+    int device_type() const { return device_type_; }
+
+private:
+    const char* op_;
+    int device_type_ = -1;
+    int device_index_ = -1;
+    const char* first_name_ = nullptr;
+};
+
+}  // namespace dd

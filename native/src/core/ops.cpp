@@ -1,0 +1,198 @@
+// The C API entry of every op: check all inputs, build the op's parameter struct, dispatch to the
+// backend of the tensors' device.
+#include <cstring>
+
+#include "op_check.h"
+
+using dd::Error;
+using dd::format;
+using dd::OpCheck;
+
+namespace {
+
+// Calls the backend's implementation or reports that this backend lacks the op.
+template <class P>
+dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p, const char* op) {
+    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
+    (void)op;
+    return fn(p);
+}
+
+int64_t rows_of(const dd_tensor& t) {
+    int64_t m = 1;
+    for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];
+    return m;
+}
+
+const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
+float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
+
+}  // namespace
+
+extern "C" {
+
+dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
+    return dd::guard("dd_linear", [&] {
+        OpCheck c("dd_linear");
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
+        const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
+        const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
+        if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1 ([..., K])");
+        const int64_t K = X.shape[X.ndim - 1], N = W.shape[0];
+        c.shape(W, "w", {-1, K}, "[N,K] (K = last dim of x)");
+        if (B) c.shape(*B, "bias", {N}, "[N] (N = rows of w)");
+        if (B) c.last_dim_contiguous(*B, "bias");
+        for (int i = 0; i < X.ndim - 1; ++i)
+            if (Y.shape[i] != X.shape[i])
+                c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, expected the leading dims of x %s and last dim %lld",
+                                             Y.shape_str().c_str(), X.shape_str().c_str(), (long long)N));
+        if (Y.shape[Y.ndim - 1] != N)
+            c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, last dim expected %lld (rows of w)",
+                                         Y.shape_str().c_str(), (long long)N));
+        dd::LinearParams p{};
+        p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
+        p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
+        p.bias = f32(B);
+        p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
+        p.M = rows_of(X); p.N = N; p.K = K;
+        return run(c, c.backend().linear, p, "linear");
+    });
+}
+
+dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale, float eps,
+                                dd_tensor* y) {
+    return dd::guard("dd_layernorm_modulate", [&] {
+        OpCheck c("dd_layernorm_modulate");
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, 3);
+        const int64_t N = X.shape[0], T = X.shape[1], D = X.shape[2];
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, 3);
+        c.shape(Y, "y", {N, T, D}, "[N,T,D] (as x)");
+        const dd_tensor* S = c.optional(shift, "shift", DD_F32, 2);
+        const dd_tensor* G = c.optional(scale, "scale", DD_F32, 2);
+        if (S) c.shape(*S, "shift", {N, D}, "[N,D]"), c.last_dim_contiguous(*S, "shift");
+        if (G) c.shape(*G, "scale", {N, D}, "[N,D]"), c.last_dim_contiguous(*G, "scale");
+        c.last_dim_contiguous(X, "x");
+        c.last_dim_contiguous(Y, "y");
+        if (!(eps > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("eps must be > 0 (got %g)", (double)eps));
+        dd::LayerNormModulateParams p{};
+        p.x = f32(&X); p.x_sn = X.strides[0]; p.x_st = X.strides[1];
+        p.y = f32w(&Y); p.y_sn = Y.strides[0]; p.y_st = Y.strides[1];
+        p.shift = f32(S); p.shift_sn = S ? S->strides[0] : 0;
+        p.scale = f32(G); p.scale_sn = G ? G->strides[0] : 0;
+        p.N = N; p.T = T; p.D = D; p.eps = eps;
+        return run(c, c.backend().layernorm_modulate, p, "layernorm_modulate");
+    });
+}
+
+static dd_status unary(const char* op, const dd_tensor* x, dd_tensor* y,
+                       dd_status (*dd::Backend::*fn)(const dd::UnaryParams&)) {
+    return dd::guard(op, [&] {
+        OpCheck c(op);
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
+        if (std::memcmp(X.shape, Y.shape, sizeof(int64_t) * X.ndim) != 0)
+            c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, expected %s (as x)", Y.shape_str().c_str(),
+                                         X.shape_str().c_str()));
+        c.contiguous(X, "x");
+        c.contiguous(Y, "y");
+        dd::UnaryParams p{f32(&X), f32w(&Y), X.numel()};
+        return run(c, c.backend().*fn, p, op);
+    });
+}
+
+dd_status dd_gelu_tanh(const dd_tensor* x, dd_tensor* y) { return unary("dd_gelu_tanh", x, y, &dd::Backend::gelu_tanh); }
+dd_status dd_silu(const dd_tensor* x, dd_tensor* y) { return unary("dd_silu", x, y, &dd::Backend::silu); }
+
+dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_tensor* x) {
+    return dd::guard("dd_gated_residual_add", [&] {
+        OpCheck c("dd_gated_residual_add");
+        const dd_tensor& H = c.tensor(h, "h", DD_F32, 3);
+        const int64_t N = H.shape[0], T = H.shape[1], D = H.shape[2];
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, 3);
+        c.shape(X, "x", {N, T, D}, "[N,T,D] (as h)");
+        const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
+        if (G) c.shape(*G, "gate", {N, D}, "[N,D]"), c.last_dim_contiguous(*G, "gate");
+        c.last_dim_contiguous(H, "h");
+        c.last_dim_contiguous(X, "x");
+        dd::GatedResidualParams p{};
+        p.h = f32w(&H); p.h_sn = H.strides[0]; p.h_st = H.strides[1];
+        p.x = f32(&X); p.x_sn = X.strides[0]; p.x_st = X.strides[1];
+        p.gate = f32(G); p.gate_sn = G ? G->strides[0] : 0;
+        p.N = N; p.T = T; p.D = D;
+        return run(c, c.backend().gated_residual_add, p, "gated_residual_add");
+    });
+}
+
+dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale, dd_tensor* out) {
+    return dd::guard("dd_attention", [&] {
+        OpCheck c("dd_attention");
+        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
+        const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
+        const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+        const dd_tensor& V = c.tensor(v, "v", DD_F32, 4);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
+        c.shape(K, "k", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+        c.shape(V, "v", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+        c.shape(O, "out", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+        for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
+        if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
+        dd::AttentionParams p{};
+        p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
+        p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
+        p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
+        p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
+        p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
+        return run(c, c.backend().attention, p, "attention");
+    });
+}
+
+dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor* dst) {
+    return dd::guard("dd_gather_rows", [&] {
+        OpCheck c("dd_gather_rows");
+        const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
+        const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
+        const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
+        const int64_t K = I.shape[0], W = S.shape[1];
+        c.shape(D, "dst", {K, W}, "[K,D] (K = length of index, D = columns of src)");
+        c.contiguous(I, "index");
+        c.last_dim_contiguous(S, "src");
+        c.last_dim_contiguous(D, "dst");
+        c.indices_in_range(I, "index", S.shape[0], "rows of src");
+        dd::GatherRowsParams p{f32(&S), S.strides[0], static_cast<const int32_t*>(I.data()), f32w(&D), D.strides[0], K, W};
+        return run(c, c.backend().gather_rows, p, "gather_rows");
+    });
+}
+
+dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_tensor* src, const dd_tensor* gate,
+                              const dd_tensor* row_sample) {
+    return dd::guard("dd_scatter_add_rows", [&] {
+        OpCheck c("dd_scatter_add_rows");
+        const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
+        const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
+        const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
+        const int64_t K = I.shape[0], W = D.shape[1];
+        c.shape(S, "src", {K, W}, "[K,D] (K = length of index, D = columns of dst)");
+        c.contiguous(I, "index");
+        c.last_dim_contiguous(S, "src");
+        c.last_dim_contiguous(D, "dst");
+        c.indices_in_range(I, "index", D.shape[0], "rows of dst");
+        const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
+        const dd_tensor* R = c.optional(row_sample, "row_sample", DD_I32, 1);
+        if ((G == nullptr) != (R == nullptr))
+            c.error(DD_ERR_INVALID_ARGUMENT, "'gate' and 'row_sample' must be given together");
+        if (G) {
+            c.shape(*G, "gate", {-1, W}, "[S,D] (D = columns of dst)");
+            c.last_dim_contiguous(*G, "gate");
+            c.shape(*R, "row_sample", {K}, "[K] (K = length of index)");
+            c.contiguous(*R, "row_sample");
+            c.indices_in_range(*R, "row_sample", G->shape[0], "rows of gate");
+        }
+        dd::ScatterAddRowsParams p{f32w(&D), D.strides[0], static_cast<const int32_t*>(I.data()), f32(&S), S.strides[0],
+                                   f32(G), G ? G->strides[0] : 0, R ? static_cast<const int32_t*>(R->data()) : nullptr,
+                                   K, W};
+        return run(c, c.backend().scatter_add_rows, p, "scatter_add_rows");
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,138 @@
+// The CPU backend: threading (OpenMP) and strides here; inner loops from the ISA-dispatched kernel
+// set; dense GEMM through OpenBLAS.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../core/backend.h"
+#include "cpu_kernels.h"
+
+namespace dd::cpu {
+namespace {
+
+// Splits `n` items over threads only when there is enough work to pay for the fork.
+inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
+
+dd_status linear(const LinearParams& p) {
+    if (p.M == 0 || p.N == 0) return DD_OK;
+    if (p.bias) {
+#pragma omp parallel for if (worth_threads(p.M * p.N))
+        for (int64_t m = 0; m < p.M; ++m) std::memcpy(p.y + m * p.y_row_stride, p.bias, sizeof(float) * p.N);
+    }
+    if (p.K == 0) {
+        if (!p.bias)
+            for (int64_t m = 0; m < p.M; ++m) std::memset(p.y + m * p.y_row_stride, 0, sizeof(float) * p.N);
+        return DD_OK;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)p.M, (blasint)p.N, (blasint)p.K, 1.0f, p.x,
+                (blasint)std::max<int64_t>(p.x_row_stride, p.K), p.w, (blasint)std::max<int64_t>(p.w_row_stride, p.K),
+                p.bias ? 1.0f : 0.0f, p.y, (blasint)std::max<int64_t>(p.y_row_stride, p.N));
+    return DD_OK;
+}
+
+dd_status layernorm_modulate(const LayerNormModulateParams& p) {
+    const Kernels& k = kernels();
+#pragma omp parallel for collapse(2) if (worth_threads(p.N * p.T * p.D))
+    for (int64_t n = 0; n < p.N; ++n)
+        for (int64_t t = 0; t < p.T; ++t)
+            k.layernorm_modulate_row(p.x + n * p.x_sn + t * p.x_st, p.y + n * p.y_sn + t * p.y_st,
+                                     p.shift ? p.shift + n * p.shift_sn : nullptr,
+                                     p.scale ? p.scale + n * p.scale_sn : nullptr, p.D, p.eps);
+    return DD_OK;
+}
+
+template <void (*Kernels::*Fn)(const float*, float*, int64_t)>
+dd_status unary(const UnaryParams& p) {
+    const Kernels& k = kernels();
+    const int64_t chunk = 4096;
+    const int64_t chunks = (p.n + chunk - 1) / chunk;
+#pragma omp parallel for if (worth_threads(p.n))
+    for (int64_t c = 0; c < chunks; ++c) {
+        int64_t a = c * chunk;
+        (k.*Fn)(p.x + a, p.y + a, std::min(chunk, p.n - a));
+    }
+    return DD_OK;
+}
+
+dd_status gated_residual_add(const GatedResidualParams& p) {
+    const Kernels& k = kernels();
+#pragma omp parallel for collapse(2) if (worth_threads(p.N * p.T * p.D))
+    for (int64_t n = 0; n < p.N; ++n)
+        for (int64_t t = 0; t < p.T; ++t)
+            k.gated_add_row(p.h + n * p.h_sn + t * p.h_st, p.x + n * p.x_sn + t * p.x_st,
+                            p.gate ? p.gate + n * p.gate_sn : nullptr, p.D);
+    return DD_OK;
+}
+
+// Per (batch, head): S = q k^T (BLAS), softmax rows, O = S v (BLAS). Heads run in parallel with a
+// single-threaded BLAS inside each; the score buffer is per thread and only grows.
+dd_status attention(const AttentionParams& p) {
+    const Kernels& k = kernels();
+    const int64_t T = p.T, Dh = p.Dh;
+    if (T == 0 || Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
+    static thread_local std::vector<float> scores;
+#pragma omp parallel
+    {
+        // Nested BLAS threads would oversubscribe the cores: one BLAS thread per head worker.
+        const int prev = omp_get_num_threads() > 1 ? openblas_set_num_threads_local(1) : -1;
+        if ((int64_t)scores.size() < T * T) scores.resize(T * T);
+        float* S = scores.data();
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int64_t n = 0; n < p.N; ++n)
+            for (int64_t h = 0; h < p.H; ++h) {
+                const float* q = p.q + n * p.q_sn + h * p.q_sh;
+                const float* kk = p.k + n * p.k_sn + h * p.k_sh;
+                const float* v = p.v + n * p.v_sn + h * p.v_sh;
+                float* o = p.o + n * p.o_sn + h * p.o_sh;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T, (blasint)Dh, 1.0f, q,
+                            (blasint)p.q_st, kk, (blasint)p.k_st, 0.0f, S, (blasint)T);
+                for (int64_t i = 0; i < T; ++i) k.softmax_row(S + i * T, T, p.scale);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)Dh, (blasint)T, 1.0f, S,
+                            (blasint)T, v, (blasint)p.v_st, 0.0f, o, (blasint)p.o_st);
+            }
+        if (prev >= 0) openblas_set_num_threads_local(prev);
+    }
+    return DD_OK;
+}
+
+dd_status gather_rows(const GatherRowsParams& p) {
+#pragma omp parallel for if (worth_threads(p.K * p.D))
+    for (int64_t i = 0; i < p.K; ++i)
+        std::memcpy(p.dst + i * p.dst_rs, p.src + (int64_t)p.index[i] * p.src_rs, sizeof(float) * p.D);
+    return DD_OK;
+}
+
+// Threads split the columns, so repeated indices never race and each row's additions keep index order.
+dd_status scatter_add_rows(const ScatterAddRowsParams& p) {
+    const Kernels& k = kernels();
+    const int64_t block = 256;
+    const int64_t blocks = (p.D + block - 1) / block;
+#pragma omp parallel for if (worth_threads(p.K * p.D) && blocks > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t c0 = b * block, w = std::min(block, p.D - c0);
+        for (int64_t i = 0; i < p.K; ++i)
+            k.gated_add_row(p.dst + (int64_t)p.index[i] * p.dst_rs + c0, p.src + i * p.src_rs + c0,
+                            p.gate ? p.gate + (int64_t)p.row_sample[i] * p.gate_rs + c0 : nullptr, w);
+    }
+    return DD_OK;
+}
+
+const Backend cpu = {
+    "cpu",
+    linear,
+    layernorm_modulate,
+    unary<&Kernels::gelu_tanh>,
+    unary<&Kernels::silu>,
+    gated_residual_add,
+    attention,
+    gather_rows,
+    scatter_add_rows,
+};
+
+}  // namespace
+}  // namespace dd::cpu
+
+const dd::Backend* dd::cpu_backend() { return &dd::cpu::cpu; }

@@ -1,0 +1,30 @@
+// Inner-loop CPU kernels, compiled once per instruction set (kernels_impl.inc) and chosen at run time
+// by the dispatcher (cpu_features.cpp). The backend (backend_cpu.cpp) owns threading and strides.
+#pragma once
+#include <cstdint>
+
+namespace dd::cpu {
+
+struct Kernels {
+    const char* isa;
+    // y = LN(x) * (1 + scale) + shift over one row of D (scale/shift may be null); y may equal x.
+    void (*layernorm_modulate_row)(const float* x, float* y, const float* shift, const float* scale, int64_t D,
+                                   float eps);
+    void (*gelu_tanh)(const float* x, float* y, int64_t n);
+    void (*silu)(const float* x, float* y, int64_t n);
+    // h += gate * x (gate null: h += x)
+    void (*gated_add_row)(float* h, const float* x, const float* gate, int64_t D);
+    // y += b
+    void (*add_row)(float* y, const float* b, int64_t D);
+    // s = softmax(scale * s) in place
+    void (*softmax_row)(float* s, int64_t n, float scale);
+};
+
+const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)
+const Kernels* kernels_for(const char* isa);  // nullptr if this CPU cannot run it
+
+const Kernels& kernels_sse2();
+const Kernels& kernels_avx2();
+const Kernels& kernels_avx512();
+
+}  // namespace dd::cpu

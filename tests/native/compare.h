@@ -1,0 +1,62 @@
+// The one comparison of the suite: fp32 output of the library against the double reference.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+#include "reference.h"
+
+namespace ddtest {
+
+// How far a result may be from the reference: |got - ref| <= per_magnitude * magnitude + rtol * |ref| + atol.
+// Each test states why its numbers bound the fp32 error of the op it checks.
+struct Tolerance {
+    double rtol = 0;
+    double per_magnitude = 0;
+    double atol = 0;
+};
+
+// Passes when every element is within tolerance (NaN never is); otherwise reports how many were not
+// and the worst five, with their reference, magnitude and allowed error.
+inline testing::AssertionResult AllClose(const std::vector<float>& got, const ddref::Expected& want, Tolerance tol) {
+    if (got.size() != want.value.size())
+        return testing::AssertionFailure() << "size " << got.size() << " != reference size " << want.value.size();
+    struct Miss {
+        size_t i;
+        double excess;
+    };
+    std::vector<Miss> misses;
+    for (size_t i = 0; i < got.size(); ++i) {
+        const double ref = want.value[i];
+        const double allowed = tol.per_magnitude * want.magnitude[i] + tol.rtol * std::fabs(ref) + tol.atol;
+        const double err = std::fabs((double)got[i] - ref);
+        if (!(err <= allowed)) misses.push_back({i, std::isnan(err) ? INFINITY : err / allowed});
+    }
+    if (misses.empty()) return testing::AssertionSuccess();
+    std::sort(misses.begin(), misses.end(), [](const Miss& a, const Miss& b) { return a.excess > b.excess; });
+    std::ostringstream os;
+    os.precision(9);
+    os << misses.size() << " of " << got.size() << " elements outside tolerance; worst:";
+    for (size_t m = 0; m < std::min<size_t>(5, misses.size()); ++m) {
+        const size_t i = misses[m].i;
+        os << "\n  [" << i << "] got " << got[i] << " ref " << want.value[i] << " |err| "
+           << std::fabs((double)got[i] - want.value[i]) << " magnitude " << want.magnitude[i] << " ("
+           << misses[m].excess << "x allowed)";
+    }
+    return testing::AssertionFailure() << os.str();
+}
+
+// Elements of `got` outside [begin, end) equal `before`: an op wrote only where its output view points.
+inline testing::AssertionResult UntouchedOutside(const std::vector<float>& got, const std::vector<float>& before,
+                                                 const std::vector<bool>& inside) {
+    for (size_t i = 0; i < got.size(); ++i)
+        if (!inside[i] && !(got[i] == before[i] || (std::isnan(got[i]) && std::isnan(before[i]))))
+            return testing::AssertionFailure() << "element " << i << " outside the output view changed from "
+                                               << before[i] << " to " << got[i];
+    return testing::AssertionSuccess();
+}
+
+}  // namespace ddtest

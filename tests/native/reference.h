@@ -1,0 +1,164 @@
+// Naive double-precision reference implementations of every op, on dense row-major host arrays
+// holding the exact fp32 inputs the library got. Each returns the answer plus, per element, the
+// magnitude of the terms that were summed for it: the error of an fp32 reduction scales with that
+// magnitude, not with the (possibly cancelled) result.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace ddref {
+
+struct Expected {
+    std::vector<double> value;
+    std::vector<double> magnitude;
+};
+
+inline Expected sized(size_t n) { return {std::vector<double>(n), std::vector<double>(n)}; }
+
+// y[m,n] = sum_k x[m,k] w[n,k] + bias[n]; magnitude = |bias| + sum_k |x w|.
+inline Expected linear(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& bias,
+                       int64_t M, int64_t N, int64_t K) {
+    Expected e = sized((size_t)(M * N));
+    for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+            double s = bias.empty() ? 0.0 : bias[n], a = bias.empty() ? 0.0 : std::fabs(bias[n]);
+            for (int64_t k = 0; k < K; ++k) {
+                double p = (double)x[m * K + k] * w[n * K + k];
+                s += p;
+                a += std::fabs(p);
+            }
+            e.value[m * N + n] = s;
+            e.magnitude[m * N + n] = a;
+        }
+    return e;
+}
+
+// y = (x - mean) / sqrt(var + eps) * (1 + scale[n]) + shift[n] per row of D (biased variance);
+// shift/scale empty = absent. magnitude = rstd * (mean|x| + |x - mean|) * |1 + scale| + |shift|: the
+// error of the fp32 mean and centring scaled the way the output scales it.
+inline Expected layernorm_modulate(const std::vector<float>& x, const std::vector<float>& shift,
+                                   const std::vector<float>& scale, int64_t N, int64_t T, int64_t D, double eps) {
+    Expected e = sized((size_t)(N * T * D));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t t = 0; t < T; ++t) {
+            const float* row = &x[(n * T + t) * D];
+            double mean = 0, mean_abs = 0, var = 0;
+            for (int64_t i = 0; i < D; ++i) mean += row[i], mean_abs += std::fabs(row[i]);
+            mean /= D;
+            mean_abs /= D;
+            for (int64_t i = 0; i < D; ++i) var += (row[i] - mean) * (row[i] - mean);
+            const double rstd = 1.0 / std::sqrt(var / D + eps);
+            for (int64_t i = 0; i < D; ++i) {
+                const double g = 1.0 + (scale.empty() ? 0.0 : scale[n * D + i]);
+                const double b = shift.empty() ? 0.0 : shift[n * D + i];
+                const size_t o = (size_t)((n * T + t) * D + i);
+                e.value[o] = (row[i] - mean) * rstd * g + b;
+                e.magnitude[o] = rstd * (mean_abs + std::fabs(row[i] - mean)) * std::fabs(g) + std::fabs(b);
+            }
+        }
+    return e;
+}
+
+// GELU, tanh approximation, exactly as PyTorch writes it.
+inline Expected gelu_tanh(const std::vector<float>& x) {
+    Expected e = sized(x.size());
+    const double c = std::sqrt(2.0 / M_PI);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i];
+        e.value[i] = 0.5 * v * (1.0 + std::tanh(c * (v + 0.044715 * v * v * v)));
+        e.magnitude[i] = std::fabs(v);
+    }
+    return e;
+}
+
+inline Expected silu(const std::vector<float>& x) {
+    Expected e = sized(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i];
+        e.value[i] = v / (1.0 + std::exp(-v));
+        e.magnitude[i] = std::fabs(v);
+    }
+    return e;
+}
+
+// h[n,t,:] + gate[n,:] * x[n,t,:]; gate empty = 1. magnitude = |h| + |gate x|.
+inline Expected gated_residual_add(const std::vector<float>& h, const std::vector<float>& gate,
+                                   const std::vector<float>& x, int64_t N, int64_t T, int64_t D) {
+    Expected e = sized(h.size());
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t t = 0; t < T; ++t)
+            for (int64_t i = 0; i < D; ++i) {
+                const size_t o = (size_t)((n * T + t) * D + i);
+                const double g = gate.empty() ? 1.0 : gate[n * D + i];
+                e.value[o] = h[o] + g * x[o];
+                e.magnitude[o] = std::fabs(h[o]) + std::fabs(g * x[o]);
+            }
+    return e;
+}
+
+// out = softmax(q k^T * scale) v per (n, head); q, k, v, out dense [N,T,H,Dh].
+// magnitude = sum_j p_j |v_j| * (1 + 2 * scale * max_j sum_d |q_d k_jd|): the output error is the
+// probabilities' relative error (from the fp32 scores and from the row maximum, hence 2) carried by
+// the values, plus the rounding of the weighted sum itself.
+inline Expected attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                          int64_t N, int64_t T, int64_t H, int64_t Dh, double scale) {
+    Expected e = sized(q.size());
+    auto at = [&](int64_t n, int64_t t, int64_t h) { return (size_t)(((n * T + t) * H + h) * Dh); };
+    std::vector<double> p((size_t)T);
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t i = 0; i < T; ++i) {
+                const float* qi = &q[at(n, i, h)];
+                double mx = -INFINITY, abs_max = 0;
+                for (int64_t j = 0; j < T; ++j) {
+                    const float* kj = &k[at(n, j, h)];
+                    double s = 0, a = 0;
+                    for (int64_t d = 0; d < Dh; ++d) s += (double)qi[d] * kj[d], a += std::fabs((double)qi[d] * kj[d]);
+                    p[j] = s * scale;
+                    mx = std::max(mx, p[j]);
+                    abs_max = std::max(abs_max, a);
+                }
+                double sum = 0;
+                for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
+                for (int64_t d = 0; d < Dh; ++d) {
+                    double o = 0, a = 0;
+                    for (int64_t j = 0; j < T; ++j) {
+                        const double vj = v[at(n, j, h) + d];
+                        o += p[j] / sum * vj;
+                        a += p[j] / sum * std::fabs(vj);
+                    }
+                    e.value[at(n, i, h) + d] = o;
+                    e.magnitude[at(n, i, h) + d] = a * (1.0 + 2.0 * scale * abs_max);
+                }
+            }
+    return e;
+}
+
+// dst[i,:] = src[index[i],:]; exact.
+inline Expected gather_rows(const std::vector<float>& src, const std::vector<int32_t>& index, int64_t D) {
+    Expected e = sized(index.size() * D);
+    for (size_t i = 0; i < index.size(); ++i)
+        for (int64_t c = 0; c < D; ++c) e.value[i * D + c] = src[index[i] * D + c];
+    return e;
+}
+
+// dst[index[i],:] += g * src[i,:] in index order; g = gate[row_sample[i],:] or 1 (gate empty).
+// magnitude = |dst| + sum of |g src| added to that element.
+inline Expected scatter_add_rows(const std::vector<float>& dst, const std::vector<int32_t>& index,
+                                 const std::vector<float>& src, const std::vector<float>& gate,
+                                 const std::vector<int32_t>& row_sample, int64_t D) {
+    Expected e = sized(dst.size());
+    for (size_t o = 0; o < dst.size(); ++o) e.value[o] = dst[o], e.magnitude[o] = std::fabs(dst[o]);
+    for (size_t i = 0; i < index.size(); ++i)
+        for (int64_t c = 0; c < D; ++c) {
+            const double g = gate.empty() ? 1.0 : gate[row_sample[i] * D + c];
+            const size_t o = (size_t)(index[i] * D + c);
+            e.value[o] += g * src[i * D + c];
+            e.magnitude[o] += std::fabs(g * src[i * D + c]);
+        }
+    return e;
+}
+
+}  // namespace ddref

@@ -1,0 +1,177 @@
+// Shared helpers of the native test suite: owning tensor handles, host<->tensor transfers, random
+// inputs with a printed seed, and the list of backends every op test runs on.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dyndit/dyndit.h"
+
+namespace ddtest {
+
+// Frees the handle when the test scope ends, also when an assertion bails out early.
+struct TensorFree {
+    void operator()(dd_tensor* t) const { dd_tensor_free(t); }
+};
+using Tensor = std::unique_ptr<dd_tensor, TensorFree>;
+using Shape = std::vector<int64_t>;
+
+// Setup steps (allocation, upload) throw on failure; GoogleTest reports the exception as a failure
+// of the test, with the library's message.
+inline void require_ok(dd_status s, const std::string& what) {
+    if (s != DD_OK)
+        throw std::runtime_error(what + " failed: " + dd_status_name(s) + ": " + dd_last_error());
+}
+
+inline int64_t numel(const Shape& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+// A device the ops can run on.
+struct Backend {
+    const char* name;
+    int device_type;
+    int device_index;
+};
+
+inline std::vector<Backend> all_backends() {
+    return {{"cpu", DD_DEVICE_CPU, 0}, {"cuda0", DD_DEVICE_CUDA, 0}};
+}
+
+// Why `b` cannot run on this machine, or "" when it can.
+inline std::string unavailable_reason(const Backend& b) {
+    if (b.device_type == DD_DEVICE_CPU) return "";
+    if (dd_cuda_probe(b.device_index) == DD_OK) return "";
+    std::string why = dd_last_error();
+    dd_clear_error();
+    return why;
+}
+
+inline Tensor new_tensor(const Backend& b, int dtype, const Shape& shape) {
+    dd_tensor* t = nullptr;
+    require_ok(dd_tensor_new(b.device_type, b.device_index, dtype, (int)shape.size(), shape.data(), &t),
+               "dd_tensor_new");
+    return Tensor(t);
+}
+
+inline Tensor new_cpu(int dtype, const Shape& shape) { return new_tensor(all_backends()[0], dtype, shape); }
+
+// A tensor of `dtype` holding `values` (element type T must match the dtype's width).
+template <class T>
+Tensor upload(const Backend& b, int dtype, const std::vector<T>& values, const Shape& shape) {
+    if ((int64_t)values.size() != numel(shape) || dd_dtype_size(dtype) != (int)sizeof(T))
+        throw std::invalid_argument("upload: values do not fit shape/dtype");
+    Tensor t = new_tensor(b, dtype, shape);
+    require_ok(dd_tensor_write(t.get(), values.data(), (int64_t)(values.size() * sizeof(T)), 0), "dd_tensor_write");
+    return t;
+}
+
+inline Tensor upload_f32(const Backend& b, const std::vector<float>& v, const Shape& shape) {
+    return upload(b, DD_F32, v, shape);
+}
+inline Tensor upload_i32(const Backend& b, const std::vector<int32_t>& v, const Shape& shape) {
+    return upload(b, DD_I32, v, shape);
+}
+
+// Whole contents of a contiguous tensor.
+template <class T = float>
+std::vector<T> download(const dd_tensor* t) {
+    std::vector<T> out((size_t)dd_tensor_numel(t));
+    require_ok(dd_tensor_read(t, out.data(), (int64_t)(out.size() * sizeof(T)), 0), "dd_tensor_read");
+    return out;
+}
+
+inline Tensor view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
+    dd_tensor* t = nullptr;
+    require_ok(dd_tensor_view(base.get(), (int)shape.size(), shape.data(), strides.data(), offset, &t),
+               "dd_tensor_view");
+    return Tensor(t);
+}
+
+// Columns [col0, col0 + cols) of every row of a dense [rows, width] host array: what a row-strided
+// view of it addresses, as a dense array for the reference.
+inline std::vector<float> column_slice(const std::vector<float>& a, int64_t rows, int64_t width, int64_t col0,
+                                       int64_t cols) {
+    std::vector<float> out((size_t)(rows * cols));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = a[r * width + col0 + c];
+    return out;
+}
+
+// Fresh random values per run; DYNDIT_TEST_SEED=<n> replays a run.
+class Random {
+public:
+    Random() : seed_(pick_seed()), gen_(seed_) {}
+    uint32_t seed() const { return seed_; }
+
+    // Uniform in [lo, hi) with exact zeros redrawn, so no input is degenerate.
+    std::vector<float> uniform(size_t n, float lo, float hi) {
+        std::uniform_real_distribution<float> dist(lo, hi);
+        std::vector<float> v(n);
+        for (float& x : v)
+            do x = dist(gen_);
+            while (x == 0.f);
+        return v;
+    }
+    std::vector<int32_t> indices(size_t n, int32_t bound) {
+        std::uniform_int_distribution<int32_t> dist(0, bound - 1);
+        std::vector<int32_t> v(n);
+        for (int32_t& i : v) i = dist(gen_);
+        return v;
+    }
+
+private:
+    static uint32_t pick_seed() {
+        if (const char* s = std::getenv("DYNDIT_TEST_SEED")) return (uint32_t)std::strtoul(s, nullptr, 10);
+        return std::random_device{}();
+    }
+    uint32_t seed_;
+    std::mt19937 gen_;
+};
+
+// Fixture of the op tests: one instance per backend (skipped where the backend is not usable) and a
+// fresh seed that every failure message of the test carries.
+class OpTest : public testing::TestWithParam<Backend> {
+protected:
+    void SetUp() override {
+        std::string why = unavailable_reason(GetParam());
+        if (!why.empty()) GTEST_SKIP() << GetParam().name << " is not usable here: " << why;
+        trace_.emplace(__FILE__, __LINE__,
+                       std::string("backend=") + GetParam().name + " seed=" + std::to_string(rng.seed()) +
+                           " (replay with DYNDIT_TEST_SEED=" + std::to_string(rng.seed()) + ")");
+    }
+    void TearDown() override { trace_.reset(); }
+    const Backend& backend() const { return GetParam(); }
+
+    Random rng;
+
+private:
+    std::optional<testing::ScopedTrace> trace_;
+};
+
+}  // namespace ddtest
+
+// Instantiates the TEST_Ps of `Suite` once per backend, named after it (…/cpu, …/cuda0).
+#define DD_INSTANTIATE_ON_ALL_BACKENDS(Suite)                                                       \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite, testing::ValuesIn(ddtest::all_backends()),           \
+                             [](const testing::TestParamInfo<ddtest::Backend>& i) { return std::string(i.param.name); })
+
+// Runs an op. A backend other than the CPU may lack an op (DD_ERR_UNSUPPORTED): the test is skipped
+// there, as ggml's backend tests do; any other failure fails the test.
+#define DD_RUN_OP(call)                                                                                  \
+    do {                                                                                                 \
+        const dd_status dd_run_status_ = (call);                                                         \
+        if (dd_run_status_ == DD_ERR_UNSUPPORTED && backend().device_type != DD_DEVICE_CPU)              \
+            GTEST_SKIP() << backend().name << " lacks this op: " << dd_last_error();                     \
+        ASSERT_EQ(dd_run_status_, DD_OK) << #call << " -> " << dd_status_name(dd_run_status_) << ": "    \
+                                         << dd_last_error();                                             \
+    } while (0)
