@@ -49,7 +49,7 @@ inline testing::AssertionResult AllClose(const std::vector<float>& got, const dd
     return testing::AssertionFailure() << os.str();
 }
 
-// Elements of `got` outside [begin, end) equal `before`: an op wrote only where its output view points.
+// Every element not marked `inside` still equals `before`: the op wrote only where its output view points.
 inline testing::AssertionResult UntouchedOutside(const std::vector<float>& got, const std::vector<float>& before,
                                                  const std::vector<bool>& inside) {
     for (size_t i = 0; i < got.size(); ++i)

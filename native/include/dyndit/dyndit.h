@@ -87,6 +87,8 @@ DD_API void* dd_tensor_data(const dd_tensor* t);
 /* Copy between host memory and a CONTIGUOUS tensor (any device): bytes [offset, offset+nbytes). */
 DD_API dd_status dd_tensor_write(dd_tensor* t, const void* src, int64_t nbytes, int64_t offset_bytes);
 DD_API dd_status dd_tensor_read(const dd_tensor* t, void* dst, int64_t nbytes, int64_t offset_bytes);
+/* Sets every byte of a CONTIGUOUS tensor to zero (any device). */
+DD_API dd_status dd_tensor_zero(dd_tensor* t);
 /* dst = src converted element-wise (f32 <-> bf16/f16, i32 <-> i64, same dtype = copy); same shape,
  * any strides. */
 DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);

@@ -15,6 +15,7 @@ void cuda_free(void*) noexcept {}
 void cuda_copy(void*, const void*, size_t, bool) {
     throw Error(DD_ERR_CUDA_UNAVAILABLE, "this dyndit library was built without CUDA");
 }
+void cuda_zero(void*, size_t) { throw Error(DD_ERR_CUDA_UNAVAILABLE, "this dyndit library was built without CUDA"); }
 const Backend* cuda_backend() { return nullptr; }
 
 }  // namespace dd

@@ -42,4 +42,9 @@ void copy_from_device(int device_type, void* dst, const void* src, size_t bytes)
     else std::memcpy(dst, src, bytes);
 }
 
+void zero_memory(int device_type, void* dst, size_t bytes) {
+    if (device_type == DD_DEVICE_CUDA) cuda_zero(dst, bytes);
+    else std::memset(dst, 0, bytes);
+}
+
 }  // namespace dd

@@ -11,6 +11,7 @@ void* device_alloc(int device_type, int device_index, size_t bytes);
 void device_free(int device_type, int device_index, void* ptr) noexcept;
 void copy_to_device(int device_type, void* dst, const void* src, size_t bytes);
 void copy_from_device(int device_type, void* dst, const void* src, size_t bytes);
+void zero_memory(int device_type, void* dst, size_t bytes);
 
 // CUDA runtime glue (cuda_runtime_glue.cpp, or cuda_absent.cpp when the build has no CUDA).
 bool cuda_compiled();
@@ -19,4 +20,5 @@ dd_status cuda_probe(int index);  // sets the last error with CUDA's reason on f
 void* cuda_alloc(int index, size_t bytes);
 void cuda_free(void* ptr) noexcept;
 void cuda_copy(void* dst, const void* src, size_t bytes, bool to_device);
+void cuda_zero(void* dst, size_t bytes);
 }  // namespace dd

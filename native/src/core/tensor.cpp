@@ -228,6 +228,15 @@ dd_status dd_tensor_read(const dd_tensor* t, void* dst, int64_t nbytes, int64_t 
     });
 }
 
+dd_status dd_tensor_zero(dd_tensor* t) {
+    return dd::guard("dd_tensor_zero", [&] {
+        int64_t bytes = t ? t->numel() * (int64_t)dd::dtype_size(t->dtype) : 0;
+        check_transfer(t, bytes, 0, "dd_tensor_zero");
+        if (bytes > 0) dd::zero_memory(t->storage->device_type, t->data(), bytes);
+        return DD_OK;
+    });
+}
+
 dd_status dd_copy(const dd_tensor* src, dd_tensor* dst) {
     return dd::guard("dd_copy", [&] {
         need(src, "dd_copy(src)");

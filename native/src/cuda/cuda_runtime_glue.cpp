@@ -45,4 +45,9 @@ void cuda_copy(void* dst, const void* src, size_t bytes, bool to_device) {
     if (e != cudaSuccess) throw Error(DD_ERR_CUDA, format("cudaMemcpy: %s", cudaGetErrorString(e)));
 }
 
+void cuda_zero(void* dst, size_t bytes) {
+    cudaError_t e = cudaMemset(dst, 0, bytes);
+    if (e != cudaSuccess) throw Error(DD_ERR_CUDA, format("cudaMemset: %s", cudaGetErrorString(e)));
+}
+
 }  // namespace dd

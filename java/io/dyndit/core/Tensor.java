@@ -51,13 +51,7 @@ public final class Tensor implements AutoCloseable {
     public static Tensor zeros(Device device, DType dtype, long... shape) {
         Tensor t = empty(device, dtype, shape);
         try {
-            long bytes = t.numel() * dtype.size();
-            byte[] zero = new byte[(int) Math.min(bytes, 1 << 20)];
-            try (org.bytedeco.javacpp.BytePointer z = new org.bytedeco.javacpp.BytePointer(zero)) {
-                for (long off = 0; off < bytes; off += zero.length) {
-                    NativeErrors.check(DynditNative.dd_tensor_write(t.handle(), z, Math.min(zero.length, bytes - off), off));
-                }
-            }
+            NativeErrors.check(DynditNative.dd_tensor_zero(t.handle()));
             return t;
         } catch (RuntimeException e) {
             t.close();

@@ -90,6 +90,7 @@ public final class DynditNative {
             @Cast("int64_t") long offsetBytes);
     public static native int dd_tensor_read(@Const dd_tensor t, @Cast("void*") long[] dst, @Cast("int64_t") long nbytes,
             @Cast("int64_t") long offsetBytes);
+    public static native int dd_tensor_zero(dd_tensor t);
     public static native int dd_copy(@Const dd_tensor src, dd_tensor dst);
 
     // ---- ops ----

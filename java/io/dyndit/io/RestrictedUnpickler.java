@@ -1,0 +1,380 @@
+package io.dyndit.io;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A pickle reader that interprets data only. It understands the opcodes that torch.save emits (protocol 2, plus the
+ * few later ones that carry plain data) and resolves globals through an allow-list: a global that is not on it stops
+ * loading with {@link UnsafePickleException} at the GLOBAL opcode, before anything could refer to it. Allowed globals
+ * are Java stand-ins, so nothing from the file is ever imported or executed.
+ *
+ * <p>Python values map to: str - String, int - Long (BigInteger beyond 64 bits), float - Double, bool - Boolean,
+ * None - null, bytes - byte[], tuple - {@link PickleTuple}, list - ArrayList, dict - LinkedHashMap.
+ */
+final class RestrictedUnpickler {
+    private final String source;
+    private final Function<String, Object> globals;
+    private final Function<Object, Object> persistentLoad;
+
+    private ByteBuffer in;
+    private int opcodeOffset;
+    private final List<Object> stack = new ArrayList<>();
+    private final List<Integer> marks = new ArrayList<>();
+    private final Map<Long, Object> memo = new HashMap<>();
+
+    /**
+     * @param source         names the pickle in error messages (e.g. "model.pt (archive/data.pkl)")
+     * @param globals        maps "module.name" to its Java stand-in, or to null when the global is not allowed
+     * @param persistentLoad resolves BINPERSID ids (PyTorch storages)
+     */
+    RestrictedUnpickler(String source, Function<String, Object> globals, Function<Object, Object> persistentLoad) {
+        this.source = source;
+        this.globals = globals;
+        this.persistentLoad = persistentLoad;
+    }
+
+    /** Interprets the pickle up to STOP and returns the value it builds. */
+    Object load(ByteBuffer pickle) {
+        in = pickle.slice().order(ByteOrder.LITTLE_ENDIAN);
+        while (true) {
+            if (!in.hasRemaining()) {
+                throw error("pickle ends without a STOP opcode");
+            }
+            opcodeOffset = in.position();
+            int opcode = in.get() & 0xFF;
+            if (opcode == '.') {
+                if (!marks.isEmpty()) {
+                    throw error("STOP inside an unclosed MARK");
+                }
+                return pop();
+            }
+            execute(opcode);
+        }
+    }
+
+    private void execute(int opcode) {
+        switch (opcode) {
+            case 0x80 -> { // PROTO
+                int protocol = readUnsigned(1);
+                if (protocol < 2 || protocol > 5) {
+                    throw error("unsupported pickle protocol " + protocol);
+                }
+            }
+            case 0x95 -> readLength(8, "FRAME"); // FRAME: a hint for buffered readers; contents follow inline
+            case '(' -> marks.add(stack.size()); // MARK
+            case '0' -> pop(); // POP
+            case '1' -> popToMark(); // POP_MARK
+            case '2' -> push(peek()); // DUP
+            case 'N' -> push(null); // NONE
+            case 0x88 -> push(Boolean.TRUE); // NEWTRUE
+            case 0x89 -> push(Boolean.FALSE); // NEWFALSE
+            case 'J' -> push((long) readInt()); // BININT
+            case 'K' -> push((long) readUnsigned(1)); // BININT1
+            case 'M' -> push((long) readUnsigned(2)); // BININT2
+            case 0x8a -> push(readLong(readUnsigned(1))); // LONG1
+            case 0x8b -> push(readLong(readLength(4, "LONG4"))); // LONG4
+            case 'G' -> push(readBigEndianDouble()); // BINFLOAT
+            case 'X' -> push(readString(readLength(4, "BINUNICODE"))); // BINUNICODE
+            case 0x8c -> push(readString(readUnsigned(1))); // SHORT_BINUNICODE
+            case 0x8d -> push(readString(readLength(8, "BINUNICODE8"))); // BINUNICODE8
+            case 'B' -> push(readBytes(readLength(4, "BINBYTES"))); // BINBYTES
+            case 'C' -> push(readBytes(readUnsigned(1))); // SHORT_BINBYTES
+            case 0x8e -> push(readBytes(readLength(8, "BINBYTES8"))); // BINBYTES8
+            case '}' -> push(new LinkedHashMap<Object, Object>()); // EMPTY_DICT
+            case ']' -> push(new ArrayList<Object>()); // EMPTY_LIST
+            case ')' -> push(tuple(new ArrayList<>())); // EMPTY_TUPLE
+            case 't' -> push(tuple(popToMark())); // TUPLE
+            case 0x85 -> push(tuple(popN(1))); // TUPLE1
+            case 0x86 -> push(tuple(popN(2))); // TUPLE2
+            case 0x87 -> push(tuple(popN(3))); // TUPLE3
+            case 'l' -> push(new ArrayList<>(popToMark())); // LIST
+            case 'd' -> { // DICT
+                Map<Object, Object> dict = new LinkedHashMap<>();
+                putPairs(dict, popToMark());
+                push(dict);
+            }
+            case 's' -> { // SETITEM
+                Object value = pop();
+                Object key = pop();
+                putPairs(dictAtTop(), pair(key, value));
+            }
+            case 'u' -> { // SETITEMS
+                List<Object> items = popToMark();
+                putPairs(dictAtTop(), items);
+            }
+            case 'a' -> { // APPEND
+                Object value = pop();
+                listAtTop().add(value);
+            }
+            case 'e' -> { // APPENDS
+                List<Object> items = popToMark();
+                listAtTop().addAll(items);
+            }
+            case 'q' -> memo.put((long) readUnsigned(1), peek()); // BINPUT
+            case 'r' -> memo.put(readInt() & 0xFFFFFFFFL, peek()); // LONG_BINPUT
+            case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
+            case 'h' -> push(memoGet(readUnsigned(1))); // BINGET
+            case 'j' -> push(memoGet(readInt() & 0xFFFFFFFFL)); // LONG_BINGET
+            case 'c' -> { // GLOBAL
+                String module = readLine();
+                String name = readLine();
+                push(resolveGlobal(module, name));
+            }
+            case 0x93 -> { // STACK_GLOBAL
+                Object name = pop();
+                Object module = pop();
+                if (!(module instanceof String) || !(name instanceof String)) {
+                    throw error("STACK_GLOBAL needs two strings, found " + describe(module) + " and " + describe(name));
+                }
+                push(resolveGlobal((String) module, (String) name));
+            }
+            case 'R' -> { // REDUCE
+                Object args = pop();
+                Object callable = pop();
+                if (!(callable instanceof PickleCallable)) {
+                    throw error("REDUCE applies " + describe(callable) + ", which is not callable");
+                }
+                if (!(args instanceof PickleTuple)) {
+                    throw error("REDUCE arguments must be a tuple, found " + describe(args));
+                }
+                push(((PickleCallable) callable).call((PickleTuple) args));
+            }
+            case 'b' -> { // BUILD
+                Object state = pop();
+                Object target = peek();
+                // OrderedDict state holds attributes such as state_dict's _metadata (module versions): not needed.
+                if (!(target instanceof Map)) {
+                    throw error("BUILD (setting object state) on " + describe(target) + " is not supported");
+                }
+            }
+            case 'Q' -> push(persistentLoad.apply(pop())); // BINPERSID
+            default -> throw error(String.format("opcode 0x%02x is not supported by this restricted unpickler",
+                    opcode));
+        }
+    }
+
+    private static List<Object> pair(Object key, Object value) {
+        List<Object> pair = new ArrayList<>(2);
+        pair.add(key);
+        pair.add(value);
+        return pair;
+    }
+
+    private Object resolveGlobal(String module, String name) {
+        String qualified = module + "." + name;
+        Object resolved = globals.apply(qualified);
+        if (resolved == null) {
+            throw new UnsafePickleException(qualified, source);
+        }
+        return resolved;
+    }
+
+    private void putPairs(Map<Object, Object> dict, List<Object> items) {
+        if (items.size() % 2 != 0) {
+            throw error("odd number of items (" + items.size() + ") for dict keys and values");
+        }
+        for (int i = 0; i < items.size(); i += 2) {
+            Object key = items.get(i);
+            if (!PickleTuple.isHashable(key)) {
+                throw error("unhashable dict key of type " + describe(key));
+            }
+            dict.put(key, items.get(i + 1));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<Object, Object> dictAtTop() {
+        Object top = peek();
+        if (!(top instanceof Map)) {
+            throw error("expected a dict to set items on, found " + describe(top));
+        }
+        return (Map<Object, Object>) top;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Object> listAtTop() {
+        Object top = peek();
+        if (!(top instanceof ArrayList)) {
+            throw error("expected a list to append to, found " + describe(top));
+        }
+        return (List<Object>) top;
+    }
+
+    private PickleTuple tuple(List<Object> items) {
+        PickleTuple tuple = PickleTuple.of(items);
+        if (tuple == null) {
+            throw error("tuples nested deeper than " + PickleTuple.MAX_DEPTH + " levels or larger than "
+                    + PickleTuple.MAX_TREE_SIZE + " items");
+        }
+        return tuple;
+    }
+
+    private Object memoGet(long index) {
+        if (!memo.containsKey(index)) {
+            throw error("memo entry " + index + " is read before it is written");
+        }
+        return memo.get(index);
+    }
+
+    private void push(Object value) {
+        stack.add(value);
+    }
+
+    private Object peek() {
+        if (stack.size() <= currentMarkFloor()) {
+            throw error("stack underflow");
+        }
+        return stack.get(stack.size() - 1);
+    }
+
+    private Object pop() {
+        if (stack.size() <= currentMarkFloor()) {
+            throw error("stack underflow");
+        }
+        return stack.remove(stack.size() - 1);
+    }
+
+    private List<Object> popN(int count) {
+        if (stack.size() - count < currentMarkFloor()) {
+            throw error("stack underflow");
+        }
+        List<Object> top = stack.subList(stack.size() - count, stack.size());
+        List<Object> items = new ArrayList<>(top);
+        top.clear();
+        return items;
+    }
+
+    /** Items pushed since the innermost MARK, which is removed. */
+    private List<Object> popToMark() {
+        if (marks.isEmpty()) {
+            throw error("no MARK to pop to");
+        }
+        int mark = marks.remove(marks.size() - 1);
+        List<Object> top = stack.subList(mark, stack.size());
+        List<Object> items = new ArrayList<>(top);
+        top.clear();
+        return items;
+    }
+
+    /** Values below the innermost MARK belong to the enclosing context and cannot be popped individually. */
+    private int currentMarkFloor() {
+        return marks.isEmpty() ? 0 : marks.get(marks.size() - 1);
+    }
+
+    private int readUnsigned(int bytes) {
+        require(bytes);
+        return bytes == 1 ? in.get() & 0xFF : in.getShort() & 0xFFFF;
+    }
+
+    private int readInt() {
+        require(4);
+        return in.getInt();
+    }
+
+    /** A length prefix, checked against the bytes that actually remain so hostile lengths allocate nothing. */
+    private int readLength(int bytes, String opcode) {
+        require(bytes);
+        long length = bytes == 4 ? in.getInt() & 0xFFFFFFFFL : in.getLong();
+        if (length < 0 || length > in.remaining()) {
+            throw error(opcode + " length " + Long.toUnsignedString(length) + " exceeds the " + in.remaining()
+                    + " bytes left in the pickle");
+        }
+        return (int) length;
+    }
+
+    private Object readLong(int length) {
+        require(length);
+        if (length == 0) {
+            return 0L;
+        }
+        byte[] bigEndian = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bigEndian[length - 1 - i] = in.get();
+        }
+        BigInteger value = new BigInteger(bigEndian);
+        return value.bitLength() < 64 ? (Object) value.longValue() : value;
+    }
+
+    /** BINFLOAT is the one big-endian field in a pickle. */
+    private double readBigEndianDouble() {
+        require(8);
+        return Double.longBitsToDouble(Long.reverseBytes(in.getLong()));
+    }
+
+    private String readString(int length) {
+        require(length);
+        ByteBuffer bytes = in.slice(in.position(), length);
+        in.position(in.position() + length);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw error("string is not valid UTF-8");
+        }
+    }
+
+    private byte[] readBytes(int length) {
+        require(length);
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        return bytes;
+    }
+
+    /** A newline-terminated argument of GLOBAL. */
+    private String readLine() {
+        int start = in.position();
+        for (int i = start; i < in.limit(); i++) {
+            if (in.get(i) == '\n') {
+                String line = readString(i - start);
+                in.get(); // the newline
+                return line;
+            }
+        }
+        throw error("GLOBAL argument is not terminated by a newline");
+    }
+
+    private void require(int bytes) {
+        if (bytes < 0 || in.remaining() < bytes) {
+            throw error("truncated: needs " + bytes + " more bytes, " + in.remaining() + " left");
+        }
+    }
+
+    /** Type of a value for messages; never toString(), which could recurse through self-referencing containers. */
+    static String describe(Object value) {
+        if (value == null) {
+            return "None";
+        } else if (value instanceof String) {
+            return "str";
+        } else if (value instanceof Long || value instanceof BigInteger) {
+            return "int";
+        } else if (value instanceof Double) {
+            return "float";
+        } else if (value instanceof Boolean) {
+            return "bool";
+        } else if (value instanceof byte[]) {
+            return "bytes";
+        } else if (value instanceof PickleTuple tuple) {
+            return "tuple of " + tuple.size();
+        } else if (value instanceof List) {
+            return "list";
+        } else if (value instanceof Map) {
+            return "dict";
+        }
+        return value.getClass().getSimpleName();
+    }
+
+    private CheckpointFormatException error(String problem) {
+        return new CheckpointFormatException(source + ": pickle byte " + opcodeOffset + ": " + problem);
+    }
+}

@@ -1,0 +1,91 @@
+package io.dyndit.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Bad input gives a typed exception naming what was wrong, and the JVM and library stay usable. */
+class ErrorsTest {
+    private static void assertMentions(Exception e, String... parts) {
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");
+        }
+    }
+
+    @Test
+    void wrongShapeNamesTensorExpectedAndActual() {
+        try (Scope s = Scope.open()) {
+            Tensor x = s.zeros(Device.cpu(), DType.F32, 2, 5, 8);
+            Tensor shift = s.zeros(Device.cpu(), DType.F32, 2, 7);
+            Tensor y = s.empty(Device.cpu(), DType.F32, 2, 5, 8);
+            ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
+                    () -> Ops.layerNormModulate(x, shift, null, 1e-6f, y));
+            assertMentions(e, "dd_layernorm_modulate", "'shift'", "[2,7]", "[2,8]");
+            Tensor w = s.zeros(Device.cpu(), DType.F32, 4, 9);
+            Tensor out = s.empty(Device.cpu(), DType.F32, 2, 5, 4);
+            e = assertThrows(ShapeMismatchException.class, () -> Ops.linear(x, w, null, out));
+            assertMentions(e, "'w'", "[4,9]", "[*,8]");
+        }
+    }
+
+    @Test
+    void wrongDtypeIsTyped() {
+        try (Scope s = Scope.open()) {
+            Tensor x = s.ofInts(Device.cpu(), new int[] {1, 2, 3}, 3);
+            Tensor y = s.empty(Device.cpu(), DType.F32, 3);
+            DTypeMismatchException e = assertThrows(DTypeMismatchException.class, () -> Ops.geluTanh(x, y));
+            assertMentions(e, "'x'", "i32", "f32");
+        }
+    }
+
+    @Test
+    void outOfRangeIndexIsRejectedBeforeAnyWrite() {
+        try (Scope s = Scope.open()) {
+            Tensor dst = s.of(Device.cpu(), new float[] {1, 2, 3, 4}, 2, 2);
+            Tensor idx = s.ofInts(Device.cpu(), new int[] {0, 2}, 2);
+            Tensor src = s.of(Device.cpu(), new float[] {9, 9, 9, 9}, 2, 2);
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> Ops.scatterAddRows(dst, idx, src, null, null));
+            assertMentions(e, "'index'[1] = 2", "[0, 2)");
+            assertArrayEquals(new float[] {1, 2, 3, 4}, dst.toFloatArray());
+        }
+    }
+
+    @Test
+    void cudaRequestWithoutGpuCarriesCudasReason() {
+        Device cuda = Device.cuda(0);
+        if (cuda.isAvailable()) {
+            return; // a GPU machine: nothing to refuse
+        }
+        DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, cuda::checkAvailable);
+        String info = LibraryInfo.query().cudaCompiled() ? "CUDA" : "without CUDA";
+        assertMentions(e, "cuda:0", info);
+        assertThrows(DeviceUnavailableException.class, () -> Tensor.empty(cuda, DType.F32, 4));
+        assertThrows(DeviceUnavailableException.class, () -> Device.cudaEmulated().checkAvailable());
+    }
+
+    @Test
+    void jvmAndLibrarySurviveManyNativeErrors() {
+        try (Scope s = Scope.open()) {
+            Tensor x = s.of(Device.cpu(), new float[] {-1, 0, 1}, 3);
+            Tensor bad = s.empty(Device.cpu(), DType.F32, 4);
+            for (int i = 0; i < 1000; i++) {
+                assertThrows(ShapeMismatchException.class, () -> Ops.silu(x, bad));
+            }
+            Tensor y = s.empty(Device.cpu(), DType.F32, 3);
+            Ops.silu(x, y);
+            float[] got = y.toFloatArray();
+            assertTrue(Math.abs(got[2] - Reference.silu(1)) < 1e-6 && got[1] == 0f);
+        }
+    }
+
+    @Test
+    void badArgumentsOnTheJavaSide() {
+        assertThrows(ShapeMismatchException.class, () -> Tensor.empty(Device.cpu(), DType.F32, 2, -1));
+        assertThrows(ShapeMismatchException.class, () -> Tensor.of(new float[3], 2, 2));
+        assertThrows(InvalidArgumentException.class, () -> Device.parse("tpu"));
+        assertThrows(InvalidArgumentException.class, () -> Device.parse("cuda:x"));
+    }
+}

@@ -1,0 +1,191 @@
+package io.dyndit.core;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every op on every available device against a double-precision reference, on fresh random inputs
+ * of odd sizes. Tolerances: fp32 rounding only. For sums of K products the error bound is
+ * ~K * 6e-8 * sum|x w|; 2e-6 * sum|x w| covers K up to ~30 worst-case and far more in practice,
+ * while a wrong index or formula is off by O(|ref|).
+ */
+class OpsTest {
+    static java.util.stream.Stream<Device> devices() {
+        return TestData.devices();
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void linearWithAndWithoutBiasMatchesReference(Device dev) {
+        TestData d = new TestData();
+        int m = 37, n = 23, k = 129;
+        float[] x = d.gaussian(m * k, 1), w = d.gaussian(n * k, 0.1), b = d.gaussian(n, 0.1);
+        double[] bound = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = Math.abs(b[j]);
+                for (int q = 0; q < k; q++) s += Math.abs((double) x[i * k + q] * w[j * k + q]);
+                bound[i * n + j] = s;
+            }
+        try (Scope s = Scope.open()) {
+            Tensor tx = s.of(dev, x, 1, m, k), tw = s.of(dev, w, n, k), tb = s.of(dev, b, n);
+            Tensor ty = s.empty(dev, DType.F32, 1, m, n);
+            Ops.linear(tx, tw, tb, ty);
+            assertWithin(d, Reference.linear(x, w, b, m, n, k), ty.toFloatArray(), bound, "linear+bias");
+            Ops.linear(tx, tw, null, ty);
+            assertWithin(d, Reference.linear(x, w, null, m, n, k), ty.toFloatArray(), bound, "linear");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void linearReadsRowStridedViews(Device dev) {
+        TestData d = new TestData();
+        int m = 11, k = 19, n = 7, pad = 5;
+        float[] wide = d.gaussian(m * (k + pad), 1), w = d.gaussian(n * k, 0.3);
+        float[] x = new float[m * k];
+        for (int i = 0; i < m; i++) System.arraycopy(wide, i * (k + pad) + pad, x, i * k, k);
+        try (Scope s = Scope.open()) {
+            Tensor base = s.of(dev, wide, m, k + pad);
+            Tensor xv = s.track(base.narrow(1, pad, k));
+            Tensor ty = s.empty(dev, DType.F32, m, n);
+            Ops.linear(xv, s.of(dev, w, n, k), null, ty);
+            d.assertClose(Reference.linear(x, w, null, m, n, k), ty.toFloatArray(), 1e-5, 1e-5, "strided linear");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void layerNormModulateWithChunkViewsOfAdaLN(Device dev) {
+        TestData d = new TestData();
+        int n = 3, t = 37, dim = 72;
+        float[] x = d.gaussian(n * t * dim, 2), ada = d.gaussian(n * 6 * dim, 0.5);
+        float[] shift = new float[n * dim], scale = new float[n * dim];
+        for (int a = 0; a < n; a++) {
+            System.arraycopy(ada, a * 6 * dim + 3 * dim, shift, a * dim, dim); // chunk 3 = shift_mlp
+            System.arraycopy(ada, a * 6 * dim + 4 * dim, scale, a * dim, dim); // chunk 4 = scale_mlp
+        }
+        try (Scope s = Scope.open()) {
+            Tensor tx = s.of(dev, x, n, t, dim), tada = s.of(dev, ada, n, 6 * dim);
+            Tensor sh = s.track(tada.narrow(1, 3 * dim, dim)), sc = s.track(tada.narrow(1, 4 * dim, dim));
+            Tensor ty = s.empty(dev, DType.F32, n, t, dim);
+            Ops.layerNormModulate(tx, sh, sc, 1e-6f, ty);
+            // outputs are O(3); fp32 mean/variance over 72 terms: ~1e-6 relative
+            d.assertClose(Reference.layerNormModulate(x, shift, scale, n, t, dim, 1e-6), ty.toFloatArray(), 1e-5, 1e-5,
+                    "ln+modulate");
+            Ops.layerNormModulate(tx, null, null, 1e-6f, tx); // in place, plain LN
+            d.assertClose(Reference.layerNormModulate(x, null, null, n, t, dim, 1e-6), tx.toFloatArray(), 1e-5, 1e-5,
+                    "plain ln in place");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void activationsMatchReference(Device dev) {
+        TestData d = new TestData();
+        float[] x = d.gaussian(10007, 4);
+        x[0] = 20f;
+        x[1] = -20f;
+        x[2] = 1e-4f;
+        double[] gelu = new double[x.length], silu = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            gelu[i] = Reference.geluTanh(x[i]);
+            silu[i] = Reference.silu(x[i]);
+        }
+        try (Scope s = Scope.open()) {
+            Tensor tx = s.of(dev, x, 10007), ty = s.empty(dev, DType.F32, 10007);
+            Ops.geluTanh(tx, ty);
+            // exp approximation ~2e-7 relative, one division: 2e-6 relative
+            d.assertClose(gelu, ty.toFloatArray(), 2e-6, 1e-7, "gelu_tanh");
+            Ops.silu(tx, tx);
+            d.assertClose(silu, tx.toFloatArray(), 2e-6, 1e-7, "silu in place");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void gatedResidualAdd(Device dev) {
+        TestData d = new TestData();
+        int n = 2, t = 13, dim = 40;
+        float[] h = d.gaussian(n * t * dim, 1), x = d.gaussian(n * t * dim, 1), g = d.gaussian(n * dim, 1);
+        double[] ref = new double[h.length], plain = new double[h.length];
+        for (int a = 0; a < n; a++)
+            for (int i = 0; i < t * dim; i++) {
+                int e = a * t * dim + i;
+                ref[e] = h[e] + (double) g[a * dim + i % dim] * x[e];
+                plain[e] = ref[e] + x[e];
+            }
+        try (Scope s = Scope.open()) {
+            Tensor th = s.of(dev, h, n, t, dim), tx = s.of(dev, x, n, t, dim);
+            Ops.gatedResidualAdd(th, s.of(dev, g, n, dim), tx);
+            d.assertClose(ref, th.toFloatArray(), 1e-6, 1e-6, "gated residual");
+            Ops.gatedResidualAdd(th, null, tx);
+            d.assertClose(plain, th.toFloatArray(), 1e-6, 1e-6, "plain residual");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void attentionOnViewsOfPackedQkv(Device dev) {
+        TestData d = new TestData();
+        int n = 2, t = 37, h = 7, dh = 24, dim = h * dh;
+        float[] qkv = d.gaussian(n * t * 3 * dim, 1);
+        float[] q = new float[n * t * dim], k = new float[n * t * dim], v = new float[n * t * dim];
+        for (int r = 0; r < n * t; r++) {
+            System.arraycopy(qkv, r * 3 * dim, q, r * dim, dim);
+            System.arraycopy(qkv, r * 3 * dim + dim, k, r * dim, dim);
+            System.arraycopy(qkv, r * 3 * dim + 2 * dim, v, r * dim, dim);
+        }
+        double scale = 1 / Math.sqrt(dh);
+        try (Scope s = Scope.open()) {
+            Tensor packed = s.of(dev, qkv, n, t, 3, h, dh);
+            long[] st = packed.strides();
+            long[] shape = {n, t, h, dh}, strides = {st[0], st[1], st[3], st[4]};
+            Tensor tq = s.track(packed.view(shape, strides, 0));
+            Tensor tk = s.track(packed.view(shape, strides, dim));
+            Tensor tv = s.track(packed.view(shape, strides, 2L * dim));
+            Tensor out = s.empty(dev, DType.F32, n, t, h, dh);
+            Ops.attention(tq, tk, tv, (float) scale, out);
+            // softmax weights sum to 1: output error ~ dot-product error (24 terms) ~1e-6
+            d.assertClose(Reference.attention(q, k, v, n, t, h, dh, scale), out.toFloatArray(), 1e-5, 1e-5, "attention");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void gatherAndGatedScatterAddWithRepeats(Device dev) {
+        TestData d = new TestData();
+        int rows = 29, cols = 300, k = 41, samples = 3;
+        float[] src = d.gaussian(rows * cols, 1), upd = d.gaussian(k * cols, 1), gate = d.gaussian(samples * cols, 1);
+        int[] idx = new int[k], sample = new int[k];
+        for (int i = 0; i < k; i++) {
+            idx[i] = d.random.nextInt(rows); // repeats on purpose
+            sample[i] = d.random.nextInt(samples);
+        }
+        double[] gathered = new double[k * cols];
+        double[] scattered = new double[rows * cols];
+        for (int i = 0; i < rows * cols; i++) scattered[i] = src[i];
+        for (int i = 0; i < k; i++)
+            for (int c = 0; c < cols; c++) {
+                gathered[i * cols + c] = src[idx[i] * cols + c];
+                scattered[idx[i] * cols + c] += (double) gate[sample[i] * cols + c] * upd[i * cols + c];
+            }
+        try (Scope s = Scope.open()) {
+            Tensor ts = s.of(dev, src, rows, cols), ti = s.ofInts(dev, idx, k), tg = s.empty(dev, DType.F32, k, cols);
+            Ops.gatherRows(ts, ti, tg);
+            d.assertClose(gathered, tg.toFloatArray(), 0, 0, "gather (exact copy)");
+            Ops.scatterAddRows(ts, ti, s.of(dev, upd, k, cols), s.of(dev, gate, samples, cols), s.ofInts(dev, sample, k));
+            d.assertClose(scattered, ts.toFloatArray(), 1e-6, 1e-6, "scatter-add");
+        }
+    }
+
+    private static void assertWithin(TestData d, double[] ref, float[] got, double[] bound, String what) {
+        for (int i = 0; i < ref.length; i++) {
+            double tol = 2e-6 * bound[i];
+            if (!(Math.abs(got[i] - ref[i]) <= tol)) {
+                throw new AssertionError(String.format("%s: element %d got %.9g expected %.9g (tol %.3g, seed %d)", what, i,
+                        got[i], ref[i], tol, d.seed));
+            }
+        }
+    }
+}

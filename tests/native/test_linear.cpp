@@ -1,0 +1,87 @@
+// dd_linear against the double reference: 2-D and 3-D x, with and without bias, and strided views.
+#include "compare.h"
+#include "reference.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace ddtest;
+
+// Sizes off every SIMD/BLAS block boundary.
+constexpr int64_t M = 37, N = 71, K = 129;
+
+// A dot product of K fp32 terms plus the bias is within gamma_{K+1} = (K+1) * 2^-24 = 7.7e-6 of the
+// exact sum relative to the sum of |terms| (any summation order, FMA or not); 1e-5 bounds that for
+// K < 167. The inputs are the exact floats the reference reads, so nothing else contributes.
+constexpr Tolerance kGemm{1e-5, 1e-5, 0};
+
+class LinearTest : public OpTest {};
+
+TEST_P(LinearTest, TwoDimXWithBias) {
+    auto xs = rng.uniform(M * K, -1, 1), ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
+    Tensor x = upload_f32(backend(), xs, {M, K}), w = upload_f32(backend(), ws, {N, K});
+    Tensor b = upload_f32(backend(), bs, {N}), y = new_tensor(backend(), DD_F32, {M, N});
+    DD_RUN_OP(dd_linear(x.get(), w.get(), b.get(), y.get()));
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, ws, bs, M, N, K), kGemm));
+}
+
+TEST_P(LinearTest, ThreeDimXWithoutBias) {
+    const int64_t B = 2;
+    auto xs = rng.uniform(B * M * K, -1, 1), ws = rng.uniform(N * K, -1, 1);
+    Tensor x = upload_f32(backend(), xs, {B, M, K}), w = upload_f32(backend(), ws, {N, K});
+    Tensor y = new_tensor(backend(), DD_F32, {B, M, N});
+    DD_RUN_OP(dd_linear(x.get(), w.get(), nullptr, y.get()));
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, ws, {}, B * M, N, K), kGemm));
+}
+
+TEST_P(LinearTest, VectorX) {
+    auto xs = rng.uniform(K, -1, 1), ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
+    Tensor x = upload_f32(backend(), xs, {K}), w = upload_f32(backend(), ws, {N, K});
+    Tensor b = upload_f32(backend(), bs, {N}), y = new_tensor(backend(), DD_F32, {N});
+    DD_RUN_OP(dd_linear(x.get(), w.get(), b.get(), y.get()));
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, ws, bs, 1, N, K), kGemm));
+}
+
+// x is the middle third of every row of a [2,37,3K] tensor (rows at stride 3K) and y is written into
+// columns [5, 5+N) of a wider [2,37,N+9] tensor, whose other columns must stay untouched.
+TEST_P(LinearTest, RowStridedViewsOfXAndY) {
+    const int64_t B = 2, XW = 3 * K, YW = N + 9, y0 = 5;
+    auto base = rng.uniform(B * M * XW, -1, 1), ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
+    auto ybefore = rng.uniform(B * M * YW, -1, 1);
+    Tensor xb = upload_f32(backend(), base, {B, M, XW}), w = upload_f32(backend(), ws, {N, K});
+    Tensor b = upload_f32(backend(), bs, {N}), yb = upload_f32(backend(), ybefore, {B, M, YW});
+    Tensor x = view(xb, {B, M, K}, {M * XW, XW, 1}, K);
+    Tensor y = view(yb, {B, M, N}, {M * YW, YW, 1}, y0);
+    DD_RUN_OP(dd_linear(x.get(), w.get(), b.get(), y.get()));
+
+    const auto yall = download(yb.get());
+    std::vector<bool> inside(yall.size(), false);
+    for (int64_t r = 0; r < B * M; ++r)
+        for (int64_t c = y0; c < y0 + N; ++c) inside[r * YW + c] = true;
+    EXPECT_TRUE(UntouchedOutside(yall, ybefore, inside));
+    EXPECT_TRUE(AllClose(column_slice(yall, B * M, YW, y0, N),
+                         ddref::linear(column_slice(base, B * M, XW, K, K), ws, bs, B * M, N, K), kGemm));
+}
+
+// Rows at stride 0 (one input row broadcast to M rows) are "rows at a uniform stride" as the header
+// puts it: the op must either compute M equal rows or refuse the view, never read other memory.
+TEST_P(LinearTest, ZeroRowStrideViewOfX) {
+    const int64_t R = 5;
+    auto base = rng.uniform(R * K, -1, 1), ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
+    Tensor xb = upload_f32(backend(), base, {R, K}), w = upload_f32(backend(), ws, {N, K});
+    Tensor b = upload_f32(backend(), bs, {N}), y = new_tensor(backend(), DD_F32, {R, N});
+    Tensor x = view(xb, {R, K}, {0, 1}, 0);
+    const dd_status s = dd_linear(x.get(), w.get(), b.get(), y.get());
+    if (s == DD_ERR_UNSUPPORTED && backend().device_type != DD_DEVICE_CPU) GTEST_SKIP() << dd_last_error();
+    if (s != DD_OK) {
+        EXPECT_EQ(s, DD_ERR_INVALID_ARGUMENT) << dd_last_error();
+        return;
+    }
+    std::vector<float> broadcast;
+    for (int64_t r = 0; r < R; ++r) broadcast.insert(broadcast.end(), base.begin(), base.begin() + K);
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(broadcast, ws, bs, R, N, K), kGemm));
+}
+
+DD_INSTANTIATE_ON_ALL_BACKENDS(LinearTest);
+
+}  // namespace
