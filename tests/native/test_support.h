@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <random>
@@ -34,6 +35,19 @@ inline int64_t numel(const Shape& shape) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     return n;
+}
+
+// An error path: the status is `want` and this thread's last error contains every fragment (the
+// tensor's name, expected and actual shapes...).
+inline testing::AssertionResult FailsWith(dd_status got, dd_status want, std::initializer_list<const char*> fragments) {
+    const std::string msg = dd_last_error();
+    if (got != want)
+        return testing::AssertionFailure() << "status " << dd_status_name(got) << ", expected " << dd_status_name(want)
+                                           << " (message: \"" << msg << "\")";
+    for (const char* f : fragments)
+        if (msg.find(f) == std::string::npos)
+            return testing::AssertionFailure() << "message \"" << msg << "\" lacks \"" << f << "\"";
+    return testing::AssertionSuccess();
 }
 
 // A device the ops can run on.
