@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,9 @@ struct Backend {
     int device_type;
     int device_index;
 };
+
+// Test names and failure messages show the backend's name instead of its bytes.
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
 inline std::vector<Backend> all_backends() {
     return {{"cpu", DD_DEVICE_CPU, 0}, {"cuda0", DD_DEVICE_CUDA, 0}};

@@ -131,6 +131,22 @@ DD_API dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd
 DD_API dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_tensor* src,
                                      const dd_tensor* gate, const dd_tensor* row_sample);
 
+/* DiT patch embedding input (timm PatchEmbed as a matmul): out[n, i*gw+j, (c*p+a)*p+b] = x[n, c, i*p+a, j*p+b].
+ * x [N,C,H,W] contiguous with H, W multiples of p; out [N, (H/p)*(W/p), C*p*p]. */
+DD_API dd_status dd_patchify(const dd_tensor* x, int p, dd_tensor* out);
+
+/* DiT unpatchify ('nhwpqc->nchpwq'): out[n, ch, i*p+a, j*p+b] = tokens[n, i*gw+j, (a*p+b)*Co + ch].
+ * tokens [N, (H/p)*(W/p), p*p*Co] (last dim contiguous); out [N,Co,H,W] contiguous. */
+DD_API dd_status dd_unpatchify(const dd_tensor* tokens, int p, dd_tensor* out);
+
+/* Sinusoidal timestep features as DiT computes them in float32: half = dim/2,
+ * f_k = exp(-ln(max_period) * k / half), out[n] = [cos(t_n f_k) (k < half), sin(t_n f_k)], zero column
+ * appended when dim is odd. t [N] f32; out [N, dim] contiguous. */
+DD_API dd_status dd_timestep_embedding(const dd_tensor* t, float max_period, dd_tensor* out);
+
+/* y[n, ...] += b[...] for every n: y [N, R, D], b [R, D] (last dims contiguous). */
+DD_API dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b);
+
 #ifdef __cplusplus
 }
 #endif

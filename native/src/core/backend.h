@@ -66,6 +66,28 @@ struct ScatterAddRowsParams {
     int64_t K, D;
 };
 
+// x [N,C,H,W] <-> tokens [N, gh*gw, C*p*p] (patchify order (c,a,b); unpatchify order (a,b,c))
+struct PatchParams {
+    const float* src;
+    float* dst;
+    int64_t tok_st;  // row stride of the token tensor (src for unpatchify, dst for patchify)
+    int64_t N, C, H, W, p;
+};
+
+struct TimestepEmbeddingParams {
+    const float* t;
+    float* out;
+    int64_t N, dim;
+    float max_period;
+};
+
+// y[n] += b over [N,R,D]
+struct AddBroadcastParams {
+    float* y; int64_t y_sn, y_sr;
+    const float* b; int64_t b_sr;
+    int64_t N, R, D;
+};
+
 struct Backend {
     const char* name;
     dd_status (*linear)(const LinearParams&);
@@ -76,6 +98,10 @@ struct Backend {
     dd_status (*attention)(const AttentionParams&);
     dd_status (*gather_rows)(const GatherRowsParams&);
     dd_status (*scatter_add_rows)(const ScatterAddRowsParams&);
+    dd_status (*patchify)(const PatchParams&);
+    dd_status (*unpatchify)(const PatchParams&);
+    dd_status (*timestep_embedding)(const TimestepEmbeddingParams&);
+    dd_status (*add_broadcast)(const AddBroadcastParams&);
 };
 
 const Backend* cpu_backend();

@@ -12,9 +12,8 @@ namespace {
 
 // Calls the backend's implementation or reports that this backend lacks the op.
 template <class P>
-dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p, const char* op) {
+dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
     if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
-    (void)op;
     return fn(p);
 }
 
@@ -56,7 +55,7 @@ dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bia
         p.bias = f32(B);
         p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
         p.M = rows_of(X); p.N = N; p.K = K;
-        return run(c, c.backend().linear, p, "linear");
+        return run(c, c.backend().linear, p);
     });
 }
 
@@ -81,7 +80,7 @@ dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, cons
         p.shift = f32(S); p.shift_sn = S ? S->strides[0] : 0;
         p.scale = f32(G); p.scale_sn = G ? G->strides[0] : 0;
         p.N = N; p.T = T; p.D = D; p.eps = eps;
-        return run(c, c.backend().layernorm_modulate, p, "layernorm_modulate");
+        return run(c, c.backend().layernorm_modulate, p);
     });
 }
 
@@ -97,7 +96,7 @@ static dd_status unary(const char* op, const dd_tensor* x, dd_tensor* y,
         c.contiguous(X, "x");
         c.contiguous(Y, "y");
         dd::UnaryParams p{f32(&X), f32w(&Y), X.numel()};
-        return run(c, c.backend().*fn, p, op);
+        return run(c, c.backend().*fn, p);
     });
 }
 
@@ -120,7 +119,7 @@ dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_te
         p.x = f32(&X); p.x_sn = X.strides[0]; p.x_st = X.strides[1];
         p.gate = f32(G); p.gate_sn = G ? G->strides[0] : 0;
         p.N = N; p.T = T; p.D = D;
-        return run(c, c.backend().gated_residual_add, p, "gated_residual_add");
+        return run(c, c.backend().gated_residual_add, p);
     });
 }
 
@@ -143,7 +142,7 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
         p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
         p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
         p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
-        return run(c, c.backend().attention, p, "attention");
+        return run(c, c.backend().attention, p);
     });
 }
 
@@ -160,7 +159,7 @@ dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor
         c.last_dim_contiguous(D, "dst");
         c.indices_in_range(I, "index", S.shape[0], "rows of src");
         dd::GatherRowsParams p{f32(&S), S.strides[0], static_cast<const int32_t*>(I.data()), f32w(&D), D.strides[0], K, W};
-        return run(c, c.backend().gather_rows, p, "gather_rows");
+        return run(c, c.backend().gather_rows, p);
     });
 }
 
@@ -191,7 +190,73 @@ dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_t
         dd::ScatterAddRowsParams p{f32w(&D), D.strides[0], static_cast<const int32_t*>(I.data()), f32(&S), S.strides[0],
                                    f32(G), G ? G->strides[0] : 0, R ? static_cast<const int32_t*>(R->data()) : nullptr,
                                    K, W};
-        return run(c, c.backend().scatter_add_rows, p, "scatter_add_rows");
+        return run(c, c.backend().scatter_add_rows, p);
+    });
+}
+
+dd_status dd_patchify(const dd_tensor* x, int p, dd_tensor* out) {
+    return dd::guard("dd_patchify", [&] {
+        OpCheck c("dd_patchify");
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, 4);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 3);
+        const int64_t N = X.shape[0], C = X.shape[1], H = X.shape[2], W = X.shape[3];
+        if (p <= 0 || H % p || W % p)
+            c.error(DD_ERR_SHAPE, format("x %s: height and width must be multiples of the patch size %d",
+                                         X.shape_str().c_str(), p));
+        c.contiguous(X, "x");
+        c.shape(O, "out", {N, (H / p) * (W / p), C * p * p}, "[N, (H/p)*(W/p), C*p*p]");
+        c.last_dim_contiguous(O, "out");
+        if (O.strides[0] != O.shape[1] * O.strides[1] && O.shape[0] > 1)
+            c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'out' rows must be evenly strided across the batch");
+        dd::PatchParams pp{f32(&X), f32w(&O), O.strides[1], N, C, H, W, p};
+        return run(c, c.backend().patchify, pp);
+    });
+}
+
+dd_status dd_unpatchify(const dd_tensor* tokens, int p, dd_tensor* out) {
+    return dd::guard("dd_unpatchify", [&] {
+        OpCheck c("dd_unpatchify");
+        const dd_tensor& X = c.tensor(tokens, "tokens", DD_F32, 3);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
+        const int64_t N = O.shape[0], C = O.shape[1], H = O.shape[2], W = O.shape[3];
+        if (p <= 0 || H % p || W % p)
+            c.error(DD_ERR_SHAPE, format("out %s: height and width must be multiples of the patch size %d",
+                                         O.shape_str().c_str(), p));
+        c.contiguous(O, "out");
+        c.shape(X, "tokens", {N, (H / p) * (W / p), C * p * p}, "[N, (H/p)*(W/p), p*p*Co] (from out [N,Co,H,W])");
+        c.last_dim_contiguous(X, "tokens");
+        if (X.strides[0] != X.shape[1] * X.strides[1] && X.shape[0] > 1)
+            c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'tokens' rows must be evenly strided across the batch");
+        dd::PatchParams pp{f32(&X), f32w(&O), X.strides[1], N, C, H, W, p};
+        return run(c, c.backend().unpatchify, pp);
+    });
+}
+
+dd_status dd_timestep_embedding(const dd_tensor* t, float max_period, dd_tensor* out) {
+    return dd::guard("dd_timestep_embedding", [&] {
+        OpCheck c("dd_timestep_embedding");
+        const dd_tensor& Tt = c.tensor(t, "t", DD_F32, 1);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 2);
+        c.shape(O, "out", {Tt.shape[0], -1}, "[N, dim] (N = length of t)");
+        c.contiguous(Tt, "t");
+        c.contiguous(O, "out");
+        if (!(max_period > 1.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("max_period must be > 1 (got %g)", (double)max_period));
+        dd::TimestepEmbeddingParams pp{f32(&Tt), f32w(&O), Tt.shape[0], O.shape[1], max_period};
+        return run(c, c.backend().timestep_embedding, pp);
+    });
+}
+
+dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b) {
+    return dd::guard("dd_add_broadcast", [&] {
+        OpCheck c("dd_add_broadcast");
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, 3);
+        const dd_tensor& B = c.tensor(b, "b", DD_F32, 2);
+        c.shape(B, "b", {Y.shape[1], Y.shape[2]}, "[R,D] (y is [N,R,D])");
+        c.last_dim_contiguous(Y, "y");
+        c.last_dim_contiguous(B, "b");
+        dd::AddBroadcastParams pp{f32w(&Y), Y.strides[0], Y.strides[1], f32(&B), B.strides[0],
+                                  Y.shape[0], Y.shape[1], Y.shape[2]};
+        return run(c, c.backend().add_broadcast, pp);
     });
 }
 

@@ -11,6 +11,13 @@
 #include "cpu_kernels.h"
 
 namespace dd::cpu {
+
+// layout_ops.cpp
+dd_status patchify(const PatchParams& p);
+dd_status unpatchify(const PatchParams& p);
+dd_status timestep_embedding(const TimestepEmbeddingParams& p);
+dd_status add_broadcast(const AddBroadcastParams& p);
+
 namespace {
 
 // Splits `n` items over threads only when there is enough work to pay for the fork.
@@ -130,6 +137,10 @@ const Backend cpu = {
     attention,
     gather_rows,
     scatter_add_rows,
+    patchify,
+    unpatchify,
+    timestep_embedding,
+    add_broadcast,
 };
 
 }  // namespace

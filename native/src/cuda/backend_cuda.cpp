@@ -19,7 +19,9 @@ dd_status gelu_tanh(const UnaryParams& p) {
 }
 dd_status silu(const UnaryParams& p) { return check_launch(cuda_kernels::silu(p.x, p.y, p.n, nullptr), "silu"); }
 
-const Backend cuda = {"cuda", nullptr, nullptr, gelu_tanh, silu, nullptr, nullptr, nullptr, nullptr};
+// Positional order of Backend's members; nullptr = no CUDA kernel yet.
+const Backend cuda = {"cuda",  nullptr, nullptr, gelu_tanh, silu,    nullptr, nullptr,
+                      nullptr, nullptr, nullptr, nullptr,   nullptr, nullptr};
 
 }  // namespace
 

@@ -53,4 +53,24 @@ public final class Ops {
         NativeErrors.check(DynditNative.dd_scatter_add_rows(dst.handle(), index.handle(), src.handle(),
                 handleOrNull(gate), handleOrNull(rowSample)));
     }
+
+    /** Patch vectors ordered (c, a, b) from x [N,C,H,W]: out [N, (H/p)(W/p), C p p]. */
+    public static void patchify(Tensor x, int p, Tensor out) {
+        NativeErrors.check(DynditNative.dd_patchify(x.handle(), p, out.handle()));
+    }
+
+    /** Inverse layout with channel fastest per token: tokens [N, T, p p Co] to out [N,Co,H,W]. */
+    public static void unpatchify(Tensor tokens, int p, Tensor out) {
+        NativeErrors.check(DynditNative.dd_unpatchify(tokens.handle(), p, out.handle()));
+    }
+
+    /** [cos, sin] sinusoidal features of t [N] f32 into out [N, dim]. */
+    public static void timestepEmbedding(Tensor t, float maxPeriod, Tensor out) {
+        NativeErrors.check(DynditNative.dd_timestep_embedding(t.handle(), maxPeriod, out.handle()));
+    }
+
+    /** y[n] += b for every n; y [N,R,D], b [R,D]. */
+    public static void addBroadcast(Tensor y, Tensor b) {
+        NativeErrors.check(DynditNative.dd_add_broadcast(y.handle(), b.handle()));
+    }
 }

@@ -165,6 +165,37 @@ public final class Tensor implements AutoCloseable {
         NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 8L * data.length, 0));
     }
 
+    /**
+     * Copies raw little-endian element bytes (position to limit) into this contiguous tensor. Direct
+     * buffers (memory-mapped files) are copied straight from their memory, without a Java array.
+     */
+    public void copyFrom(java.nio.ByteBuffer bytes) {
+        long n = bytes.remaining();
+        if (n != numel() * dtype.size()) {
+            throw new ShapeMismatchException("copyFrom: " + n + " bytes given, tensor " + Arrays.toString(shape) + " "
+                    + dtype + " holds " + numel() * dtype.size());
+        }
+        if (!isContiguous()) {
+            throw new InvalidArgumentException("copyFrom: tensor " + Arrays.toString(shape) + " is a non-contiguous view");
+        }
+        if (bytes.isDirect()) {
+            try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(bytes)) {
+                NativeErrors.check(DynditNative.dd_tensor_write(handle(), p, n, 0));
+            }
+            return;
+        }
+        java.nio.ByteBuffer dup = bytes.duplicate();
+        byte[] chunk = new byte[(int) Math.min(n, 1 << 20)];
+        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(chunk.length)) {
+            for (long off = 0; off < n; off += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - off);
+                dup.get(chunk, 0, len);
+                p.put(chunk, 0, len);
+                NativeErrors.check(DynditNative.dd_tensor_write(handle(), p, len, off));
+            }
+        }
+    }
+
     /** The elements as floats (row-major); bf16/f16 are widened exactly; views are copied first. */
     public float[] toFloatArray() {
         if (!dtype.isFloatingPoint()) {

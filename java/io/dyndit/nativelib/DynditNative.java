@@ -105,4 +105,8 @@ public final class DynditNative {
     public static native int dd_gather_rows(@Const dd_tensor src, @Const dd_tensor index, dd_tensor dst);
     public static native int dd_scatter_add_rows(dd_tensor dst, @Const dd_tensor index, @Const dd_tensor src,
             @Const dd_tensor gate, @Const dd_tensor rowSample);
+    public static native int dd_patchify(@Const dd_tensor x, int p, dd_tensor out);
+    public static native int dd_unpatchify(@Const dd_tensor tokens, int p, dd_tensor out);
+    public static native int dd_timestep_embedding(@Const dd_tensor t, float maxPeriod, dd_tensor out);
+    public static native int dd_add_broadcast(dd_tensor y, @Const dd_tensor b);
 }

@@ -1,0 +1,64 @@
+package io.dyndit.model;
+
+import io.dyndit.core.DType;
+import io.dyndit.core.Device;
+import io.dyndit.core.Scope;
+import io.dyndit.core.Tensor;
+
+/** Every buffer of one DiT forward at batch size N, allocated once and reused by later calls. */
+final class ForwardWorkspace implements AutoCloseable {
+    private final Scope scope = Scope.open();
+    final int batch;
+    final Tensor x, t, y;           // inputs: [N,C,I,I] f32, [N] f32, [N] i32
+    final Tensor patches, h;        // [N,T,C p p], [N,T,D] residual stream
+    final Tensor tFreq, t1, c, yEmb, cSilu; // [N,256], [N,D] ...
+    final Tensor c3, yEmb3;         // [N,1,D] views for the c = t_emb + y_emb add
+    final Tensor ada, u, qkv, q, k, v, attn, attnFlat, proj, fc1, fc2;
+    final Tensor finalAda, finalTokens, out;
+    final Tensor[] adaChunks = new Tensor[6]; // shift/scale/gate (msa), shift/scale/gate (mlp) views of ada
+    final Tensor finalShift, finalScale;
+
+    ForwardWorkspace(DiTConfig cfg, Device dev, int n) {
+        batch = n;
+        long d = cfg.hiddenSize(), tk = cfg.tokens(), p = cfg.patchSize(), ch = cfg.inChannels();
+        long hd = cfg.headDim(), heads = cfg.numHeads();
+        x = scope.empty(dev, DType.F32, n, ch, cfg.inputSize(), cfg.inputSize());
+        t = scope.empty(dev, DType.F32, n);
+        y = scope.empty(dev, DType.I32, n);
+        patches = scope.empty(dev, DType.F32, n, tk, ch * p * p);
+        h = scope.empty(dev, DType.F32, n, tk, d);
+        tFreq = scope.empty(dev, DType.F32, n, 256);
+        t1 = scope.empty(dev, DType.F32, n, d);
+        c = scope.empty(dev, DType.F32, n, d);
+        yEmb = scope.empty(dev, DType.F32, n, d);
+        cSilu = scope.empty(dev, DType.F32, n, d);
+        c3 = scope.track(c.reshape(n, 1, d));
+        yEmb3 = scope.track(yEmb.reshape(n, 1, d));
+        ada = scope.empty(dev, DType.F32, n, 6 * d);
+        for (int i = 0; i < 6; i++) {
+            adaChunks[i] = scope.track(ada.narrow(1, i * d, d));
+        }
+        u = scope.empty(dev, DType.F32, n, tk, d);
+        qkv = scope.empty(dev, DType.F32, n, tk, 3 * d);
+        // qkv channel s*D + h*hd + e (s = q, k, v): [N,T,3,H,hd] viewed per s as [N,T,H,hd]
+        long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
+        q = scope.track(qkv.view(qs, st, 0));
+        k = scope.track(qkv.view(qs, st, d));
+        v = scope.track(qkv.view(qs, st, 2 * d));
+        attn = scope.empty(dev, DType.F32, n, tk, heads, hd);
+        attnFlat = scope.track(attn.reshape(n, tk, d));
+        proj = scope.empty(dev, DType.F32, n, tk, d);
+        fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
+        fc2 = scope.empty(dev, DType.F32, n, tk, d);
+        finalAda = scope.empty(dev, DType.F32, n, 2 * d);
+        finalShift = scope.track(finalAda.narrow(1, 0, d));
+        finalScale = scope.track(finalAda.narrow(1, d, d));
+        finalTokens = scope.empty(dev, DType.F32, n, tk, p * p * cfg.outChannels());
+        out = scope.empty(dev, DType.F32, n, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
+    }
+
+    @Override
+    public void close() {
+        scope.close();
+    }
+}

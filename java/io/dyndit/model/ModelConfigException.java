@@ -1,0 +1,10 @@
+package io.dyndit.model;
+
+import io.dyndit.core.DynditException;
+
+/** A model configuration that is malformed, cannot be inferred, or contradicts the weights. */
+public class ModelConfigException extends DynditException {
+    public ModelConfigException(String message) {
+        super(message);
+    }
+}
