@@ -64,7 +64,8 @@ inline Expected layernorm_modulate(const std::vector<float>& x, const std::vecto
 // GELU, tanh approximation, exactly as PyTorch writes it.
 inline Expected gelu_tanh(const std::vector<float>& x) {
     Expected e = sized(x.size());
-    const double c = std::sqrt(2.0 / M_PI);
+    const double pi = 3.14159265358979323846;
+    const double c = std::sqrt(2.0 / pi);
     for (size_t i = 0; i < x.size(); ++i) {
         const double v = x[i];
         e.value[i] = 0.5 * v * (1.0 + std::tanh(c * (v + 0.044715 * v * v * v)));
@@ -157,6 +158,62 @@ inline Expected scatter_add_rows(const std::vector<float>& dst, const std::vecto
             const size_t o = (size_t)(index[i] * D + c);
             e.value[o] += g * src[i * D + c];
             e.magnitude[o] += std::fabs(g * src[i * D + c]);
+        }
+    return e;
+}
+
+// out[n, i*gw+j, (c*p+a)*p+b] = x[n, c, i*p+a, j*p+b]; x dense [N,C,H,W]. A permutation: exact.
+inline Expected patchify(const std::vector<float>& x, int64_t N, int64_t C, int64_t H, int64_t W, int64_t p) {
+    const int64_t gh = H / p, gw = W / p, row = C * p * p;
+    Expected e = sized(x.size());
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t y = 0; y < H; ++y)
+                for (int64_t xx = 0; xx < W; ++xx) {
+                    const int64_t tok = (y / p) * gw + xx / p, col = (c * p + y % p) * p + xx % p;
+                    e.value[(n * gh * gw + tok) * row + col] = x[((n * C + c) * H + y) * W + xx];
+                }
+    return e;
+}
+
+// out[n, ch, i*p+a, j*p+b] = tokens[n, i*gw+j, (a*p+b)*Co + ch]; tokens dense. A permutation: exact.
+inline Expected unpatchify(const std::vector<float>& tokens, int64_t N, int64_t Co, int64_t H, int64_t W,
+                           int64_t p) {
+    const int64_t gw = W / p, gh = H / p, row = p * p * Co;
+    Expected e = sized(tokens.size());
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t ch = 0; ch < Co; ++ch)
+            for (int64_t y = 0; y < H; ++y)
+                for (int64_t xx = 0; xx < W; ++xx) {
+                    const int64_t tok = (y / p) * gw + xx / p, col = ((y % p) * p + xx % p) * Co + ch;
+                    e.value[((n * Co + ch) * H + y) * W + xx] = tokens[(n * gh * gw + tok) * row + col];
+                }
+    return e;
+}
+
+// [cos(t f_k), sin(t f_k)] with f_k = exp(-ln(max_period) k / half), zero column for odd dim.
+// magnitude = |t f_k| (1 + ln(max_period) k / half): the fp32 exponent, frequency and product each
+// carry a relative rounding error, which cos/sin turn into an absolute error of that size.
+inline Expected timestep_embedding(const std::vector<float>& t, int64_t dim, double max_period) {
+    const int64_t half = dim / 2;
+    Expected e = sized(t.size() * dim);
+    for (size_t n = 0; n < t.size(); ++n)
+        for (int64_t k = 0; k < half; ++k) {
+            const double ex = std::log(max_period) * k / half, a = t[n] * std::exp(-ex);
+            e.value[n * dim + k] = std::cos(a);
+            e.value[n * dim + half + k] = std::sin(a);
+            e.magnitude[n * dim + k] = e.magnitude[n * dim + half + k] = std::fabs(a) * (1 + ex);
+        }
+    return e;
+}
+
+// y[n,r,:] + b[r,:]; y dense [N,R,D]. magnitude = |y| + |b|.
+inline Expected add_broadcast(const std::vector<float>& y, const std::vector<float>& b, int64_t N, int64_t RD) {
+    Expected e = sized(y.size());
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t i = 0; i < RD; ++i) {
+            e.value[n * RD + i] = (double)y[n * RD + i] + b[i];
+            e.magnitude[n * RD + i] = std::fabs(y[n * RD + i]) + std::fabs(b[i]);
         }
     return e;
 }

@@ -79,7 +79,8 @@ TEST_P(AttentionTest, ZeroTokenStrideKeysAndValues) {
     const auto packed = rng.uniform(N * T * 3 * D, -3, 3);
     Tensor qkv = upload_f32(backend(), packed, {N, T, 3, H, Dh}), out = new_tensor(backend(), DD_F32, {N, T, H, Dh});
     Tensor q = qkv_view(qkv, 0);
-    Tensor k = view(qkv, {N, T, H, Dh}, {T * 3 * D, 0, Dh, 1}, D), v = view(qkv, {N, T, H, Dh}, {T * 3 * D, 0, Dh, 1}, 2 * D);
+    Tensor k = view(qkv, {N, T, H, Dh}, {T * 3 * D, 0, Dh, 1}, D);
+    Tensor v = view(qkv, {N, T, H, Dh}, {T * 3 * D, 0, Dh, 1}, 2 * D);
     const dd_status s = dd_attention(q.get(), k.get(), v.get(), 0.125f, out.get());
     if (s == DD_ERR_UNSUPPORTED && backend().device_type != DD_DEVICE_CPU) GTEST_SKIP() << dd_last_error();
     if (s != DD_OK) {

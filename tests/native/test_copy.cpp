@@ -69,6 +69,8 @@ TEST(Copy, F32ToF16RoundsToNearestEven) {
         {from_bits(0x33000000), 0x0000, "2^-25: tie between 0 and 2^-24, to even 0"},
         {from_bits(0x33C00000), 0x0002, "3*2^-25: tie, to even 2*2^-24"},
         {from_bits(0x38800000), 0x0400, "2^-14: smallest normal"},
+        {from_bits(0x387FE000), 0x0400, "2^-14 - 2^-25: subnormal tie rounds up into the smallest normal"},
+        {from_bits(0x3FFFF000), 0x4000, "2 - 2^-12: tie, to even carries into the exponent"},
         {from_bits(0x3F801000), 0x3C00, "1 + 2^-11: tie, to even"},
         {from_bits(0x3F803000), 0x3C02, "1 + 3*2^-11: tie, to even"},
         {-std::numeric_limits<float>::infinity(), 0xFC00, "-inf"},
@@ -106,7 +108,8 @@ TEST(Copy, ExactValuesRoundTrip) {
         SCOPED_TRACE(dd_dtype_name(dtype));
         EXPECT_EQ(from_half_bits(to_half_bits(exact, dtype), dtype), exact);
     }
-    EXPECT_EQ(from_half_bits(to_half_bits({65504.f, -65504.f}, DD_F16), DD_F16), (std::vector<float>{65504.f, -65504.f}));
+    const std::vector<float> f16_max = {65504.f, -65504.f};
+    EXPECT_EQ(from_half_bits(to_half_bits(f16_max, DD_F16), DD_F16), f16_max);
 }
 
 TEST(Copy, I32ToI64AndBack) {

@@ -21,7 +21,8 @@ bool cpu_runs(const std::string& isa) {
     if (isa == "sse2") return true;
     if (isa == "avx2") return cpu_has("avx2") && cpu_has("fma");
     if (isa == "avx512")
-        return cpu_has("avx512f") && cpu_has("avx512bw") && cpu_has("avx512vl") && cpu_has("avx512dq") && cpu_has("fma");
+        return cpu_has("avx512f") && cpu_has("avx512bw") && cpu_has("avx512vl") && cpu_has("avx512dq") &&
+               cpu_has("fma");
     return false;
 }
 

@@ -38,8 +38,10 @@ TEST(GatherErrors, IndexValuesOutOfRange) {
 TEST(GatherErrors, DtypeShapeAndNull) {
     Tensor src = f32({R, D}), dst = f32({K, D}), wide_dst = f32({K, D + 1}), index = index_with(0, 0);
     Tensor index64 = new_cpu(DD_I64, {K}), index2 = upload_i32(all_backends()[0], valid_index(), {1, K});
-    EXPECT_TRUE(FailsWith(dd_gather_rows(src.get(), index64.get(), dst.get()), DD_ERR_DTYPE, {"'index'", "i64", "i32"}));
-    EXPECT_TRUE(FailsWith(dd_gather_rows(src.get(), index2.get(), dst.get()), DD_ERR_SHAPE, {"'index'", "[1,29]", "rank 1"}));
+    EXPECT_TRUE(FailsWith(dd_gather_rows(src.get(), index64.get(), dst.get()), DD_ERR_DTYPE,
+                          {"'index'", "i64", "i32"}));
+    EXPECT_TRUE(FailsWith(dd_gather_rows(src.get(), index2.get(), dst.get()), DD_ERR_SHAPE,
+                          {"'index'", "[1,29]", "rank 1"}));
     EXPECT_TRUE(FailsWith(dd_gather_rows(src.get(), index.get(), wide_dst.get()), DD_ERR_SHAPE,
                           {"'dst'", "[29,73]", "[29,72]"}));
     EXPECT_TRUE(FailsWith(dd_gather_rows(nullptr, index.get(), dst.get()), DD_ERR_INVALID_ARGUMENT, {"'src'", "NULL"}));
@@ -71,7 +73,8 @@ TEST_F(ScatterErrors, GateAndRowSampleGoTogether) {
 }
 
 TEST_F(ScatterErrors, ShapesAndDtypes) {
-    Tensor wide_gate = f32({S, D + 1}), short_rows = upload_i32(all_backends()[0], std::vector<int32_t>(K - 1, 0), {K - 1});
+    Tensor wide_gate = f32({S, D + 1});
+    Tensor short_rows = upload_i32(all_backends()[0], std::vector<int32_t>(K - 1, 0), {K - 1});
     Tensor tall_src = f32({K + 1, D}), rows64 = new_cpu(DD_I64, {K});
     EXPECT_TRUE(FailsWith(dd_scatter_add_rows(dst.get(), index.get(), src.get(), wide_gate.get(), row_sample.get()),
                           DD_ERR_SHAPE, {"'gate'", "[3,73]", "[*,72]"}));

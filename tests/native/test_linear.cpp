@@ -63,6 +63,30 @@ TEST_P(LinearTest, RowStridedViewsOfXAndY) {
                          ddref::linear(column_slice(base, B * M, XW, K, K), ws, bs, B * M, N, K), kGemm));
 }
 
+// K = 0: every dot product is empty, so y is the bias (or zeros), exactly.
+TEST_P(LinearTest, EmptyReductionGivesBias) {
+    auto bs = rng.uniform(N, -1, 1);
+    Tensor x = new_tensor(backend(), DD_F32, {M, 0}), w = new_tensor(backend(), DD_F32, {N, 0});
+    Tensor b = upload_f32(backend(), bs, {N}), y = upload_f32(backend(), rng.uniform(M * N, -1, 1), {M, N});
+    DD_RUN_OP(dd_linear(x.get(), w.get(), b.get(), y.get()));
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear({}, {}, bs, M, N, 0), Tolerance{}));
+    DD_RUN_OP(dd_linear(x.get(), w.get(), nullptr, y.get()));
+    EXPECT_EQ(download(y.get()), std::vector<float>(M * N, 0.f));
+}
+
+// x = the first token of each batch entry of a [2,T,K] tensor: an [2,1,K] view whose two rows lie T*K
+// apart (the size-1 token dim's stride K says nothing about where rows are).
+TEST_P(LinearTest, FirstTokenOfEachBatchEntry) {
+    const int64_t B = 2, T = 37;
+    auto base = rng.uniform(B * T * K, -1, 1), ws = rng.uniform(N * K, -1, 1);
+    Tensor xb = upload_f32(backend(), base, {B, T, K}), w = upload_f32(backend(), ws, {N, K});
+    Tensor x = view(xb, {B, 1, K}, {T * K, K, 1}, 0), y = new_tensor(backend(), DD_F32, {B, 1, N});
+    DD_RUN_OP(dd_linear(x.get(), w.get(), nullptr, y.get()));
+    std::vector<float> first_tokens(base.begin(), base.begin() + K);
+    first_tokens.insert(first_tokens.end(), base.begin() + T * K, base.begin() + T * K + K);
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(first_tokens, ws, {}, B, N, K), kGemm));
+}
+
 // Rows at stride 0 (one input row broadcast to M rows) are "rows at a uniform stride" as the header
 // puts it: the op must either compute M equal rows or refuse the view, never read other memory.
 TEST_P(LinearTest, ZeroRowStrideViewOfX) {

@@ -16,7 +16,8 @@ Tensor f32(const Shape& s) { return upload_f32(all_backends()[0], std::vector<fl
 
 TEST(LinearErrors, NullTensorsAreNamed) {
     Tensor x = f32({M, K}), w = f32({N, K}), y = f32({M, N});
-    EXPECT_TRUE(FailsWith(dd_linear(nullptr, w.get(), nullptr, y.get()), DD_ERR_INVALID_ARGUMENT, {"dd_linear", "'x'", "NULL"}));
+    EXPECT_TRUE(FailsWith(dd_linear(nullptr, w.get(), nullptr, y.get()), DD_ERR_INVALID_ARGUMENT,
+                          {"dd_linear", "'x'", "NULL"}));
     EXPECT_TRUE(FailsWith(dd_linear(x.get(), nullptr, nullptr, y.get()), DD_ERR_INVALID_ARGUMENT, {"'w'", "NULL"}));
     EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), nullptr, nullptr), DD_ERR_INVALID_ARGUMENT, {"'y'", "NULL"}));
 }
@@ -32,11 +33,17 @@ TEST(LinearErrors, WrongShapesNameTensorAndShapes) {
     Tensor x = f32({M, K}), w = f32({N, K}), b = f32({N}), y = f32({M, N});
     Tensor w_wide = f32({N, K + 1}), b_long = f32({N + 1}), y_narrow = f32({M, N - 1}), y_tall = f32({M + 1, N});
     Tensor y3 = f32({1, M, N});
-    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w_wide.get(), b.get(), y.get()), DD_ERR_SHAPE, {"'w'", "[71,130]", "[*,129]"}));
-    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b_long.get(), y.get()), DD_ERR_SHAPE, {"'bias'", "[72]", "[71]"}));
-    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b.get(), y_narrow.get()), DD_ERR_SHAPE, {"'y'", "[37,70]", "71"}));
-    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b.get(), y_tall.get()), DD_ERR_SHAPE, {"'y'", "[38,71]", "[37,129]"}));
+    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w_wide.get(), b.get(), y.get()), DD_ERR_SHAPE,
+                          {"'w'", "[71,130]", "[*,129]"}));
+    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b_long.get(), y.get()), DD_ERR_SHAPE,
+                          {"'bias'", "[72]", "[71]"}));
+    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b.get(), y_narrow.get()), DD_ERR_SHAPE,
+                          {"'y'", "[37,70]", "71"}));
+    EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b.get(), y_tall.get()), DD_ERR_SHAPE,
+                          {"'y'", "[38,71]", "[37,129]"}));
     EXPECT_TRUE(FailsWith(dd_linear(x.get(), w.get(), b.get(), y3.get()), DD_ERR_SHAPE, {"'y'", "rank 3", "rank 2"}));
+    Tensor x0 = f32({}), y0 = f32({});
+    EXPECT_TRUE(FailsWith(dd_linear(x0.get(), w.get(), nullptr, y0.get()), DD_ERR_SHAPE, {"'x'", "rank >= 1"}));
 }
 
 TEST(LinearErrors, UnsupportedLayouts) {
@@ -126,7 +133,8 @@ TEST(GatedResidualErrors, EachCheckNamesTheTensor) {
                           {"dd_gated_residual_add", "'gate'", "[3,73]", "[3,72]"}));
     EXPECT_TRUE(FailsWith(dd_gated_residual_add(h.get(), gate.get(), short_x.get()), DD_ERR_SHAPE,
                           {"'x'", "[3,36,72]", "[3,37,72]"}));
-    EXPECT_TRUE(FailsWith(dd_gated_residual_add(nullptr, gate.get(), x.get()), DD_ERR_INVALID_ARGUMENT, {"'h'", "NULL"}));
+    EXPECT_TRUE(FailsWith(dd_gated_residual_add(nullptr, gate.get(), x.get()), DD_ERR_INVALID_ARGUMENT,
+                          {"'h'", "NULL"}));
     EXPECT_TRUE(FailsWith(dd_gated_residual_add(hi.get(), gate.get(), x.get()), DD_ERR_DTYPE, {"'h'", "i32"}));
     EXPECT_TRUE(FailsWith(dd_gated_residual_add(h.get(), gate64.get(), x.get()), DD_ERR_DTYPE, {"'gate'", "i64"}));
 }
@@ -136,7 +144,10 @@ protected:
     static constexpr int64_t n = 2, t = 5, h = 3, dh = 8;
     Tensor qkv = f32({n, t, 3, h, dh}), out = f32({n, t, h, dh});
     Tensor q = part(0), k = part(1), v = part(2);
-    Tensor part(int s, int64_t tokens = t) { return view(qkv, {n, tokens, h, dh}, {t * 3 * h * dh, 3 * h * dh, dh, 1}, s * h * dh); }
+    // q/k/v (s = 0/1/2) of the packed tensor, optionally only its first `tokens` tokens.
+    Tensor part(int s, int64_t tokens = t) {
+        return view(qkv, {n, tokens, h, dh}, {t * 3 * h * dh, 3 * h * dh, dh, 1}, s * h * dh);
+    }
 };
 
 TEST_F(AttentionErrors, ShapesNameTheTensor) {
@@ -153,7 +164,8 @@ TEST_F(AttentionErrors, NullDtypeLayoutAndScale) {
     Tensor vi = new_cpu(DD_I32, {n, t, h, dh});
     Tensor v_strided = view(qkv, {n, t, h, dh / 2}, {t * 3 * h * dh, 3 * h * dh, dh, 2}, 2 * h * dh);
     Tensor out_half = f32({n, t, h, dh / 2});
-    EXPECT_TRUE(FailsWith(dd_attention(nullptr, k.get(), v.get(), 0.5f, out.get()), DD_ERR_INVALID_ARGUMENT, {"'q'", "NULL"}));
+    EXPECT_TRUE(FailsWith(dd_attention(nullptr, k.get(), v.get(), 0.5f, out.get()), DD_ERR_INVALID_ARGUMENT,
+                          {"'q'", "NULL"}));
     EXPECT_TRUE(FailsWith(dd_attention(q.get(), k.get(), vi.get(), 0.5f, out.get()), DD_ERR_DTYPE, {"'v'", "i32"}));
     Tensor q_half = view(qkv, {n, t, h, dh / 2}, {t * 3 * h * dh, 3 * h * dh, dh, 1}, 0);
     Tensor k_half = view(qkv, {n, t, h, dh / 2}, {t * 3 * h * dh, 3 * h * dh, dh, 1}, h * dh);

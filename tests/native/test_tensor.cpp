@@ -89,7 +89,8 @@ TEST(Tensor, WriteAndReadByteRanges) {
     ASSERT_EQ(dd_tensor_read(t.get(), &last, 4, 20), DD_OK) << dd_last_error();
     EXPECT_EQ(last, 6);
 
-    EXPECT_TRUE(FailsWith(dd_tensor_write(t.get(), all.data(), 24, 4), DD_ERR_INVALID_ARGUMENT, {"[4, 28)", "24 bytes"}));
+    EXPECT_TRUE(FailsWith(dd_tensor_write(t.get(), all.data(), 24, 4), DD_ERR_INVALID_ARGUMENT,
+                          {"[4, 28)", "24 bytes"}));
     EXPECT_TRUE(FailsWith(dd_tensor_read(t.get(), &last, 4, -4), DD_ERR_INVALID_ARGUMENT, {"outside"}));
     EXPECT_TRUE(FailsWith(dd_tensor_read(t.get(), &last, -1, 0), DD_ERR_INVALID_ARGUMENT, {"outside"}));
     EXPECT_TRUE(FailsWith(dd_tensor_read(nullptr, &last, 4, 0), DD_ERR_INVALID_ARGUMENT, {"NULL"}));
@@ -102,7 +103,19 @@ TEST(Tensor, TransfersRejectNonContiguousViews) {
     float buf[8];
     EXPECT_TRUE(FailsWith(dd_tensor_read(cols.get(), buf, sizeof buf, 0), DD_ERR_INVALID_ARGUMENT,
                           {"non-contiguous", "[4,2]"}));
-    EXPECT_TRUE(FailsWith(dd_tensor_write(cols.get(), buf, sizeof buf, 0), DD_ERR_INVALID_ARGUMENT, {"non-contiguous"}));
+    EXPECT_TRUE(FailsWith(dd_tensor_write(cols.get(), buf, sizeof buf, 0), DD_ERR_INVALID_ARGUMENT,
+                          {"non-contiguous"}));
+}
+
+TEST(Tensor, ZeroClearsContiguousTensorsOnly) {
+    Tensor base = upload_f32(all_backends()[0], std::vector<float>(12, 2.5f), {3, 4});
+    Tensor middle_row = view(base, {4}, {1}, 4), column = view(base, {3}, {4}, 1);
+    ASSERT_EQ(dd_tensor_zero(middle_row.get()), DD_OK) << dd_last_error();
+    EXPECT_EQ(download(base.get()), (std::vector<float>{2.5f, 2.5f, 2.5f, 2.5f, 0, 0, 0, 0, 2.5f, 2.5f, 2.5f, 2.5f}));
+    EXPECT_TRUE(FailsWith(dd_tensor_zero(column.get()), DD_ERR_INVALID_ARGUMENT, {"non-contiguous"}));
+    EXPECT_TRUE(FailsWith(dd_tensor_zero(nullptr), DD_ERR_INVALID_ARGUMENT, {"NULL"}));
+    ASSERT_EQ(dd_tensor_zero(base.get()), DD_OK) << dd_last_error();
+    EXPECT_EQ(download(base.get()), std::vector<float>(12, 0.f));
 }
 
 // Offsets are in elements from the base's first element; a view of a view adds up.

@@ -55,15 +55,28 @@ void OpCheck::contiguous(const dd_tensor& t, const char* name) {
 
 int64_t OpCheck::uniform_row_stride(const dd_tensor& t, const char* name) {
     last_dim_contiguous(t, name);
-    if (t.ndim < 2) return t.ndim == 1 ? t.shape[0] : 1;
-    int64_t row = t.strides[t.ndim - 2];
-    int64_t expect = row;
+    const int64_t width = t.ndim ? t.shape[t.ndim - 1] : 1;
+    // Dims of size 1 place no constraint; the innermost leading dim of size > 1 sets the row stride and
+    // every outer one must continue it evenly.
+    int64_t row = -1, expect = 0;
     for (int i = t.ndim - 2; i >= 0; --i) {
-        if (t.shape[i] != 1 && t.strides[i] != expect)
+        if (t.shape[i] == 1) continue;
+        if (row < 0) {
+            row = t.strides[i];
+        } else if (t.strides[i] != expect) {
             error(DD_ERR_INVALID_ARGUMENT, format("tensor '%s' %s: leading dimensions do not collapse into rows of one "
                                                   "stride", name, t.shape_str().c_str()));
-        expect *= t.shape[i];
+        }
+        expect = t.strides[i] * t.shape[i];
     }
+    if (row < 0) return width;  // a single row
+    if (row < width)
+        error(DD_ERR_INVALID_ARGUMENT, format("tensor '%s' %s: rows overlap (row stride %lld < row length %lld); "
+                                              "copy it to a dense tensor first", name, t.shape_str().c_str(),
+                                              (long long)row, (long long)width));
+    if (row > INT32_MAX || width > INT32_MAX)
+        error(DD_ERR_SHAPE, format("tensor '%s' %s: rows longer than 2^31-1 elements are not supported", name,
+                                   t.shape_str().c_str()));
     return row;
 }
 
@@ -76,6 +89,27 @@ void OpCheck::indices_in_range(const dd_tensor& t, const char* name, int64_t bou
             error(DD_ERR_INVALID_ARGUMENT, format("tensor '%s'[%lld] = %d outside [0, %lld) (%s)", name, (long long)i, v,
                                                   (long long)bound, bound_name));
     }
+}
+
+namespace {
+// Element range [lo, hi] a (validated) view addresses in its storage.
+void extent(const dd_tensor& t, int64_t* lo, int64_t* hi) {
+    *lo = *hi = t.offset;
+    for (int i = 0; i < t.ndim; ++i) {
+        int64_t span = (t.shape[i] - 1) * t.strides[i];
+        if (span < 0) *lo += span; else *hi += span;
+    }
+}
+}  // namespace
+
+void OpCheck::no_overlap(const dd_tensor& out, const char* out_name, const dd_tensor* in, const char* in_name) {
+    if (!in || in->storage != out.storage || out.numel() == 0 || in->numel() == 0) return;
+    int64_t a0, a1, b0, b1;
+    extent(out, &a0, &a1);
+    extent(*in, &b0, &b1);
+    if (a0 <= b1 && b0 <= a1)
+        error(DD_ERR_INVALID_ARGUMENT, format("output '%s' overlaps input '%s' in memory; use a separate buffer", out_name,
+                                              in_name));
 }
 
 const Backend& OpCheck::backend() const {

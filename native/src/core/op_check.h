@@ -26,6 +26,8 @@ public:
     int64_t uniform_row_stride(const dd_tensor& t, const char* name);
     // Indices in [0, bound) (CPU index tensors only; device indices are checked by the kernels' callers).
     void indices_in_range(const dd_tensor& t, const char* name, int64_t bound, const char* bound_name);
+    // Output must not share memory with an input (for ops that do not allow in-place use).
+    void no_overlap(const dd_tensor& out, const char* out_name, const dd_tensor* in, const char* in_name);
     [[noreturn]] void error(dd_status s, const std::string& msg) const;
 
     const Backend& backend() const;  // for the device the checked tensors live on

@@ -49,6 +49,12 @@ dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bia
         if (Y.shape[Y.ndim - 1] != N)
             c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, last dim expected %lld (rows of w)",
                                          Y.shape_str().c_str(), (long long)N));
+        c.no_overlap(Y, "y", &X, "x");
+        c.no_overlap(Y, "y", &W, "w");
+        c.no_overlap(Y, "y", B, "bias");
+        if (rows_of(X) > INT32_MAX || N > INT32_MAX)
+            c.error(DD_ERR_SHAPE, format("%lld rows x %lld outputs exceed the BLAS limit of 2^31-1",
+                                         (long long)rows_of(X), (long long)N));
         dd::LinearParams p{};
         p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
         p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");

@@ -80,12 +80,18 @@ void need(const dd_tensor* t, const char* where) {
 }
 
 // Range [lo, hi] of element offsets (from storage start) that a view addresses; false if empty.
+// Throws when the arithmetic overflows (a huge shape times a stride must not wrap into range).
 bool view_extent(const dd_tensor& t, int64_t* lo, int64_t* hi) {
     int64_t a = t.offset, b = t.offset;
     for (int i = 0; i < t.ndim; ++i) {
         if (t.shape[i] == 0) return false;
-        int64_t span = (t.shape[i] - 1) * t.strides[i];
-        if (span < 0) a += span; else b += span;
+    }
+    for (int i = 0; i < t.ndim; ++i) {
+        int64_t span;
+        if (__builtin_mul_overflow(t.shape[i] - 1, t.strides[i], &span) ||
+            (span < 0 ? __builtin_add_overflow(a, span, &a) : __builtin_add_overflow(b, span, &b)))
+            throw Error(DD_ERR_SHAPE, format("dd_tensor_view: view %s with these strides addresses beyond any storage",
+                                             t.shape_str().c_str()));
     }
     *lo = a;
     *hi = b;

@@ -34,9 +34,10 @@ dd_status linear(const LinearParams& p) {
             for (int64_t m = 0; m < p.M; ++m) std::memset(p.y + m * p.y_row_stride, 0, sizeof(float) * p.N);
         return DD_OK;
     }
+    // Row strides are >= row lengths (checked in ops.cpp), as BLAS requires.
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)p.M, (blasint)p.N, (blasint)p.K, 1.0f, p.x,
-                (blasint)std::max<int64_t>(p.x_row_stride, p.K), p.w, (blasint)std::max<int64_t>(p.w_row_stride, p.K),
-                p.bias ? 1.0f : 0.0f, p.y, (blasint)std::max<int64_t>(p.y_row_stride, p.N));
+                (blasint)p.x_row_stride, p.w, (blasint)p.w_row_stride, p.bias ? 1.0f : 0.0f, p.y,
+                (blasint)p.y_row_stride);
     return DD_OK;
 }
 
@@ -74,33 +75,24 @@ dd_status gated_residual_add(const GatedResidualParams& p) {
     return DD_OK;
 }
 
-// Per (batch, head): S = q k^T (BLAS), softmax rows, O = S v (BLAS). Heads run in parallel with a
-// single-threaded BLAS inside each; the score buffer is per thread and only grows.
+// Heads run in parallel; each uses the ISA's register-blocked attention kernel with a per-thread
+// scratch buffer that only grows (no allocation once shapes are steady).
 dd_status attention(const AttentionParams& p) {
     const Kernels& k = kernels();
-    const int64_t T = p.T, Dh = p.Dh;
-    if (T == 0 || Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
-    static thread_local std::vector<float> scores;
+    if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
+    const int64_t need = k.attention_scratch_floats(p.T, p.Dh);
+    static thread_local std::vector<float> scratch;
 #pragma omp parallel
     {
-        // Nested BLAS threads would oversubscribe the cores: one BLAS thread per head worker.
-        const int prev = omp_get_num_threads() > 1 ? openblas_set_num_threads_local(1) : -1;
-        if ((int64_t)scores.size() < T * T) scores.resize(T * T);
-        float* S = scores.data();
+        if ((int64_t)scratch.size() < need) scratch.resize(need);
 #pragma omp for collapse(2) schedule(dynamic)
         for (int64_t n = 0; n < p.N; ++n)
             for (int64_t h = 0; h < p.H; ++h) {
-                const float* q = p.q + n * p.q_sn + h * p.q_sh;
-                const float* kk = p.k + n * p.k_sn + h * p.k_sh;
-                const float* v = p.v + n * p.v_sn + h * p.v_sh;
-                float* o = p.o + n * p.o_sn + h * p.o_sh;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T, (blasint)Dh, 1.0f, q,
-                            (blasint)p.q_st, kk, (blasint)p.k_st, 0.0f, S, (blasint)T);
-                for (int64_t i = 0; i < T; ++i) k.softmax_row(S + i * T, T, p.scale);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)Dh, (blasint)T, 1.0f, S,
-                            (blasint)T, v, (blasint)p.v_st, 0.0f, o, (blasint)p.o_st);
+                AttentionHead a{p.q + n * p.q_sn + h * p.q_sh, p.q_st, p.k + n * p.k_sn + h * p.k_sh, p.k_st,
+                                p.v + n * p.v_sn + h * p.v_sh, p.v_st, p.o + n * p.o_sn + h * p.o_sh, p.o_st,
+                                p.T, p.Dh, p.scale, scratch.data()};
+                k.attention_head(a);
             }
-        if (prev >= 0) openblas_set_num_threads_local(prev);
     }
     return DD_OK;
 }

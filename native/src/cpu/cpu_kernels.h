@@ -5,6 +5,17 @@
 
 namespace dd::cpu {
 
+// One (batch, head) of softmax attention: q, k, v rows at the given strides, Dh contiguous.
+struct AttentionHead {
+    const float* q; int64_t q_st;
+    const float* k; int64_t k_st;
+    const float* v; int64_t v_st;
+    float* o; int64_t o_st;
+    int64_t T, Dh;
+    float scale;
+    float* scratch;  // attention_scratch_floats(T, Dh) floats
+};
+
 struct Kernels {
     const char* isa;
     // y = LN(x) * (1 + scale) + shift over one row of D (scale/shift may be null); y may equal x.
@@ -18,6 +29,9 @@ struct Kernels {
     void (*add_row)(float* y, const float* b, int64_t D);
     // s = softmax(scale * s) in place
     void (*softmax_row)(float* s, int64_t n, float scale);
+    // out = softmax(q k^T * scale) v for one head, register-blocked on this ISA's vectors
+    void (*attention_head)(const AttentionHead& a);
+    int64_t (*attention_scratch_floats)(int64_t T, int64_t Dh);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)

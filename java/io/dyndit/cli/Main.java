@@ -19,6 +19,9 @@ public final class Main {
 
     static {
         COMMANDS.put("info", new InfoCommand());
+        COMMANDS.put("forward", new ForwardCommand());
+        COMMANDS.put("flops", new FlopsCommand());
+        COMMANDS.put("bench", new BenchCommand());
     }
 
     private Main() {}

@@ -370,6 +370,14 @@ final class RestrictedUnpickler {
             return "list";
         } else if (value instanceof Map) {
             return "dict";
+        } else if (value instanceof TorchTensorView) {
+            return "tensor";
+        } else if (value instanceof TorchStorage) {
+            return "storage";
+        } else if (value instanceof TorchStorageType type) {
+            return "storage class torch." + type.className();
+        } else if (value instanceof PickleCallable) {
+            return "callable global";
         }
         return value.getClass().getSimpleName();
     }

@@ -152,6 +152,10 @@ public final class SafetensorsReader {
                     + (end - begin) + " bytes, but shape " + Arrays.toString(shape) + " of " + dtype + " needs "
                     + (expected < 0 ? "more than 2^63" : Long.toString(expected)));
         }
+        if (end - begin > Integer.MAX_VALUE) {
+            throw new CheckpointFormatException(where + ": " + (end - begin)
+                    + " bytes is more than the 2 GiB - 1 one StoredTensor can address");
+        }
         return new TensorEntry(dtype, shape, begin, end);
     }
 

@@ -29,7 +29,8 @@ public final class SafetensorsWriter {
     /** Adds a tensor under {@code name} (which need not equal tensor.name()). */
     public SafetensorsWriter add(String name, StoredTensor tensor) {
         if (name.equals("__metadata__")) {
-            throw new CheckpointException("'__metadata__' is reserved by the safetensors format and cannot name a tensor");
+            throw new CheckpointException(
+                    "'__metadata__' is reserved by the safetensors format and cannot name a tensor");
         }
         if (tensors.putIfAbsent(name, tensor) != null) {
             throw new CheckpointException("tensor '" + name + "' was added twice");

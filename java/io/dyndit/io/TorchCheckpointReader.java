@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public final class TorchCheckpointReader {
     /** data.pkl holds only structure (a few hundred bytes per tensor); larger claims are corruption. */
-    static final int MAX_PICKLE_BYTES = 1 << 30;
+    static final int MAX_PICKLE_BYTES = 256 << 20;
     private static final int MAX_SMALL_ENTRY_BYTES = 4096;
 
     private TorchCheckpointReader() {
@@ -119,19 +119,17 @@ public final class TorchCheckpointReader {
         return new String(archive.readFully(entry, MAX_SMALL_ENTRY_BYTES), StandardCharsets.UTF_8);
     }
 
-    /** A training checkpoint wraps the state_dict; inference wants the EMA weights when both are present. */
+    /**
+     * A training checkpoint wraps the state_dict; inference wants the EMA weights when both are present. A top-level
+     * "ema" or "model" that is not a dict (say, a tensor of that name) means the top level is the state_dict itself.
+     */
     private static Map<?, ?> selectStateDict(Object loaded, String file, Map<String, String> metadata) {
         if (!(loaded instanceof Map<?, ?> top)) {
             throw new CheckpointFormatException(file + ": top-level object is a " + RestrictedUnpickler.describe(loaded)
                     + ", expected a dict (a state_dict or a checkpoint holding one)");
         }
         for (String key : new String[] {"ema", "model"}) {
-            if (top.containsKey(key)) {
-                Object nested = top.get(key);
-                if (!(nested instanceof Map<?, ?> stateDict)) {
-                    throw new CheckpointFormatException(file + ": checkpoint entry '" + key + "' is a "
-                            + RestrictedUnpickler.describe(nested) + ", expected a state_dict");
-                }
+            if (top.get(key) instanceof Map<?, ?> stateDict) {
                 metadata.put("torch.state_dict_key", key);
                 return stateDict;
             }
@@ -186,8 +184,8 @@ public final class TorchCheckpointReader {
                 throw bad("storage '" + key + "' declares " + numel + " x " + type.dtype() + " = " + needed
                         + " bytes, but its entry holds " + entry.size());
             }
-            ByteBuffer bytes = archive.storedBytes(entry).slice(0, (int) needed);
-            TorchStorage storage = new TorchStorage(key, type.dtype(), numel, bytes);
+            TorchStorage storage = new TorchStorage(key, type.dtype(), numel, archive.source(),
+                    archive.storedDataOffset(entry));
             loaded.put(key, storage);
             return storage;
         }

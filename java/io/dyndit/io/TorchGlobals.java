@@ -1,10 +1,8 @@
 package io.dyndit.io;
 
 import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -103,10 +101,9 @@ final class TorchGlobals {
         if (!(value instanceof PickleTuple tuple)) {
             throw bad(function, what + " must be a tuple of ints, found " + RestrictedUnpickler.describe(value));
         }
-        List<Object> items = new ArrayList<>(tuple.items());
-        long[] out = new long[items.size()];
+        long[] out = new long[tuple.size()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = integer(items.get(i), function, what + "[" + i + "]");
+            out[i] = integer(tuple.get(i), function, what + "[" + i + "]");
         }
         return out;
     }

@@ -82,10 +82,11 @@ final class TorchTensorView {
             return StoredTensor.of(name, dtype(), size, ByteBuffer.allocate(0));
         }
         if (isContiguous()) {
-            // In bounds of the storage (checked in of()), so both products fit in an int.
-            long byteCount = elementCount * elementSize;
-            ByteBuffer bytes = storage.bytes().slice((int) (offset * elementSize), (int) byteCount);
-            return StoredTensor.of(name, dtype(), size, bytes.order(ByteOrder.LITTLE_ENDIAN));
+            if (elementCount > Integer.MAX_VALUE / elementSize) {
+                throw new CheckpointFormatException(where + ": tensor '" + name + "' has " + elementCount + " x "
+                        + dtype() + " elements, more than the 2 GiB - 1 bytes one StoredTensor can address");
+            }
+            return StoredTensor.of(name, dtype(), size, storage.elements(offset, elementCount));
         }
         if (elementCount > maxCopyBytes / elementSize || elementCount * elementSize > Integer.MAX_VALUE - 8) {
             throw new CheckpointFormatException(where + ": tensor '" + name + "' is a non-contiguous view of "
@@ -97,10 +98,14 @@ final class TorchTensorView {
 
     /** Copies the strided elements into row-major order, walking the index space like an odometer. */
     private ByteBuffer gather(int elementSize) {
-        ByteBuffer from = storage.bytes();
+        long span = 1;
+        for (int d = 0; d < size.length; d++) {
+            span += (size[d] - 1) * stride[d]; // no overflow: of() bounded offset + span by the storage size
+        }
+        ByteBuffer from = storage.elements(offset, span);
         byte[] out = new byte[(int) (elementCount * elementSize)];
         long[] index = new long[size.length];
-        long position = offset;
+        long position = 0; // relative to offset, the start of the span
         for (int written = 0; written < out.length; written += elementSize) {
             from.get((int) (position * elementSize), out, written, elementSize);
             for (int d = size.length - 1; d >= 0; d--) {

@@ -15,9 +15,9 @@ import java.util.zip.Inflater;
 
 /**
  * A minimal zip reader over a ByteSource, enough for PyTorch checkpoints: the central directory (with ZIP64 records
- * and extra fields for archives and entries past 4 GiB), STORED entries exposed in place as slices of the mapping,
- * and small DEFLATED entries inflated into memory. Every offset, size and count read from the archive is checked
- * against the archive size before it is used.
+ * and extra fields for archives and entries past 4 GiB), STORED entries located in place so callers can slice the
+ * mapping without copying, and small DEFLATED entries inflated into memory. Every offset, size and count read from
+ * the archive is checked against the archive size before it is used.
  */
 final class ZipArchive {
     static final int STORED = 0;
@@ -196,13 +196,20 @@ final class ZipArchive {
         return entries.get(name);
     }
 
-    /** A STORED entry's bytes in place (a slice of the mapping, no copy). */
-    ByteBuffer storedBytes(Entry entry) {
+    /**
+     * Where a STORED entry's bytes start in the archive; the entry occupies {@code entry.size()} bytes from there,
+     * already checked to lie inside the archive. Large entries are sliced from the source piecewise by the caller.
+     */
+    long storedDataOffset(Entry entry) {
         if (entry.method() != STORED) {
             throw format(source, "entry '" + entry.name() + "' is compressed (method " + entry.method()
                     + "); it must be stored uncompressed to be mapped");
         }
-        return rawBytes(entry);
+        return dataOffset(entry);
+    }
+
+    ByteSource source() {
+        return source;
     }
 
     /** An entry's bytes copied into memory, inflating if needed and verifying the CRC-32. */
@@ -231,6 +238,10 @@ final class ZipArchive {
     }
 
     private ByteBuffer rawBytes(Entry entry) {
+        return source.slice(dataOffset(entry), entry.compressedSize());
+    }
+
+    private long dataOffset(Entry entry) {
         if (entry.encrypted()) {
             throw format(source, "entry '" + entry.name() + "' is encrypted");
         }
@@ -252,7 +263,7 @@ final class ZipArchive {
             throw format(source, "entry '" + entry.name() + "': data [" + dataStart + ", +" + entry.compressedSize()
                     + ") runs past the end of the archive (" + source.size() + " bytes)");
         }
-        return source.slice(dataStart, entry.compressedSize());
+        return dataStart;
     }
 
     private byte[] inflate(Entry entry, ByteBuffer compressed) {

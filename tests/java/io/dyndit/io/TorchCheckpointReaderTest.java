@@ -108,6 +108,19 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void aTensorNamedModelDoesNotMakeAWrapper() {
+        byte[] pickle = new PickleBuilder().proto().emptyDict().mark()
+                .string("model").tensor("FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1})
+                .string("w").tensor("FloatStorage", "0", 1, 0, new long[] {1}, new long[] {1})
+                .setItems().stop().bytes();
+        byte[] zip = TestZipWriter.torchCheckpoint(pickle, Map.of("0", floats(5)));
+        try (TensorFile file = TorchCheckpointReader.read(ByteBuffer.wrap(zip), "raw.pt")) {
+            assertEquals(List.of("model", "w"), file.names());
+            assertEquals(null, file.metadata().get("torch.state_dict_key"));
+        }
+    }
+
+    @Test
     void nonTensorEntryIsAnErrorNamingTheKey() {
         byte[] pickle = new PickleBuilder().proto().emptyDict().string("version_tag").string("v2").setItem()
                 .stop().bytes();

@@ -1,0 +1,70 @@
+package io.dyndit.cli;
+
+import io.dyndit.core.Device;
+import io.dyndit.core.ShapeMismatchException;
+import io.dyndit.io.SafetensorsWriter;
+import io.dyndit.io.StoredTensor;
+import io.dyndit.io.TensorFile;
+import io.dyndit.io.TensorFiles;
+import io.dyndit.model.DiTModel;
+import java.io.PrintStream;
+import java.util.Set;
+
+/** `dyndit forward`: one model evaluation on tensors from a safetensors file, written to another. */
+final class ForwardCommand implements Main.Command {
+    private static final String USAGE = "dyndit forward --weights FILE(.safetensors|.pt) [--config FILE.json] "
+            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--device cpu|cuda|cuda-emu]";
+
+    @Override
+    public String summary() {
+        return "run the model on <P>x, <P>t, <P>y from --inputs and write `out` (with --cfg-scale: guided)";
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
+        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device"),
+                Set.of(), USAGE);
+        Device device = Device.parse(a.get("--device", "cpu"));
+        String p = a.get("--prefix", "");
+        float[] x;
+        float[] t;
+        long[] y;
+        long[] xShape;
+        try (TensorFile in = TensorFiles.open(a.path("--inputs"))) {
+            StoredTensor xs = in.get(p + "x");
+            xShape = xs.shape();
+            if (xShape.length != 4) {
+                throw new ShapeMismatchException("tensor '" + p + "x' in " + in.source() + " has rank " + xShape.length
+                        + ", expected [N,C,I,I]");
+            }
+            x = xs.toFloatArray();
+            StoredTensor ts = in.get(p + "t");
+            t = ts.dtype().isFloatingPoint() ? ts.toFloatArray() : toFloats(ts.toLongArray());
+            y = in.get(p + "y").toLongArray();
+            if (t.length != xShape[0]) {
+                throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
+            }
+        }
+        try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device)) {
+            var c = model.config();
+            if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
+                throw new ShapeMismatchException("latent '" + p + "x' has shape [" + xShape[0] + "," + xShape[1] + ","
+                        + xShape[2] + "," + xShape[3] + "], the model expects [N," + c.inChannels() + "," + c.inputSize() + ","
+                        + c.inputSize() + "]");
+            }
+            float[] result = a.has("--cfg-scale") ? model.forwardWithCfg(x, t, y, a.number("--cfg-scale", 1))
+                    : model.forward(x, t, y);
+            long[] shape = {xShape[0], c.outChannels(), c.inputSize(), c.inputSize()};
+            new SafetensorsWriter().addFloats("out", shape, result).write(a.path("--out"));
+        }
+        return 0;
+    }
+
+    private static float[] toFloats(long[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+}
