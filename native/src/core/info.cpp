@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "backend.h"
 #include "device_memory.h"
 #include "dyndit/dyndit.h"
 
@@ -36,17 +37,18 @@ const char* dd_cpu_isa(void) { return dd::cpu::kernels().isa; }
 
 const char* dd_blas_info(void) {
     thread_local std::string s;
+    dd::cpu_backend();  // settles the BLAS thread count
     s = std::string(openblas_get_config()) + " core=" + openblas_get_corename() +
-        " threads=" + std::to_string(openblas_get_num_threads());
+        " (one BLAS thread per dyndit thread)";
     return s.c_str();
 }
 
 int dd_num_threads(void) { return omp_get_max_threads(); }
 
+// Threads are OpenMP's only: BLAS calls run single-threaded inside the backend's parallel regions.
 void dd_set_num_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
 }
 
 int dd_cuda_compiled(void) { return dd::cuda_compiled() ? 1 : 0; }

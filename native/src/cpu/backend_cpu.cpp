@@ -12,6 +12,11 @@
 
 namespace dd::cpu {
 
+void use_single_threaded_blas() {
+    static const bool once = (openblas_set_num_threads(1), true);
+    (void)once;
+}
+
 // layout_ops.cpp
 dd_status patchify(const PatchParams& p);
 dd_status unpatchify(const PatchParams& p);
@@ -23,6 +28,18 @@ namespace {
 // Splits `n` items over threads only when there is enough work to pay for the fork.
 inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
 
+// One sgemm on rows [m0, m1) and output columns [n0, n1).
+void sgemm_block(const LinearParams& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    if (m1 <= m0 || n1 <= n0) return;
+    // Row strides are >= row lengths (checked in ops.cpp), as BLAS requires.
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)(m1 - m0), (blasint)(n1 - n0), (blasint)p.K, 1.0f,
+                p.x + m0 * p.x_row_stride, (blasint)p.x_row_stride, p.w + n0 * p.w_row_stride, (blasint)p.w_row_stride,
+                p.bias ? 1.0f : 0.0f, p.y + m0 * p.y_row_stride + n0, (blasint)p.y_row_stride);
+}
+
+// All threads are OpenMP threads: OpenBLAS runs single-threaded inside our parallel regions, so
+// its idle spinning workers never fight our kernels for the cores. Tall GEMMs split rows, short
+// ones (adaLN on a few samples) split output columns.
 dd_status linear(const LinearParams& p) {
     if (p.M == 0 || p.N == 0) return DD_OK;
     if (p.bias) {
@@ -34,10 +51,23 @@ dd_status linear(const LinearParams& p) {
             for (int64_t m = 0; m < p.M; ++m) std::memset(p.y + m * p.y_row_stride, 0, sizeof(float) * p.N);
         return DD_OK;
     }
-    // Row strides are >= row lengths (checked in ops.cpp), as BLAS requires.
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)p.M, (blasint)p.N, (blasint)p.K, 1.0f, p.x,
-                (blasint)p.x_row_stride, p.w, (blasint)p.w_row_stride, p.bias ? 1.0f : 0.0f, p.y,
-                (blasint)p.y_row_stride);
+    const int threads = omp_get_max_threads();
+    if (threads == 1 || p.M * p.N * p.K < (1 << 20)) {
+        sgemm_block(p, 0, p.M, 0, p.N);
+        return DD_OK;
+    }
+    const bool by_rows = p.M >= 64 * threads;
+#pragma omp parallel num_threads(threads)
+    {
+        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
+        if (by_rows) {
+            const int64_t step = (p.M + n - 1) / n;
+            sgemm_block(p, t * step, std::min(p.M, (t + 1) * step), 0, p.N);
+        } else {
+            const int64_t step = ((p.N + n - 1) / n + 15) / 16 * 16;
+            sgemm_block(p, 0, p.M, std::min(p.N, t * step), std::min(p.N, (t + 1) * step));
+        }
+    }
     return DD_OK;
 }
 
@@ -138,4 +168,7 @@ const Backend cpu = {
 }  // namespace
 }  // namespace dd::cpu
 
-const dd::Backend* dd::cpu_backend() { return &dd::cpu::cpu; }
+const dd::Backend* dd::cpu_backend() {
+    dd::cpu::use_single_threaded_blas();
+    return &dd::cpu::cpu;
+}

@@ -53,45 +53,44 @@ final class BenchCommand implements Main.Command {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
         }
-        double[] ms;
-        try (DiTModel model = DiTModel.load(new RandomDiT(c, 7), c, device)) {
-            ms = time(warmup, iters, () -> model.forward(x, t, y));
+        // Forward and SGEMM timings interleaved, so both medians see the same machine state.
+        double[] ms = new double[iters];
+        double[] sgemmRates = new double[iters];
+        long m = (long) batch * c.tokens();
+        try (DiTModel model = DiTModel.load(new RandomDiT(c, 7), c, device); Scope s = Scope.open()) {
+            Tensor gx = s.zeros(Device.cpu(), DType.F32, m, c.hiddenSize());
+            Tensor gw = s.zeros(Device.cpu(), DType.F32, c.mlpHidden(), c.hiddenSize());
+            Tensor gy = s.empty(Device.cpu(), DType.F32, m, c.mlpHidden());
+            Runnable fwd = () -> model.forward(x, t, y);
+            Runnable gemm = () -> Ops.linear(gx, gw, null, gy);
+            for (int i = 0; i < warmup; i++) {
+                fwd.run();
+                gemm.run();
+            }
+            for (int i = 0; i < iters; i++) {
+                ms[i] = timeMs(fwd);
+                sgemmRates[i] = 2.0 * m * c.mlpHidden() * c.hiddenSize() / (timeMs(gemm) * 1e6);
+            }
         }
         double median = median(ms);
         double flops = 2 * DiTMacs.total(c) * batch;
         double gflops = flops / (median * 1e6);
-        double sgemm = sgemmRate((long) batch * c.tokens(), c.hiddenSize(), c.mlpHidden(), warmup, iters);
+        double sgemm = median(sgemmRates);
         out.printf(Locale.ROOT, "model %s batch %d (%d tokens), %d threads, kernels %s, device %s%n", a.required("--model"),
                 batch, c.tokens(), info.threads(), info.kernelIsa(), device);
         out.printf(Locale.ROOT, "forward: median %.1f ms over %d runs (min %.1f, max %.1f)%n", median, iters,
                 Arrays.stream(ms).min().orElse(0), Arrays.stream(ms).max().orElse(0));
         out.printf(Locale.ROOT, "achieved: %.1f GFLOP/s (%.2f GMACs per sample)%n", gflops, DiTMacs.total(c) / 1e9);
-        out.printf(Locale.ROOT, "sgemm:    %.1f GFLOP/s (%d x %d x %d, same run)%n", sgemm, (long) batch * c.tokens(),
+        out.printf(Locale.ROOT, "sgemm:    %.1f GFLOP/s (%d x %d x %d, median, interleaved with the forwards)%n", sgemm, (long) batch * c.tokens(),
                 c.mlpHidden(), c.hiddenSize());
         out.printf(Locale.ROOT, "ratio:    %.1f%% of the SGEMM rate%n", 100 * gflops / sgemm);
         return 0;
     }
 
-    /** Median GFLOP/s of y[m,n] = x[m,k] w[n,k]^T. */
-    private static double sgemmRate(long m, long k, long n, int warmup, int iters) {
-        try (Scope s = Scope.open()) {
-            Tensor x = s.zeros(Device.cpu(), DType.F32, m, k);
-            Tensor w = s.zeros(Device.cpu(), DType.F32, n, k);
-            Tensor y = s.empty(Device.cpu(), DType.F32, m, n);
-            double[] ms = time(warmup, Math.max(iters, 5), () -> Ops.linear(x, w, null, y));
-            return 2.0 * m * n * k / (median(ms) * 1e6);
-        }
-    }
-
-    private static double[] time(int warmup, int iters, Runnable r) {
-        for (int i = 0; i < warmup; i++) r.run();
-        double[] ms = new double[iters];
-        for (int i = 0; i < iters; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        return ms;
+    private static double timeMs(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     private static double median(double[] v) {
