@@ -32,4 +32,47 @@ class MainTest {
         assertTrue(run(2, "frobnicate")[1].contains("unknown command"));
         assertTrue(run(2, "info", "--bogus")[1].contains("unknown option"));
     }
+
+    @Test
+    void flopsReportsThePapersNumberForDiTXL2() {
+        String out = run(0, "flops", "--model", "DiT-XL/2", "--json")[0];
+        var m = io.dyndit.io.JsonParser.parseObject(out.trim());
+        double macs = ((Number) m.get("macs")).doubleValue();
+        // DiT paper: 118.6 GFLOPs (MACs) for XL/2 at 256x256; DyDiT README: 118.69 (counts a little more)
+        assertTrue(Math.abs(macs / 1e9 - 118.6) < 0.1, "macs " + macs);
+        assertTrue(run(0, "flops", "--model", "DiT-S/2")[0].contains("GMACs"));
+        assertTrue(run(1, "flops", "--model", "DiT-Q/2")[1].contains("unknown model"));
+    }
+
+    @Test
+    void forwardCommandReproducesGoldenOutAndGuidedOut(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of(getClass().getResource("/golden/dit_p2_d64_h4/case.json").toURI())
+                .getParent();
+        java.nio.file.Path ioFile = dir.resolve("io.safetensors");
+        java.nio.file.Path out = tmp.resolve("out.safetensors");
+        run(0, "forward", "--weights", dir.resolve("weights.pt").toString(), "--config", dir.resolve("case.json").toString(),
+                "--inputs", ioFile.toString(), "--out", out.toString());
+        try (var golden = io.dyndit.io.TensorFiles.open(ioFile); var got = io.dyndit.io.TensorFiles.open(out)) {
+            assertClose(golden.get("out").toFloatArray(), got.get("out").toFloatArray());
+            run(0, "forward", "--weights", dir.resolve("weights.safetensors").toString(), "--config",
+                    dir.resolve("case.json").toString(), "--inputs", ioFile.toString(), "--prefix", "cfg.", "--cfg-scale", "4",
+                    "--out", out.toString());
+        }
+        try (var golden = io.dyndit.io.TensorFiles.open(ioFile); var got = io.dyndit.io.TensorFiles.open(out)) {
+            assertClose(golden.get("cfg.out").toFloatArray(), got.get("out").toFloatArray());
+        }
+        String err = run(1, "forward", "--weights", dir.resolve("weights.pt").toString(), "--config",
+                dir.resolve("case.json").toString(), "--inputs", ioFile.toString(), "--prefix", "nope.", "--out",
+                out.toString())[1];
+        assertTrue(err.contains("nope.x"), err);
+        assertTrue(run(2, "forward", "--weights", "w.pt")[1].contains("missing --inputs"));
+    }
+
+    private static void assertClose(float[] ref, float[] got) {
+        assertEquals(ref.length, got.length);
+        for (int i = 0; i < ref.length; i++) {
+            assertTrue(Math.abs(got[i] - ref[i]) <= 1e-4 * Math.max(1, Math.abs(ref[i])), "element " + i);
+        }
+    }
 }
