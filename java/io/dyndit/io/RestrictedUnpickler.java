@@ -150,9 +150,28 @@ final class RestrictedUnpickler {
                 }
                 push(((PickleCallable) callable).call((PickleTuple) args));
             }
+            case 0x81 -> { // NEWOBJ: cls.__new__(cls, *args), allowed only for inert attribute bags
+                Object args = pop();
+                Object cls = pop();
+                if (!(cls instanceof InertObject.Kind kind)) {
+                    throw error("NEWOBJ on " + describe(cls) + " is not supported");
+                }
+                if (!(args instanceof PickleTuple t) || t.size() != 0) {
+                    throw error("NEWOBJ of " + kind.qualifiedName() + " expects no arguments");
+                }
+                push(new InertObject(kind.qualifiedName()));
+            }
             case 'b' -> { // BUILD
                 Object state = pop();
                 Object target = peek();
+                if (target instanceof InertObject inert) {
+                    if (!(state instanceof Map<?, ?> map)) {
+                        throw error("BUILD of " + inert.className() + " expects a dict of attributes, found "
+                                + describe(state));
+                    }
+                    inert.state().putAll(map);
+                    break;
+                }
                 // OrderedDict state holds attributes such as state_dict's _metadata (module versions): not needed.
                 if (!(target instanceof Map)) {
                     throw error("BUILD (setting object state) on " + describe(target) + " is not supported");

@@ -20,6 +20,8 @@ final class TorchGlobals {
         allowed.put("torch._utils._rebuild_tensor_v2", (PickleCallable) this::rebuildTensor);
         allowed.put("torch._utils._rebuild_parameter", (PickleCallable) this::rebuildParameter);
         allowed.put("torch._utils._rebuild_parameter_with_state", (PickleCallable) this::rebuildParameter);
+        // Plain attribute bags that training checkpoints carry next to the weights (train.py's "args").
+        allowed.put("argparse.Namespace", new InertObject.Kind("argparse.Namespace"));
         storageType("FloatStorage", DType.F32);
         storageType("DoubleStorage", DType.F64);
         storageType("HalfStorage", DType.F16);

@@ -82,6 +82,32 @@ class TorchCheckpointReaderTest {
     }
 
     @Test
+    void readsDiTTrainingCheckpointsWithArgsNamespace() {
+        // train.py: {"model": sd, "ema": sd, "opt": {...}, "args": argparse.Namespace(...)}; NEWOBJ then BUILD
+        byte[] ckpt = new PickleBuilder().proto().emptyDict().mark()
+                .string("model").emptyDict().string("w").tensor("FloatStorage", "0", 1, 0, new long[] {1},
+                        new long[] {1}).setItem()
+                .string("ema").emptyDict().string("w").tensor("FloatStorage", "1", 1, 0, new long[] {1},
+                        new long[] {1}).setItem()
+                .string("opt").emptyDict().string("param_groups").emptyDict().setItem()
+                .string("args").global("argparse", "Namespace").emptyTuple().op(0x81)
+                .emptyDict().string("model").string("DiT-XL/2").setItem().string("epochs").integer(1400).setItem()
+                .build()
+                .setItems().stop().bytes();
+        Map<String, byte[]> storages = Map.of("0", floats(1), "1", floats(2));
+        try (TensorFile file = TorchCheckpointReader.read(ByteBuffer.wrap(
+                TestZipWriter.torchCheckpoint(ckpt, storages)), "train.pt")) {
+            assertArrayEquals(new float[] {2}, file.get("w").toFloatArray());
+            assertEquals("ema", file.metadata().get("torch.state_dict_key"));
+        }
+        // NEWOBJ of anything that is not an allow-listed attribute bag stays refused
+        byte[] evil = new PickleBuilder().proto().global("collections", "OrderedDict").emptyTuple().op(0x81).stop()
+                .bytes();
+        assertThrows(CheckpointException.class, () -> TorchCheckpointReader.read(ByteBuffer.wrap(
+                TestZipWriter.torchCheckpoint(evil, Map.of())), "evil.pt"));
+    }
+
+    @Test
     void prefersEmaOverModelAndFallsBackToModel() {
         byte[] both = new PickleBuilder().proto().emptyDict().mark()
                 .string("model").emptyDict().string("w").tensor("FloatStorage", "0", 1, 0, new long[] {1},

@@ -45,7 +45,7 @@ class UnsafePickleTest {
         "subprocess, Popen",
         "torch, load",
         "torch.nn.modules.linear, Linear",
-        "argparse, Namespace",
+        "shutil, rmtree",
         "torch._utils, _rebuild_device_tensor_from_numpy",
         "numpy.core.multiarray, _reconstruct",
     })
