@@ -154,6 +154,45 @@ public final class DiTModel implements AutoCloseable {
         Ops.unpatchify(ws.finalTokens, config.patchSize(), ws.out);
     }
 
+    /** This model as the sampling loop's denoiser (static DiT: every step runs the whole network). */
+    public io.dyndit.sampling.Denoiser denoiser() {
+        DiTModel self = this;
+        return new io.dyndit.sampling.Denoiser() {
+            @Override
+            public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
+                float[] t = new float[y.length];
+                java.util.Arrays.fill(t, modelTimestep);
+                float[] out = cfgScale == 1.0 ? self.forward(x, t, y) : self.forwardWithCfg(x, t, y, cfgScale);
+                return new Evaluation(out, DiTMacs.total(config) * y.length);
+            }
+
+            @Override
+            public int inChannels() {
+                return config.inChannels();
+            }
+
+            @Override
+            public int inputSize() {
+                return config.inputSize();
+            }
+
+            @Override
+            public int outChannels() {
+                return config.outChannels();
+            }
+
+            @Override
+            public long nullClass() {
+                return config.hasNullClass() ? config.numClasses() : -1;
+            }
+
+            @Override
+            public double staticMacsPerSample() {
+                return DiTMacs.total(config);
+            }
+        };
+    }
+
     @Override
     public void close() {
         for (ForwardWorkspace ws : workspaces.values()) {

@@ -1,0 +1,32 @@
+package io.dyndit.sampling;
+
+/**
+ * One network evaluation inside the sampling loop. Implemented by the models; the sampler never asks
+ * which method (DiT, DyDiT, FlexiDiT, DiffCR) is behind it: per-step compute decisions are the
+ * model's step plan, reported back through {@link Evaluation#macs()}.
+ */
+public interface Denoiser {
+    /**
+     * Model output for latents {@code x} [N,C,I,I] (row-major) at loop step {@code step} (0 = first step),
+     * original-scale timestep {@code modelTimestep} (the same for the whole batch) and labels {@code y} [N].
+     * With {@code cfgScale} != 1 the batch is the official guidance layout [z; z] with y = [labels; null]
+     * and the result is forward_with_cfg's; with 1 it is the plain forward.
+     */
+    Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale);
+
+    /** Latent channels C, latent side I, output channels Co (2C with learned sigma). */
+    int inChannels();
+
+    int inputSize();
+
+    int outChannels();
+
+    /** The null (unconditional) class label, or -1 when the model has none. */
+    long nullClass();
+
+    /** Multiply-accumulates a static (undynamic) evaluation of one sample costs. */
+    double staticMacsPerSample();
+
+    /** Output [N,Co,I,I] of one evaluation and the multiply-accumulates it executed (whole batch). */
+    record Evaluation(float[] output, double macs) {}
+}
