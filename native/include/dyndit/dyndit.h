@@ -147,6 +147,33 @@ DD_API dd_status dd_timestep_embedding(const dd_tensor* t, float max_period, dd_
 /* y[n, ...] += b[...] for every n: y [N, R, D], b [R, D] (last dims contiguous). */
 DD_API dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b);
 
+/* ---- width-sliced and ragged forms (DyDiT) ---- */
+
+/* Only listed output rows of w: blocks = nblocks pairs (start, length) of rows of w [N,K] (host array);
+ * y [..., sum of lengths] receives them back to back: y[m, off_b + j] = x[m,:] . w[start_b + j, :] + bias[start_b + j].
+ * Weights are read in place. x as in dd_linear. */
+DD_API dd_status dd_linear_out_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                      const int64_t* blocks, int nblocks, dd_tensor* y);
+
+/* Only listed input columns of w: x [..., sum of lengths] holds the listed columns back to back;
+ * y[m,:] = bias + sum_b x[m, off_b : off_b+len_b] . w[:, start_b : start_b+len_b]^T; w [N,K] read in place.
+ * bias [N] or NULL is always added (so zero blocks leaves y = bias). */
+DD_API dd_status dd_linear_in_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                     const int64_t* blocks, int nblocks, dd_tensor* y);
+
+/* Ragged rows: y[i,:] = LN(x[i,:]) * (1 + scale[row_sample[i],:]) + shift[row_sample[i],:].
+ * x, y [K,D]; shift, scale [S,D] (any row stride); row_sample [K] i32 in [0,S). In-place allowed. */
+DD_API dd_status dd_layernorm_modulate_rows(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,
+                                            const dd_tensor* row_sample, float eps, dd_tensor* y);
+
+/* Token selection: logits [N,T] (any row stride); a token is kept when sigmoid(logit) > 0.5 in float32.
+ * Writes the kept rows' flat indices n*T + t in ascending order into index [N*T] i32, their sample n into
+ * row_sample [N*T] i32, and per-sample counts into counts [N] i32; entries past the total are untouched. */
+DD_API dd_status dd_select_tokens(const dd_tensor* logits, dd_tensor* index, dd_tensor* row_sample, dd_tensor* counts);
+
+/* y = max(x, 0), contiguous, in-place allowed. */
+DD_API dd_status dd_relu(const dd_tensor* x, dd_tensor* y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,35 @@ struct AddBroadcastParams {
     int64_t N, R, D;
 };
 
+// Width-sliced GEMM: blocks of output rows (OutBlocks) or input columns (InBlocks) of w [N,K]
+struct BlockLinearParams {
+    const float* x; int64_t x_row_stride;
+    const float* w; int64_t w_row_stride;
+    const float* bias;
+    float* y; int64_t y_row_stride;
+    int64_t M;
+    const int64_t* blocks; int nblocks;  // (start, length) pairs, validated
+    int64_t N, K;                        // full sizes of w
+};
+
+struct LayerNormRowsParams {
+    const float* x; int64_t x_rs;
+    float* y; int64_t y_rs;
+    const float* shift; int64_t shift_rs;
+    const float* scale; int64_t scale_rs;
+    const int32_t* row_sample;
+    int64_t K, D;
+    float eps;
+};
+
+struct SelectTokensParams {
+    const float* logits; int64_t logits_rs;
+    int32_t* index;
+    int32_t* row_sample;
+    int32_t* counts;
+    int64_t N, T;
+};
+
 struct Backend {
     const char* name;
     dd_status (*linear)(const LinearParams&);
@@ -102,6 +131,11 @@ struct Backend {
     dd_status (*unpatchify)(const PatchParams&);
     dd_status (*timestep_embedding)(const TimestepEmbeddingParams&);
     dd_status (*add_broadcast)(const AddBroadcastParams&);
+    dd_status (*linear_out_blocks)(const BlockLinearParams&);
+    dd_status (*linear_in_blocks)(const BlockLinearParams&);
+    dd_status (*layernorm_modulate_rows)(const LayerNormRowsParams&);
+    dd_status (*select_tokens)(const SelectTokensParams&);
+    dd_status (*relu)(const UnaryParams&);
 };
 
 const Backend* cpu_backend();

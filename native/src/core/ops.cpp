@@ -26,6 +26,57 @@ int64_t rows_of(const dd_tensor& t) {
 const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
 float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
+// Checks (start, length) blocks against `limit` and returns the sum of lengths.
+int64_t check_blocks(const OpCheck& c, const int64_t* blocks, int nblocks, int64_t limit, const char* what) {
+    if (nblocks < 0 || (nblocks > 0 && !blocks))
+        c.error(DD_ERR_INVALID_ARGUMENT, format("%d blocks given with %s pointer", nblocks, blocks ? "a" : "a NULL"));
+    int64_t total = 0;
+    for (int b = 0; b < nblocks; ++b) {
+        const int64_t start = blocks[2 * b], len = blocks[2 * b + 1];
+        if (start < 0 || len < 0 || start > limit - len)
+            c.error(DD_ERR_INVALID_ARGUMENT, format("block %d = (start %lld, length %lld) outside the %lld %s of 'w'", b,
+                                                    (long long)start, (long long)len, (long long)limit, what));
+        total += len;
+    }
+    return total;
+}
+
+// Shared checks of the two width-sliced linears; `out_side` selects which side of w the blocks index.
+dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                       const int64_t* blocks, int nblocks, dd_tensor* y, bool out_side) {
+    return dd::guard(op, [&] {
+        OpCheck c(op);
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
+        const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
+        const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
+        if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1");
+        const int64_t N = W.shape[0], K = W.shape[1];
+        const int64_t total = check_blocks(c, blocks, nblocks, out_side ? N : K, out_side ? "rows" : "columns");
+        const int64_t xw = out_side ? K : total, yw = out_side ? total : N;
+        if (X.shape[X.ndim - 1] != xw)
+            c.error(DD_ERR_SHAPE, format("tensor 'x' has shape %s, last dim expected %lld (%s)", X.shape_str().c_str(),
+                                         (long long)xw, out_side ? "columns of w" : "sum of block lengths"));
+        for (int i = 0; i < X.ndim - 1; ++i)
+            if (Y.shape[i] != X.shape[i])
+                c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, leading dims must equal x's %s",
+                                             Y.shape_str().c_str(), X.shape_str().c_str()));
+        if (Y.shape[Y.ndim - 1] != yw)
+            c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, last dim expected %lld (%s)", Y.shape_str().c_str(),
+                                         (long long)yw, out_side ? "sum of block lengths" : "rows of w"));
+        if (B) c.shape(*B, "bias", {N}, "[N] (rows of w)"), c.last_dim_contiguous(*B, "bias");
+        c.no_overlap(Y, "y", &X, "x");
+        c.no_overlap(Y, "y", &W, "w");
+        dd::BlockLinearParams p{};
+        p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
+        p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
+        p.bias = f32(B);
+        p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
+        p.M = rows_of(X); p.blocks = blocks; p.nblocks = nblocks; p.N = N; p.K = K;
+        return run(c, out_side ? c.backend().linear_out_blocks : c.backend().linear_in_blocks, p);
+    });
+}
+
 }  // namespace
 
 extern "C" {
@@ -265,5 +316,61 @@ dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b) {
         return run(c, c.backend().add_broadcast, pp);
     });
 }
+
+dd_status dd_linear_out_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const int64_t* blocks,
+                               int nblocks, dd_tensor* y) {
+    return block_linear("dd_linear_out_blocks", x, w, bias, blocks, nblocks, y, true);
+}
+
+dd_status dd_linear_in_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const int64_t* blocks,
+                              int nblocks, dd_tensor* y) {
+    return block_linear("dd_linear_in_blocks", x, w, bias, blocks, nblocks, y, false);
+}
+
+dd_status dd_layernorm_modulate_rows(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,
+                                     const dd_tensor* row_sample, float eps, dd_tensor* y) {
+    return dd::guard("dd_layernorm_modulate_rows", [&] {
+        OpCheck c("dd_layernorm_modulate_rows");
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, 2);
+        const int64_t K = X.shape[0], D = X.shape[1];
+        const dd_tensor& Y = c.tensor(y, "y", DD_F32, 2);
+        c.shape(Y, "y", {K, D}, "[K,D] (as x)");
+        const dd_tensor& S = c.tensor(shift, "shift", DD_F32, 2);
+        const dd_tensor& G = c.tensor(scale, "scale", DD_F32, 2);
+        const int64_t Sn = S.shape[0];
+        c.shape(S, "shift", {-1, D}, "[S,D]");
+        c.shape(G, "scale", {Sn, D}, "[S,D] (as shift)");
+        const dd_tensor& R = c.tensor(row_sample, "row_sample", DD_I32, 1);
+        c.shape(R, "row_sample", {K}, "[K] (rows of x)");
+        c.contiguous(R, "row_sample");
+        for (auto [t, n] : {std::pair{&X, "x"}, {&Y, "y"}, {&S, "shift"}, {&G, "scale"}}) c.last_dim_contiguous(*t, n);
+        c.indices_in_range(R, "row_sample", Sn, "rows of shift");
+        if (!(eps > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("eps must be > 0 (got %g)", (double)eps));
+        dd::LayerNormRowsParams p{f32(&X), X.strides[0], f32w(&Y), Y.strides[0], f32(&S), S.strides[0], f32(&G),
+                                  G.strides[0], static_cast<const int32_t*>(R.data()), K, D, eps};
+        return run(c, c.backend().layernorm_modulate_rows, p);
+    });
+}
+
+dd_status dd_select_tokens(const dd_tensor* logits, dd_tensor* index, dd_tensor* row_sample, dd_tensor* counts) {
+    return dd::guard("dd_select_tokens", [&] {
+        OpCheck c("dd_select_tokens");
+        const dd_tensor& L = c.tensor(logits, "logits", DD_F32, 2);
+        const int64_t N = L.shape[0], T = L.shape[1];
+        const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
+        const dd_tensor& R = c.tensor(row_sample, "row_sample", DD_I32, 1);
+        const dd_tensor& C = c.tensor(counts, "counts", DD_I32, 1);
+        c.shape(I, "index", {N * T}, "[N*T]");
+        c.shape(R, "row_sample", {N * T}, "[N*T]");
+        c.shape(C, "counts", {N}, "[N]");
+        for (auto [t, n] : {std::pair{&I, "index"}, {&R, "row_sample"}, {&C, "counts"}}) c.contiguous(*t, n);
+        c.last_dim_contiguous(L, "logits");
+        dd::SelectTokensParams p{f32(&L), L.strides[0], static_cast<int32_t*>(I.data()),
+                                 static_cast<int32_t*>(R.data()), static_cast<int32_t*>(C.data()), N, T};
+        return run(c, c.backend().select_tokens, p);
+    });
+}
+
+dd_status dd_relu(const dd_tensor* x, dd_tensor* y) { return unary("dd_relu", x, y, &dd::Backend::relu); }
 
 }  // extern "C"

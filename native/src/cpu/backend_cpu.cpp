@@ -23,6 +23,13 @@ dd_status unpatchify(const PatchParams& p);
 dd_status timestep_embedding(const TimestepEmbeddingParams& p);
 dd_status add_broadcast(const AddBroadcastParams& p);
 
+// sliced_ops.cpp
+dd_status linear_out_blocks(const BlockLinearParams& p);
+dd_status linear_in_blocks(const BlockLinearParams& p);
+dd_status layernorm_modulate_rows(const LayerNormRowsParams& p);
+dd_status select_tokens(const SelectTokensParams& p);
+dd_status relu(const UnaryParams& p);
+
 namespace {
 
 // Splits `n` items over threads only when there is enough work to pay for the fork.
@@ -163,6 +170,11 @@ const Backend cpu = {
     unpatchify,
     timestep_embedding,
     add_broadcast,
+    linear_out_blocks,
+    linear_in_blocks,
+    layernorm_modulate_rows,
+    select_tokens,
+    relu,
 };
 
 }  // namespace

@@ -20,8 +20,8 @@ dd_status gelu_tanh(const UnaryParams& p) {
 dd_status silu(const UnaryParams& p) { return check_launch(cuda_kernels::silu(p.x, p.y, p.n, nullptr), "silu"); }
 
 // Positional order of Backend's members; nullptr = no CUDA kernel yet.
-const Backend cuda = {"cuda",  nullptr, nullptr, gelu_tanh, silu,    nullptr, nullptr,
-                      nullptr, nullptr, nullptr, nullptr,   nullptr, nullptr};
+const Backend cuda = {"cuda",  nullptr, nullptr, gelu_tanh, silu,    nullptr, nullptr, nullptr, nullptr,
+                      nullptr, nullptr, nullptr, nullptr,   nullptr, nullptr, nullptr, nullptr};
 
 }  // namespace
 

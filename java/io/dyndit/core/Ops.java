@@ -73,4 +73,35 @@ public final class Ops {
     public static void addBroadcast(Tensor y, Tensor b) {
         NativeErrors.check(DynditNative.dd_add_broadcast(y.handle(), b.handle()));
     }
+
+    /**
+     * Only the listed output rows of w: blocks = (start, length) pairs; y [..., sum of lengths] gets them back
+     * to back (bias slices added). Weights are read in place.
+     */
+    public static void linearOutBlocks(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor y) {
+        NativeErrors.check(DynditNative.dd_linear_out_blocks(x.handle(), w.handle(), handleOrNull(bias), blocks,
+                blocks.length / 2, y.handle()));
+    }
+
+    /** Only the listed input columns of w (x holds them back to back); the full bias is always added. */
+    public static void linearInBlocks(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor y) {
+        NativeErrors.check(DynditNative.dd_linear_in_blocks(x.handle(), w.handle(), handleOrNull(bias), blocks,
+                blocks.length / 2, y.handle()));
+    }
+
+    /** LayerNorm + modulate of ragged rows x [K,D] with shift/scale rows chosen by rowSample [K]. */
+    public static void layerNormModulateRows(Tensor x, Tensor shift, Tensor scale, Tensor rowSample, float eps, Tensor y) {
+        NativeErrors.check(DynditNative.dd_layernorm_modulate_rows(x.handle(), shift.handle(), scale.handle(),
+                rowSample.handle(), eps, y.handle()));
+    }
+
+    /** Keeps tokens whose float32 sigmoid(logit) > 0.5: flat indices, their samples and per-sample counts. */
+    public static void selectTokens(Tensor logits, Tensor index, Tensor rowSample, Tensor counts) {
+        NativeErrors.check(DynditNative.dd_select_tokens(logits.handle(), index.handle(), rowSample.handle(),
+                counts.handle()));
+    }
+
+    public static void relu(Tensor x, Tensor y) {
+        NativeErrors.check(DynditNative.dd_relu(x.handle(), y.handle()));
+    }
 }

@@ -2,11 +2,10 @@ package io.dyndit.model;
 
 import io.dyndit.core.Device;
 import io.dyndit.core.InvalidArgumentException;
-import io.dyndit.core.Ops;
 import io.dyndit.core.ShapeMismatchException;
-import io.dyndit.core.Tensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
+import io.dyndit.plan.StepPlan;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,29 +15,71 @@ import java.util.Map;
  * are planned once per batch size and reused; close() frees all native memory.
  */
 public final class DiTModel implements AutoCloseable {
-    private static final float LN_EPS = 1e-6f;
 
     private final DiTConfig config;
     private final DiTWeights weights;
+    private final DyDiTRouters routers;   // null: a plain DiT checkpoint
+    private final DyDiTPlanner planner;   // null: static (plain DiT, or --static)
+    private final StepPlan fullPlan;
+    private final ForwardPass pass;
     private final Device device;
     private final Map<Integer, ForwardWorkspace> workspaces = new HashMap<>();
 
-    private DiTModel(DiTConfig config, DiTWeights weights, Device device) {
+    /** Output of one forward: the model output, what a dynamic model decided, and the MACs executed. */
+    public record Result(float[] out, DynamicTrace trace, double macs) {}
+
+    private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, boolean useRouters, Device device) {
         this.config = config;
         this.weights = weights;
+        this.routers = routers;
         this.device = device;
+        this.planner = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true) : null;
+        this.fullPlan = StepPlan.full(config.depth());
+        this.pass = new ForwardPass(config, weights, routers);
     }
 
-    /** Loads a safetensors or PyTorch .pt checkpoint; config from JSON when given, else inferred from the shapes. */
-    public static DiTModel load(Path weightsFile, Path configJson, Device device) {
+    /**
+     * Loads a safetensors or PyTorch .pt checkpoint; config from JSON when given, else inferred from the shapes.
+     * A DyDiT checkpoint (routers present) runs dynamically unless {@code staticModel} asks for the complete model.
+     */
+    public static DiTModel load(Path weightsFile, Path configJson, Device device, boolean staticModel) {
         try (TensorFile f = TensorFiles.open(weightsFile)) {
             DiTConfig cfg = configJson != null ? DiTConfig.fromJson(configJson) : DiTConfig.infer(f);
-            return load(f, cfg, device);
+            return load(f, cfg, device, staticModel);
         }
     }
 
+    public static DiTModel load(Path weightsFile, Path configJson, Device device) {
+        return load(weightsFile, configJson, device, false);
+    }
+
     public static DiTModel load(TensorFile file, DiTConfig config, Device device) {
-        return new DiTModel(config, DiTWeights.load(file, config, device), device);
+        return load(file, config, device, false);
+    }
+
+    public static DiTModel load(TensorFile file, DiTConfig config, Device device, boolean staticModel) {
+        DiTWeights w = DiTWeights.load(file, config, device);
+        try {
+            return new DiTModel(config, w, DyDiTRouters.loadIfPresent(file, config, device), !staticModel, device);
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    /** True when a DyDiT checkpoint runs with its routers (dynamic width and tokens). */
+    public boolean isDynamic() {
+        return planner != null;
+    }
+
+    /** The DyDiT planner (null when static). */
+    public DyDiTPlanner planner() {
+        return planner;
+    }
+
+    /** The plan a step at {@code modelTimestep} runs. */
+    public StepPlan planFor(long modelTimestep) {
+        return planner == null ? fullPlan : planner.plan(modelTimestep);
     }
 
     public DiTConfig config() {
@@ -55,8 +96,52 @@ public final class DiTModel implements AutoCloseable {
     }
 
     public float[] forward(float[] x, float[] t, long[] y, ForwardObserver observer) {
+        return forwardDetailed(x, t, y, observer).out();
+    }
+
+    /**
+     * The forward with its decisions and cost. In a dynamic model, samples with different timesteps run as
+     * separate sub-batches (width depends on t); otherwise, and in sampling, the whole batch runs at once.
+     */
+    public Result forwardDetailed(float[] x, float[] t, long[] y, ForwardObserver observer) {
         int n = t.length;
-        ForwardWorkspace ws = workspace(n, x, y);
+        validate(n, x, y);
+        int per = config.inChannels() * config.inputSize() * config.inputSize();
+        int outPer = config.outChannels() * config.inputSize() * config.inputSize();
+        java.util.LinkedHashMap<Float, java.util.List<Integer>> groups = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            groups.computeIfAbsent(t[i], k -> new java.util.ArrayList<>()).add(i);
+        }
+        if (groups.size() == 1 || planner == null) { // a static plan does not depend on t
+            return runGroup(x, t, y, observer);
+        }
+        float[] out = new float[n * outPer];
+        DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+        double macs = 0;
+        for (java.util.List<Integer> g : groups.values()) {
+            int[] which = g.stream().mapToInt(Integer::intValue).toArray();
+            float[] gx = new float[which.length * per], gt = new float[which.length];
+            long[] gy = new long[which.length];
+            for (int j = 0; j < which.length; j++) {
+                System.arraycopy(x, which[j] * per, gx, j * per, per);
+                gt[j] = t[which[j]];
+                gy[j] = y[which[j]];
+            }
+            Result r = runGroup(gx, gt, gy, observer);
+            for (int j = 0; j < which.length; j++) {
+                System.arraycopy(r.out(), j * outPer, out, which[j] * outPer, outPer);
+            }
+            if (trace != null) {
+                trace.absorb(r.trace(), which);
+            }
+            macs += r.macs();
+        }
+        return new Result(out, trace, macs);
+    }
+
+    private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer) {
+        int n = t.length;
+        ForwardWorkspace ws = workspaces.computeIfAbsent(n, b -> new ForwardWorkspace(config, device, b));
         ws.x.copyFrom(x);
         ws.t.copyFrom(t);
         int[] labels = new int[n];
@@ -64,8 +149,10 @@ public final class DiTModel implements AutoCloseable {
             labels[i] = (int) y[i];
         }
         ws.y.copyFrom(labels);
-        run(ws, observer);
-        return ws.out.toFloatArray();
+        StepPlan plan = planFor((long) t[0]);
+        DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+        double macs = pass.run(ws, plan, observer, trace);
+        return new Result(ws.out.toFloatArray(), trace, macs);
     }
 
     /**
@@ -73,6 +160,10 @@ public final class DiTModel implements AutoCloseable {
      * [labels; null labels], guidance uncond + s (cond - uncond) on output channels 0..2 only.
      */
     public float[] forwardWithCfg(float[] x, float[] t, long[] y, double scale) {
+        return forwardWithCfgDetailed(x, t, y, scale).out();
+    }
+
+    public Result forwardWithCfgDetailed(float[] x, float[] t, long[] y, double scale) {
         int n2 = t.length;
         if (n2 % 2 != 0) {
             throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got " + n2);
@@ -80,13 +171,13 @@ public final class DiTModel implements AutoCloseable {
         int per = x.length / Math.max(1, n2);
         float[] combined = x.clone();
         System.arraycopy(x, 0, combined, (n2 / 2) * per, (n2 / 2) * per);
-        float[] out = forward(combined, t, y);
-        Guidance.combineFirstChannels(out, n2 / 2, config.outChannels(), config.inputSize() * config.inputSize(),
+        Result r = forwardDetailed(combined, t, y, ForwardObserver.NONE);
+        Guidance.combineFirstChannels(r.out(), n2 / 2, config.outChannels(), config.inputSize() * config.inputSize(),
                 Math.min(3, config.outChannels()), (float) scale);
-        return out;
+        return r;
     }
 
-    private ForwardWorkspace workspace(int n, float[] x, long[] y) {
+    private void validate(int n, float[] x, long[] y) {
         long per = (long) config.inChannels() * config.inputSize() * config.inputSize();
         if (n <= 0) {
             throw new InvalidArgumentException("batch is empty");
@@ -104,54 +195,6 @@ public final class DiTModel implements AutoCloseable {
                         + ")" + (config.hasNullClass() ? " (null class = " + config.numClasses() + ")" : " (no null class)"));
             }
         }
-        return workspaces.computeIfAbsent(n, b -> new ForwardWorkspace(config, device, b));
-    }
-
-    private void run(ForwardWorkspace ws, ForwardObserver obs) {
-        DiTWeights w = weights;
-        // embeddings
-        Ops.patchify(ws.x, config.patchSize(), ws.patches);
-        Ops.linear(ws.patches, w.patchW, w.patchB, ws.h);
-        obs.onTensor("patch_embed", ws.h);
-        Ops.addBroadcast(ws.h, w.posEmbed);
-        obs.onTensor("x_tokens", ws.h);
-        Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
-        obs.onTensor("t_freq", ws.tFreq);
-        Ops.linear(ws.tFreq, w.t0W, w.t0B, ws.t1);
-        Ops.silu(ws.t1, ws.t1);
-        Ops.linear(ws.t1, w.t2W, w.t2B, ws.c);
-        obs.onTensor("t_emb", ws.c);
-        Ops.gatherRows(w.labelTable, ws.y, ws.yEmb);
-        obs.onTensor("y_emb", ws.yEmb);
-        Ops.gatedResidualAdd(ws.c3, null, ws.yEmb3);
-        Ops.silu(ws.c, ws.cSilu);
-        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
-        for (int i = 0; i < w.blocks.length; i++) {
-            DiTWeights.Block b = w.blocks[i];
-            String name = "block." + i + ".";
-            Ops.linear(ws.cSilu, b.adaW(), b.adaB(), ws.ada);
-            obs.onTensor(name + "adaLN", ws.ada);
-            Tensor[] a = ws.adaChunks;
-            Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
-            Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
-            Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
-            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
-            obs.onTensor(name + "attn_out", ws.proj);
-            Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
-            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
-            Ops.linear(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
-            Ops.geluTanh(ws.fc1, ws.fc1);
-            Ops.linear(ws.fc1, b.fc2W(), b.fc2B(), ws.fc2);
-            obs.onTensor(name + "mlp_out", ws.fc2);
-            Ops.gatedResidualAdd(ws.h, a[5], ws.fc2);
-            obs.onTensor(name + "out", ws.h);
-        }
-        Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
-        obs.onTensor("final.adaLN", ws.finalAda);
-        Ops.layerNormModulate(ws.h, ws.finalShift, ws.finalScale, LN_EPS, ws.u);
-        Ops.linear(ws.u, w.finalW, w.finalB, ws.finalTokens);
-        obs.onTensor("final_tokens", ws.finalTokens);
-        Ops.unpatchify(ws.finalTokens, config.patchSize(), ws.out);
     }
 
     /** This model as the sampling loop's denoiser (static DiT: every step runs the whole network). */
@@ -162,8 +205,12 @@ public final class DiTModel implements AutoCloseable {
             public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
                 float[] t = new float[y.length];
                 java.util.Arrays.fill(t, modelTimestep);
-                float[] out = cfgScale == 1.0 ? self.forward(x, t, y) : self.forwardWithCfg(x, t, y, cfgScale);
-                return new Evaluation(out, DiTMacs.total(config) * y.length);
+                if (cfgScale == 1.0) {
+                    Result r = self.forwardDetailed(x, t, y, ForwardObserver.NONE);
+                    return new Evaluation(r.out(), r.macs());
+                }
+                Result r = self.forwardWithCfgDetailed(x, t, y, cfgScale);
+                return new Evaluation(r.out(), r.macs());
             }
 
             @Override
@@ -199,6 +246,12 @@ public final class DiTModel implements AutoCloseable {
             ws.close();
         }
         workspaces.clear();
+        if (planner != null) {
+            planner.close();
+        }
+        if (routers != null) {
+            routers.close();
+        }
         weights.close();
     }
 }

@@ -4,6 +4,9 @@ import io.dyndit.core.DType;
 import io.dyndit.core.Device;
 import io.dyndit.core.Scope;
 import io.dyndit.core.Tensor;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Every buffer of one DiT forward at batch size N, allocated once and reused by later calls. */
 final class ForwardWorkspace implements AutoCloseable {
@@ -17,6 +20,12 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor finalAda, finalTokens, out;
     final Tensor[] adaChunks = new Tensor[6]; // shift/scale/gate (msa), shift/scale/gate (mlp) views of ada
     final Tensor finalShift, finalScale;
+    // token routing (DyDiT spatial tokens): router hidden/logits, kept-token lists, ragged rows
+    final Tensor tokHidden, tokLogits, tokLogits2d, tokIndex, tokSample, tokCounts;
+    final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
+    private final Map<ViewKey, Tensor> views = new HashMap<>();
+
+    private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
     ForwardWorkspace(DiTConfig cfg, Device dev, int n) {
         batch = n;
@@ -55,6 +64,37 @@ final class ForwardWorkspace implements AutoCloseable {
         finalScale = scope.track(finalAda.narrow(1, d, d));
         finalTokens = scope.empty(dev, DType.F32, n, tk, p * p * cfg.outChannels());
         out = scope.empty(dev, DType.F32, n, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
+        tokHidden = scope.empty(dev, DType.F32, n, tk, Math.max(1, d / 16));
+        tokLogits = scope.empty(dev, DType.F32, n, tk, 1);
+        tokLogits2d = scope.track(tokLogits.reshape(n, tk));
+        tokIndex = scope.empty(dev, DType.I32, n * tk);
+        tokSample = scope.empty(dev, DType.I32, n * tk);
+        tokCounts = scope.empty(dev, DType.I32, n);
+        hFlat = scope.track(h.reshape(n * tk, d));
+        rows = scope.empty(dev, DType.F32, n * tk, d);
+        rowsOut = scope.empty(dev, DType.F32, n * tk, d);
+    }
+
+    /** A view of {@code base}, created the first time this shape is asked for and reused afterwards. */
+    Tensor view(Tensor base, long[] shape, long[] strides, long offset) {
+        ViewKey key = new ViewKey(base, Arrays.toString(shape), Arrays.toString(strides), offset);
+        Tensor v = views.get(key);
+        if (v == null) {
+            v = scope.track(base.view(shape, strides, offset));
+            views.put(key, v);
+        }
+        return v;
+    }
+
+    /** The dense prefix of {@code base} shaped {@code shape}. */
+    Tensor prefix(Tensor base, long... shape) {
+        long[] st = new long[shape.length];
+        long n = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            st[i] = n;
+            n *= shape[i];
+        }
+        return view(base, shape, st, 0);
     }
 
     @Override

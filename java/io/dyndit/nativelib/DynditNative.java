@@ -109,4 +109,13 @@ public final class DynditNative {
     public static native int dd_unpatchify(@Const dd_tensor tokens, int p, dd_tensor out);
     public static native int dd_timestep_embedding(@Const dd_tensor t, float maxPeriod, dd_tensor out);
     public static native int dd_add_broadcast(dd_tensor y, @Const dd_tensor b);
+    public static native int dd_linear_out_blocks(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
+            @Cast("const int64_t*") long[] blocks, int nblocks, dd_tensor y);
+    public static native int dd_linear_in_blocks(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
+            @Cast("const int64_t*") long[] blocks, int nblocks, dd_tensor y);
+    public static native int dd_layernorm_modulate_rows(@Const dd_tensor x, @Const dd_tensor shift,
+            @Const dd_tensor scale, @Const dd_tensor rowSample, float eps, dd_tensor y);
+    public static native int dd_select_tokens(@Const dd_tensor logits, dd_tensor index, dd_tensor rowSample,
+            dd_tensor counts);
+    public static native int dd_relu(@Const dd_tensor x, dd_tensor y);
 }

@@ -1,0 +1,159 @@
+package io.dyndit.model;
+
+import io.dyndit.core.Ops;
+import io.dyndit.core.Tensor;
+import io.dyndit.plan.LayerPlan;
+import io.dyndit.plan.StepPlan;
+
+/**
+ * The DiT forward written once, obeying a step plan: full blocks, width-sliced blocks (only active heads
+ * and MLP groups are computed, weights read in place) and routed blocks (only kept tokens run the MLP,
+ * gathered across the batch into one ragged set and scatter-added back with the gate).
+ */
+final class ForwardPass {
+    private static final float LN_EPS = 1e-6f;
+
+    private final DiTConfig c;
+    private final DiTWeights w;
+    private final DyDiTRouters routers; // null: no token routing possible
+
+    ForwardPass(DiTConfig config, DiTWeights weights, DyDiTRouters routers) {
+        this.c = config;
+        this.w = weights;
+        this.routers = routers;
+    }
+
+    /** Runs the network on ws inputs; returns executed multiply-accumulates. */
+    double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
+        int n = ws.batch;
+        double macs = embed(ws, obs);
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (int i = 0; i < c.depth(); i++) {
+            LayerPlan lp = plan.layer(i);
+            String name = "block." + i + ".";
+            Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
+            obs.onTensor(name + "adaLN", ws.ada);
+            macs += (double) n * 6 * c.hiddenSize() * c.hiddenSize();
+            macs += attention(ws, i, lp, scale, obs);
+            macs += mlp(ws, i, lp, obs, trace);
+            obs.onTensor(name + "out", ws.h);
+            if (trace != null) {
+                trace.recordWidth(i, lp);
+            }
+        }
+        Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
+        obs.onTensor("final.adaLN", ws.finalAda);
+        Ops.layerNormModulate(ws.h, ws.finalShift, ws.finalScale, LN_EPS, ws.u);
+        Ops.linear(ws.u, w.finalW, w.finalB, ws.finalTokens);
+        obs.onTensor("final_tokens", ws.finalTokens);
+        Ops.unpatchify(ws.finalTokens, c.patchSize(), ws.out);
+        long d = c.hiddenSize(), rows = (long) n * c.tokens();
+        return macs + n * 2.0 * d * d + rows * d * c.patchSize() * c.patchSize() * c.outChannels();
+    }
+
+    private double embed(ForwardWorkspace ws, ForwardObserver obs) {
+        Ops.patchify(ws.x, c.patchSize(), ws.patches);
+        Ops.linear(ws.patches, w.patchW, w.patchB, ws.h);
+        obs.onTensor("patch_embed", ws.h);
+        Ops.addBroadcast(ws.h, w.posEmbed);
+        obs.onTensor("x_tokens", ws.h);
+        Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
+        obs.onTensor("t_freq", ws.tFreq);
+        Ops.linear(ws.tFreq, w.t0W, w.t0B, ws.t1);
+        Ops.silu(ws.t1, ws.t1);
+        Ops.linear(ws.t1, w.t2W, w.t2B, ws.c);
+        obs.onTensor("t_emb", ws.c);
+        Ops.gatherRows(w.labelTable, ws.y, ws.yEmb);
+        obs.onTensor("y_emb", ws.yEmb);
+        Ops.gatedResidualAdd(ws.c3, null, ws.yEmb3);
+        Ops.silu(ws.c, ws.cSilu);
+        double d = c.hiddenSize(), rows = (double) ws.batch * c.tokens();
+        return rows * d * c.inChannels() * c.patchSize() * c.patchSize() + ws.batch * (256 * d + d * d);
+    }
+
+    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs) {
+        DiTWeights.Block b = w.blocks[i];
+        Tensor[] a = ws.adaChunks;
+        int n = ws.batch, t = c.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
+        long d = c.hiddenSize(), rows = (long) n * t;
+        Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
+        if (lp.allHeads()) {
+            Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+            Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
+            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
+        } else {
+            long width = (long) heads * hd;
+            if (heads > 0) {
+                Tensor qkv = ws.prefix(ws.qkv, n, t, 3 * width);
+                Ops.linearOutBlocks(ws.u, b.qkvW(), b.qkvB(), Blocks.qkvRows(lp.heads(), (int) d, hd), qkv);
+                long[] shape = {n, t, heads, hd}, st = {t * 3 * width, 3 * width, hd, 1};
+                Tensor o = ws.prefix(ws.attn, n, t, heads, hd);
+                Ops.attention(ws.view(ws.qkv, shape, st, 0), ws.view(ws.qkv, shape, st, width),
+                        ws.view(ws.qkv, shape, st, 2 * width), scale, o);
+            }
+            Ops.linearInBlocks(ws.prefix(ws.attn, n, t, width), b.projW(), b.projB(), Blocks.units(lp.heads(), hd),
+                    ws.proj);
+        }
+        obs.onTensor("block." + i + ".attn_out", ws.proj);
+        Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
+        double active = (double) heads * hd;
+        return rows * 4 * d * active + n * 2.0 * t * t * active;
+    }
+
+    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace) {
+        DiTWeights.Block b = w.blocks[i];
+        Tensor[] a = ws.adaChunks;
+        int n = ws.batch, t = c.tokens(), gs = c.mlpHidden() / c.numHeads();
+        long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
+        if (!lp.routeTokens()) {
+            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
+            Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
+            runMlp(b, lp, ws.u, fc1, ws.fc2, gs);
+            obs.onTensor("block." + i + ".mlp_out", ws.fc2);
+            Ops.gatedResidualAdd(ws.h, a[5], ws.fc2);
+            return (double) n * t * 2 * d * m;
+        }
+        // token router on the post-attention residual stream
+        Ops.linear(ws.h, routers.tok0W[i], routers.tok0B[i], ws.tokHidden);
+        Ops.relu(ws.tokHidden, ws.tokHidden);
+        Ops.linear(ws.tokHidden, routers.tok2W[i], routers.tok2B[i], ws.tokLogits);
+        obs.onTensor("block." + i + ".token_logits", ws.tokLogits);
+        Ops.selectTokens(ws.tokLogits2d, ws.tokIndex, ws.tokSample, ws.tokCounts);
+        int[] counts = ws.tokCounts.toIntArray();
+        int k = 0;
+        for (int cnt : counts) {
+            k += cnt;
+        }
+        if (trace != null) {
+            trace.recordTokens(i, ws.tokIndex, k);
+        }
+        double routerMacs = (double) n * t * (d * routers.tokenHidden + routers.tokenHidden);
+        if (k == 0) {
+            return routerMacs;
+        }
+        Tensor idx = ws.prefix(ws.tokIndex, k), smp = ws.prefix(ws.tokSample, k);
+        Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
+        Ops.gatherRows(ws.hFlat, idx, hk);
+        Ops.layerNormModulateRows(hk, a[3], a[4], smp, LN_EPS, hk);
+        runMlp(b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
+        obs.onTensor("block." + i + ".mlp_out_kept", out);
+        Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
+        return routerMacs + (double) k * 2 * d * m;
+    }
+
+    /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
+    private static void runMlp(DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out, int gs) {
+        if (lp.allGroups()) {
+            Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
+            Ops.geluTanh(fc1, fc1);
+            Ops.linear(fc1, b.fc2W(), b.fc2B(), out);
+            return;
+        }
+        long[] blocks = Blocks.units(lp.groups(), gs);
+        if (lp.groups().length > 0) {
+            Ops.linearOutBlocks(u, b.fc1W(), b.fc1B(), blocks, fc1);
+            Ops.geluTanh(fc1, fc1);
+        }
+        Ops.linearInBlocks(fc1, b.fc2W(), b.fc2B(), blocks, out);
+    }
+}
