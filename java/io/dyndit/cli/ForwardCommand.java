@@ -13,7 +13,8 @@ import java.util.Set;
 /** `dyndit forward`: one model evaluation on tensors from a safetensors file, written to another. */
 final class ForwardCommand implements Main.Command {
     private static final String USAGE = "dyndit forward --weights FILE(.safetensors|.pt) [--config FILE.json] "
-            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--device cpu|cuda|cuda-emu]";
+            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--static] "
+            + "[--device cpu|cuda|cuda-emu]";
 
     @Override
     public String summary() {
@@ -23,7 +24,7 @@ final class ForwardCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device"),
-                Set.of(), USAGE);
+                Set.of("--static"), USAGE);
         Device device = Device.parse(a.get("--device", "cpu"));
         String p = a.get("--prefix", "");
         float[] x;
@@ -45,17 +46,24 @@ final class ForwardCommand implements Main.Command {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
         }
-        try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device)) {
+        try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device, a.flag("--static"))) {
             var c = model.config();
             if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
                 throw new ShapeMismatchException("latent '" + p + "x' has shape [" + xShape[0] + "," + xShape[1] + ","
                         + xShape[2] + "," + xShape[3] + "], the model expects [N," + c.inChannels() + "," + c.inputSize() + ","
                         + c.inputSize() + "]");
             }
-            float[] result = a.has("--cfg-scale") ? model.forwardWithCfg(x, t, y, a.number("--cfg-scale", 1))
-                    : model.forward(x, t, y);
-            long[] shape = {xShape[0], c.outChannels(), c.inputSize(), c.inputSize()};
-            new SafetensorsWriter().addFloats("out", shape, result).write(a.path("--out"));
+            DiTModel.Result r = a.has("--cfg-scale") ? model.forwardWithCfgDetailed(x, t, y, a.number("--cfg-scale", 1))
+                    : model.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE);
+            long n = xShape[0], l = c.depth();
+            SafetensorsWriter w = new SafetensorsWriter()
+                    .addFloats("out", new long[] {n, c.outChannels(), c.inputSize(), c.inputSize()}, r.out());
+            if (r.trace() != null) { // DyDiT decisions, laid out as the official forward returns them
+                w.addFloats("attn_masks", new long[] {n, l, c.numHeads()}, r.trace().attnMasks)
+                        .addFloats("mlp_masks", new long[] {n, l, c.numHeads()}, r.trace().mlpMasks)
+                        .addFloats("token_select", new long[] {n, l, c.tokens(), 1}, r.trace().tokenSelect);
+            }
+            w.write(a.path("--out"));
         }
         return 0;
     }

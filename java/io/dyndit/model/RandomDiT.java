@@ -55,8 +55,10 @@ public final class RandomDiT implements TensorFile {
         return a;
     }
 
-    private void put(String name, float[] v, long... shape) {
+    /** Adds or replaces one tensor (e.g. DyDiT routers on top of the DiT weights). */
+    public RandomDiT put(String name, float[] v, long... shape) {
         tensors.put(name, StoredTensor.ofFloats(name, shape, v));
+        return this;
     }
 
     @Override

@@ -1,0 +1,115 @@
+package io.dyndit.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dyndit.core.Device;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The skipping engine against the dense double-precision reference with hand-set routers: all heads off,
+ * all groups off, every token kept, no token kept, partial masks, v1 and v2. Tolerance 1e-4 max(1,|ref|)
+ * as for the golden cases (fp32 engine vs fp64 reference of the same formulas).
+ */
+class DyDiTEngineTest {
+    // D = 48 (3 heads of 16), MLP 96 = 3 groups of 32, 16 tokens
+    static final DiTConfig CFG = new DiTConfig(8, 2, 4, 48, 2, 3, 2.0, 0.1, 5, true);
+
+    /** Fresh inputs until every decision has a margin fp32 can resolve (bounded), then compare. */
+    private static void check(RandomDiT file, boolean v2, long t, int n) {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            long seed = new Random().nextLong();
+            Random g = new Random(seed);
+            float[] x = new float[n * 4 * 8 * 8];
+            for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+            long[] y = new long[n];
+            for (int i = 0; i < n; i++) y[i] = g.nextInt(6);
+            if (check(file, v2, t, x, y, seed)) {
+                return;
+            }
+        }
+        throw new AssertionError("20 input draws all had a decision within 1e-3 of the threshold");
+    }
+
+    /** False (nothing compared) when a router or token logit is within 1e-3 of the threshold. */
+    private static boolean check(RandomDiT file, boolean v2, long t, float[] x, long[] y, long seed) {
+        int n = y.length;
+        float[] ts = new float[n];
+        java.util.Arrays.fill(ts, t);
+        DenseReference ref = new DenseReference(CFG, file, true);
+        double[] want = ref.forward(x, t, y);
+        if (ref.minMargin < 1e-3) {
+            return false; // a decision too close to the threshold for fp32 vs fp64 to be compared
+        }
+        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu())) {
+            assertEquals(v2 ? DyDiTRouters.Variant.V2 : DyDiTRouters.Variant.V1, m.planner().variant());
+            DiTModel.Result got = m.forwardDetailed(x, ts, y, ForwardObserver.NONE);
+            assertArrayEquals(ref.attnMasks, got.trace().attnMasks, "attn masks (seed " + seed + ")");
+            assertArrayEquals(ref.mlpMasks, got.trace().mlpMasks, "mlp masks");
+            assertArrayEquals(ref.tokenSelect, got.trace().tokenSelect, "token decisions (seed " + seed + ")");
+            float[] w = new float[want.length];
+            for (int i = 0; i < w.length; i++) w[i] = (float) want[i];
+            Golden.assertMatches(w, got.out(), "out (seed " + seed + ")");
+        }
+        return true;
+    }
+
+    @ParameterizedTest(name = "v2={0} heads={1} groups={2} tokenBias={3}")
+    @CsvSource({
+        "false, 0, 0, 20",   // v1: no head, no group: attention and MLP reduce to their biases
+        "false, 3, 0, 20",   // all heads, no MLP group
+        "false, 0, 3, 20",   // no head, all groups
+        "true, 1, 1, 20",    // v2 minimum: only the always-on unit 0
+        "true, 2, 3, 20",    // partial heads, all groups, every token kept
+        "true, 3, 2, -20",   // no token runs the MLP in any sample
+        "false, 2, 1, 0",    // partial everything, token decisions from the random router
+    })
+    void engineMatchesDenseReference(boolean v2, int heads, int groups, double tokenBias) {
+        RandomDiT file = RandomDyDiT.create(CFG, v2, heads, groups, tokenBias, new Random().nextLong());
+        check(file, v2, 321, 3);
+    }
+
+    @Test
+    void zeroKeptTokensInOneSampleOnly() {
+        // search random routers until one sample keeps no token while another keeps some
+        for (int attempt = 0; attempt < 200; attempt++) {
+            long seed = new Random().nextLong();
+            RandomDiT file = RandomDyDiT.create(CFG, true, 2, 2, -1.2, seed);
+            DenseReference ref = new DenseReference(CFG, file, true);
+            float[] x = new float[2 * 4 * 8 * 8];
+            Random g = new Random(seed);
+            for (int i = 0; i < x.length; i++) x[i] = (float) (g.nextGaussian() * (i < x.length / 2 ? 1 : 3));
+            ref.forward(x, 500, new long[] {1, 2});
+            int tok = CFG.tokens(), l = CFG.depth();
+            int kept0 = 0, kept1 = 0;
+            for (int i = 0; i < tok; i++) {
+                kept0 += (int) ref.tokenSelect[i];           // sample 0, layer 0
+                kept1 += (int) ref.tokenSelect[l * tok + i]; // sample 1, layer 0
+            }
+            if (kept0 == 0 && kept1 > 0 && ref.minMargin > 1e-3) {
+                assertTrue(check(file, true, 500, x, new long[] {1, 2}, seed));
+                return;
+            }
+        }
+        throw new AssertionError("no router drew a batch with one empty sample in 200 tries");
+    }
+
+    @Test
+    void staticRunOfADyDiTCheckpointIsThePlainDiT() {
+        RandomDiT file = RandomDyDiT.create(CFG, true, 1, 1, -20, 9);
+        float[] x = new float[2 * 4 * 8 * 8];
+        Random g = new Random();
+        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        double[] want = new DenseReference(CFG, file, false).forward(x, 77, new long[] {0, 5});
+        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu(), true)) {
+            assertTrue(!m.isDynamic());
+            float[] w = new float[want.length];
+            for (int i = 0; i < w.length; i++) w[i] = (float) want[i];
+            Golden.assertMatches(w, m.forward(x, new float[] {77, 77}, new long[] {0, 5}), "static out");
+        }
+    }
+}
