@@ -22,7 +22,7 @@ import java.util.Set;
  */
 final class BenchCommand implements Main.Command {
     private static final String USAGE = "dyndit bench --model DiT-S/2 [--batch 8] [--input-size 32] [--iters 10] "
-            + "[--warmup 2] [--threads N] [--device cpu]";
+            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B]]";
 
     @Override
     public String summary() {
@@ -31,8 +31,8 @@ final class BenchCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device"),
-                Set.of(), USAGE);
+        Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device",
+                "--dydit-width", "--dydit-token-bias"), Set.of(), USAGE);
         DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
         int batch = a.integer("--batch", 8), iters = a.integer("--iters", 10), warmup = a.integer("--warmup", 2);
         if (batch < 1 || iters < 1 || warmup < 0) {
@@ -52,6 +52,9 @@ final class BenchCommand implements Main.Command {
         for (int i = 0; i < batch; i++) {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
+        }
+        if (a.has("--dydit-width")) {
+            return dynamic(a, c, batch, iters, warmup, device, x, t, y, out);
         }
         // Forward and SGEMM timings interleaved, so both medians see the same machine state.
         double[] ms = new double[iters];
@@ -84,6 +87,44 @@ final class BenchCommand implements Main.Command {
         out.printf(Locale.ROOT, "sgemm:    %.1f GFLOP/s (%d x %d x %d, median, interleaved with the forwards)%n", sgemm, (long) batch * c.tokens(),
                 c.mlpHidden(), c.hiddenSize());
         out.printf(Locale.ROOT, "ratio:    %.1f%% of the SGEMM rate%n", 100 * gflops / sgemm);
+        return 0;
+    }
+
+    /**
+     * A DyDiT v2 with random weights whose routers keep the fraction F of heads and MLP groups (token router:
+     * random, output bias B; B = 20 keeps every token). Static and dynamic forwards of the same weights are
+     * timed interleaved; the report compares wall time with executed multiply-accumulates.
+     */
+    private static int dynamic(Args a, DiTConfig c, int batch, int iters, int warmup, Device device, float[] x, float[] t,
+            long[] y, PrintStream out) throws UsageException {
+        double width = a.number("--dydit-width", 1), bias = a.number("--dydit-token-bias", 20);
+        if (width < 0 || width > 1) {
+            throw new UsageException("--dydit-width must be in [0, 1]");
+        }
+        int keep = Math.max(1, (int) Math.round(width * c.numHeads()));
+        var file = io.dyndit.model.RandomDyDiT.create(c, true, keep, keep, bias, 7);
+        double[] staticMs = new double[iters], dynMs = new double[iters];
+        double[] dynMacs = new double[1];
+        java.util.Arrays.fill(t, t[0]); // one timestep per batch, as in sampling
+        try (DiTModel full = DiTModel.load(file, c, device, true); DiTModel dyn = DiTModel.load(file, c, device, false)) {
+            Runnable fs = () -> full.forward(x, t, y);
+            Runnable fd = () -> dynMacs[0] = dyn.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE).macs();
+            for (int i = 0; i < warmup; i++) {
+                fs.run();
+                fd.run();
+            }
+            for (int i = 0; i < iters; i++) {
+                staticMs[i] = timeMs(fs);
+                dynMs[i] = timeMs(fd);
+            }
+        }
+        double ms = median(staticMs), md = median(dynMs);
+        double staticMacs = DiTMacs.total(c) * batch;
+        out.printf(Locale.ROOT, "model %s (DyDiT v2, random weights) batch %d, %d of %d heads and groups kept, "
+                + "token bias %.1f%n", a.required("--model"), batch, keep, c.numHeads(), bias);
+        out.printf(Locale.ROOT, "static:  median %.1f ms%n", ms);
+        out.printf(Locale.ROOT, "dynamic: median %.1f ms, %.1f%% of static MACs executed%n", md, 100 * dynMacs[0] / staticMacs);
+        out.printf(Locale.ROOT, "time ratio dynamic/static: %.3f (MAC ratio %.3f)%n", md / ms, dynMacs[0] / staticMacs);
         return 0;
     }
 

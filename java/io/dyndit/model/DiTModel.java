@@ -25,8 +25,11 @@ public final class DiTModel implements AutoCloseable {
     private final Device device;
     private final Map<Integer, ForwardWorkspace> workspaces = new HashMap<>();
 
-    /** Output of one forward: the model output, what a dynamic model decided, and the MACs executed. */
-    public record Result(float[] out, DynamicTrace trace, double macs) {}
+    /**
+     * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
+     * and per block (attention incl. its projections, MLP incl. the token router).
+     */
+    public record Result(float[] out, DynamicTrace trace, double macs, double[] attnMacs, double[] mlpMacs) {}
 
     private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, boolean useRouters, Device device) {
         this.config = config;
@@ -118,6 +121,7 @@ public final class DiTModel implements AutoCloseable {
         float[] out = new float[n * outPer];
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         double macs = 0;
+        double[] attn = new double[config.depth()], mlp = new double[config.depth()];
         for (java.util.List<Integer> g : groups.values()) {
             int[] which = g.stream().mapToInt(Integer::intValue).toArray();
             float[] gx = new float[which.length * per], gt = new float[which.length];
@@ -135,8 +139,12 @@ public final class DiTModel implements AutoCloseable {
                 trace.absorb(r.trace(), which);
             }
             macs += r.macs();
+            for (int i = 0; i < attn.length; i++) {
+                attn[i] += r.attnMacs()[i];
+                mlp[i] += r.mlpMacs()[i];
+            }
         }
-        return new Result(out, trace, macs);
+        return new Result(out, trace, macs, attn, mlp);
     }
 
     private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer) {
@@ -152,7 +160,7 @@ public final class DiTModel implements AutoCloseable {
         StepPlan plan = planFor((long) t[0]);
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         double macs = pass.run(ws, plan, observer, trace);
-        return new Result(ws.out.toFloatArray(), trace, macs);
+        return new Result(ws.out.toFloatArray(), trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
     }
 
     /**
@@ -205,12 +213,9 @@ public final class DiTModel implements AutoCloseable {
             public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
                 float[] t = new float[y.length];
                 java.util.Arrays.fill(t, modelTimestep);
-                if (cfgScale == 1.0) {
-                    Result r = self.forwardDetailed(x, t, y, ForwardObserver.NONE);
-                    return new Evaluation(r.out(), r.macs());
-                }
-                Result r = self.forwardWithCfgDetailed(x, t, y, cfgScale);
-                return new Evaluation(r.out(), r.macs());
+                Result r = cfgScale == 1.0 ? self.forwardDetailed(x, t, y, ForwardObserver.NONE)
+                        : self.forwardWithCfgDetailed(x, t, y, cfgScale);
+                return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
             }
 
             @Override

@@ -21,9 +21,14 @@ final class ForwardPass {
         this.c = config;
         this.w = weights;
         this.routers = routers;
+        this.attnMacs = new double[config.depth()];
+        this.mlpMacs = new double[config.depth()];
     }
 
-    /** Runs the network on ws inputs; returns executed multiply-accumulates. */
+    /** Executed multiply-accumulates of the last run, per block. */
+    final double[] attnMacs, mlpMacs;
+
+    /** Runs the network on ws inputs; returns executed multiply-accumulates (per block in attnMacs/mlpMacs). */
     double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
         int n = ws.batch;
         double macs = embed(ws, obs);
@@ -34,8 +39,9 @@ final class ForwardPass {
             Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
             obs.onTensor(name + "adaLN", ws.ada);
             macs += (double) n * 6 * c.hiddenSize() * c.hiddenSize();
-            macs += attention(ws, i, lp, scale, obs);
-            macs += mlp(ws, i, lp, obs, trace);
+            attnMacs[i] = attention(ws, i, lp, scale, obs);
+            mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+            macs += attnMacs[i] + mlpMacs[i];
             obs.onTensor(name + "out", ws.h);
             if (trace != null) {
                 trace.recordWidth(i, lp);

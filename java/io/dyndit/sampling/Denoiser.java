@@ -27,6 +27,13 @@ public interface Denoiser {
     /** Multiply-accumulates a static (undynamic) evaluation of one sample costs. */
     double staticMacsPerSample();
 
-    /** Output [N,Co,I,I] of one evaluation and the multiply-accumulates it executed (whole batch). */
-    record Evaluation(float[] output, double macs) {}
+    /**
+     * Output [N,Co,I,I] of one evaluation and the multiply-accumulates it executed (whole batch), in total and
+     * per block for attention and MLP (empty arrays when the model does not break it down).
+     */
+    record Evaluation(float[] output, double macs, double[] attnMacs, double[] mlpMacs) {
+        public Evaluation(float[] output, double macs) {
+            this(output, macs, new double[0], new double[0]);
+        }
+    }
 }
