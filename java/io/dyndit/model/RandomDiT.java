@@ -61,6 +61,12 @@ public final class RandomDiT implements TensorFile {
         return this;
     }
 
+    /** Drops one tensor (tests of incomplete checkpoints). */
+    public RandomDiT remove(String name) {
+        tensors.remove(name);
+        return this;
+    }
+
     @Override
     public String source() {
         return source;
