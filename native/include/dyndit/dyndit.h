@@ -174,6 +174,21 @@ DD_API dd_status dd_select_tokens(const dd_tensor* logits, dd_tensor* index, dd_
 /* y = max(x, 0), contiguous, in-place allowed. */
 DD_API dd_status dd_relu(const dd_tensor* x, dd_tensor* y);
 
+/* ---- top-k token routing (DiffCR) ---- */
+
+/* Per row n of scores [N,T] (any row stride): the k largest (ties: lower index first), written as flat
+ * indices n*T + t in ascending t order into index [N,k] i32 (contiguous). 1 <= k <= T. */
+DD_API dd_status dd_topk_rows(const dd_tensor* scores, int k, dd_tensor* index);
+
+/* dst[index[i],:] = src[i,:]. dst [R,D], index [K] i32 in [0,R) without repeats, src [K,D]. */
+DD_API dd_status dd_scatter_rows(dd_tensor* dst, const dd_tensor* index, const dd_tensor* src);
+
+/* x[r,:] *= s[r] in place. x [R,D] (last dim contiguous), s [R] f32 (contiguous). */
+DD_API dd_status dd_scale_rows(dd_tensor* x, const dd_tensor* s);
+
+/* y = 1 / (1 + exp(-x)) in float32, contiguous, in-place allowed. */
+DD_API dd_status dd_sigmoid(const dd_tensor* x, dd_tensor* y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -117,6 +117,18 @@ struct SelectTokensParams {
     int64_t N, T;
 };
 
+struct TopkRowsParams {
+    const float* scores; int64_t scores_rs;
+    int32_t* index;  // [N,k]
+    int64_t N, T, k;
+};
+
+struct ScaleRowsParams {
+    float* x; int64_t x_rs;
+    const float* s;
+    int64_t R, D;
+};
+
 struct Backend {
     const char* name;
     dd_status (*linear)(const LinearParams&);
@@ -136,6 +148,10 @@ struct Backend {
     dd_status (*layernorm_modulate_rows)(const LayerNormRowsParams&);
     dd_status (*select_tokens)(const SelectTokensParams&);
     dd_status (*relu)(const UnaryParams&);
+    dd_status (*topk_rows)(const TopkRowsParams&);
+    dd_status (*scatter_rows)(const ScatterAddRowsParams&);  // gate unused
+    dd_status (*scale_rows)(const ScaleRowsParams&);
+    dd_status (*sigmoid)(const UnaryParams&);
 };
 
 const Backend* cpu_backend();

@@ -373,4 +373,54 @@ dd_status dd_select_tokens(const dd_tensor* logits, dd_tensor* index, dd_tensor*
 
 dd_status dd_relu(const dd_tensor* x, dd_tensor* y) { return unary("dd_relu", x, y, &dd::Backend::relu); }
 
+dd_status dd_topk_rows(const dd_tensor* scores, int k, dd_tensor* index) {
+    return dd::guard("dd_topk_rows", [&] {
+        OpCheck c("dd_topk_rows");
+        const dd_tensor& S = c.tensor(scores, "scores", DD_F32, 2);
+        const int64_t N = S.shape[0], T = S.shape[1];
+        const dd_tensor& I = c.tensor(index, "index", DD_I32, 2);
+        if (k < 1 || k > T) c.error(DD_ERR_INVALID_ARGUMENT, format("k = %d outside [1, %lld] (tokens per row)", k, (long long)T));
+        c.shape(I, "index", {N, k}, "[N,k]");
+        c.contiguous(I, "index");
+        c.last_dim_contiguous(S, "scores");
+        if (N * T > INT32_MAX) c.error(DD_ERR_SHAPE, "N*T exceeds the i32 index range");
+        dd::TopkRowsParams p{f32(&S), S.strides[0], static_cast<int32_t*>(I.data()), N, T, k};
+        return run(c, c.backend().topk_rows, p);
+    });
+}
+
+dd_status dd_scatter_rows(dd_tensor* dst, const dd_tensor* index, const dd_tensor* src) {
+    return dd::guard("dd_scatter_rows", [&] {
+        OpCheck c("dd_scatter_rows");
+        const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
+        const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
+        const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
+        const int64_t K = I.shape[0], W = D.shape[1];
+        c.shape(S, "src", {K, W}, "[K,D] (K = length of index, D = columns of dst)");
+        c.contiguous(I, "index");
+        c.last_dim_contiguous(S, "src");
+        c.last_dim_contiguous(D, "dst");
+        c.indices_in_range(I, "index", D.shape[0], "rows of dst");
+        c.no_overlap(D, "dst", &S, "src");
+        dd::ScatterAddRowsParams p{f32w(&D), D.strides[0], static_cast<const int32_t*>(I.data()), f32(&S), S.strides[0],
+                                   nullptr, 0, nullptr, K, W};
+        return run(c, c.backend().scatter_rows, p);
+    });
+}
+
+dd_status dd_scale_rows(dd_tensor* x, const dd_tensor* s) {
+    return dd::guard("dd_scale_rows", [&] {
+        OpCheck c("dd_scale_rows");
+        const dd_tensor& X = c.tensor(x, "x", DD_F32, 2);
+        const dd_tensor& S = c.tensor(s, "s", DD_F32, 1);
+        c.shape(S, "s", {X.shape[0]}, "[R] (rows of x)");
+        c.contiguous(S, "s");
+        c.last_dim_contiguous(X, "x");
+        dd::ScaleRowsParams p{f32w(&X), X.strides[0], f32(&S), X.shape[0], X.shape[1]};
+        return run(c, c.backend().scale_rows, p);
+    });
+}
+
+dd_status dd_sigmoid(const dd_tensor* x, dd_tensor* y) { return unary("dd_sigmoid", x, y, &dd::Backend::sigmoid); }
+
 }  // extern "C"

@@ -30,6 +30,12 @@ dd_status layernorm_modulate_rows(const LayerNormRowsParams& p);
 dd_status select_tokens(const SelectTokensParams& p);
 dd_status relu(const UnaryParams& p);
 
+// topk_ops.cpp
+dd_status topk_rows(const TopkRowsParams& p);
+dd_status scatter_rows(const ScatterAddRowsParams& p);
+dd_status scale_rows(const ScaleRowsParams& p);
+dd_status sigmoid(const UnaryParams& p);
+
 namespace {
 
 // Splits `n` items over threads only when there is enough work to pay for the fork.
@@ -175,6 +181,10 @@ const Backend cpu = {
     layernorm_modulate_rows,
     select_tokens,
     relu,
+    topk_rows,
+    scatter_rows,
+    scale_rows,
+    sigmoid,
 };
 
 }  // namespace

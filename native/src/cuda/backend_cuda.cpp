@@ -20,8 +20,15 @@ dd_status gelu_tanh(const UnaryParams& p) {
 dd_status silu(const UnaryParams& p) { return check_launch(cuda_kernels::silu(p.x, p.y, p.n, nullptr), "silu"); }
 
 // Positional order of Backend's members; nullptr = no CUDA kernel yet.
-const Backend cuda = {"cuda",  nullptr, nullptr, gelu_tanh, silu,    nullptr, nullptr, nullptr, nullptr,
-                      nullptr, nullptr, nullptr, nullptr,   nullptr, nullptr, nullptr, nullptr};
+Backend make_cuda_backend() {
+    Backend b{};  // members without a CUDA kernel stay null: the dispatcher reports them unsupported
+    b.name = "cuda";
+    b.gelu_tanh = gelu_tanh;
+    b.silu = silu;
+    return b;
+}
+
+const Backend cuda = make_cuda_backend();
 
 }  // namespace
 

@@ -104,4 +104,23 @@ public final class Ops {
     public static void relu(Tensor x, Tensor y) {
         NativeErrors.check(DynditNative.dd_relu(x.handle(), y.handle()));
     }
+
+    /** Per row of scores [N,T]: the k best as flat indices n*T+t, ascending, into index [N,k] (ties: lower t). */
+    public static void topkRows(Tensor scores, int k, Tensor index) {
+        NativeErrors.check(DynditNative.dd_topk_rows(scores.handle(), k, index.handle()));
+    }
+
+    /** dst[index[i]] = src[i]. */
+    public static void scatterRows(Tensor dst, Tensor index, Tensor src) {
+        NativeErrors.check(DynditNative.dd_scatter_rows(dst.handle(), index.handle(), src.handle()));
+    }
+
+    /** x[r] *= s[r]. */
+    public static void scaleRows(Tensor x, Tensor s) {
+        NativeErrors.check(DynditNative.dd_scale_rows(x.handle(), s.handle()));
+    }
+
+    public static void sigmoid(Tensor x, Tensor y) {
+        NativeErrors.check(DynditNative.dd_sigmoid(x.handle(), y.handle()));
+    }
 }

@@ -6,6 +6,7 @@ import io.dyndit.core.ShapeMismatchException;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.plan.StepPlan;
+import io.dyndit.plan.StepPlanner;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,8 +19,10 @@ public final class DiTModel implements AutoCloseable {
 
     private final DiTConfig config;
     private final DiTWeights weights;
-    private final DyDiTRouters routers;   // null: a plain DiT checkpoint
-    private final DyDiTPlanner planner;   // null: static (plain DiT, or --static)
+    private final DyDiTRouters routers;   // null: not a DyDiT checkpoint
+    private final DiffCRRouters diffcr;   // null: not a DiffCR checkpoint
+    private final DyDiTPlanner dydit;     // null unless DyDiT runs dynamically
+    private final StepPlanner planner;    // null: static (plain DiT, or --static)
     private final StepPlan fullPlan;
     private final ForwardPass pass;
     private final Device device;
@@ -31,14 +34,18 @@ public final class DiTModel implements AutoCloseable {
      */
     public record Result(float[] out, DynamicTrace trace, double macs, double[] attnMacs, double[] mlpMacs) {}
 
-    private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, boolean useRouters, Device device) {
+    private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr,
+            boolean useRouters, Device device) {
         this.config = config;
         this.weights = weights;
         this.routers = routers;
+        this.diffcr = diffcr;
         this.device = device;
-        this.planner = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true) : null;
+        this.dydit = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true) : null;
+        this.planner = dydit != null ? dydit
+                : diffcr != null && useRouters ? new DiffCRPlanner(diffcr, config.tokens()) : null;
         this.fullPlan = StepPlan.full(config.depth());
-        this.pass = new ForwardPass(config, weights, routers);
+        this.pass = new ForwardPass(config, weights, routers, diffcr);
     }
 
     /**
@@ -62,22 +69,27 @@ public final class DiTModel implements AutoCloseable {
 
     public static DiTModel load(TensorFile file, DiTConfig config, Device device, boolean staticModel) {
         DiTWeights w = DiTWeights.load(file, config, device);
+        DyDiTRouters r = null;
         try {
-            return new DiTModel(config, w, DyDiTRouters.loadIfPresent(file, config, device), !staticModel, device);
+            r = DyDiTRouters.loadIfPresent(file, config, device);
+            return new DiTModel(config, w, r, DiffCRRouters.loadIfPresent(file, config, device), !staticModel, device);
         } catch (RuntimeException e) {
+            if (r != null) {
+                r.close();
+            }
             w.close();
             throw e;
         }
     }
 
-    /** True when a DyDiT checkpoint runs with its routers (dynamic width and tokens). */
+    /** True when a DyDiT or DiffCR checkpoint runs with its routers. */
     public boolean isDynamic() {
         return planner != null;
     }
 
-    /** The DyDiT planner (null when static). */
+    /** The DyDiT planner (null unless DyDiT runs dynamically). */
     public DyDiTPlanner planner() {
-        return planner;
+        return dydit;
     }
 
     /** The plan a step at {@code modelTimestep} runs. */
@@ -251,11 +263,14 @@ public final class DiTModel implements AutoCloseable {
             ws.close();
         }
         workspaces.clear();
-        if (planner != null) {
-            planner.close();
+        if (dydit != null) {
+            dydit.close();
         }
         if (routers != null) {
             routers.close();
+        }
+        if (diffcr != null) {
+            diffcr.close();
         }
         weights.close();
     }

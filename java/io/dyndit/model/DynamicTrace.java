@@ -11,6 +11,9 @@ import io.dyndit.plan.LayerPlan;
 public final class DynamicTrace {
     final int n, layers, heads, tokens;
     public final float[] attnMasks, mlpMasks, tokenSelect;
+    /** DiffCR: per block, the router scores [N,T] and the kept token indices [N,k] (within each sample). */
+    public final float[][] scores;
+    public final int[][] topK;
 
     DynamicTrace(int n, int layers, int heads, int tokens) {
         this.n = n;
@@ -21,6 +24,24 @@ public final class DynamicTrace {
         mlpMasks = new float[n * layers * heads];
         tokenSelect = new float[n * layers * tokens];
         java.util.Arrays.fill(tokenSelect, 1f);
+        scores = new float[layers][];
+        topK = new int[layers][];
+    }
+
+    void recordTopK(int layer, Tensor scores2d, Tensor flatIndex, int k) {
+        scores[layer] = scores2d.toFloatArray();
+        int[] idx = flatIndex.toIntArray();
+        for (int j = 0; j < idx.length; j++) {
+            idx[j] %= tokens;
+        }
+        topK[layer] = idx;
+        for (int s = 0; s < n; s++) {
+            int base = (s * layers + layer) * tokens;
+            java.util.Arrays.fill(tokenSelect, base, base + tokens, 0f);
+            for (int j = 0; j < k; j++) {
+                tokenSelect[base + idx[s * k + j]] = 1f;
+            }
+        }
     }
 
     void recordWidth(int layer, LayerPlan lp) {

@@ -15,12 +15,14 @@ final class ForwardPass {
 
     private final DiTConfig c;
     private final DiTWeights w;
-    private final DyDiTRouters routers; // null: no token routing possible
+    private final DyDiTRouters routers; // null: no DyDiT token routing
+    private final DiffCRRouters diffcr;  // null: no top-k routing
 
-    ForwardPass(DiTConfig config, DiTWeights weights, DyDiTRouters routers) {
+    ForwardPass(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr) {
         this.c = config;
         this.w = weights;
         this.routers = routers;
+        this.diffcr = diffcr;
         this.attnMacs = new double[config.depth()];
         this.mlpMacs = new double[config.depth()];
     }
@@ -39,8 +41,12 @@ final class ForwardPass {
             Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
             obs.onTensor(name + "adaLN", ws.ada);
             macs += (double) n * 6 * c.hiddenSize() * c.hiddenSize();
-            attnMacs[i] = attention(ws, i, lp, scale, obs);
-            mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+            if (lp.routing() == LayerPlan.TokenRouting.TOP_K) {
+                topKBlock(ws, i, lp.topK(), scale, trace);
+            } else {
+                attnMacs[i] = attention(ws, i, lp, scale, obs);
+                mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+            }
             macs += attnMacs[i] + mlpMacs[i];
             obs.onTensor(name + "out", ws.h);
             if (trace != null) {
@@ -145,6 +151,49 @@ final class ForwardPass {
         obs.onTensor("block." + i + ".mlp_out_kept", out);
         Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
         return routerMacs + (double) k * 2 * d * m;
+    }
+
+    /**
+     * DiffCR block: score = sigmoid(h . router) per token; the k best tokens of each sample are gathered,
+     * run attention among themselves and the MLP (its branch scaled by the score), and are written back.
+     */
+    private void topKBlock(ForwardWorkspace ws, int i, int k, float scale, DynamicTrace trace) {
+        DiTWeights.Block b = w.blocks[i];
+        Tensor[] a = ws.adaChunks;
+        int n = ws.batch, t = c.tokens(), hd = c.headDim(), heads = c.numHeads();
+        long d = c.hiddenSize(), m = c.mlpHidden(), rows = (long) n * k;
+        Ops.linear(ws.h, diffcr.router[i], null, ws.tokLogits);
+        Ops.sigmoid(ws.tokLogits, ws.tokScores);
+        Tensor idx2 = ws.prefix(ws.tokIndex, n, k), idx = ws.prefix(ws.tokIndex, rows);
+        Ops.topkRows(ws.tokScores2d, k, idx2);
+        if (trace != null) {
+            trace.recordTopK(i, ws.tokScores2d, idx, k);
+        }
+        Tensor xk = ws.prefix(ws.rows, rows, d), xk3 = ws.prefix(ws.rows, n, k, d);
+        Ops.gatherRows(ws.hFlat, idx, xk);
+        Tensor u = ws.prefix(ws.u, n, k, d);
+        Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
+        Tensor qkv = ws.prefix(ws.qkv, n, k, 3 * d);
+        Ops.linear(u, b.qkvW(), b.qkvB(), qkv);
+        long[] shape = {n, k, heads, hd}, st = {k * 3 * d, 3 * d, hd, 1};
+        Tensor o = ws.prefix(ws.attn, n, k, heads, hd);
+        Ops.attention(ws.view(ws.qkv, shape, st, 0), ws.view(ws.qkv, shape, st, d), ws.view(ws.qkv, shape, st, 2 * d),
+                scale, o);
+        Tensor proj = ws.prefix(ws.proj, n, k, d);
+        Ops.linear(ws.prefix(ws.attn, n, k, d), b.projW(), b.projB(), proj);
+        Ops.gatedResidualAdd(xk3, a[2], proj);
+        Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
+        Tensor fc1 = ws.prefix(ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
+        Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
+        Ops.geluTanh(fc1, fc1);
+        Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
+        Tensor kept = ws.prefix(ws.keptScores, rows, 1);
+        Ops.gatherRows(ws.tokScoresFlat, idx, kept);
+        Ops.scaleRows(ws.prefix(ws.fc2, rows, d), ws.prefix(ws.keptScores, rows));
+        Ops.gatedResidualAdd(xk3, a[5], fc2);
+        Ops.scatterRows(ws.hFlat, idx, xk);
+        attnMacs[i] = rows * 4 * d * d + n * 2.0 * k * k * d + (double) n * t * d;
+        mlpMacs[i] = rows * 2 * d * m;
     }
 
     /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */

@@ -23,6 +23,7 @@ final class ForwardWorkspace implements AutoCloseable {
     // token routing (DyDiT spatial tokens): router hidden/logits, kept-token lists, ragged rows
     final Tensor tokHidden, tokLogits, tokLogits2d, tokIndex, tokSample, tokCounts;
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
+    final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
     private final Map<ViewKey, Tensor> views = new HashMap<>();
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
@@ -72,6 +73,10 @@ final class ForwardWorkspace implements AutoCloseable {
         tokCounts = scope.empty(dev, DType.I32, n);
         hFlat = scope.track(h.reshape(n * tk, d));
         rows = scope.empty(dev, DType.F32, n * tk, d);
+        tokScores = scope.empty(dev, DType.F32, n, tk, 1);
+        tokScores2d = scope.track(tokScores.reshape(n, tk));
+        tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
+        keptScores = scope.empty(dev, DType.F32, n * tk, 1);
         rowsOut = scope.empty(dev, DType.F32, n * tk, d);
     }
 

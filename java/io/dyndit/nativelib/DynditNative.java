@@ -118,4 +118,8 @@ public final class DynditNative {
     public static native int dd_select_tokens(@Const dd_tensor logits, dd_tensor index, dd_tensor rowSample,
             dd_tensor counts);
     public static native int dd_relu(@Const dd_tensor x, dd_tensor y);
+    public static native int dd_topk_rows(@Const dd_tensor scores, int k, dd_tensor index);
+    public static native int dd_scatter_rows(dd_tensor dst, @Const dd_tensor index, @Const dd_tensor src);
+    public static native int dd_scale_rows(dd_tensor x, @Const dd_tensor s);
+    public static native int dd_sigmoid(@Const dd_tensor x, dd_tensor y);
 }

@@ -14,7 +14,8 @@ final class Golden {
 
     static Path dir(String caseName) {
         try {
-            var url = Golden.class.getResource("/golden/" + caseName + "/case.json");
+            String root = caseName.startsWith("diffcr_") || caseName.startsWith("flexidit_") ? "/golden-fd/" : "/golden/";
+            var url = Golden.class.getResource(root + caseName + "/case.json");
             if (url == null) {
                 throw new IllegalStateException("golden case " + caseName + " missing from test resources");
             }
