@@ -22,7 +22,7 @@ import java.util.Set;
  */
 final class BenchCommand implements Main.Command {
     private static final String USAGE = "dyndit bench --model DiT-S/2 [--batch 8] [--input-size 32] [--iters 10] "
-            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B]]";
+            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R]";
 
     @Override
     public String summary() {
@@ -32,7 +32,7 @@ final class BenchCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device",
-                "--dydit-width", "--dydit-token-bias"), Set.of(), USAGE);
+                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio"), Set.of(), USAGE);
         DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
         int batch = a.integer("--batch", 8), iters = a.integer("--iters", 10), warmup = a.integer("--warmup", 2);
         if (batch < 1 || iters < 1 || warmup < 0) {
@@ -53,7 +53,7 @@ final class BenchCommand implements Main.Command {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
         }
-        if (a.has("--dydit-width")) {
+        if (a.has("--dydit-width") || a.has("--diffcr-ratio")) {
             return dynamic(a, c, batch, iters, warmup, device, x, t, y, out);
         }
         // Forward and SGEMM timings interleaved, so both medians see the same machine state.
@@ -91,18 +91,41 @@ final class BenchCommand implements Main.Command {
     }
 
     /**
-     * A DyDiT v2 with random weights whose routers keep the fraction F of heads and MLP groups (token router:
-     * random, output bias B; B = 20 keeps every token). Static and dynamic forwards of the same weights are
-     * timed interleaved; the report compares wall time with executed multiply-accumulates.
+     * Random weights plus routers: DyDiT v2 keeping the fraction F of heads and MLP groups (token router random
+     * with output bias B; B = 20 keeps every token), or DiffCR keeping the fraction R of tokens in every block.
+     * Static and dynamic forwards of the same weights are timed interleaved; the report compares wall time
+     * with executed multiply-accumulates.
      */
     private static int dynamic(Args a, DiTConfig c, int batch, int iters, int warmup, Device device, float[] x, float[] t,
             long[] y, PrintStream out) throws UsageException {
-        double width = a.number("--dydit-width", 1), bias = a.number("--dydit-token-bias", 20);
-        if (width < 0 || width > 1) {
-            throw new UsageException("--dydit-width must be in [0, 1]");
+        io.dyndit.model.RandomDiT file;
+        String what;
+        if (a.has("--diffcr-ratio")) {
+            double ratio = a.number("--diffcr-ratio", 1);
+            if (!(ratio > 0 && ratio <= 1)) {
+                throw new UsageException("--diffcr-ratio must be in (0, 1]");
+            }
+            file = new io.dyndit.model.RandomDiT(c, 7);
+            java.util.Random r = new java.util.Random(11);
+            for (int i = 0; i < c.depth(); i++) {
+                float[] w = new float[c.hiddenSize()];
+                for (int j = 0; j < w.length; j++) w[j] = (float) (r.nextGaussian() / Math.sqrt(c.hiddenSize()));
+                file.put("blocks." + i + ".diffcr_router.weight", w, 1, c.hiddenSize());
+            }
+            float[] ratios = new float[c.depth()];
+            java.util.Arrays.fill(ratios, (float) ratio);
+            file.put("diffcr.ratios", ratios, c.depth(), 1);
+            what = String.format(Locale.ROOT, "DiffCR, every block keeps %.0f%% of the tokens", 100 * ratio);
+        } else {
+            double width = a.number("--dydit-width", 1), bias = a.number("--dydit-token-bias", 20);
+            if (width < 0 || width > 1) {
+                throw new UsageException("--dydit-width must be in [0, 1]");
+            }
+            int keep = Math.max(1, (int) Math.round(width * c.numHeads()));
+            file = io.dyndit.model.RandomDyDiT.create(c, true, keep, keep, bias, 7);
+            what = String.format(Locale.ROOT, "DyDiT v2, %d of %d heads and groups kept, token bias %.1f", keep,
+                    c.numHeads(), bias);
         }
-        int keep = Math.max(1, (int) Math.round(width * c.numHeads()));
-        var file = io.dyndit.model.RandomDyDiT.create(c, true, keep, keep, bias, 7);
         double[] staticMs = new double[iters], dynMs = new double[iters];
         double[] dynMacs = new double[1];
         java.util.Arrays.fill(t, t[0]); // one timestep per batch, as in sampling
@@ -120,8 +143,7 @@ final class BenchCommand implements Main.Command {
         }
         double ms = median(staticMs), md = median(dynMs);
         double staticMacs = DiTMacs.total(c) * batch;
-        out.printf(Locale.ROOT, "model %s (DyDiT v2, random weights) batch %d, %d of %d heads and groups kept, "
-                + "token bias %.1f%n", a.required("--model"), batch, keep, c.numHeads(), bias);
+        out.printf(Locale.ROOT, "model %s (random weights) batch %d: %s%n", a.required("--model"), batch, what);
         out.printf(Locale.ROOT, "static:  median %.1f ms%n", ms);
         out.printf(Locale.ROOT, "dynamic: median %.1f ms, %.1f%% of static MACs executed%n", md, 100 * dynMacs[0] / staticMacs);
         out.printf(Locale.ROOT, "time ratio dynamic/static: %.3f (MAC ratio %.3f)%n", md / ms, dynMacs[0] / staticMacs);
