@@ -22,6 +22,7 @@ public final class Main {
         COMMANDS.put("forward", new ForwardCommand());
         COMMANDS.put("flops", new FlopsCommand());
         COMMANDS.put("bench", new BenchCommand());
+        COMMANDS.put("sample", new SampleCommand());
     }
 
     private Main() {}

@@ -1,0 +1,67 @@
+package io.dyndit.sampling;
+
+import io.dyndit.io.CheckpointException;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.Consumer;
+
+/**
+ * Writes a file all or nothing: the content goes to a temporary file in the target's directory, which is then moved
+ * over the target; on any failure the temporary file is deleted and the target is untouched.
+ */
+public final class AtomicOutput {
+    private AtomicOutput() {}
+
+    /** Checks now, before a long computation, that {@code target} can be written later; throws CheckpointException. */
+    public static void checkWritable(Path target) {
+        Path dir = directoryOf(target);
+        if (Files.isDirectory(target)) {
+            throw new CheckpointException("cannot write " + target + ": it is a directory");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new CheckpointException("cannot write " + target + ": directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new CheckpointException("cannot write " + target + ": directory " + dir + " is not writable");
+        }
+    }
+
+    /** Calls {@code writer} with a temporary path next to {@code target}, then moves it into place. */
+    public static void write(Path target, Consumer<Path> writer) {
+        checkWritable(target);
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(directoryOf(target), "." + target.getFileName() + ".", ".tmp");
+        } catch (IOException e) {
+            throw new CheckpointException("cannot write " + target + ": " + e, e);
+        }
+        boolean moved = false;
+        try {
+            writer.accept(tmp);
+            try {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            moved = true;
+        } catch (IOException e) {
+            throw new CheckpointException("cannot write " + target + ": " + e, e);
+        } finally {
+            if (!moved) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the original error is the one to report
+                }
+            }
+        }
+    }
+
+    private static Path directoryOf(Path target) {
+        Path parent = target.toAbsolutePath().getParent();
+        return parent != null ? parent : target.toAbsolutePath();
+    }
+}

@@ -1,0 +1,94 @@
+package io.dyndit.sampling;
+
+import io.dyndit.core.InvalidArgumentException;
+import io.dyndit.core.ShapeMismatchException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The official sampling loop (p_sample_loop / ddim_sample_loop of DiT's diffusion package, as sample.py runs it) over
+ * any {@link Denoiser}: x = z; for i = S-1 … 0: the model receives timestep_map[i]; x = update(x, model output).
+ * With guidance the loop carries [z; z] with labels [labels; null × n] and the denoiser runs forward_with_cfg; the
+ * result is the first half. Without guidance (scale 1) it carries the n samples and the plain forward.
+ */
+public final class DiffusionSampler {
+    private final Denoiser denoiser;
+
+    public DiffusionSampler(Denoiser denoiser) {
+        this.denoiser = denoiser;
+    }
+
+    public GenerationResult generate(GenerationRequest r) {
+        int n = r.sampleCount();
+        boolean guided = r.guided();
+        int batch = guided ? 2 * n : n;
+        int c = denoiser.inChannels(), size = denoiser.inputSize(), co = denoiser.outChannels();
+        VarianceType variance = VarianceType.forChannels(c, co);
+        long[] y = batchLabels(r.labels(), guided);
+        BatchLayout layout = new BatchLayout(batch, c, co, size * size);
+        int perSample = c * size * size;
+        boolean noisy = r.sampler() == SamplerType.DDPM || r.eta() > 0;
+        int steps = r.steps();
+        // steps 0..S-2 add noise (the last, i = 0, never does)
+        r.noise().check(n, batch, c, size, noisy ? steps - 1 : 0);
+        DiffusionSchedule schedule = DiffusionSchedule.respaced(steps);
+
+        float[] x = r.noise().initialLatents(n, batch, perSample);
+        List<StepStats> stats = new ArrayList<>(steps);
+        long start = System.nanoTime();
+        for (int k = 0; k < steps; k++) {
+            if (r.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
+                throw new GenerationCancelledException("generation cancelled after " + k + " of " + steps + " steps", k);
+            }
+            long stepStart = System.nanoTime();
+            int i = steps - 1 - k;
+            long t = schedule.timestep(i);
+            Denoiser.Evaluation ev = denoiser.evaluate(x, y, k, t, r.cfgScale());
+            float[] out = ev.output();
+            if (out.length != layout.outputValues()) {
+                throw new ShapeMismatchException("the model returned " + out.length + " values at step " + k
+                        + ", expected [" + batch + "," + co + "," + size + "," + size + "]");
+            }
+            float[] noise = noisy && i != 0 ? r.noise().stepNoise(k, n, batch, perSample) : null;
+            float[] predX0 = new float[x.length];
+            float[] next = new float[x.length];
+            if (r.sampler() == SamplerType.DDPM) {
+                DdpmUpdate.apply(schedule, i, variance, layout, x, out, noise, predX0, next);
+            } else {
+                DdimUpdate.apply(schedule, i, r.eta(), layout, x, out, noise, predX0, next);
+            }
+            long now = System.nanoTime();
+            StepStats s = new StepStats(k, i, t, (now - stepStart) / 1e9, ev.macs());
+            stats.add(s);
+            r.inspector().onStep(new StepTrace(k, i, t, x, out, predX0, noise, next));
+            x = next;
+            r.progress().onStep(s, steps, (now - start) / 1e9);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double staticMacs = denoiser.staticMacsPerSample() * batch * steps;
+        return new GenerationResult(Arrays.copyOf(x, n * perSample), new long[] {n, c, size, size}, stats, seconds,
+                staticMacs);
+    }
+
+    /** [labels] or, with guidance, [labels; null × n]; labels must be below the null class when there is one. */
+    private long[] batchLabels(long[] labels, boolean guided) {
+        long nullClass = denoiser.nullClass();
+        for (int j = 0; j < labels.length; j++) {
+            if (nullClass >= 0 && labels[j] >= nullClass) {
+                throw new InvalidArgumentException("label " + j + " is " + labels[j] + "; this model has classes 0.."
+                        + (nullClass - 1) + (labels[j] == nullClass ? " (" + nullClass + " is the null class)" : ""));
+            }
+        }
+        if (!guided) {
+            return labels;
+        }
+        if (nullClass < 0) {
+            throw new InvalidArgumentException("classifier-free guidance needs a null class, and this model has none "
+                    + "(class_dropout_prob = 0); use guidance scale 1");
+        }
+        long[] y = Arrays.copyOf(labels, 2 * labels.length);
+        Arrays.fill(y, labels.length, y.length, nullClass);
+        return y;
+    }
+}

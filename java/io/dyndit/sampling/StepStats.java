@@ -1,0 +1,8 @@
+package io.dyndit.sampling;
+
+/**
+ * What one loop step cost. {@code step} counts from 0 in loop order, {@code index} is the respaced index
+ * (S-1-step), {@code timestep} the original-scale timestep the model received, {@code seconds} the wall time of the
+ * step (model evaluation and update), {@code macs} the multiply-accumulates the model reported for the whole batch.
+ */
+public record StepStats(int step, int index, long timestep, double seconds, double macs) {}

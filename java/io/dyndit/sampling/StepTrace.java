@@ -1,0 +1,9 @@
+package io.dyndit.sampling;
+
+/**
+ * Everything one step computed, for the whole batch the loop carries (2n rows with guidance): the latent fed in,
+ * the model output, the predicted x0 and the new latent, row-major; the noise added, or null where none was.
+ * The arrays belong to the loop: copy what must outlive the call.
+ */
+public record StepTrace(int step, int index, long timestep, float[] xIn, float[] modelOut, float[] predXstart,
+        float[] noise, float[] sample) {}

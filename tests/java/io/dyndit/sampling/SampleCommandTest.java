@@ -1,0 +1,106 @@
+package io.dyndit.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dyndit.cli.Main;
+import io.dyndit.io.TensorFile;
+import io.dyndit.io.TensorFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `dyndit sample` end to end on the golden DDPM case, and its errors. */
+class SampleCommandTest {
+    @TempDir
+    Path tmp;
+
+    private static String[] run(int expectCode, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String o = out.toString(StandardCharsets.UTF_8), e = err.toString(StandardCharsets.UTF_8);
+        assertEquals(expectCode, code, "exit code; stdout=" + o + " stderr=" + e);
+        return new String[] {o, e};
+    }
+
+    private static Path golden(String name) {
+        return SamplingGolden.file(SamplingGolden.DDPM_CASE, name);
+    }
+
+    private String[] base(String... more) {
+        String[] head = {"sample", "--weights", golden("weights.safetensors").toString(), "--config",
+            golden("case.json").toString()};
+        String[] all = new String[head.length + more.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(more, 0, all, head.length, more.length);
+        return all;
+    }
+
+    @Test
+    void replaysTheOfficialRunWithTraceAndNpz() throws Exception {
+        Path out = tmp.resolve("samples.safetensors"), npz = tmp.resolve("samples.npz");
+        String stdout = run(0, base("--labels", "2,5", "--steps", "10", "--noise", golden("io.safetensors").toString(),
+                "--out", out.toString(), "--trace", "--npz", npz.toString()))[0];
+        assertTrue(stdout.contains("10 steps") && stdout.contains("compute:") && stdout.contains("GMACs"), stdout);
+        try (TensorFile got = TensorFiles.open(out); TensorFile ref = TensorFiles.open(golden("io.safetensors"))) {
+            assertArrayEquals(new long[] {2, 4, 8, 8}, got.get("samples").shape());
+            SamplingGolden.assertClose(ref.get("samples").toFloatArray(), got.get("samples").toFloatArray(), "samples",
+                    1e-2); // see DdpmGoldenTest for why the loop is held to 1e-2 with the model in it
+            for (int k = 0; k < 10; k++) {
+                assertArrayEquals(new long[] {4, 4, 8, 8}, got.get("step." + k + ".sample").shape());
+                SamplingGolden.assertClose(ref.get("step." + k + ".sample").toFloatArray(),
+                        got.get("step." + k + ".sample").toFloatArray(), "step." + k + ".sample", 1e-2);
+            }
+            assertEquals("ddpm", got.metadata().get("sampler"));
+        }
+        try (ZipFile zip = new ZipFile(npz.toFile())) {
+            assertTrue(zip.getEntry("arr_0.npy") != null && zip.getEntry("labels.npy") != null);
+        }
+    }
+
+    @Test
+    void seededRunsAreReproducibleAndDefaultToGuidance() throws Exception {
+        Path a = tmp.resolve("a.safetensors"), b = tmp.resolve("b.safetensors");
+        run(0, base("--labels", "1,2,3", "--steps", "4", "--seed", "5", "--out", a.toString()));
+        run(0, base("--labels", "1,2,3", "--steps", "4", "--seed", "5", "--out", b.toString()));
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        try (TensorFile f = TensorFiles.open(a)) {
+            assertEquals("4.0", f.metadata().get("cfg_scale"));
+            assertEquals(1, f.names().size(), "no trace unless asked");
+        }
+        Path c = tmp.resolve("c.safetensors");
+        run(0, base("--labels", "1", "--steps", "3", "--sampler", "ddim", "--eta", "0.5", "--cfg-scale", "1", "--out",
+                c.toString()));
+    }
+
+    @Test
+    void badInputExitsNonZeroWithAMessageAndWritesNothing() throws Exception {
+        String out = tmp.resolve("o.safetensors").toString();
+        assertTrue(run(1, base("--labels", "1", "--steps", "0", "--out", out))[1].contains("steps must be between"));
+        assertTrue(run(1, base("--labels", "1", "--steps", "1001", "--out", out))[1].contains("1001"));
+        assertTrue(run(1, base("--labels", "1", "--cfg-scale", "-1", "--out", out))[1].contains("guidance scale"));
+        assertTrue(run(1, base("--labels", "10", "--steps", "2", "--out", out))[1].contains("null class"));
+        assertTrue(run(1, base("--labels", "12", "--steps", "2", "--out", out))[1].contains("classes 0..9"));
+        assertTrue(run(2, base("--labels", "1,x", "--out", out))[1].contains("--labels"));
+        assertTrue(run(2, base("--labels", "1", "--seed", "1", "--noise", "n", "--out", out))[1].contains("either"));
+        assertTrue(run(1, base("--labels", "1", "--sampler", "plms", "--out", out))[1].contains("unknown sampler"));
+        // the golden z is [4,...]: 3 labels need [3,...] or [6,...]
+        assertTrue(run(1, base("--labels", "1,2,3", "--steps", "2", "--noise", golden("io.safetensors").toString(),
+                "--out", out))[1].contains("'z'"));
+        String missingDir = tmp.resolve("no/such/dir/o.safetensors").toString();
+        assertTrue(run(1, base("--labels", "1", "--steps", "2", "--out", missingDir))[1].contains("does not exist"));
+        assertTrue(run(1, base("--labels", "1", "--steps", "2", "--out", tmp.toString()))[1].contains("directory"));
+        try (var files = Files.list(tmp)) {
+            assertEquals(0, files.count(), "nothing written by failed runs");
+        }
+        assertFalse(Files.exists(Path.of(out)));
+    }
+}
