@@ -122,6 +122,12 @@ DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, cons
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 
+/* Packed variable-length attention (block-diagonal): sequences of lengths cu_seqlens[b+1] - cu_seqlens[b]
+ * lie back to back in q, k, v, out [R,H,Dh] (views with any strides on R and H, contiguous Dh); each token
+ * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. */
+DD_API dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v,
+                                     const dd_tensor* cu_seqlens, float scale, dd_tensor* out);
+
 /* dst[i,:] = src[index[i],:]. src [R,D], index [K] i32 in [0,R), dst [K,D]. */
 DD_API dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor* dst);
 

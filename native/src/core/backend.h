@@ -50,6 +50,17 @@ struct AttentionParams {
     float scale;
 };
 
+// Packed sequences [R,H,Dh]: sequence b is rows [cu[b], cu[b+1])
+struct AttentionVarlenParams {
+    const float* q; int64_t q_st, q_sh;
+    const float* k; int64_t k_st, k_sh;
+    const float* v; int64_t v_st, v_sh;
+    float* o; int64_t o_st, o_sh;
+    const int32_t* cu_seqlens; int64_t B;
+    int64_t R, H, Dh;
+    float scale;
+};
+
 struct GatherRowsParams {
     const float* src; int64_t src_rs;
     const int32_t* index;
@@ -152,6 +163,7 @@ struct Backend {
     dd_status (*scatter_rows)(const ScatterAddRowsParams&);  // gate unused
     dd_status (*scale_rows)(const ScaleRowsParams&);
     dd_status (*sigmoid)(const UnaryParams&);
+    dd_status (*attention_varlen)(const AttentionVarlenParams&);
 };
 
 const Backend* cpu_backend();

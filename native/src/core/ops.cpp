@@ -203,6 +203,44 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
     });
 }
 
+dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, const dd_tensor* cu_seqlens,
+                              float scale, dd_tensor* out) {
+    return dd::guard("dd_attention_varlen", [&] {
+        OpCheck c("dd_attention_varlen");
+        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 3);
+        const int64_t R = Q.shape[0], H = Q.shape[1], Dh = Q.shape[2];
+        const dd_tensor& K = c.tensor(k, "k", DD_F32, 3);
+        const dd_tensor& V = c.tensor(v, "v", DD_F32, 3);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 3);
+        c.shape(K, "k", {R, H, Dh}, "[R,H,Dh] (as q)");
+        c.shape(V, "v", {R, H, Dh}, "[R,H,Dh] (as q)");
+        c.shape(O, "out", {R, H, Dh}, "[R,H,Dh] (as q)");
+        for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
+        if (!cu_seqlens) c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'cu_seqlens' is NULL");
+        const dd_tensor& C = *cu_seqlens;
+        if (C.dtype != DD_I32 || C.ndim != 1 || C.shape[0] < 1 || C.storage->device_type != DD_DEVICE_CPU)
+            c.error(DD_ERR_INVALID_ARGUMENT, format("tensor 'cu_seqlens' must be a host i32 vector [B+1], got %s %s on %s",
+                                                    dd::dtype_name(C.dtype), C.shape_str().c_str(),
+                                                    dd::device_name(C.storage->device_type)));
+        c.contiguous(C, "cu_seqlens");
+        const int32_t* cu = static_cast<const int32_t*>(C.data());
+        const int64_t B = C.shape[0] - 1;
+        if (cu[0] != 0 || cu[B] != R)
+            c.error(DD_ERR_INVALID_ARGUMENT, format("cu_seqlens must run from 0 to R = %lld (got %d .. %d)", (long long)R,
+                                                    cu[0], cu[B]));
+        for (int64_t b = 0; b < B; ++b)
+            if (cu[b + 1] < cu[b])
+                c.error(DD_ERR_INVALID_ARGUMENT, format("cu_seqlens decreases at %lld (%d > %d)", (long long)b, cu[b],
+                                                        cu[b + 1]));
+        if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
+        c.no_overlap(O, "out", &Q, "q");
+        dd::AttentionVarlenParams p{f32(&Q), Q.strides[0], Q.strides[1], f32(&K), K.strides[0], K.strides[1],
+                                    f32(&V), V.strides[0], V.strides[1], f32w(&O), O.strides[0], O.strides[1],
+                                    cu, B, R, H, Dh, scale};
+        return run(c, c.backend().attention_varlen, p);
+    });
+}
+
 dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor* dst) {
     return dd::guard("dd_gather_rows", [&] {
         OpCheck c("dd_gather_rows");

@@ -140,6 +140,31 @@ dd_status attention(const AttentionParams& p) {
     return DD_OK;
 }
 
+// Each (sequence, head) pair is one attention_head call over that sequence's rows.
+dd_status attention_varlen(const AttentionVarlenParams& p) {
+    const Kernels& k = kernels();
+    int64_t longest = 0;
+    for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
+    if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
+    const int64_t need = k.attention_scratch_floats(longest, p.Dh);
+    static thread_local std::vector<float> scratch;
+#pragma omp parallel
+    {
+        if ((int64_t)scratch.size() < need) scratch.resize(need);
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int64_t b = 0; b < p.B; ++b)
+            for (int64_t h = 0; h < p.H; ++h) {
+                const int64_t r0 = p.cu_seqlens[b], len = p.cu_seqlens[b + 1] - r0;
+                if (len == 0) continue;
+                AttentionHead a{p.q + r0 * p.q_st + h * p.q_sh, p.q_st, p.k + r0 * p.k_st + h * p.k_sh, p.k_st,
+                                p.v + r0 * p.v_st + h * p.v_sh, p.v_st, p.o + r0 * p.o_st + h * p.o_sh, p.o_st,
+                                len, p.Dh, p.scale, scratch.data()};
+                k.attention_head(a);
+            }
+    }
+    return DD_OK;
+}
+
 dd_status gather_rows(const GatherRowsParams& p) {
 #pragma omp parallel for if (worth_threads(p.K * p.D))
     for (int64_t i = 0; i < p.K; ++i)
@@ -185,6 +210,7 @@ const Backend cpu = {
     scatter_rows,
     scale_rows,
     sigmoid,
+    attention_varlen,
 };
 
 }  // namespace

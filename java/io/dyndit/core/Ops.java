@@ -123,4 +123,13 @@ public final class Ops {
     public static void sigmoid(Tensor x, Tensor y) {
         NativeErrors.check(DynditNative.dd_sigmoid(x.handle(), y.handle()));
     }
+
+    /**
+     * Block-diagonal attention over packed sequences: q, k, v, out [R,H,Dh]; cuSeqlens [B+1] i32 on the CPU
+     * (prefix sums of the sequence lengths).
+     */
+    public static void attentionVarlen(Tensor q, Tensor k, Tensor v, Tensor cuSeqlens, float scale, Tensor out) {
+        NativeErrors.check(DynditNative.dd_attention_varlen(q.handle(), k.handle(), v.handle(), cuSeqlens.handle(), scale,
+                out.handle()));
+    }
 }

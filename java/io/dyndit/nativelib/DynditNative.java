@@ -122,4 +122,6 @@ public final class DynditNative {
     public static native int dd_scatter_rows(dd_tensor dst, @Const dd_tensor index, @Const dd_tensor src);
     public static native int dd_scale_rows(dd_tensor x, @Const dd_tensor s);
     public static native int dd_sigmoid(@Const dd_tensor x, dd_tensor y);
+    public static native int dd_attention_varlen(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,
+            @Const dd_tensor cuSeqlens, float scale, dd_tensor out);
 }
