@@ -26,7 +26,11 @@ public final class DiTModel implements AutoCloseable {
     private final StepPlan fullPlan;
     private final ForwardPass pass;
     private final Device device;
-    private final Map<Integer, ForwardWorkspace> workspaces = new HashMap<>();
+    private final Map<Long, ForwardWorkspace> workspaces = new HashMap<>();
+    private final PatchGeometry nativeGeometry;
+    private final Map<Integer, PatchGeometry> flexiGeometries = new HashMap<>();
+    private final TensorFile flexiSource; // embedder/de-embedder (+ flexi.* tensors) for deriving other patch sizes
+    private final io.dyndit.core.Scope flexiScope = io.dyndit.core.Scope.open();
 
     /**
      * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
@@ -35,8 +39,11 @@ public final class DiTModel implements AutoCloseable {
     public record Result(float[] out, DynamicTrace trace, double macs, double[] attnMacs, double[] mlpMacs) {}
 
     private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr,
-            boolean useRouters, Device device) {
+            boolean useRouters, Device device, TensorFile flexiSource) {
         this.config = config;
+        this.flexiSource = flexiSource;
+        this.nativeGeometry = new PatchGeometry(config.patchSize(), config.gridSize(), weights.patchW, weights.patchB,
+                weights.posEmbed, weights.finalW, weights.finalB);
         this.weights = weights;
         this.routers = routers;
         this.diffcr = diffcr;
@@ -72,7 +79,8 @@ public final class DiTModel implements AutoCloseable {
         DyDiTRouters r = null;
         try {
             r = DyDiTRouters.loadIfPresent(file, config, device);
-            return new DiTModel(config, w, r, DiffCRRouters.loadIfPresent(file, config, device), !staticModel, device);
+            return new DiTModel(config, w, r, DiffCRRouters.loadIfPresent(file, config, device), !staticModel, device,
+                    FlexiSource.capture(file));
         } catch (RuntimeException e) {
             if (r != null) {
                 r.close();
@@ -128,7 +136,7 @@ public final class DiTModel implements AutoCloseable {
             groups.computeIfAbsent(t[i], k -> new java.util.ArrayList<>()).add(i);
         }
         if (groups.size() == 1 || planner == null) { // a static plan does not depend on t
-            return runGroup(x, t, y, observer);
+            return runGroup(x, t, y, observer, nativeGeometry);
         }
         float[] out = new float[n * outPer];
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
@@ -143,7 +151,7 @@ public final class DiTModel implements AutoCloseable {
                 gt[j] = t[which[j]];
                 gy[j] = y[which[j]];
             }
-            Result r = runGroup(gx, gt, gy, observer);
+            Result r = runGroup(gx, gt, gy, observer, nativeGeometry);
             for (int j = 0; j < which.length; j++) {
                 System.arraycopy(r.out(), j * outPer, out, which[j] * outPer, outPer);
             }
@@ -159,9 +167,27 @@ public final class DiTModel implements AutoCloseable {
         return new Result(out, trace, macs, attn, mlp);
     }
 
-    private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer) {
+    /**
+     * The whole forward at patch size {@code patchSize} (FlexiDiT): p is the checkpoint's own, a larger multiple
+     * of p uses explicit flexi.q{q}.* tensors or weights derived once at first use. Static plan.
+     */
+    public float[] forwardAtPatch(float[] x, float[] t, long[] y, int patchSize) {
+        validate(t.length, x, y);
+        return runGroup(x, t, y, ForwardObserver.NONE, geometry(patchSize)).out();
+    }
+
+    /** The model at one patch size (derived once, kept). */
+    PatchGeometry geometry(int patchSize) {
+        if (patchSize == config.patchSize()) {
+            return nativeGeometry;
+        }
+        return flexiGeometries.computeIfAbsent(patchSize,
+                q -> FlexiWeights.load(flexiSource, config, q, device, flexiScope));
+    }
+
+    private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
         int n = t.length;
-        ForwardWorkspace ws = workspaces.computeIfAbsent(n, b -> new ForwardWorkspace(config, device, b));
+        ForwardWorkspace ws = workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
         ws.x.copyFrom(x);
         ws.t.copyFrom(t);
         int[] labels = new int[n];
@@ -169,7 +195,7 @@ public final class DiTModel implements AutoCloseable {
             labels[i] = (int) y[i];
         }
         ws.y.copyFrom(labels);
-        StepPlan plan = planFor((long) t[0]);
+        StepPlan plan = g == nativeGeometry ? planFor((long) t[0]) : fullPlan;
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         double macs = pass.run(ws, plan, observer, trace);
         return new Result(ws.out.toFloatArray(), trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
@@ -263,6 +289,7 @@ public final class DiTModel implements AutoCloseable {
             ws.close();
         }
         workspaces.clear();
+        flexiScope.close();
         if (dydit != null) {
             dydit.close();
         }

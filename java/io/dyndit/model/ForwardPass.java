@@ -33,6 +33,7 @@ final class ForwardPass {
     /** Runs the network on ws inputs; returns executed multiply-accumulates (per block in attnMacs/mlpMacs). */
     double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
         int n = ws.batch;
+        PatchGeometry g = ws.geometry;
         double macs = embed(ws, obs);
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int i = 0; i < c.depth(); i++) {
@@ -56,18 +57,19 @@ final class ForwardPass {
         Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
         obs.onTensor("final.adaLN", ws.finalAda);
         Ops.layerNormModulate(ws.h, ws.finalShift, ws.finalScale, LN_EPS, ws.u);
-        Ops.linear(ws.u, w.finalW, w.finalB, ws.finalTokens);
+        Ops.linear(ws.u, g.finalW(), g.finalB(), ws.finalTokens);
         obs.onTensor("final_tokens", ws.finalTokens);
-        Ops.unpatchify(ws.finalTokens, c.patchSize(), ws.out);
-        long d = c.hiddenSize(), rows = (long) n * c.tokens();
-        return macs + n * 2.0 * d * d + rows * d * c.patchSize() * c.patchSize() * c.outChannels();
+        Ops.unpatchify(ws.finalTokens, g.patch(), ws.out);
+        long d = c.hiddenSize(), rows = (long) n * g.tokens();
+        return macs + n * 2.0 * d * d + rows * d * g.patch() * g.patch() * c.outChannels();
     }
 
     private double embed(ForwardWorkspace ws, ForwardObserver obs) {
-        Ops.patchify(ws.x, c.patchSize(), ws.patches);
-        Ops.linear(ws.patches, w.patchW, w.patchB, ws.h);
+        PatchGeometry g = ws.geometry;
+        Ops.patchify(ws.x, g.patch(), ws.patches);
+        Ops.linear(ws.patches, g.patchW(), g.patchB(), ws.h);
         obs.onTensor("patch_embed", ws.h);
-        Ops.addBroadcast(ws.h, w.posEmbed);
+        Ops.addBroadcast(ws.h, g.pos());
         obs.onTensor("x_tokens", ws.h);
         Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
         obs.onTensor("t_freq", ws.tFreq);
@@ -79,14 +81,14 @@ final class ForwardPass {
         obs.onTensor("y_emb", ws.yEmb);
         Ops.gatedResidualAdd(ws.c3, null, ws.yEmb3);
         Ops.silu(ws.c, ws.cSilu);
-        double d = c.hiddenSize(), rows = (double) ws.batch * c.tokens();
-        return rows * d * c.inChannels() * c.patchSize() * c.patchSize() + ws.batch * (256 * d + d * d);
+        double d = c.hiddenSize(), rows = (double) ws.batch * g.tokens();
+        return rows * d * c.inChannels() * g.patch() * g.patch() + ws.batch * (256 * d + d * d);
     }
 
     private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
-        int n = ws.batch, t = c.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
+        int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
         long d = c.hiddenSize(), rows = (long) n * t;
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
         if (lp.allHeads()) {
@@ -115,7 +117,7 @@ final class ForwardPass {
     private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
-        int n = ws.batch, t = c.tokens(), gs = c.mlpHidden() / c.numHeads();
+        int n = ws.batch, t = ws.geometry.tokens(), gs = c.mlpHidden() / c.numHeads();
         long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
         if (!lp.routeTokens()) {
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
@@ -160,7 +162,7 @@ final class ForwardPass {
     private void topKBlock(ForwardWorkspace ws, int i, int k, float scale, DynamicTrace trace) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
-        int n = ws.batch, t = c.tokens(), hd = c.headDim(), heads = c.numHeads();
+        int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = c.numHeads();
         long d = c.hiddenSize(), m = c.mlpHidden(), rows = (long) n * k;
         Ops.linear(ws.h, diffcr.router[i], null, ws.tokLogits);
         Ops.sigmoid(ws.tokLogits, ws.tokScores);

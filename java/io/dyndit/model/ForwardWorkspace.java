@@ -12,6 +12,7 @@ import java.util.Map;
 final class ForwardWorkspace implements AutoCloseable {
     private final Scope scope = Scope.open();
     final int batch;
+    final PatchGeometry geometry;
     final Tensor x, t, y;           // inputs: [N,C,I,I] f32, [N] f32, [N] i32
     final Tensor patches, h;        // [N,T,C p p], [N,T,D] residual stream
     final Tensor tFreq, t1, c, yEmb, cSilu; // [N,256], [N,D] ...
@@ -28,9 +29,10 @@ final class ForwardWorkspace implements AutoCloseable {
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
-    ForwardWorkspace(DiTConfig cfg, Device dev, int n) {
+    ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
         batch = n;
-        long d = cfg.hiddenSize(), tk = cfg.tokens(), p = cfg.patchSize(), ch = cfg.inChannels();
+        this.geometry = geometry;
+        long d = cfg.hiddenSize(), tk = geometry.tokens(), p = geometry.patch(), ch = cfg.inChannels();
         long hd = cfg.headDim(), heads = cfg.numHeads();
         x = scope.empty(dev, DType.F32, n, ch, cfg.inputSize(), cfg.inputSize());
         t = scope.empty(dev, DType.F32, n);
