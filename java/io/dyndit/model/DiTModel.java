@@ -27,6 +27,7 @@ public final class DiTModel implements AutoCloseable {
     private final ForwardPass pass;
     private final Device device;
     private final Map<Long, ForwardWorkspace> workspaces = new HashMap<>();
+    private final Map<Long, PackedWorkspace> packed = new HashMap<>();
     private final PatchGeometry nativeGeometry;
     private final Map<Integer, PatchGeometry> flexiGeometries = new HashMap<>();
     private final TensorFile flexiSource; // embedder/de-embedder (+ flexi.* tensors) for deriving other patch sizes
@@ -176,6 +177,65 @@ public final class DiTModel implements AutoCloseable {
         return runGroup(x, t, y, ForwardObserver.NONE, geometry(patchSize)).out();
     }
 
+    /**
+     * FlexiDiT's guided evaluation of n samples: the conditional branch at patch {@code condPatch}, the guidance
+     * branch at {@code guidancePatch}. Equal patches: standard DiT guidance (null label for the guidance branch,
+     * scale s). Conditional at the finer patch: weak guidance, both branches with the class label, one packed
+     * network evaluation, eps = g + s_w (c - g) on channels 0..2 and the conditional branch elsewhere
+     * ({@code weakScale} NaN: s_w = 1 - (1 - s) / 2.5). Returns [n, Co, I, I] and the MACs executed.
+     */
+    public Result forwardFlexiGuided(float[] x, float[] t, long[] labels, int condPatch, int guidancePatch, double scale,
+            double weakScale) {
+        int n = t.length;
+        validate(n, x, labels);
+        int outPer = config.outChannels() * config.inputSize() * config.inputSize();
+        if (condPatch == guidancePatch) {
+            if (!config.hasNullClass()) {
+                throw new InvalidArgumentException("guidance needs a null class, and this model has none");
+            }
+            float[] x2 = new float[2 * x.length], t2 = new float[2 * n];
+            long[] y2 = new long[2 * n];
+            System.arraycopy(x, 0, x2, 0, x.length);
+            System.arraycopy(x, 0, x2, x.length, x.length);
+            for (int i = 0; i < n; i++) {
+                t2[i] = t2[n + i] = t[i];
+                y2[i] = labels[i];
+                y2[n + i] = config.numClasses();
+            }
+            Result r = runGroup(x2, t2, y2, ForwardObserver.NONE, geometry(condPatch));
+            Guidance.combineFirstChannels(r.out(), n, config.outChannels(), config.inputSize() * config.inputSize(),
+                    Math.min(3, config.outChannels()), (float) scale);
+            return new Result(java.util.Arrays.copyOf(r.out(), n * outPer), null, r.macs(), r.attnMacs(), r.mlpMacs());
+        }
+        if (condPatch > guidancePatch) {
+            throw new InvalidArgumentException("the conditional branch (patch " + condPatch
+                    + ") may not be coarser than the guidance branch (patch " + guidancePatch + ")");
+        }
+        for (int i = 1; i < n; i++) {
+            if (t[i] != t[0]) {
+                throw new InvalidArgumentException("a packed guided evaluation needs one timestep for the batch");
+            }
+        }
+        double sw = Double.isNaN(weakScale) ? 1 - (1 - scale) / 2.5 : weakScale;
+        PatchGeometry gc = geometry(condPatch), gu = geometry(guidancePatch);
+        PackedWorkspace ws = packed.computeIfAbsent(((long) n * 1024 + condPatch) * 1024 + guidancePatch,
+                k -> new PackedWorkspace(config, gc, gu, device, n));
+        ws.x.copyFrom(x);
+        float[] t2 = new float[2 * n];
+        int[] y2 = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            t2[i] = t2[n + i] = t[i];
+            y2[i] = y2[n + i] = (int) labels[i];
+        }
+        ws.t.copyFrom(t2);
+        ws.y.copyFrom(y2);
+        double macs = new PackedForward(config, weights).run(ws);
+        float[] cond = ws.outC.toFloatArray(), guide = ws.outU.toFloatArray();
+        Guidance.weak(cond, guide, n, config.outChannels(), config.inputSize() * config.inputSize(),
+                Math.min(3, config.outChannels()), (float) sw);
+        return new Result(cond, null, macs, new double[0], new double[0]);
+    }
+
     /** The model at one patch size (derived once, kept). */
     PatchGeometry geometry(int patchSize) {
         if (patchSize == config.patchSize()) {
@@ -289,6 +349,10 @@ public final class DiTModel implements AutoCloseable {
             ws.close();
         }
         workspaces.clear();
+        for (PackedWorkspace ws : packed.values()) {
+            ws.close();
+        }
+        packed.clear();
         flexiScope.close();
         if (dydit != null) {
             dydit.close();

@@ -21,4 +21,20 @@ final class Guidance {
             }
         }
     }
+
+    /**
+     * FlexiDiT weak guidance: cond [n, Co, HW] becomes g + s_w (cond - g) on channels below {@code guided}, with g
+     * the guidance branch; the other channels keep the conditional branch's values.
+     */
+    static void weak(float[] cond, float[] guide, int n, int channels, int plane, int guided, float sw) {
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < guided; ch++) {
+                int o = (i * channels + ch) * plane;
+                for (int e = 0; e < plane; e++) {
+                    float g = guide[o + e];
+                    cond[o + e] = g + sw * (cond[o + e] - g);
+                }
+            }
+        }
+    }
 }

@@ -29,4 +29,20 @@ class FlexiDiTGoldenTest {
             Golden.assertMatches(Golden.floats(io, "out_p"), m.forwardAtPatch(x, t, y, 2), "out_p");
         }
     }
+
+    @Test
+    void weakGuidanceInOnePackedEvaluation() throws Exception {
+        String c = "flexidit_f3_weak_guidance";
+        Path dir = Golden.dir(c);
+        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+                TensorFile io = Golden.io(c)) {
+            float[] x = Golden.floats(io, "x"), t = Golden.longsAsFloats(io, "t");
+            long[] labels = io.get("labels").toLongArray();
+            DiTModel.Result r = m.forwardFlexiGuided(x, t, labels, 2, 4, 4.0, Double.NaN);
+            Golden.assertMatches(Golden.floats(io, "eps_guided"), r.out(), "eps_guided");
+            // the branches on their own, as plain forwards at each patch size
+            Golden.assertMatches(Golden.floats(io, "out_cond_p"), m.forwardAtPatch(x, t, labels, 2), "out_cond_p");
+            Golden.assertMatches(Golden.floats(io, "out_guid_q"), m.forwardAtPatch(x, t, labels, 4), "out_guid_q");
+        }
+    }
 }

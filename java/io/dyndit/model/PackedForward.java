@@ -1,0 +1,79 @@
+package io.dyndit.model;
+
+import io.dyndit.core.Ops;
+
+/**
+ * One network evaluation over two token sequences per sample of different lengths (FlexiDiT's conditional
+ * branch at patch pc and guidance branch at pu): tokens packed back to back, GEMMs over all rows,
+ * block-diagonal attention over cu_seqlens, no padding. Static plan (every head, group and token).
+ */
+final class PackedForward {
+    private static final float LN_EPS = 1e-6f;
+
+    private final DiTConfig c;
+    private final DiTWeights w;
+
+    PackedForward(DiTConfig config, DiTWeights weights) {
+        this.c = config;
+        this.w = weights;
+    }
+
+    /** ws.x, ws.t, ws.y set; fills ws.outC and ws.outU; returns executed MACs. */
+    double run(PackedWorkspace ws) {
+        embed(ws, ws.gc, ws.patchesC, ws.hc);
+        embed(ws, ws.gu, ws.patchesU, ws.hu);
+        Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
+        Ops.linear(ws.tFreq, w.t0W, w.t0B, ws.t1);
+        Ops.silu(ws.t1, ws.t1);
+        Ops.linear(ws.t1, w.t2W, w.t2B, ws.c);
+        Ops.gatherRows(w.labelTable, ws.y, ws.yEmb);
+        Ops.gatedResidualAdd(ws.c3, null, ws.yEmb3);
+        Ops.silu(ws.c, ws.cSilu);
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (DiTWeights.Block b : w.blocks) {
+            Ops.linear(ws.cSilu, b.adaW(), b.adaB(), ws.ada);
+            Ops.layerNormModulate(ws.hc, ws.adaC[0], ws.adaC[1], LN_EPS, ws.uc);
+            Ops.layerNormModulate(ws.hu, ws.adaU[0], ws.adaU[1], LN_EPS, ws.uu);
+            Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+            Ops.attentionVarlen(ws.q, ws.k, ws.v, ws.cuSeqlens, scale, ws.attn);
+            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
+            Ops.gatedResidualAdd(ws.hc, ws.adaC[2], ws.projC);
+            Ops.gatedResidualAdd(ws.hu, ws.adaU[2], ws.projU);
+            Ops.layerNormModulate(ws.hc, ws.adaC[3], ws.adaC[4], LN_EPS, ws.uc);
+            Ops.layerNormModulate(ws.hu, ws.adaU[3], ws.adaU[4], LN_EPS, ws.uu);
+            Ops.linear(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
+            Ops.geluTanh(ws.fc1, ws.fc1);
+            Ops.linear(ws.fc1, b.fc2W(), b.fc2B(), ws.fc2);
+            Ops.gatedResidualAdd(ws.hc, ws.adaC[5], ws.fc2C);
+            Ops.gatedResidualAdd(ws.hu, ws.adaU[5], ws.fc2U);
+        }
+        Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
+        finish(ws.gc, ws.hc, ws.uc, ws.finalC, ws.tokensC, ws.outC);
+        finish(ws.gu, ws.hu, ws.uu, ws.finalU, ws.tokensU, ws.outU);
+        return macs(ws);
+    }
+
+    private void embed(PackedWorkspace ws, PatchGeometry g, io.dyndit.core.Tensor patches, io.dyndit.core.Tensor h) {
+        Ops.patchify(ws.x, g.patch(), patches);
+        Ops.linear(patches, g.patchW(), g.patchB(), h);
+        Ops.addBroadcast(h, g.pos());
+    }
+
+    private static void finish(PatchGeometry g, io.dyndit.core.Tensor h, io.dyndit.core.Tensor u, io.dyndit.core.Tensor[] ada,
+            io.dyndit.core.Tensor tokens, io.dyndit.core.Tensor out) {
+        Ops.layerNormModulate(h, ada[0], ada[1], LN_EPS, u);
+        Ops.linear(u, g.finalW(), g.finalB(), tokens);
+        Ops.unpatchify(tokens, g.patch(), out);
+    }
+
+    private double macs(PackedWorkspace ws) {
+        double d = c.hiddenSize(), m = c.mlpHidden(), n = ws.n;
+        double total = 0;
+        for (PatchGeometry g : new PatchGeometry[] {ws.gc, ws.gu}) {
+            double t = g.tokens(), pp = (double) g.patch() * g.patch();
+            total += n * t * d * c.inChannels() * pp + n * t * d * pp * c.outChannels();
+            total += c.depth() * (n * t * (4 * d * d + 2 * d * m) + n * 2 * t * t * d);
+        }
+        return total + 2 * n * (256 * d + d * d + c.depth() * 6 * d * d + 2 * d * d);
+    }
+}
