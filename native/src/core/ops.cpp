@@ -67,6 +67,7 @@ dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, c
         if (B) c.shape(*B, "bias", {N}, "[N] (rows of w)"), c.last_dim_contiguous(*B, "bias");
         c.no_overlap(Y, "y", &X, "x");
         c.no_overlap(Y, "y", &W, "w");
+        c.no_overlap(Y, "y", B, "bias");
         dd::BlockLinearParams p{};
         p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
         p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");

@@ -23,6 +23,7 @@ public final class Main {
         COMMANDS.put("flops", new FlopsCommand());
         COMMANDS.put("bench", new BenchCommand());
         COMMANDS.put("sample", new SampleCommand());
+        COMMANDS.put("decode", new DecodeCommand());
     }
 
     private Main() {}

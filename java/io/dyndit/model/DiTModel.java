@@ -103,7 +103,7 @@ public final class DiTModel implements AutoCloseable {
 
     /** The plan a step at {@code modelTimestep} runs. */
     public StepPlan planFor(long modelTimestep) {
-        return planner == null ? fullPlan : planner.plan(modelTimestep);
+        return planner == null ? fullPlan : planner.plan(0, modelTimestep); // width/token plans depend on t only
     }
 
     public DiTConfig config() {
@@ -303,17 +303,44 @@ public final class DiTModel implements AutoCloseable {
         }
     }
 
-    /** This model as the sampling loop's denoiser (static DiT: every step runs the whole network). */
+    /** This model as the sampling loop's denoiser (its own plan every step: static, DyDiT or DiffCR). */
     public io.dyndit.sampling.Denoiser denoiser() {
+        return denoiser(null);
+    }
+
+    /**
+     * The denoiser with a FlexiDiT patch schedule on top (null: none). Each step asks the plan for the step's
+     * branch patch sizes; steps at the native patch run the model's own plan. With guidance the sampler's
+     * [z; z] batch is served from its first half (as forward_with_cfg does) and both halves get the guided
+     * result; without guidance the conditional branch's patch is used.
+     */
+    public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule) {
         DiTModel self = this;
         return new io.dyndit.sampling.Denoiser() {
             @Override
             public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
                 float[] t = new float[y.length];
                 java.util.Arrays.fill(t, modelTimestep);
-                Result r = cfgScale == 1.0 ? self.forwardDetailed(x, t, y, ForwardObserver.NONE)
-                        : self.forwardWithCfgDetailed(x, t, y, cfgScale);
-                return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
+                int p = config.patchSize();
+                StepPlan plan = schedule == null ? fullPlan : schedule.apply(fullPlan, step, p);
+                if (plan.condPatch() == 0 || (plan.condPatch() == p && plan.guidancePatch() == p)) {
+                    Result r = cfgScale == 1.0 ? self.forwardDetailed(x, t, y, ForwardObserver.NONE)
+                            : self.forwardWithCfgDetailed(x, t, y, cfgScale);
+                    return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
+                }
+                if (cfgScale == 1.0) {
+                    validate(y.length, x, y);
+                    Result r = runGroup(x, t, y, ForwardObserver.NONE, geometry(plan.condPatch()));
+                    return new Evaluation(r.out(), r.macs());
+                }
+                int n = y.length / 2, per = x.length / y.length;
+                Result r = self.forwardFlexiGuided(java.util.Arrays.copyOf(x, n * per), java.util.Arrays.copyOf(t, n),
+                        java.util.Arrays.copyOf(y, n), plan.condPatch(), plan.guidancePatch(), cfgScale,
+                        schedule.weakScale());
+                float[] out = new float[2 * r.out().length];
+                System.arraycopy(r.out(), 0, out, 0, r.out().length);
+                System.arraycopy(r.out(), 0, out, r.out().length, r.out().length);
+                return new Evaluation(out, r.macs());
             }
 
             @Override

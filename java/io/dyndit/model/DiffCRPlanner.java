@@ -15,7 +15,7 @@ final class DiffCRPlanner implements StepPlanner {
     }
 
     @Override
-    public StepPlan plan(long modelTimestep) {
+    public StepPlan plan(int step, long modelTimestep) {
         LayerPlan[] l = new LayerPlan[routers.ratios.length];
         for (int i = 0; i < l.length; i++) {
             l[i] = LayerPlan.topK(routers.keep(i, modelTimestep, tokens));

@@ -41,7 +41,7 @@ public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
     }
 
     @Override
-    public StepPlan plan(long modelTimestep) {
+    public StepPlan plan(int step, long modelTimestep) {
         return cache.computeIfAbsent(modelTimestep, this::compute);
     }
 

@@ -1,7 +1,10 @@
 package io.dyndit.plan;
 
-/** Provides the plan of each step from the model timestep it runs at (all samples of a batch share it). */
+/**
+ * Provides the plan of each sampling step from its loop index (0 = first, from noise) and the model
+ * timestep it runs at (all samples of a batch share it).
+ */
 @FunctionalInterface
 public interface StepPlanner {
-    StepPlan plan(long modelTimestep);
+    StepPlan plan(int step, long modelTimestep);
 }
