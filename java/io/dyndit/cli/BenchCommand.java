@@ -22,7 +22,7 @@ import java.util.Set;
  */
 final class BenchCommand implements Main.Command {
     private static final String USAGE = "dyndit bench --model DiT-S/2 [--batch 8] [--input-size 32] [--iters 10] "
-            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R]";
+            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R | --flexi-patch Q]";
 
     @Override
     public String summary() {
@@ -32,7 +32,7 @@ final class BenchCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device",
-                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio"), Set.of(), USAGE);
+                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio", "--flexi-patch"), Set.of(), USAGE);
         DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
         int batch = a.integer("--batch", 8), iters = a.integer("--iters", 10), warmup = a.integer("--warmup", 2);
         if (batch < 1 || iters < 1 || warmup < 0) {
@@ -52,6 +52,9 @@ final class BenchCommand implements Main.Command {
         for (int i = 0; i < batch; i++) {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
+        }
+        if (a.has("--flexi-patch")) {
+            return flexi(a, c, batch, iters, warmup, device, x, t, y, out);
         }
         if (a.has("--dydit-width") || a.has("--diffcr-ratio")) {
             return dynamic(a, c, batch, iters, warmup, device, x, t, y, out);
@@ -147,6 +150,33 @@ final class BenchCommand implements Main.Command {
         out.printf(Locale.ROOT, "static:  median %.1f ms%n", ms);
         out.printf(Locale.ROOT, "dynamic: median %.1f ms, %.1f%% of static MACs executed%n", md, 100 * dynMacs[0] / staticMacs);
         out.printf(Locale.ROOT, "time ratio dynamic/static: %.3f (MAC ratio %.3f)%n", md / ms, dynMacs[0] / staticMacs);
+        return 0;
+    }
+
+    /** FlexiDiT: a forward at patch size Q against the native patch, same weights, timed interleaved. */
+    private static int flexi(Args a, DiTConfig c, int batch, int iters, int warmup, Device device, float[] x, float[] t,
+            long[] y, PrintStream out) throws UsageException {
+        int q = a.integer("--flexi-patch", 2 * c.patchSize());
+        double[] nativeMs = new double[iters], flexiMs = new double[iters];
+        try (DiTModel m = DiTModel.load(new RandomDiT(c, 7), c, device)) {
+            Runnable fn = () -> m.forward(x, t, y);
+            Runnable fq = () -> m.forwardAtPatch(x, t, y, q);
+            for (int i = 0; i < warmup; i++) {
+                fn.run();
+                fq.run();
+            }
+            for (int i = 0; i < iters; i++) {
+                nativeMs[i] = timeMs(fn);
+                flexiMs[i] = timeMs(fq);
+            }
+        }
+        double mn = median(nativeMs), mq = median(flexiMs);
+        double macRatio = io.dyndit.model.FlexiSchedule.macsAt(c, q) / DiTMacs.total(c);
+        out.printf(Locale.ROOT, "model %s (random weights) batch %d: FlexiDiT patch %d vs native %d%n", a.required("--model"),
+                batch, q, c.patchSize());
+        out.printf(Locale.ROOT, "native:  median %.1f ms (%d tokens)%n", mn, c.tokens());
+        out.printf(Locale.ROOT, "patch %d: median %.1f ms (%d tokens)%n", q, mq, (c.inputSize() / q) * (c.inputSize() / q));
+        out.printf(Locale.ROOT, "time ratio: %.3f (MAC ratio %.3f)%n", mq / mn, macRatio);
         return 0;
     }
 

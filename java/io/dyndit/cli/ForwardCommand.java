@@ -13,7 +13,8 @@ import java.util.Set;
 /** `dyndit forward`: one model evaluation on tensors from a safetensors file, written to another. */
 final class ForwardCommand implements Main.Command {
     private static final String USAGE = "dyndit forward --weights FILE(.safetensors|.pt) [--config FILE.json] "
-            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--static] "
+            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--static] [--patch-size Q] "
+            + "[--flexi-guided --cond-patch P --guidance-patch Q --cfg-scale S [--weak-cfg-scale W]] "
             + "[--device cpu|cuda|cuda-emu]";
 
     @Override
@@ -23,8 +24,13 @@ final class ForwardCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device"),
-                Set.of("--static"), USAGE);
+        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device",
+                "--patch-size", "--cond-patch", "--guidance-patch", "--weak-cfg-scale"), Set.of("--static", "--flexi-guided"),
+                USAGE);
+        boolean flexiGuided = a.flag("--flexi-guided");
+        if (flexiGuided && !a.has("--cfg-scale")) {
+            throw new UsageException("--flexi-guided needs --cfg-scale\nusage: " + USAGE);
+        }
         Device device = Device.parse(a.get("--device", "cpu"));
         String p = a.get("--prefix", "");
         float[] x;
@@ -41,7 +47,7 @@ final class ForwardCommand implements Main.Command {
             x = xs.toFloatArray();
             StoredTensor ts = in.get(p + "t");
             t = ts.dtype().isFloatingPoint() ? ts.toFloatArray() : toFloats(ts.toLongArray());
-            y = in.get(p + "y").toLongArray();
+            y = in.get(p + (flexiGuided ? "labels" : "y")).toLongArray();
             if (t.length != xShape[0]) {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
@@ -53,8 +59,21 @@ final class ForwardCommand implements Main.Command {
                         + xShape[2] + "," + xShape[3] + "], the model expects [N," + c.inChannels() + "," + c.inputSize() + ","
                         + c.inputSize() + "]");
             }
-            DiTModel.Result r = a.has("--cfg-scale") ? model.forwardWithCfgDetailed(x, t, y, a.number("--cfg-scale", 1))
-                    : model.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE);
+            DiTModel.Result r;
+            if (flexiGuided) {
+                r = model.forwardFlexiGuided(x, t, y, a.integer("--cond-patch", c.patchSize()),
+                        a.integer("--guidance-patch", 2 * c.patchSize()), a.number("--cfg-scale", 1),
+                        a.number("--weak-cfg-scale", Double.NaN));
+            } else if (a.has("--patch-size")) {
+                if (a.has("--cfg-scale")) {
+                    throw new UsageException("--patch-size runs the plain forward; for guidance use --flexi-guided");
+                }
+                r = new DiTModel.Result(model.forwardAtPatch(x, t, y, a.integer("--patch-size", c.patchSize())), null, 0,
+                        new double[0], new double[0]);
+            } else {
+                r = a.has("--cfg-scale") ? model.forwardWithCfgDetailed(x, t, y, a.number("--cfg-scale", 1))
+                        : model.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE);
+            }
             long n = xShape[0], l = c.depth();
             SafetensorsWriter w = new SafetensorsWriter()
                     .addFloats("out", new long[] {n, c.outChannels(), c.inputSize(), c.inputSize()}, r.out());

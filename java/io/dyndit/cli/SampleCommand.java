@@ -25,7 +25,8 @@ final class SampleCommand implements Main.Command {
     private static final String USAGE = "dyndit sample --weights FILE [--config FILE.json] --labels 3,7 "
             + "[--sampler ddpm|ddim] [--steps N (250)] [--cfg-scale S (4.0; 1 = no guidance)] [--eta E (0, ddim)] "
             + "[--seed N (0) | --noise FILE.safetensors] --out FILE.safetensors [--trace] [--npz FILE.npz] "
-            + "[--device cpu|cuda|cuda-emu]";
+            + "[--static] [--per-step] [--flexi-patch Q --flexi-steps K_c [--flexi-guidance-steps K_u] | --flexi-budget F] "
+            + "[--weak-cfg-scale W] [--device cpu|cuda|cuda-emu]";
 
     @Override
     public String summary() {
@@ -35,7 +36,8 @@ final class SampleCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--weights", "--config", "--labels", "--sampler", "--steps", "--cfg-scale", "--eta",
-                "--seed", "--noise", "--out", "--npz", "--device"), Set.of("--trace"), USAGE);
+                "--seed", "--noise", "--out", "--npz", "--device", "--flexi-patch", "--flexi-steps", "--flexi-guidance-steps",
+                "--flexi-budget", "--weak-cfg-scale"), Set.of("--trace", "--static", "--per-step"), USAGE);
         if (a.has("--seed") && a.has("--noise")) {
             throw new UsageException("give either --seed or --noise, not both\nusage: " + USAGE);
         }
@@ -64,14 +66,14 @@ final class SampleCommand implements Main.Command {
 
         GenerationResult result;
         GenerationRequest r;
-        try (DiTModel model = DiTModel.load(weights, a.optionalPath("--config"), device);
+        try (DiTModel model = DiTModel.load(weights, a.optionalPath("--config"), device, a.flag("--static"));
                 InjectedNoise injected = a.has("--noise") ? InjectedNoise.open(a.path("--noise"), seed) : null) {
             if (injected != null) {
                 request.noise(injected);
             }
             r = request.build();
             try {
-                result = new DiffusionSampler(model.denoiser()).generate(r);
+                result = new DiffusionSampler(model.denoiser(flexiSchedule(a, model, r.steps()))).generate(r);
             } finally {
                 if (bar != null) {
                     bar.finish();
@@ -94,7 +96,35 @@ final class SampleCommand implements Main.Command {
                     r.labels()).write(npz);
         }
         report(out, r, result, device, outFile, npz, trace);
+        if (a.flag("--per-step")) {
+            double perStatic = result.staticMacs() / Math.max(1, result.steps().size());
+            out.println("  step  timestep  seconds   GMACs   of static");
+            for (io.dyndit.sampling.StepStats ss : result.steps()) {
+                out.printf(Locale.ROOT, "  %4d  %8d  %7.3f  %7.3f  %6.1f%%%n", ss.step(), ss.timestep(), ss.seconds(),
+                        ss.macs() / 1e9, 100 * ss.macs() / perStatic);
+            }
+        }
         return 0;
+    }
+
+    /** FlexiDiT patch schedule from --flexi-patch/--flexi-steps/--flexi-guidance-steps or --flexi-budget; null if none. */
+    private static io.dyndit.model.FlexiSchedule flexiSchedule(Args a, DiTModel model, int steps) throws UsageException {
+        double weak = a.number("--weak-cfg-scale", Double.NaN);
+        int q = a.integer("--flexi-patch", 2 * model.config().patchSize());
+        if (a.has("--flexi-budget")) {
+            if (a.has("--flexi-steps")) {
+                throw new UsageException("give --flexi-steps or --flexi-budget, not both");
+            }
+            return io.dyndit.model.FlexiSchedule.forBudget(model.config(), q, steps, a.number("--flexi-budget", 1), weak);
+        }
+        if (!a.has("--flexi-steps")) {
+            if (a.has("--flexi-patch")) {
+                throw new UsageException("--flexi-patch needs --flexi-steps K_c (or --flexi-budget F)");
+            }
+            return null;
+        }
+        int kc = a.integer("--flexi-steps", 0);
+        return new io.dyndit.model.FlexiSchedule(q, kc, a.integer("--flexi-guidance-steps", kc), weak);
     }
 
     private static void report(PrintStream out, GenerationRequest r, GenerationResult g, Device device, Path file,
