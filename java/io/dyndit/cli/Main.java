@@ -18,6 +18,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
+        COMMANDS.put("demo", new DemoCommand());
         COMMANDS.put("info", new InfoCommand());
         COMMANDS.put("forward", new ForwardCommand());
         COMMANDS.put("flops", new FlopsCommand());
