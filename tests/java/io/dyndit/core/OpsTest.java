@@ -153,6 +153,38 @@ class OpsTest {
 
     @ParameterizedTest
     @MethodSource("devices")
+    void varlenAttentionEqualsEachSequenceOnItsOwn(Device dev) {
+        TestData d = new TestData();
+        int h = 3, dh = 20;
+        int[] lengths = {37, 5, 0, 16, 1};
+        int[] cu = new int[lengths.length + 1];
+        for (int i = 0; i < lengths.length; i++) cu[i + 1] = cu[i] + lengths[i];
+        int rows = cu[lengths.length];
+        float[] q = d.gaussian(rows * h * dh, 1), k = d.gaussian(rows * h * dh, 1), v = d.gaussian(rows * h * dh, 1);
+        double scale = 1 / Math.sqrt(dh);
+        try (Scope s = Scope.open()) {
+            Tensor out = s.empty(dev, DType.F32, rows, h, dh);
+            Ops.attentionVarlen(s.of(dev, q, rows, h, dh), s.of(dev, k, rows, h, dh), s.of(dev, v, rows, h, dh),
+                    s.ofInts(Device.cpu(), cu, cu.length), (float) scale, out);
+            float[] got = out.toFloatArray();
+            for (int b = 0; b < lengths.length; b++) {
+                int n = lengths[b], off = cu[b] * h * dh;
+                if (n == 0) continue;
+                double[] ref = Reference.attention(java.util.Arrays.copyOfRange(q, off, off + n * h * dh),
+                        java.util.Arrays.copyOfRange(k, off, off + n * h * dh),
+                        java.util.Arrays.copyOfRange(v, off, off + n * h * dh), 1, n, h, dh, scale);
+                d.assertClose(ref, java.util.Arrays.copyOfRange(got, off, off + n * h * dh), 1e-5, 1e-5,
+                        "sequence " + b + " of length " + n);
+            }
+            InvalidArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidArgumentException.class,
+                    () -> Ops.attentionVarlen(out, out, out, s.ofInts(Device.cpu(), new int[] {0, 5, 3, rows}, 4),
+                            (float) scale, s.empty(dev, DType.F32, rows, h, dh)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("cu_seqlens"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {
         TestData d = new TestData();
         int rows = 29, cols = 300, k = 41, samples = 3;
