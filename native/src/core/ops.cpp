@@ -290,42 +290,33 @@ dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_t
     });
 }
 
-dd_status dd_patchify(const dd_tensor* x, int p, dd_tensor* out) {
-    return dd::guard("dd_patchify", [&] {
-        OpCheck c("dd_patchify");
-        const dd_tensor& X = c.tensor(x, "x", DD_F32, 4);
-        const dd_tensor& O = c.tensor(out, "out", DD_F32, 3);
+// Shared checks of patchify (image -> tokens) and unpatchify (tokens -> image).
+static dd_status patch_op(const char* op, const dd_tensor* image, const char* image_name, const dd_tensor* tokens,
+                          const char* tokens_name, int p, bool to_tokens) {
+    return dd::guard(op, [&] {
+        OpCheck c(op);
+        const dd_tensor& X = c.tensor(image, image_name, DD_F32, 4);
+        const dd_tensor& T = c.tensor(tokens, tokens_name, DD_F32, 3);
         const int64_t N = X.shape[0], C = X.shape[1], H = X.shape[2], W = X.shape[3];
         if (p <= 0 || H % p || W % p)
-            c.error(DD_ERR_SHAPE, format("x %s: height and width must be multiples of the patch size %d",
+            c.error(DD_ERR_SHAPE, format("%s %s: height and width must be multiples of the patch size %d", image_name,
                                          X.shape_str().c_str(), p));
-        c.contiguous(X, "x");
-        c.shape(O, "out", {N, (H / p) * (W / p), C * p * p}, "[N, (H/p)*(W/p), C*p*p]");
-        c.last_dim_contiguous(O, "out");
-        if (O.strides[0] != O.shape[1] * O.strides[1] && O.shape[0] > 1)
-            c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'out' rows must be evenly strided across the batch");
-        dd::PatchParams pp{f32(&X), f32w(&O), O.strides[1], N, C, H, W, p};
-        return run(c, c.backend().patchify, pp);
+        c.contiguous(X, image_name);
+        c.shape(T, tokens_name, {N, (H / p) * (W / p), C * p * p}, "[N, (H/p)*(W/p), C*p*p]");
+        c.last_dim_contiguous(T, tokens_name);
+        if (T.strides[0] != T.shape[1] * T.strides[1] && T.shape[0] > 1)
+            c.error(DD_ERR_INVALID_ARGUMENT, format("tensor '%s' rows must be evenly strided across the batch", tokens_name));
+        dd::PatchParams pp{to_tokens ? f32(&X) : f32(&T), to_tokens ? f32w(&T) : f32w(&X), T.strides[1], N, C, H, W, p};
+        return run(c, to_tokens ? c.backend().patchify : c.backend().unpatchify, pp);
     });
 }
 
+dd_status dd_patchify(const dd_tensor* x, int p, dd_tensor* out) {
+    return patch_op("dd_patchify", x, "x", out, "out", p, true);
+}
+
 dd_status dd_unpatchify(const dd_tensor* tokens, int p, dd_tensor* out) {
-    return dd::guard("dd_unpatchify", [&] {
-        OpCheck c("dd_unpatchify");
-        const dd_tensor& X = c.tensor(tokens, "tokens", DD_F32, 3);
-        const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
-        const int64_t N = O.shape[0], C = O.shape[1], H = O.shape[2], W = O.shape[3];
-        if (p <= 0 || H % p || W % p)
-            c.error(DD_ERR_SHAPE, format("out %s: height and width must be multiples of the patch size %d",
-                                         O.shape_str().c_str(), p));
-        c.contiguous(O, "out");
-        c.shape(X, "tokens", {N, (H / p) * (W / p), C * p * p}, "[N, (H/p)*(W/p), p*p*Co] (from out [N,Co,H,W])");
-        c.last_dim_contiguous(X, "tokens");
-        if (X.strides[0] != X.shape[1] * X.strides[1] && X.shape[0] > 1)
-            c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'tokens' rows must be evenly strided across the batch");
-        dd::PatchParams pp{f32(&X), f32w(&O), X.strides[1], N, C, H, W, p};
-        return run(c, c.backend().unpatchify, pp);
-    });
+    return patch_op("dd_unpatchify", out, "out", tokens, "tokens", p, false);
 }
 
 dd_status dd_timestep_embedding(const dd_tensor* t, float max_period, dd_tensor* out) {

@@ -42,7 +42,7 @@ final class FlexiWeights {
             fw = upsampleDeEmbedding(f.get("final_layer.linear.weight").toFloatArray(), d, co, b, p, q);
             fb = upsampleDeEmbedding(f.get("final_layer.linear.bias").toFloatArray(), 1, co, b, p, q);
         }
-        float[] pos = positions(d, g, q / p);
+        float[] pos = PosEmbed.sinCos2d(d, g, q / p);
         if (f.contains(pre + "patch_embed")) {
             float[] e = explicit(f, pre + "patch_embed", d);
             for (int i = 0; i < pos.length; i++) pos[i] += e[i % d];
@@ -116,25 +116,6 @@ final class FlexiWeights {
                     wq[(r * co + ch) * cols + col] = (float) s;
                 }
         return wq;
-    }
-
-    /** DiT's 2-D sin-cos embedding at coarse patch centres u = i*f + (f-1)/2 in native grid units. */
-    static float[] positions(int d, int g, int f) {
-        int quarter = d / 4;
-        float[] out = new float[g * g * d];
-        for (int i = 0; i < g; i++)
-            for (int j = 0; j < g; j++) {
-                double ui = i * f + (f - 1) / 2.0, uj = j * f + (f - 1) / 2.0;
-                int base = (i * g + j) * d;
-                for (int m = 0; m < quarter; m++) {
-                    double w = 1.0 / Math.pow(10000.0, (double) m / quarter);
-                    out[base + m] = (float) Math.sin(uj * w);
-                    out[base + quarter + m] = (float) Math.cos(uj * w);
-                    out[base + 2 * quarter + m] = (float) Math.sin(ui * w);
-                    out[base + 3 * quarter + m] = (float) Math.cos(ui * w);
-                }
-            }
-        return out;
     }
 
     /** Gauss-Jordan inverse with partial pivoting (p*p <= 64 here). */
