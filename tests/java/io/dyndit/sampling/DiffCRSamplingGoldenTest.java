@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * DiffCR DDPM 10 steps, guidance 4, R = 3 regions (golden-fd diffcr_d3v, a float64 reference). As the case
  * itself advises, each step starts from the reference's x_in: model output and new latent at 1e-4
  * max(1,|ref|), pred_xstart at that times sqrt(1/abar - 1) (its amplification of model differences).
- * The top-k choices are checked through the outputs: a different token set changes them by far more.
+ * The kept token indices of every block, sample and step equal the reference's.
  */
 class DiffCRSamplingGoldenTest {
     @Test
@@ -22,7 +22,6 @@ class DiffCRSamplingGoldenTest {
         Path dir = Path.of(getClass().getResource("/golden-fd/diffcr_d3v_ddpm10_cfg4_R3/case.json").toURI()).getParent();
         try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
                 TensorFile io = TensorFiles.open(dir.resolve("io.safetensors"))) {
-            Denoiser d = m.denoiser();
             DiffusionSchedule s = DiffusionSchedule.respaced(10);
             long[] y = io.get("y").toLongArray();
             for (int k = 0; k < 10; k++) {
@@ -30,7 +29,21 @@ class DiffCRSamplingGoldenTest {
                 int i = 9 - k;
                 assertEquals(io.get(p + "model_t").toLongArray()[0], s.timestep(i));
                 float[] x = io.get(p + "x_in").toFloatArray();
-                float[] out = d.evaluate(x, y, k, s.timestep(i), 4.0).output();
+                float[] t = new float[y.length];
+                java.util.Arrays.fill(t, s.timestep(i));
+                DiTModel.Result res = m.forwardWithCfgDetailed(x, t, y, 4.0);
+                float[] out = res.out();
+                long[] kk = io.get(p + "k").toLongArray(), idx = io.get(p + "topk_idx").toLongArray(); // [N, L, T], -1 padded
+                int layers = m.config().depth(), tok = m.config().tokens();
+                for (int l = 0; l < layers; l++) {
+                    int kl = (int) kk[l];
+                    for (int smp = 0; smp < y.length; smp++) {
+                        for (int j = 0; j < kl; j++) {
+                            assertEquals(idx[(smp * layers + l) * tok + j], res.trace().topK[l][smp * kl + j],
+                                    p + "topk block " + l + " sample " + smp + " slot " + j);
+                        }
+                    }
+                }
                 float[] x0 = new float[x.length], next = new float[x.length];
                 DdpmUpdate.apply(s, i, VarianceType.LEARNED_RANGE, new BatchLayout(4, 4, 8, 64), x, out,
                         io.contains(p + "noise") ? io.get(p + "noise").toFloatArray() : null, x0, next);
