@@ -66,11 +66,13 @@ final class SampleCommand implements Main.Command {
 
         GenerationResult result;
         GenerationRequest r;
+        io.dyndit.model.DiTConfig staticConfig;
         try (DiTModel model = DiTModel.load(weights, a.optionalPath("--config"), device, a.flag("--static"));
                 InjectedNoise injected = a.has("--noise") ? InjectedNoise.open(a.path("--noise"), seed) : null) {
             if (injected != null) {
                 request.noise(injected);
             }
+            staticConfig = model.config();
             r = request.build();
             try {
                 result = new DiffusionSampler(model.denoiser(flexiSchedule(a, model, r.steps()))).generate(r);
@@ -98,10 +100,20 @@ final class SampleCommand implements Main.Command {
         report(out, r, result, device, outFile, npz, trace);
         if (a.flag("--per-step")) {
             double perStatic = result.staticMacs() / Math.max(1, result.steps().size());
-            out.println("  step  timestep  seconds   GMACs   of static");
+            var cfg = staticConfig;
+            long rows = (r.guided() ? 2L : 1L) * r.labels().length * cfg.tokens();
+            double d = cfg.hiddenSize();
+            double staticAttn = rows * 4 * d * d + (rows / cfg.tokens()) * 2.0 * cfg.tokens() * cfg.tokens() * d;
+            double staticMlp = rows * 2 * d * cfg.mlpHidden();
+            out.println("  step  timestep  seconds   GMACs   of static   per block: attention%/MLP% of static");
             for (io.dyndit.sampling.StepStats ss : result.steps()) {
-                out.printf(Locale.ROOT, "  %4d  %8d  %7.3f  %7.3f  %6.1f%%%n", ss.step(), ss.timestep(), ss.seconds(),
-                        ss.macs() / 1e9, 100 * ss.macs() / perStatic);
+                StringBuilder blocks = new StringBuilder();
+                for (int b = 0; b < ss.attnMacs().length; b++) {
+                    blocks.append(String.format(Locale.ROOT, " %.0f/%.0f", 100 * ss.attnMacs()[b] / staticAttn,
+                            100 * ss.mlpMacs()[b] / staticMlp));
+                }
+                out.printf(Locale.ROOT, "  %4d  %8d  %7.3f  %7.3f  %6.1f%%%s%n", ss.step(), ss.timestep(), ss.seconds(),
+                        ss.macs() / 1e9, 100 * ss.macs() / perStatic, blocks);
             }
         }
         return 0;

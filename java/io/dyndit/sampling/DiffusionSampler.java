@@ -59,7 +59,7 @@ public final class DiffusionSampler {
                 DdimUpdate.apply(schedule, i, r.eta(), layout, x, out, noise, predX0, next);
             }
             long now = System.nanoTime();
-            StepStats s = new StepStats(k, i, t, (now - stepStart) / 1e9, ev.macs());
+            StepStats s = new StepStats(k, i, t, (now - stepStart) / 1e9, ev.macs(), ev.attnMacs(), ev.mlpMacs());
             stats.add(s);
             r.inspector().onStep(new StepTrace(k, i, t, x, out, predX0, noise, next));
             x = next;
