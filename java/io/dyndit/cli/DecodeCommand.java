@@ -9,6 +9,7 @@ import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.vae.DecodedImages;
 import io.dyndit.vae.PngImages;
+import io.dyndit.vae.VaeConfig;
 import io.dyndit.vae.VaeDecoder;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -22,7 +23,8 @@ final class DecodeCommand implements Main.Command {
     private static final String USAGE = "dyndit decode --vae FILE(.safetensors|.pt|.ckpt) [--config FILE.json] "
             + "--latents FILE.safetensors [--key z] --out FILE.safetensors [--png DIR] [--tile N] [--device cpu]\n"
             + "  the latents are the raw samples (divided by the config's scaling_factor here, as DiT does);\n"
-            + "  without --config the structure is read off the tensors with norm_num_groups 32 and scaling 0.18215 (SD)";
+            + "  without --config: the AutoencoderKL config.json beside --vae if there is one, else the structure read\n"
+            + "  off the tensors with norm_num_groups 32 and scaling_factor 0.18215 (the SD-VAE's)";
 
     @Override
     public String summary() {
@@ -54,6 +56,10 @@ final class DecodeCommand implements Main.Command {
         }
         long start = System.nanoTime();
         DecodedImages images;
+        if (!a.has("--config") && VaeConfig.besideWeights(vaeFile) == null) {
+            err.println("dyndit decode: note: no --config and no AutoencoderKL config.json beside " + vaeFile
+                    + ": structure read off the tensors, norm_num_groups 32 and scaling_factor 0.18215 assumed (SD-VAE)");
+        }
         try (VaeDecoder vae = VaeDecoder.load(vaeFile, a.optionalPath("--config"), device)) {
             images = vae.tileSamples(tile).decodeLatents(z, shape);
         }
@@ -67,7 +73,8 @@ final class DecodeCommand implements Main.Command {
                 Arrays.toString(shape), images.height(), images.width(), (System.nanoTime() - start) / 1e9, outFile);
         if (pngDir != null) {
             if (images.channels() != 3) {
-                throw new ShapeMismatchException("--png needs RGB images, the VAE gives " + images.channels() + " channels");
+                throw new ShapeMismatchException("--png needs RGB images, the VAE gives " + images.channels()
+                        + " channels");
             }
             PngImages.writeEach(pngDir, bytes, images.n(), images.height(), images.width());
             out.printf(Locale.ROOT, "wrote %d PNG(s) to %s%n", images.n(), pngDir);

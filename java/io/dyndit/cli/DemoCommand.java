@@ -25,7 +25,7 @@ import java.util.Set;
  * fixed seed: the pipeline is real, the pictures it would make are noise.
  */
 final class DemoCommand implements Main.Command {
-    private static final String USAGE = "dyndit demo [--out DIR (target/demo)] [--steps N (50)] [--labels 207,360] "
+    private static final String USAGE = "dyndit demo [--out DIR (target/demo)] [--steps N (25)] [--labels 207,360] "
             + "[--cfg-scale S (4.0)] [--seed N (0)]";
 
     @Override
@@ -44,7 +44,7 @@ final class DemoCommand implements Main.Command {
         for (int i = 0; i < parts.length; i++) {
             labels[i] = Long.parseLong(parts[i].trim());
         }
-        GenerationRequest r = GenerationRequest.builder().labels(labels).steps(a.integer("--steps", 50))
+        GenerationRequest r = GenerationRequest.builder().labels(labels).steps(a.integer("--steps", 25))
                 .cfgScale(a.number("--cfg-scale", 4.0)).seed(Long.parseLong(a.get("--seed", "0")))
                 .progress(System.console() != null ? new ConsoleProgressBar(err, "demo") : ProgressListener.NONE).build();
         out.println("dyndit demo: DiT-S/2 with deterministic random weights (seed 1; no checkpoint can be downloaded "

@@ -43,7 +43,8 @@ public final class RandomVae implements TensorFile {
         resnet("decoder.mid_block.resnets.1", inner, inner);
         for (int i = 0; i < c.levels(); i++) {
             for (int j = 0; j <= c.layersPerBlock(); j++) {
-                resnet("decoder.up_blocks." + i + ".resnets." + j, j == 0 ? c.upBlockIn(i) : c.upBlockOut(i), c.upBlockOut(i));
+                int in = j == 0 ? c.upBlockIn(i) : c.upBlockOut(i);
+                resnet("decoder.up_blocks." + i + ".resnets." + j, in, c.upBlockOut(i));
             }
             if (i < c.levels() - 1) {
                 conv("decoder.up_blocks." + i + ".upsamplers.0.conv", c.upBlockOut(i), c.upBlockOut(i), 3);

@@ -11,8 +11,8 @@ public final class Uint8Images {
     public static byte[] toNhwc(float[] image, int n, int channels, int h, int w) {
         long count = (long) n * channels * h * w;
         if (count != image.length) {
-            throw new IllegalArgumentException("image has " + image.length + " values, [" + n + "," + channels + "," + h + ","
-                    + w + "] needs " + count);
+            throw new IllegalArgumentException("image has " + image.length + " values, [" + n + "," + channels + ","
+                    + h + "," + w + "] needs " + count);
         }
         byte[] out = new byte[image.length];
         int plane = h * w;

@@ -41,7 +41,8 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
         require(layersPerBlock >= 0, "layers_per_block must be >= 0 (got " + layersPerBlock + ")");
         require(latentChannels > 0, "latent_channels must be > 0 (got " + latentChannels + ")");
         require(outChannels > 0, "out_channels must be > 0 (got " + outChannels + ")");
-        require(scalingFactor > 0 && Double.isFinite(scalingFactor), "scaling_factor must be > 0 (got " + scalingFactor + ")");
+        require(scalingFactor > 0 && Double.isFinite(scalingFactor),
+                "scaling_factor must be > 0 (got " + scalingFactor + ")");
         require(Double.isFinite(shiftFactor), "shift_factor must be finite");
     }
 
@@ -97,6 +98,25 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
         return fromMap(m, file.toString());
     }
 
+    /**
+     * The hub layout: a config.json next to the weights whose {@code _class_name} is AutoencoderKL; null when there
+     * is none (or it describes something else, such as a DiT).
+     */
+    public static VaeConfig besideWeights(Path weightsFile) {
+        Path parent = weightsFile.toAbsolutePath().getParent();
+        Path cfg = parent == null ? null : parent.resolve("config.json");
+        if (cfg == null || !Files.isRegularFile(cfg)) {
+            return null;
+        }
+        Map<String, Object> m;
+        try {
+            m = JsonParser.parseObject(Files.readString(cfg));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return "AutoencoderKL".equals(m.get("_class_name")) ? fromMap(m, cfg.toString()) : null;
+    }
+
     @SuppressWarnings("unchecked")
     public static VaeConfig fromMap(Map<String, Object> map, String source) {
         Map<String, Object> m = map;
@@ -111,7 +131,8 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
                 require(types.size() == blocks.size(), "up_block_types has " + types.size()
                         + " entries but block_out_channels has " + blocks.size());
                 for (Object t : types) {
-                    require("UpDecoderBlock2D".equals(t), "up block type '" + t + "' is not supported (only UpDecoderBlock2D)");
+                    require("UpDecoderBlock2D".equals(t),
+                            "up block type '" + t + "' is not supported (only UpDecoderBlock2D)");
                 }
             }
             Object shift = m.get("shift_factor");

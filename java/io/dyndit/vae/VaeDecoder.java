@@ -35,12 +35,22 @@ public final class VaeDecoder implements AutoCloseable {
 
     /**
      * Loads {@code weightsFile} (diffusion_pytorch_model.safetensors, or a .pt/.ckpt read by the safe reader) with
-     * the given config.json, or with the structure inferred from the tensors when {@code configJson} is null.
+     * the given config.json; when {@code configJson} is null, with the AutoencoderKL config.json beside the weights
+     * (as the hub ships them), else with the structure inferred from the tensors ({@link VaeConfig#infer}).
      */
     public static VaeDecoder load(Path weightsFile, Path configJson, Device device) {
         try (TensorFile f = TensorFiles.open(weightsFile)) {
-            return load(f, configJson != null ? VaeConfig.fromJson(configJson) : VaeConfig.infer(f), device);
+            return load(f, configFor(weightsFile, configJson, f), device);
         }
+    }
+
+    /** The config {@link #load(Path, Path, Device)} uses: given, beside the weights, or inferred. */
+    public static VaeConfig configFor(Path weightsFile, Path configJson, TensorFile weights) {
+        if (configJson != null) {
+            return VaeConfig.fromJson(configJson);
+        }
+        VaeConfig beside = VaeConfig.besideWeights(weightsFile);
+        return beside != null ? beside : VaeConfig.infer(weights);
     }
 
     /** Copies the decoder tensors of {@code file} to {@code device}; {@code file} may be closed afterwards. */
@@ -70,8 +80,9 @@ public final class VaeDecoder implements AutoCloseable {
         if (tileSamples > 0) {
             return Math.min(n, tileSamples);
         }
-        long perSample = 4 * (3 * VaePlan.largestActivation(config, 1, h, w)
-                + 3L * config.innerWidth() * h * w + (long) config.outChannels() * h * w * config.upscale() * config.upscale());
+        long pixels = (long) h * w * config.upscale() * config.upscale();
+        long perSample = 4 * (3 * VaePlan.largestActivation(config, 1, h, w) + 3L * config.innerWidth() * h * w
+                + (long) config.outChannels() * pixels);
         return (int) Math.max(1, Math.min(n, DEFAULT_TILE_BYTES / Math.max(1, perSample)));
     }
 

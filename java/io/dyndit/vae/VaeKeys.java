@@ -85,7 +85,8 @@ final class VaeKeys {
         List<String> out = new ArrayList<>();
         for (String name : file.names()) {
             String rest = name.startsWith(prefix) ? name.substring(prefix.length()) : null;
-            if (rest != null && (rest.startsWith("decoder.") || rest.startsWith("post_quant_conv.")) && !used.contains(name)) {
+            boolean decoderPath = rest != null && (rest.startsWith("decoder.") || rest.startsWith("post_quant_conv."));
+            if (decoderPath && !used.contains(name)) {
                 out.add(name);
             }
         }

@@ -81,7 +81,8 @@ final class VaePlan implements AutoCloseable {
         if (w.postQuantConv != null) {
             Tensor pq = scope.empty(device, DType.F32, samples, c.latentChannels(), h, wd);
             Tensor in = x;
-            step("post_quant_conv_out", () -> VaeOps.conv2d(in, w.postQuantConv.weight(), w.postQuantConv.bias(), null, pq), pq);
+            VaeWeights.Conv pqc = w.postQuantConv;
+            step("post_quant_conv_out", () -> VaeOps.conv2d(in, pqc.weight(), pqc.bias(), null, pq), pq);
             x = pq;
         }
         current = 0;
