@@ -22,7 +22,7 @@ import java.util.Set;
  */
 final class BenchCommand implements Main.Command {
     private static final String USAGE = "dyndit bench --model DiT-S/2 [--batch 8] [--input-size 32] [--iters 10] "
-            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R | --flexi-patch Q]";
+            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R | --flexi-patch Q] | --vae [--image-size 256]";
 
     @Override
     public String summary() {
@@ -32,7 +32,11 @@ final class BenchCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device",
-                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio", "--flexi-patch"), Set.of(), USAGE);
+                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio", "--flexi-patch", "--image-size"), Set.of("--vae"),
+                USAGE);
+        if (a.flag("--vae")) {
+            return vae(a, out);
+        }
         DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
         int batch = a.integer("--batch", 8), iters = a.integer("--iters", 10), warmup = a.integer("--warmup", 2);
         if (batch < 1 || iters < 1 || warmup < 0) {
@@ -177,6 +181,42 @@ final class BenchCommand implements Main.Command {
         out.printf(Locale.ROOT, "native:  median %.1f ms (%d tokens)%n", mn, c.tokens());
         out.printf(Locale.ROOT, "patch %d: median %.1f ms (%d tokens)%n", q, mq, (c.inputSize() / q) * (c.inputSize() / q));
         out.printf(Locale.ROOT, "time ratio: %.3f (MAC ratio %.3f)%n", mq / mn, macRatio);
+        return 0;
+    }
+
+    /**
+     * SD-VAE decode (full-size structure 128/256/512/512, random weights) of one image, against the SGEMM rate
+     * measured interleaved at a decoder-like shape (the 512-wide 3x3 convolution as a GEMM at 64x64).
+     */
+    private static int vae(Args a, PrintStream out) throws UsageException {
+        int size = a.integer("--image-size", 256), iters = Math.max(3, a.integer("--iters", 3));
+        io.dyndit.vae.VaeConfig c = io.dyndit.vae.VaeConfig.stableDiffusion();
+        if (size % c.upscale() != 0) {
+            throw new UsageException("--image-size must be a multiple of " + c.upscale());
+        }
+        int latent = size / c.upscale();
+        float[] z = new float[c.latentChannels() * latent * latent];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < z.length; i++) z[i] = (float) r.nextGaussian();
+        long[] shape = {1, c.latentChannels(), latent, latent};
+        double[] ms = new double[iters], gemm = new double[iters];
+        long m = 64L * 64, k = 512L * 9, n = 512;
+        try (io.dyndit.vae.VaeDecoder vae = io.dyndit.vae.VaeDecoder.load(new io.dyndit.vae.RandomVae(c, 1), c, Device.cpu());
+                Scope s = Scope.open()) {
+            Tensor gx = s.zeros(Device.cpu(), DType.F32, m, k), gw = s.zeros(Device.cpu(), DType.F32, n, k);
+            Tensor gy = s.empty(Device.cpu(), DType.F32, m, n);
+            vae.decodeLatents(z, shape); // plans the buffers
+            for (int i = 0; i < iters; i++) {
+                ms[i] = timeMs(() -> vae.decodeLatents(z, shape));
+                gemm[i] = 2.0 * m * n * k / (timeMs(() -> Ops.linear(gx, gw, null, gy)) * 1e6);
+            }
+        }
+        double macs = io.dyndit.vae.VaeFlops.macsPerSample(c, size, size);
+        double med = median(ms), rate = 2 * macs / (med * 1e6), sg = median(gemm);
+        out.printf(Locale.ROOT, "SD-VAE decode %dx%d (full-size structure, random weights): median %.0f ms, %.1f GMACs%n",
+                size, size, med, macs / 1e9);
+        out.printf(Locale.ROOT, "achieved: %.1f GFLOP/s; sgemm %.1f GFLOP/s (%d x %d x %d, interleaved): %.1f%%%n", rate, sg,
+                m, n, k, 100 * rate / sg);
         return 0;
     }
 

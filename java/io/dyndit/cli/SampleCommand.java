@@ -26,7 +26,7 @@ final class SampleCommand implements Main.Command {
             + "[--sampler ddpm|ddim] [--steps N (250)] [--cfg-scale S (4.0; 1 = no guidance)] [--eta E (0, ddim)] "
             + "[--seed N (0) | --noise FILE.safetensors] --out FILE.safetensors [--trace] [--npz FILE.npz] "
             + "[--static] [--per-step] [--flexi-patch Q --flexi-steps K_c [--flexi-guidance-steps K_u] | --flexi-budget F] "
-            + "[--weak-cfg-scale W] [--device cpu|cuda|cuda-emu]";
+            + "[--weak-cfg-scale W] [--vae FILE [--vae-config FILE] --png DIR] [--device cpu|cuda|cuda-emu]";
 
     @Override
     public String summary() {
@@ -37,7 +37,11 @@ final class SampleCommand implements Main.Command {
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--weights", "--config", "--labels", "--sampler", "--steps", "--cfg-scale", "--eta",
                 "--seed", "--noise", "--out", "--npz", "--device", "--flexi-patch", "--flexi-steps", "--flexi-guidance-steps",
-                "--flexi-budget", "--weak-cfg-scale"), Set.of("--trace", "--static", "--per-step"), USAGE);
+                "--flexi-budget", "--weak-cfg-scale", "--vae", "--vae-config", "--png"),
+                Set.of("--trace", "--static", "--per-step"), USAGE);
+        if (a.has("--png") && !a.has("--vae")) {
+            throw new UsageException("--png needs --vae FILE (the SD-VAE decoder checkpoint)\nusage: " + USAGE);
+        }
         if (a.has("--seed") && a.has("--noise")) {
             throw new UsageException("give either --seed or --noise, not both\nusage: " + USAGE);
         }
@@ -93,9 +97,23 @@ final class SampleCommand implements Main.Command {
             st.addFloats("step." + k + ".sample", new long[] {batch, shape[1], shape[2], shape[3]}, traced.get(k));
         }
         AtomicOutput.write(outFile, st::write);
+        io.dyndit.vae.DecodedImages images = null;
+        if (a.has("--vae")) {
+            try (io.dyndit.vae.VaeDecoder vae = io.dyndit.vae.VaeDecoder.load(a.path("--vae"), a.optionalPath("--vae-config"),
+                    device)) {
+                images = vae.decodeLatents(result.samples(), shape);
+            }
+            writeImages(images, a.optionalPath("--png"), out);
+        }
         if (npz != null) {
-            new NpzWriter().addFloats("arr_0", shape, result.samples()).addLongs("labels", new long[] {shape[0]},
-                    r.labels()).write(npz);
+            NpzWriter w = new NpzWriter();
+            if (images != null) { // the ADM evaluator's layout: arr_0 = NHWC uint8 images
+                w.addUnsignedBytes("arr_0", new long[] {images.n(), images.height(), images.width(), 3},
+                        images.uint8Nhwc());
+            } else {
+                w.addFloats("arr_0", shape, result.samples());
+            }
+            w.addLongs("labels", new long[] {shape[0]}, r.labels()).write(npz);
         }
         report(out, r, result, device, outFile, npz, trace);
         if (a.flag("--per-step")) {
@@ -117,6 +135,19 @@ final class SampleCommand implements Main.Command {
             }
         }
         return 0;
+    }
+
+    /** One PNG per image and a grid of the batch into {@code dir} (if given). */
+    static void writeImages(io.dyndit.vae.DecodedImages images, Path dir, PrintStream out) {
+        if (dir == null) {
+            return;
+        }
+        byte[] nhwc = images.uint8Nhwc();
+        var files = io.dyndit.vae.PngImages.writeEach(dir, nhwc, images.n(), images.height(), images.width());
+        Path grid = dir.resolve("grid.png");
+        io.dyndit.vae.PngImages.writeGrid(grid, nhwc, images.n(), images.height(), images.width(),
+                (int) Math.ceil(Math.sqrt(images.n())));
+        out.printf("  wrote %d PNG image(s) %dx%d and %s%n", files.size(), images.width(), images.height(), grid);
     }
 
     /** FlexiDiT patch schedule from --flexi-patch/--flexi-steps/--flexi-guidance-steps or --flexi-budget; null if none. */

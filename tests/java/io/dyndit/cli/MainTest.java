@@ -75,4 +75,24 @@ class MainTest {
             assertTrue(Math.abs(got[i] - ref[i]) <= 1e-4 * Math.max(1, Math.abs(ref[i])), "element " + i);
         }
     }
+
+    @Test
+    void sampleDecodesToPngsAndAdmNpz(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path dit = java.nio.file.Path.of(getClass().getResource("/golden/dit_p2_d64_h4/case.json").toURI())
+                .getParent();
+        java.nio.file.Path vae = java.nio.file.Path.of(
+                getClass().getResource("/golden-vae/v2_sdvae_div8_g8_4x4/case.json").toURI()).getParent();
+        java.nio.file.Path png = tmp.resolve("png"), npz = tmp.resolve("s.npz");
+        String out = run(0, "sample", "--weights", dit.resolve("weights.safetensors").toString(), "--config",
+                dit.resolve("case.json").toString(), "--labels", "1,2,3", "--steps", "2", "--out",
+                tmp.resolve("s.safetensors").toString(), "--vae", vae.resolve("weights.safetensors").toString(),
+                "--vae-config", vae.resolve("case.json").toString(), "--png", png.toString(), "--npz", npz.toString())[0];
+        assertTrue(out.contains("PNG"), out);
+        for (String f : new String[] {"000000.png", "000001.png", "000002.png", "grid.png"}) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.resolve(f).toFile());
+            assertTrue(img != null && img.getWidth() >= 64, f);
+        }
+        assertTrue(java.nio.file.Files.size(npz) > 3 * 64 * 64 * 3, "npz holds the uint8 batch");
+        assertTrue(run(2, "sample", "--weights", "w", "--labels", "1", "--out", "o", "--png", "d")[1].contains("--vae"));
+    }
 }
