@@ -81,7 +81,8 @@ public final class DiTModel implements AutoCloseable {
         try {
             r = DyDiTRouters.loadIfPresent(file, config, device);
             return new DiTModel(config, w, r, DiffCRRouters.loadIfPresent(file, config, device), !staticModel, device,
-                    FlexiSource.capture(file));
+                    io.dyndit.io.MapTensorFile.copyOf(file, n -> n.startsWith("flexi.") || n.startsWith("x_embedder.proj.")
+                            || n.startsWith("final_layer.linear.")));
         } catch (RuntimeException e) {
             if (r != null) {
                 r.close();

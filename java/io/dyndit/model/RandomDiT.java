@@ -1,23 +1,15 @@
 package io.dyndit.model;
 
-import io.dyndit.io.StoredTensor;
-import io.dyndit.io.TensorFile;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * A DiT checkpoint with random weights under the official names (for benchmarks and tests): weights
  * uniform with std 1/sqrt(fan_in), biases std 0.1, label table std 0.5, pos_embed the official sin-cos.
  */
-public final class RandomDiT implements TensorFile {
-    private final Map<String, StoredTensor> tensors = new LinkedHashMap<>();
-    private final String source;
+public final class RandomDiT extends io.dyndit.io.MapTensorFile {
 
     public RandomDiT(DiTConfig c, long seed) {
-        this.source = "random DiT weights (seed " + seed + ")";
+        super("random DiT weights (seed " + seed + ")");
         SplittableRandom r = new SplittableRandom(seed);
         long d = c.hiddenSize(), p = c.patchSize(), m = c.mlpHidden();
         put("pos_embed", PosEmbed.sinCos2d((int) d, c.gridSize()), 1, c.tokens(), d);
@@ -56,46 +48,16 @@ public final class RandomDiT implements TensorFile {
     }
 
     /** Adds or replaces one tensor (e.g. DyDiT routers on top of the DiT weights). */
+    @Override
     public RandomDiT put(String name, float[] v, long... shape) {
-        tensors.put(name, StoredTensor.ofFloats(name, shape, v));
+        super.put(name, v, shape);
         return this;
     }
 
     /** Drops one tensor (tests of incomplete checkpoints). */
+    @Override
     public RandomDiT remove(String name) {
-        tensors.remove(name);
+        super.remove(name);
         return this;
     }
-
-    @Override
-    public String source() {
-        return source;
-    }
-
-    @Override
-    public List<String> names() {
-        return new ArrayList<>(tensors.keySet());
-    }
-
-    @Override
-    public boolean contains(String name) {
-        return tensors.containsKey(name);
-    }
-
-    @Override
-    public StoredTensor get(String name) {
-        StoredTensor t = tensors.get(name);
-        if (t == null) {
-            throw new io.dyndit.io.TensorNotFoundException(name, source);
-        }
-        return t;
-    }
-
-    @Override
-    public Map<String, String> metadata() {
-        return Map.of();
-    }
-
-    @Override
-    public void close() {}
 }

@@ -1,5 +1,6 @@
 package io.dyndit.vae;
 
+import io.dyndit.io.MapTensorFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +42,7 @@ class VaeBadInputTest {
     @Test
     void missingTensorIsNamed() {
         MapTensorFile m = weights();
-        m.tensors.remove("decoder.up_blocks.1.resnets.2.conv2.bias");
+        m.remove("decoder.up_blocks.1.resnets.2.conv2.bias");
         var e = assertThrows(TensorNotFoundException.class, () -> VaeDecoder.load(m, VaeGolden.config(CASE), Device.cpu()));
         assertEquals("decoder.up_blocks.1.resnets.2.conv2.bias", e.tensorName());
     }
@@ -49,7 +50,7 @@ class VaeBadInputTest {
     @Test
     void missingAttentionNamesBothSpellings() {
         MapTensorFile m = weights();
-        m.tensors.remove("decoder.mid_block.attentions.0.to_k.weight");
+        m.remove("decoder.mid_block.attentions.0.to_k.weight");
         var e = assertThrows(TensorNotFoundException.class, () -> VaeDecoder.load(m, VaeGolden.config(CASE), Device.cpu()));
         assertMentions(e, "decoder.mid_block.attentions.0.to_k.weight", "attentions.0.key.weight");
     }
@@ -58,12 +59,12 @@ class VaeBadInputTest {
     void misShapedTensorNamesExpectedAndActual() {
         MapTensorFile m = weights();
         StoredTensor t = m.get("decoder.up_blocks.0.resnets.0.conv1.weight");  // [64, 64, 3, 3]
-        m.tensors.put(t.name(), StoredTensor.ofFloats(t.name(), new long[] {64, 32, 3, 3}, new float[64 * 32 * 9]));
+        m.put(t.name(), StoredTensor.ofFloats(t.name(), new long[] {64, 32, 3, 3}, new float[64 * 32 * 9]));
         var e = assertThrows(ShapeMismatchException.class, () -> VaeDecoder.load(m, VaeGolden.config(CASE), Device.cpu()));
         assertMentions(e, "decoder.up_blocks.0.resnets.0.conv1.weight", "[64, 32, 3, 3]", "[64, 64, 3, 3]");
-        m.tensors.put("decoder.mid_block.attentions.0.to_q.weight", StoredTensor.ofFloats("q", new long[] {64, 63},
+        m.put("decoder.mid_block.attentions.0.to_q.weight", StoredTensor.ofFloats("q", new long[] {64, 63},
                 new float[64 * 63]));
-        m.tensors.put(t.name(), t);
+        m.put(t.name(), t);
         var a = assertThrows(ShapeMismatchException.class, () -> VaeDecoder.load(m, VaeGolden.config(CASE), Device.cpu()));
         assertMentions(a, "to_q.weight", "[64, 63]", "[64, 64]");
     }
@@ -105,7 +106,7 @@ class VaeBadInputTest {
     @Test
     void notAVaeCheckpoint() {
         MapTensorFile m = new MapTensorFile("dit.safetensors");
-        m.tensors.put("pos_embed", StoredTensor.ofFloats("pos_embed", new long[] {1}, new float[1]));
+        m.put("pos_embed", StoredTensor.ofFloats("pos_embed", new long[] {1}, new float[1]));
         assertMentions(assertThrows(TensorNotFoundException.class, () -> VaeConfig.infer(m)), "decoder.conv_in.weight",
                 "dit.safetensors");
     }

@@ -1,5 +1,6 @@
 package io.dyndit.vae;
 
+import io.dyndit.io.MapTensorFile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -77,13 +78,13 @@ class VaeCheckpointNamesTest {
             var t = m.get(key);
             boolean attnWeight = to.contains("attn_1.") && to.endsWith(".weight") && !to.contains(".norm.");
             long[] shape = attnWeight ? new long[] {t.shape()[0], t.shape()[1], 1, 1} : t.shape();
-            renamed.tensors.put(to, io.dyndit.io.StoredTensor.of(to, t.dtype(), shape, t.data()));
+            renamed.put(to, io.dyndit.io.StoredTensor.of(to, t.dtype(), shape, t.data()));
         }
         // an SD checkpoint also holds the encoder and the UNet: they must be ignored
-        renamed.tensors.put("first_stage_model.encoder.conv_in.weight", m.get("decoder.conv_in.weight"));
-        renamed.tensors.put("model.diffusion_model.out.2.bias", m.get("decoder.conv_out.bias"));
+        renamed.put("first_stage_model.encoder.conv_in.weight", m.get("decoder.conv_in.weight"));
+        renamed.put("model.diffusion_model.out.2.bias", m.get("decoder.conv_out.bias"));
         Path file = dir.resolve("sd.safetensors");
-        SafetensorsWriter.write(file, renamed.tensors);
+        SafetensorsWriter.write(file, renamed.asMap());
         try (VaeDecoder vae = VaeDecoder.load(file, VaeGolden.dir(CASE).resolve("case.json"), Device.cpu());
                 TensorFile io = VaeGolden.io(CASE)) {
             float[] got = vae.decode(io.get("decoder_in").toFloatArray(), io.get("decoder_in").shape()).image();

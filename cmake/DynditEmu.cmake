@@ -1,0 +1,122 @@
+# SIMT emulator ("one source, two compilers"): kernels from cuda-kernels/ compiled by the host
+# compiler against cuda-kernels/simt and run on the CPU, with their GoogleTest suite. Needs CUDA's
+# headers only (cuda_runtime.h, cuda_bf16.h, ...): no GPU, no driver, no nvcc.
+#
+# ctest entries (all named emu_*):
+#   emu_forward / emu_reverse / emu_random   the suite under each fiber schedule (DYNDIT_EMU_SCHEDULE)
+#   emu_asan_ubsan                           the suite built with -fsanitize=address,undefined
+#                                            (option DYNDIT_EMU_SANITIZE, default ON)
+#   emu_mutation_gemm_fails                  a build with a deliberately wrong mma fragment table must
+#                                            fail the GEMM tests
+#   emu_ucontext                             the emulator's feature tests on the ucontext fallback
+#   emu_nvcc_no_spills                       (when nvcc exists) the example kernels compile for
+#                                            sm_80 / sm_90 without register spills
+find_package(GTest REQUIRED)
+find_package(Threads REQUIRED)
+
+set(_emu_cuda_hints /usr/local/cuda/include)
+if(CMAKE_CUDA_COMPILER)
+  get_filename_component(_emu_nvcc_dir "${CMAKE_CUDA_COMPILER}" DIRECTORY)
+  list(PREPEND _emu_cuda_hints "${_emu_nvcc_dir}/../include")
+endif()
+find_path(DYNDIT_EMU_CUDA_INCLUDE cuda_bf16.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${_emu_cuda_hints}
+          DOC "CUDA headers used by the SIMT emulator build")
+if(NOT DYNDIT_EMU_CUDA_INCLUDE)
+  message(STATUS "dyndit: SIMT emulator tests OFF (no CUDA headers found)")
+  return()
+endif()
+message(STATUS "dyndit: SIMT emulator tests ON (CUDA headers ${DYNDIT_EMU_CUDA_INCLUDE})")
+
+set(_emu_kernels "${PROJECT_SOURCE_DIR}/cuda-kernels")
+set(_emu_tests "${PROJECT_SOURCE_DIR}/tests/native/emu")
+set(_emu_warnings -Wall -Wextra)
+set(_emu_sanitize -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+# The emulator runtime (fibers, scheduler, cudart shim) as a static library, one per flavour.
+function(dyndit_emu_runtime name)
+  add_library(${name} STATIC
+    ${_emu_kernels}/simt/emu_fiber.cpp
+    ${_emu_kernels}/simt/emu_block.cpp
+    ${_emu_kernels}/simt/emu_launch.cpp
+    ${_emu_kernels}/simt/emu_cudart.cpp)
+  target_include_directories(${name} PUBLIC ${_emu_kernels} ${_emu_kernels}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
+  target_compile_features(${name} PUBLIC cxx_std_17)
+  target_compile_options(${name} PRIVATE ${_emu_warnings} ${ARGN})
+  target_link_libraries(${name} PUBLIC Threads::Threads)
+endfunction()
+
+# test_emu_fiber.cpp is the only test that sees the fiber context layout (which the ucontext
+# flavour changes); the others are compiled once and linked into both flavours.
+set(DYNDIT_EMU_FIBER_TEST ${_emu_tests}/test_emu_fiber.cpp)
+set(DYNDIT_EMU_FEATURE_TESTS
+  ${_emu_tests}/test_emu_sync.cpp
+  ${_emu_tests}/test_emu_warp.cpp
+  ${_emu_tests}/test_emu_atomics.cpp
+  ${_emu_tests}/test_emu_smem.cpp
+  ${_emu_tests}/test_emu_mma.cpp
+  ${_emu_tests}/test_emu_cudart.cpp)
+# Each example kernel: a wrapper that #includes the .cu, plus its test against a double reference.
+set(DYNDIT_EMU_KERNEL_TESTS
+  ${_emu_tests}/emu_layernorm_rows.cpp
+  ${_emu_tests}/emu_mma_gemm_bf16.cpp
+  ${_emu_tests}/test_kernel_layernorm.cpp
+  ${_emu_tests}/test_kernel_gemm.cpp
+  ${_emu_tests}/test_emu_speed.cpp)
+# Kernel files that must compile for the GPU without spills (checked when nvcc exists).
+set(DYNDIT_EMU_NVCC_CHECKED ${_emu_kernels}/layernorm_rows.cu ${_emu_kernels}/mma_gemm_bf16.cu)
+
+function(dyndit_emu_tests name runtime)
+  add_executable(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE ${runtime} GTest::gtest_main)
+  target_compile_options(${name} PRIVATE ${_emu_warnings})
+endfunction()
+
+# Main suite, run under the three schedules.
+dyndit_emu_runtime(dyndit_emu)
+add_library(dyndit_emu_feature_objs OBJECT ${DYNDIT_EMU_FEATURE_TESTS})
+target_link_libraries(dyndit_emu_feature_objs PRIVATE dyndit_emu GTest::gtest)
+target_compile_options(dyndit_emu_feature_objs PRIVATE ${_emu_warnings})
+dyndit_emu_tests(dyndit_emu_tests dyndit_emu $<TARGET_OBJECTS:dyndit_emu_feature_objs> ${DYNDIT_EMU_FIBER_TEST}
+                 ${DYNDIT_EMU_KERNEL_TESTS})
+foreach(schedule forward reverse random)
+  add_test(NAME emu_${schedule} COMMAND dyndit_emu_tests)
+  set_tests_properties(emu_${schedule} PROPERTIES ENVIRONMENT "DYNDIT_EMU_SCHEDULE=${schedule}" TIMEOUT 120
+                       LABELS emu)
+endforeach()
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the same suite (-O1: sanitizer builds at
+# -O3 compile slowly and gain nothing). The longest emulator build step: it can be switched off.
+option(DYNDIT_EMU_SANITIZE "build and run the emulator suite under ASan+UBSan too" ON)
+if(DYNDIT_EMU_SANITIZE)
+  dyndit_emu_runtime(dyndit_emu_asan -O1 -g ${_emu_sanitize})
+  target_link_options(dyndit_emu_asan PUBLIC ${_emu_sanitize})
+  dyndit_emu_tests(dyndit_emu_tests_asan dyndit_emu_asan ${DYNDIT_EMU_FEATURE_TESTS} ${DYNDIT_EMU_FIBER_TEST}
+                   ${DYNDIT_EMU_KERNEL_TESTS})
+  target_compile_options(dyndit_emu_tests_asan PRIVATE -O1 -g ${_emu_sanitize})
+  add_test(NAME emu_asan_ubsan COMMAND dyndit_emu_tests_asan)
+  set_tests_properties(emu_asan_ubsan PROPERTIES TIMEOUT 300 LABELS emu ENVIRONMENT
+    "DYNDIT_EMU_SCHEDULE=random;ASAN_OPTIONS=detect_leaks=1:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1")
+endif()
+
+# Mutation test: the mma emulation with A's rows g and g+8 swapped. Passing means the GEMM tests
+# FAILED (gtest prints "[  FAILED  ] EmuGemm.<name>" only for a test that ran and failed its
+# checks, so a crash does not count as the expected failure).
+dyndit_emu_tests(dyndit_emu_mutant dyndit_emu ${_emu_tests}/emu_mma_gemm_bf16.cpp ${_emu_tests}/test_kernel_gemm.cpp)
+target_compile_definitions(dyndit_emu_mutant PRIVATE DD_EMU_MMA_MUTATION=1)
+add_test(NAME emu_mutation_gemm_fails COMMAND dyndit_emu_mutant --gtest_filter=EmuGemm.*)
+set_tests_properties(emu_mutation_gemm_fails PROPERTIES PASS_REGULAR_EXPRESSION "\\[  FAILED  \\] EmuGemm\\."
+                     TIMEOUT 120 LABELS emu)
+
+# The ucontext fallback of the fiber switch, on the emulator feature tests.
+dyndit_emu_runtime(dyndit_emu_ucontext)
+target_compile_definitions(dyndit_emu_ucontext PUBLIC DD_EMU_UCONTEXT=1)  # changes emu::Context's layout
+dyndit_emu_tests(dyndit_emu_tests_ucontext dyndit_emu_ucontext $<TARGET_OBJECTS:dyndit_emu_feature_objs>
+                 ${DYNDIT_EMU_FIBER_TEST})
+add_test(NAME emu_ucontext COMMAND dyndit_emu_tests_ucontext)
+set_tests_properties(emu_ucontext PROPERTIES TIMEOUT 120 LABELS emu)
+
+if(CMAKE_CUDA_COMPILER)
+  add_test(NAME emu_nvcc_no_spills
+           COMMAND sh ${_emu_tests}/check_no_spills.sh ${CMAKE_CUDA_COMPILER} ${_emu_kernels} ${DYNDIT_EMU_NVCC_CHECKED})
+  set_tests_properties(emu_nvcc_no_spills PROPERTIES TIMEOUT 180 LABELS "emu;nvcc")
+endif()
