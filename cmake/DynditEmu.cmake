@@ -62,8 +62,11 @@ set(DYNDIT_EMU_KERNEL_TESTS
   ${_emu_tests}/test_kernel_layernorm.cpp
   ${_emu_tests}/test_kernel_gemm.cpp
   ${_emu_tests}/test_emu_speed.cpp)
-# Kernel files that must compile for the GPU without spills (checked when nvcc exists).
-set(DYNDIT_EMU_NVCC_CHECKED ${_emu_kernels}/layernorm_rows.cu ${_emu_kernels}/mma_gemm_bf16.cu)
+# Further kernels: each adds its wrapper and test files under tests/native/emu/kernels/ (picked up here).
+file(GLOB _emu_more_kernel_tests CONFIGURE_DEPENDS ${_emu_tests}/kernels/*.cpp)
+list(APPEND DYNDIT_EMU_KERNEL_TESTS ${_emu_more_kernel_tests})
+# Kernel files that must compile for the GPU without spills (checked when nvcc exists): all of them.
+file(GLOB DYNDIT_EMU_NVCC_CHECKED CONFIGURE_DEPENDS ${_emu_kernels}/*.cu)
 
 function(dyndit_emu_tests name runtime)
   add_executable(${name} ${ARGN})
