@@ -26,6 +26,19 @@ int64_t rows_of(const dd_tensor& t) {
 const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
 float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
+// Shared checks of the row-index ops: `table` [R,D] indexed by `index` [K] (i32, values in [0,R)) and a
+// dense side `rows` [K,D]. Returns D.
+int64_t check_indexed_rows(OpCheck& c, const dd_tensor& table, const char* table_name, const dd_tensor& index,
+                           const dd_tensor& rows, const char* rows_name) {
+    const int64_t K = index.shape[0], W = table.shape[1];
+    c.shape(rows, rows_name, {K, W}, "[K,D] (K = length of index, D = columns of the indexed tensor)");
+    c.contiguous(index, "index");
+    c.last_dim_contiguous(table, table_name);
+    c.last_dim_contiguous(rows, rows_name);
+    c.indices_in_range(index, "index", table.shape[0], "rows of the indexed tensor");
+    return W;
+}
+
 // Checks (start, length) blocks against `limit` and returns the sum of lengths.
 int64_t check_blocks(const OpCheck& c, const int64_t* blocks, int nblocks, int64_t limit, const char* what) {
     if (nblocks < 0 || (nblocks > 0 && !blocks))
@@ -248,12 +261,7 @@ dd_status dd_gather_rows(const dd_tensor* src, const dd_tensor* index, dd_tensor
         const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
         const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
         const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
-        const int64_t K = I.shape[0], W = S.shape[1];
-        c.shape(D, "dst", {K, W}, "[K,D] (K = length of index, D = columns of src)");
-        c.contiguous(I, "index");
-        c.last_dim_contiguous(S, "src");
-        c.last_dim_contiguous(D, "dst");
-        c.indices_in_range(I, "index", S.shape[0], "rows of src");
+        const int64_t K = I.shape[0], W = check_indexed_rows(c, S, "src", I, D, "dst");
         dd::GatherRowsParams p{f32(&S), S.strides[0], static_cast<const int32_t*>(I.data()), f32w(&D), D.strides[0], K, W};
         return run(c, c.backend().gather_rows, p);
     });
@@ -266,12 +274,7 @@ dd_status dd_scatter_add_rows(dd_tensor* dst, const dd_tensor* index, const dd_t
         const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
         const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
         const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
-        const int64_t K = I.shape[0], W = D.shape[1];
-        c.shape(S, "src", {K, W}, "[K,D] (K = length of index, D = columns of dst)");
-        c.contiguous(I, "index");
-        c.last_dim_contiguous(S, "src");
-        c.last_dim_contiguous(D, "dst");
-        c.indices_in_range(I, "index", D.shape[0], "rows of dst");
+        const int64_t K = I.shape[0], W = check_indexed_rows(c, D, "dst", I, S, "src");
         const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
         const dd_tensor* R = c.optional(row_sample, "row_sample", DD_I32, 1);
         if ((G == nullptr) != (R == nullptr))
@@ -425,12 +428,7 @@ dd_status dd_scatter_rows(dd_tensor* dst, const dd_tensor* index, const dd_tenso
         const dd_tensor& D = c.tensor(dst, "dst", DD_F32, 2);
         const dd_tensor& I = c.tensor(index, "index", DD_I32, 1);
         const dd_tensor& S = c.tensor(src, "src", DD_F32, 2);
-        const int64_t K = I.shape[0], W = D.shape[1];
-        c.shape(S, "src", {K, W}, "[K,D] (K = length of index, D = columns of dst)");
-        c.contiguous(I, "index");
-        c.last_dim_contiguous(S, "src");
-        c.last_dim_contiguous(D, "dst");
-        c.indices_in_range(I, "index", D.shape[0], "rows of dst");
+        const int64_t K = I.shape[0], W = check_indexed_rows(c, D, "dst", I, S, "src");
         c.no_overlap(D, "dst", &S, "src");
         dd::ScatterAddRowsParams p{f32w(&D), D.strides[0], static_cast<const int32_t*>(I.data()), f32(&S), S.strides[0],
                                    nullptr, 0, nullptr, K, W};
