@@ -1,0 +1,174 @@
+// Flash-style attention, fp32 SIMT. A block takes kBQ query rows of one sequence and one head and walks
+// the sequence's keys in tiles of kBK with an online softmax, so scores never leave registers. Four
+// threads (a quad) share a query row: each scores every 4th key of a tile and owns every 4th output
+// dimension; the quad exchanges probabilities by shuffles. Q / K / V tiles live in dynamic shared
+// memory, zero-padded to the head-dim bucket kD so that any Dh <= 128 runs the same code.
+#include "simt/dd_cuda.h"  // first: the same source builds with nvcc and under the emulator
+
+#include <cmath>
+#include <cstdint>
+
+#include "attention_varlen.cuh"
+
+namespace dd::cuda_kernels {
+namespace {
+
+constexpr int kBQ = 32, kBK = 16, kThreads = 128;  // 32 rows x 4 threads
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Row stride kD + 4 floats: rows stay 16-byte aligned and the rows a warp reads hit different banks.
+template <int kD>
+struct Ld {
+    static constexpr int value = kD + 4;
+};
+
+template <int kD>
+constexpr size_t smem_bytes() { return (size_t)(kBQ + 2 * kBK) * Ld<kD>::value * sizeof(float); }
+
+// Block index -> (sequence, first token, length, first query row of the tile); false past the last tile
+// (the grid is an upper bound because the lengths live on the device).
+__device__ bool locate(const AttentionVarlenArgs& p, int tile, int& seq, int& start, int& len, int& q0) {
+    if (!p.cu_seqlens) {
+        const int per = (p.T + kBQ - 1) / kBQ;
+        seq = tile / per;
+        start = 0;
+        len = p.T;
+        q0 = (tile - seq * per) * kBQ;
+        return seq < p.B;
+    }
+    int first = 0;
+    for (int b = 0; b < p.B; ++b) {
+        const int s = p.cu_seqlens[b], n = p.cu_seqlens[b + 1] - s;
+        const int tiles = (n + kBQ - 1) / kBQ;
+        if (tile < first + tiles) {
+            seq = b;
+            start = s;
+            len = n;
+            q0 = (tile - first) * kBQ;
+            return true;
+        }
+        first += tiles;
+    }
+    return false;
+}
+
+// rows x kD tile of one head into shared memory, zeros outside [0, len) x [0, Dh) (dynamic shared memory
+// starts NaN-filled, and 0 * NaN would leak into P V).
+template <int kD>
+__device__ void load_tile(float* dst, const float* base, int64_t st, int rows, int first, int len, int Dh,
+                          float mul) {
+    for (int i = threadIdx.x; i < rows * kD; i += kThreads) {
+        const int r = i / kD, d = i - r * kD;
+        const bool in = first + r < len && d < Dh;
+        dst[r * Ld<kD>::value + d] = in ? base[(int64_t)(first + r) * st + d] * mul : 0.0f;
+    }
+}
+
+// Min-blocks hint 2 (<= 255 registers): with 4 (<= 128) ptxas 13.0 spilled the kD = 128 variant.
+template <int kD>
+__global__ void __launch_bounds__(kThreads, 2) attention_kernel(const AttentionVarlenArgs p) {
+    constexpr int kLd = Ld<kD>::value, kPer = kD / 4, kJ = kBK / 4;
+    int seq, start, len, q0;
+    if (!locate(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
+    const int h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
+    const int64_t dense = p.cu_seqlens ? 0 : seq;  // varlen rows are addressed by the packed index alone
+    const float* qb = p.q + dense * p.q_sn + (int64_t)start * p.q_st + (int64_t)h * p.q_sh;
+    const float* kb = p.k + dense * p.k_sn + (int64_t)start * p.k_st + (int64_t)h * p.k_sh;
+    const float* vb = p.v + dense * p.v_sn + (int64_t)start * p.v_st + (int64_t)h * p.v_sh;
+
+    DD_DYNAMIC_SMEM(float, smem);
+    float* Qs = smem;
+    float* Ks = Qs + kBQ * kLd;
+    float* Vs = Ks + kBK * kLd;
+    const int tid = threadIdx.x, lane = tid & 31, r = tid >> 2, t = tid & 3;
+
+    // Scores in the exp2 domain: q pre-multiplied by scale * log2(e).
+    load_tile<kD>(Qs, qb, p.q_st, kBQ, q0, len, p.Dh, p.scale * kLog2e);
+
+    float acc[kPer];
+    DD_UNROLL
+    for (int i = 0; i < kPer; ++i) acc[i] = 0.0f;
+    float m = -INFINITY, l = 0.0f;  // running max (quad-uniform), this thread's part of the row sum
+
+    for (int k0 = 0; k0 < len; k0 += kBK) {
+        __syncthreads();  // previous tile fully consumed (and Q stored on the first pass)
+        load_tile<kD>(Ks, kb, p.k_st, kBK, k0, len, p.Dh, 1.0f);
+        load_tile<kD>(Vs, vb, p.v_st, kBK, k0, len, p.Dh, 1.0f);
+        __syncthreads();
+
+        float s[kJ];
+        DD_UNROLL
+        for (int jj = 0; jj < kJ; ++jj) s[jj] = 0.0f;
+        for (int d = 0; d < kD; d += 4) {
+            const float4 q4 = *reinterpret_cast<const float4*>(Qs + r * kLd + d);
+            DD_UNROLL
+            for (int jj = 0; jj < kJ; ++jj) {
+                const float4 k4 = *reinterpret_cast<const float4*>(Ks + (4 * jj + t) * kLd + d);
+                s[jj] += q4.x * k4.x + q4.y * k4.y + q4.z * k4.z + q4.w * k4.w;
+            }
+        }
+        float mx = -INFINITY;
+        DD_UNROLL
+        for (int jj = 0; jj < kJ; ++jj) {
+            if (k0 + 4 * jj + t >= len) s[jj] = -INFINITY;  // keys past the sequence
+            mx = fmaxf(mx, s[jj]);
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float m_new = fmaxf(m, mx);  // finite: key k0 < len is valid
+        const float corr = exp2f(m - m_new);  // 0 on the first tile
+        m = m_new;
+        l *= corr;
+        DD_UNROLL
+        for (int i = 0; i < kPer; ++i) acc[i] *= corr;
+        DD_UNROLL
+        for (int jj = 0; jj < kJ; ++jj) {
+            s[jj] = exp2f(s[jj] - m_new);
+            l += s[jj];
+        }
+        // P V: key 4*jj + src's probability sits in quad lane src.
+        DD_UNROLL
+        for (int jj = 0; jj < kJ; ++jj)
+            DD_UNROLL
+            for (int src = 0; src < 4; ++src) {
+                const float pj = __shfl_sync(0xffffffffu, s[jj], (lane & ~3) | src);
+                const float* vr = Vs + (4 * jj + src) * kLd + t;
+                DD_UNROLL
+                for (int i = 0; i < kPer; ++i) acc[i] += pj * vr[4 * i];
+            }
+    }
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    if (q0 + r >= len) return;
+    const float inv = 1.0f / l;
+    float* ob = p.o + dense * p.o_sn + (int64_t)(start + q0 + r) * p.o_st + (int64_t)h * p.o_sh;
+    DD_UNROLL
+    for (int i = 0; i < kPer; ++i)
+        if (4 * i + t < p.Dh) ob[4 * i + t] = acc[i] * inv;
+}
+
+template <int kD>
+cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream) {
+    return dd_launch(attention_kernel<kD>, grid, kThreads, smem_bytes<kD>(), stream, a);
+}
+
+}  // namespace
+
+cudaError_t attention_varlen(const AttentionVarlenArgs& a, cudaStream_t stream) {
+    const bool varlen = a.cu_seqlens != nullptr;
+    if (!a.q || !a.k || !a.v || !a.o || a.B < 0 || a.H <= 0 || a.Dh < 1 || a.Dh > 128 ||
+        (varlen ? a.R < 0 : a.T < 0) || (a.heads && (a.n_heads < 0 || a.n_heads > 65535)) ||
+        (!a.heads && a.H > 65535))
+        return cudaErrorInvalidValue;
+    const int64_t tiles = varlen ? ((int64_t)a.R + kBQ - 1) / kBQ + a.B : (int64_t)a.B * ((a.T + kBQ - 1) / kBQ);
+    const int heads = a.heads ? a.n_heads : a.H;
+    if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
+    if (tiles == 0 || heads == 0) return cudaSuccess;
+    const dim3 grid((unsigned)tiles, (unsigned)heads);
+    if (a.Dh <= 32) return launch<32>(a, grid, stream);
+    if (a.Dh <= 64) return launch<64>(a, grid, stream);
+    if (a.Dh <= 96) return launch<96>(a, grid, stream);
+    return launch<128>(a, grid, stream);
+}
+
+}  // namespace dd::cuda_kernels

@@ -1,0 +1,35 @@
+// Softmax attention over packed variable-length sequences (flash style: one pass over keys with an
+// online softmax, fp32 math). Covers dd_attention_varlen and, with cu_seqlens == null, dd_attention.
+#pragma once
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace dd::cuda_kernels {
+
+// q, k, v, o: element (token, head, d) at base + token * *_st + head * *_sh + d (d contiguous), so q / k / v
+// may be views of one packed qkv buffer. Strides are in elements.
+//  - varlen (cu_seqlens != null, device array [B+1], non-decreasing from 0 to R): sequence b is tokens
+//    cu_seqlens[b] .. cu_seqlens[b+1]-1; *_sn and T are ignored.
+//  - dense (cu_seqlens == null): B sequences of T tokens, sequence b's token t at b * *_sn + t * *_st.
+// heads: device array of n_heads head indices in [0, H) to compute (others untouched), or null = all H.
+// out = softmax(q k^T * scale) v per sequence and head; each token attends only within its sequence.
+struct AttentionVarlenArgs {
+    const float* q; int64_t q_sn, q_st, q_sh;
+    const float* k; int64_t k_sn, k_st, k_sh;
+    const float* v; int64_t v_sn, v_st, v_sh;
+    float* o; int64_t o_sn, o_st, o_sh;
+    const int32_t* cu_seqlens;  // device, or null for the dense layout
+    int B;                      // number of sequences
+    int R;                      // varlen: total tokens (cu_seqlens[B]); bounds the grid
+    int T;                      // dense: tokens per sequence
+    int H, Dh;                  // 1 <= Dh <= 128
+    const int32_t* heads;       // device, or null
+    int n_heads;                // with heads
+    float scale;
+};
+
+// cudaErrorInvalidValue for bad sizes / null pointers; otherwise the launch's status.
+cudaError_t attention_varlen(const AttentionVarlenArgs& args, cudaStream_t stream);
+
+}  // namespace dd::cuda_kernels

@@ -1,0 +1,228 @@
+// fp32 Linear on TF32 tensor cores. 64x64 block tile, 4 warps in 2x2, each warp 32x32 = 2 m16 x 4 n8
+// tiles of mma.sync m16n8k8 (32 fp32 accumulators per thread), K in steps of 32 through dynamic shared
+// memory, where x / W tiles are stored already rounded to tf32. The fp32 variant keeps the same tiles and
+// the same per-thread ownership of outputs (the mma C fragment) and replaces the mma by FMAs, so both
+// share loads and epilogue.
+//
+// Width slicing without index arrays: the output columns are segments (W row start, y column start,
+// length) and the reduction runs over segments (W column start, x column start, length); plain Linear is
+// one segment of each. Segments travel in the kernel parameters.
+#include "simt/dd_cuda.h"  // first: the same source builds with nvcc and under the emulator
+
+#include <cmath>
+#include <cstdint>
+
+#include "gemm_tf32.cuh"
+#include "simt/dd_mma.h"
+
+namespace dd::cuda_kernels {
+namespace {
+
+constexpr int kBM = 64, kBN = 64, kBK = 32, kThreads = 128;
+// Row stride kBK + 4 floats: fragment loads (8 rows g x 4 columns t per warp) hit 32 distinct banks.
+constexpr int kLd = kBK + 4;
+constexpr size_t kSmemBytes = (size_t)(kBM + kBN) * kLd * sizeof(float);
+
+struct Seg {
+    int w_start, io_start, len;
+};
+
+struct Params {
+    LinearArgs a;
+    int n_out, n_in;
+    Seg out[kLinearMaxBlocks];
+    int out_tile0[kLinearMaxBlocks];  // first blockIdx.x of each output segment
+    Seg in[kLinearMaxBlocks];
+};
+
+__device__ __forceinline__ float gelu_tanh_f(float x) {
+    const float k0 = 0.7978845608028654f, k1 = 0.044715f;  // sqrt(2/pi)
+    return 0.5f * x * (1.0f + tanhf(k0 * (x + k1 * x * x * x)));
+}
+
+template <bool kTf32>
+__device__ __forceinline__ float to_operand(float v) {
+    return kTf32 ? __uint_as_float(dd::simt::f32_to_tf32(v)) : v;
+}
+
+// min-blocks hint 4 (<= 128 registers): without it ptxas may pick a tighter budget and spill.
+template <bool kTf32>
+__global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
+    DD_DYNAMIC_SMEM(float, smem);
+    float* As = smem;               // [kBM][kLd]: x rows, k
+    float* Bs = smem + kBM * kLd;   // [kBN][kLd]: W rows, k
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int wm = warp >> 1, wn = warp & 1, g = lane >> 2, t = lane & 3;
+    const LinearArgs& a = p.a;
+
+    int os = 0;  // output segment of this block column (uniform scan, <= kLinearMaxBlocks steps)
+    while (os + 1 < p.n_out && (int)blockIdx.x >= p.out_tile0[os + 1]) ++os;
+    const Seg oseg = p.out[os];
+    const int n0 = ((int)blockIdx.x - p.out_tile0[os]) * kBN;  // offset inside the segment
+    const int m0 = blockIdx.y * kBM;
+
+    float acc[2][4][4];
+    DD_UNROLL
+    for (int mi = 0; mi < 2; ++mi)
+        DD_UNROLL
+        for (int ni = 0; ni < 4; ++ni)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) acc[mi][ni][i] = 0.0f;
+
+    for (int is = 0; is < p.n_in; ++is) {
+        const Seg iseg = p.in[is];
+        const float* xs = a.x + iseg.io_start;
+        const float* ws = a.w + (int64_t)oseg.w_start * a.w_rs + iseg.w_start;
+        for (int k0 = 0; k0 < iseg.len; k0 += kBK) {
+            // 32 consecutive k per warp and row: coalesced; zeros outside the matrix / segment.
+            for (int v = tid; v < kBM * kBK; v += kThreads) {
+                const int r = v / kBK, c = v % kBK, gm = m0 + r, k = k0 + c;
+                const float x = gm < a.M && k < iseg.len ? xs[(int64_t)gm * a.x_rs + k] : 0.0f;
+                As[r * kLd + c] = to_operand<kTf32>(x);
+            }
+            for (int v = tid; v < kBN * kBK; v += kThreads) {
+                const int r = v / kBK, c = v % kBK, n = n0 + r, k = k0 + c;
+                const float w = n < oseg.len && k < iseg.len ? ws[(int64_t)n * a.w_rs + k] : 0.0f;
+                Bs[r * kLd + c] = to_operand<kTf32>(w);
+            }
+            __syncthreads();
+
+            DD_UNROLL
+            for (int ks = 0; ks < kBK; ks += 8) {
+                const float* Aw = As + (wm * 32) * kLd + ks;
+                const float* Bw = Bs + (wn * 32) * kLd + ks;
+                if (kTf32) {
+                    // A (16x8, row): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4).
+                    // B (8x8, col): b0 (k t, n g), b1 (k t+4, n g) -> W row g of the n8 tile.
+                    uint32_t af[2][4], bf[4][2];
+                    DD_UNROLL
+                    for (int mi = 0; mi < 2; ++mi)
+                        DD_UNROLL
+                        for (int i = 0; i < 4; ++i)
+                            af[mi][i] = __float_as_uint(Aw[(mi * 16 + g + 8 * (i & 1)) * kLd + t + 4 * (i >> 1)]);
+                    DD_UNROLL
+                    for (int ni = 0; ni < 4; ++ni)
+                        DD_UNROLL
+                        for (int i = 0; i < 2; ++i) bf[ni][i] = __float_as_uint(Bw[(ni * 8 + g) * kLd + t + 4 * i]);
+                    DD_UNROLL
+                    for (int mi = 0; mi < 2; ++mi)
+                        DD_UNROLL
+                        for (int ni = 0; ni < 4; ++ni) dd::simt::mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
+                } else {
+                    // Same outputs per thread as the C fragment: rows g, g+8; columns 2t, 2t+1.
+                    DD_UNROLL
+                    for (int kk = 0; kk < 8; ++kk) {
+                        float ar[2][2], br[4][2];
+                        DD_UNROLL
+                        for (int mi = 0; mi < 2; ++mi)
+                            DD_UNROLL
+                            for (int h = 0; h < 2; ++h) ar[mi][h] = Aw[(mi * 16 + g + 8 * h) * kLd + kk];
+                        DD_UNROLL
+                        for (int ni = 0; ni < 4; ++ni)
+                            DD_UNROLL
+                            for (int e = 0; e < 2; ++e) br[ni][e] = Bw[(ni * 8 + 2 * t + e) * kLd + kk];
+                        DD_UNROLL
+                        for (int mi = 0; mi < 2; ++mi)
+                            DD_UNROLL
+                            for (int ni = 0; ni < 4; ++ni)
+                                DD_UNROLL
+                                for (int i = 0; i < 4; ++i)
+                                    acc[mi][ni][i] = fmaf(ar[mi][i >> 1], br[ni][i & 1], acc[mi][ni][i]);
+                    }
+                }
+            }
+            __syncthreads();  // the next k tile overwrites As / Bs
+        }
+    }
+
+    // C fragment: c0, c1 at row g, columns 2t, 2t+1; c2, c3 at row g+8.
+    DD_UNROLL
+    for (int mi = 0; mi < 2; ++mi)
+        DD_UNROLL
+        for (int ni = 0; ni < 4; ++ni)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) {
+                const int m = m0 + wm * 32 + mi * 16 + g + 8 * (i >> 1);
+                const int n = n0 + wn * 32 + ni * 8 + 2 * t + (i & 1);
+                if (m >= a.M || n >= oseg.len) continue;
+                const int wrow = oseg.w_start + n, col = oseg.io_start + n;
+                float v = acc[mi][ni][i] + (a.bias ? a.bias[wrow] : 0.0f);
+                float* y = a.y + (int64_t)m * a.y_rs + col;
+                if (a.epilogue == GemmEpilogue::kGeluTanh) {
+                    *y = gelu_tanh_f(v);
+                } else if (a.epilogue == GemmEpilogue::kGatedResidual) {
+                    if (a.gate) {
+                        const int s = a.row_sample ? a.row_sample[m] : m / a.rows_per_sample;
+                        v *= a.gate[(int64_t)s * a.gate_rs + col];
+                    }
+                    *y += v;
+                } else {
+                    *y = v;
+                }
+            }
+}
+
+// Appends (w_start, io_start, len) segments from host (start, length) pairs over a dimension of size
+// dim; io offsets are the running sum of lengths. False on a bad block.
+bool add_segments(const int64_t* blocks, int nblocks, int64_t dim, Seg* segs, int& n, int64_t& total) {
+    n = 0;
+    total = 0;
+    if (nblocks < 0 || nblocks > kLinearMaxBlocks || (nblocks > 0 && !blocks)) return false;
+    for (int b = 0; b < nblocks; ++b) {
+        const int64_t s = blocks[2 * b], l = blocks[2 * b + 1];
+        if (s < 0 || l < 0 || s + l > dim) return false;
+        if (l > 0) segs[n++] = Seg{(int)s, (int)total, (int)l};
+        total += l;
+    }
+    return true;
+}
+
+cudaError_t run(Params& p, cudaStream_t stream) {
+    const LinearArgs& a = p.a;
+    if (!a.x || !a.w || !a.y || a.M < 0 || (int64_t)a.M > 65535LL * kBM) return cudaErrorInvalidValue;
+    if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate && !a.row_sample && a.rows_per_sample <= 0)
+        return cudaErrorInvalidValue;
+    int64_t tiles = 0;
+    for (int s = 0; s < p.n_out; ++s) {
+        p.out_tile0[s] = (int)tiles;
+        tiles += (p.out[s].len + kBN - 1) / kBN;
+    }
+    if (tiles == 0 || a.M == 0) return cudaSuccess;
+    const dim3 grid((unsigned)tiles, (unsigned)((a.M + kBM - 1) / kBM));
+    if (a.precision == GemmPrecision::kFp32)
+        return dd_launch(linear_kernel<false>, grid, kThreads, kSmemBytes, stream, p);
+    return dd_launch(linear_kernel<true>, grid, kThreads, kSmemBytes, stream, p);
+}
+
+}  // namespace
+
+cudaError_t linear_out_blocks(const LinearArgs& a, const int64_t* blocks, int nblocks, int N, int K,
+                              cudaStream_t stream) {
+    if (N < 0 || K < 0) return cudaErrorInvalidValue;
+    Params p{};
+    p.a = a;
+    int64_t width;
+    if (!add_segments(blocks, nblocks, N, p.out, p.n_out, width)) return cudaErrorInvalidValue;
+    p.in[0] = Seg{0, 0, K};
+    p.n_in = K > 0 ? 1 : 0;
+    return run(p, stream);
+}
+
+cudaError_t linear_in_blocks(const LinearArgs& a, const int64_t* blocks, int nblocks, int N, int K,
+                             cudaStream_t stream) {
+    if (N < 0 || K < 0) return cudaErrorInvalidValue;
+    Params p{};
+    p.a = a;
+    int64_t width;
+    if (!add_segments(blocks, nblocks, K, p.in, p.n_in, width)) return cudaErrorInvalidValue;
+    p.out[0] = Seg{0, 0, N};
+    p.n_out = N > 0 ? 1 : 0;
+    return run(p, stream);
+}
+
+cudaError_t linear(const LinearArgs& a, int N, int K, cudaStream_t stream) {
+    const int64_t whole[2] = {0, N};
+    return linear_out_blocks(a, whole, 1, N, K, stream);
+}
+
+}  // namespace dd::cuda_kernels

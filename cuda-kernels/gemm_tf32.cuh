@@ -1,0 +1,52 @@
+// y[m, :] = x[m, :] W^T + bias (PyTorch Linear, fp32 in / out) on TF32 tensor cores (mma.sync m16n8k8,
+// fp32 accumulation) or plain fp32 FMAs, with fused epilogues and the width-sliced forms of
+// dd_linear_out_blocks / dd_linear_in_blocks (weights read in place).
+#pragma once
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace dd::cuda_kernels {
+
+enum class GemmPrecision { kTf32, kFp32 };
+
+enum class GemmEpilogue {
+    kStore,          // y = acc + bias
+    kGeluTanh,       // y = gelu_tanh(acc + bias)
+    kGatedResidual,  // y += g * (acc + bias), g = gate[sample(m) * gate_rs + n] (1 when gate is null)
+};
+
+// Row-major fp32 operands with element row strides; W is [N][K] (rows of w_rs elements). bias is
+// indexed by W's row (null: none). y must not overlap x or W.
+struct LinearArgs {
+    const float* x; int64_t x_rs;
+    const float* w; int64_t w_rs;
+    const float* bias;
+    float* y; int64_t y_rs;
+    int M;
+    GemmEpilogue epilogue = GemmEpilogue::kStore;
+    // kGatedResidual: sample(m) = row_sample ? row_sample[m] : m / rows_per_sample (device row_sample).
+    const float* gate = nullptr; int64_t gate_rs = 0;
+    const int32_t* row_sample = nullptr;
+    int rows_per_sample = 1;
+    GemmPrecision precision = GemmPrecision::kTf32;
+};
+
+// Maximum number of (start, length) blocks of the sliced forms (they travel in the kernel parameters).
+constexpr int kLinearMaxBlocks = 64;
+
+// y[m, n] = x[m, :K] . W[n, :K] + bias[n], n < N.
+cudaError_t linear(const LinearArgs& a, int N, int K, cudaStream_t stream);
+
+// blocks: host array of nblocks (start, length) pairs of rows of W [N][K]; y receives them back to back:
+// y[m, off_b + j] = x[m, :K] . W[start_b + j, :] + bias[start_b + j].
+cudaError_t linear_out_blocks(const LinearArgs& a, const int64_t* blocks, int nblocks, int N, int K,
+                              cudaStream_t stream);
+
+// blocks: host array of (start, length) pairs of columns of W [N][K]; x holds those columns back to back:
+// y[m, n] = bias[n] + sum_b x[m, off_b : off_b + len_b] . W[n, start_b : start_b + len_b] (bias alone
+// when nblocks == 0).
+cudaError_t linear_in_blocks(const LinearArgs& a, const int64_t* blocks, int nblocks, int N, int K,
+                             cudaStream_t stream);
+
+}  // namespace dd::cuda_kernels

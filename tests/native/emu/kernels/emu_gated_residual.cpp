@@ -1,0 +1,1 @@
+#include "gated_residual.cu"

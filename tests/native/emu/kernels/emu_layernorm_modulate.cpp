@@ -1,0 +1,1 @@
+#include "layernorm_modulate.cu"

@@ -1,0 +1,171 @@
+// cuda-kernels/attention_varlen.cu under emulation against a double-precision softmax attention on
+// fresh random inputs: packed qkv views, ragged and empty sequences, active-head lists, dense layout,
+// head dims 8..128.
+#include <algorithm>
+#include <cmath>
+
+#include "../emu_test_util.h"  // first: dd_cuda.h before any CUDA header
+#include "attention_varlen.cuh"
+
+using dd::cuda_kernels::AttentionVarlenArgs;
+using emu_test::DevBuf;
+
+namespace {
+
+struct Case {
+    std::vector<int> lens;    // sequence lengths (varlen) or B copies of T (dense)
+    bool dense = false;
+    int H = 1, Dh = 64;
+    std::vector<int> heads;   // empty: all heads
+    float qk_sigma = 1.0f;    // larger: peakier softmax, exercises the running-max rescaling
+};
+
+void check(const Case& c) {
+    emu_test::Rng rng;
+    const int B = (int)c.lens.size(), H = c.H, Dh = c.Dh;
+    int R = 0;
+    std::vector<int> cu{0};
+    for (int n : c.lens) cu.push_back(R += n);
+    const int T = c.dense ? c.lens[0] : 0;
+    SCOPED_TRACE(rng.trace() + " B " + std::to_string(B) + " R " + std::to_string(R) + " H " + std::to_string(H) +
+                 " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen"));
+    // q, k, v: views of one packed buffer [R, 3, H, Dh] (dense: each sequence padded by 3 rows, so the
+    // sequence stride is not T * row stride); out [R, H, Dh + 4] with a row-end gap that must stay untouched.
+    const int64_t st = 3LL * H * Dh, sh = Dh, sn = (int64_t)(T + 3) * st;
+    const int64_t rows_alloc = c.dense ? (int64_t)B * (T + 3) : R;
+    std::vector<float> qkv(std::max<int64_t>(1, rows_alloc * st));
+    for (auto& x : qkv) x = rng.normal() * c.qk_sigma;
+    for (int64_t r = 0; r < rows_alloc; ++r)  // v in N(0,1) whatever qk_sigma is
+        for (int i = 0; i < H * Dh; ++i) qkv[r * st + 2 * H * Dh + i] = rng.normal();
+    const int64_t ost = (int64_t)H * (Dh + 4), osh = Dh + 4, osn = (int64_t)T * ost;
+    const float sentinel = 12345.0f;
+    std::vector<float> out(std::max<int64_t>(1, (int64_t)R * ost), sentinel);
+    const float scale = 1.0f / std::sqrt((float)Dh);
+
+    DevBuf<float> dqkv(qkv), dout(out);
+    DevBuf<int32_t> dcu(std::vector<int32_t>(cu.begin(), cu.end()));
+    DevBuf<int32_t> dheads(std::vector<int32_t>(c.heads.empty() ? std::vector<int32_t>{0} : c.heads));
+    AttentionVarlenArgs a{};
+    a.q = dqkv.p; a.k = dqkv.p + (int64_t)H * Dh; a.v = dqkv.p + 2LL * H * Dh;
+    a.q_st = a.k_st = a.v_st = st; a.q_sh = a.k_sh = a.v_sh = sh; a.q_sn = a.k_sn = a.v_sn = sn;
+    a.o = dout.p; a.o_st = ost; a.o_sh = osh; a.o_sn = osn;
+    a.cu_seqlens = c.dense ? nullptr : dcu.p;
+    a.B = B; a.R = R; a.T = T; a.H = H; a.Dh = Dh; a.scale = scale;
+    a.heads = c.heads.empty() ? nullptr : dheads.p;
+    a.n_heads = (int)c.heads.size();
+    ASSERT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
+    const auto got = dout.get();
+
+    std::vector<bool> active(H, c.heads.empty());
+    for (int h : c.heads) active[h] = true;
+    int bad = 0, untouched_bad = 0;
+    double worst = 0;
+    for (int b = 0; b < B; ++b) {
+        const int len = c.lens[b];
+        // element (token t of sequence b, head h, d) of q (w = 0), k (1), v (2)
+        auto at = [&](int w, int t, int h, int d) -> double {
+            const int64_t row = c.dense ? (int64_t)b * (T + 3) + t : (int64_t)cu[b] + t;
+            return qkv[row * st + (int64_t)w * H * Dh + (int64_t)h * sh + d];
+        };
+        for (int h = 0; h < H; ++h)
+            for (int i = 0; i < len; ++i) {
+                const int64_t orow = (int64_t)(cu[b] + i) * ost + (int64_t)h * osh;
+                if (!active[h]) {
+                    for (int d = 0; d < Dh + 4; ++d) untouched_bad += got[orow + d] != sentinel;
+                    continue;
+                }
+                std::vector<double> s(len);
+                double mx = -INFINITY, smag = 0, vmax = 0;
+                for (int j = 0; j < len; ++j) {
+                    double dot = 0, mag = 0;
+                    for (int d = 0; d < Dh; ++d) {
+                        dot += at(0, i, h, d) * at(1, j, h, d);
+                        mag += std::fabs(at(0, i, h, d) * at(1, j, h, d));
+                    }
+                    s[j] = dot * scale;
+                    mx = std::max(mx, s[j]);
+                    smag = std::max(smag, mag * scale);
+                }
+                double sum = 0;
+                for (int j = 0; j < len; ++j) sum += (s[j] = std::exp(s[j] - mx));
+                for (int j = 0; j < len; ++j)
+                    for (int d = 0; d < Dh; ++d) vmax = std::max(vmax, std::fabs(at(2, j, h, d)));
+                // fp32: a score carries <= Dh * 2^-24 * sum|q k| error, which exp turns into that relative
+                // error of its weight (output error <= 2x it times max|v|); the fp32 sums over <= len keys
+                // add len * 2^-24 relative. Factor 2 of margin; a wrong key / mask gives O(0.1).
+                const double tol = (2.4e-7 * (Dh * smag + len) + 2e-6) * std::max(1.0, vmax);
+                for (int d = 0; d < Dh + 4; ++d) {
+                    const float g = got[orow + d];
+                    if (d >= Dh) {
+                        untouched_bad += g != sentinel;
+                        continue;
+                    }
+                    double ref = 0;
+                    for (int j = 0; j < len; ++j) ref += s[j] * at(2, j, h, d);
+                    ref /= sum;
+                    const double err = std::fabs(g - ref);
+                    worst = std::max(worst, err / tol);
+                    bad += !(err <= tol);
+                }
+            }
+    }
+    EXPECT_EQ(bad, 0) << "attention mismatch in " << bad << " outputs; worst error / tolerance " << worst;
+    EXPECT_EQ(untouched_bad, 0) << "outputs of inactive heads or row gaps were written";
+}
+
+}  // namespace
+
+TEST(EmuAttentionVarlen, RaggedAndEmptySequencesPackedQkv) {
+    Case c;
+    c.lens = {37, 5, 0, 16};
+    c.H = 7;
+    c.Dh = 72;
+    check(c);
+}
+TEST(EmuAttentionVarlen, ActiveHeadSubset) {
+    Case c;
+    c.lens = {0, 19, 33};
+    c.H = 6;
+    c.Dh = 64;
+    c.heads = {5, 0, 3};
+    check(c);
+}
+TEST(EmuAttentionVarlen, DenseLayoutWithSequenceStride) {
+    Case c;
+    c.lens = {37, 37};
+    c.dense = true;
+    c.H = 3;
+    c.Dh = 96;
+    check(c);
+}
+TEST(EmuAttentionVarlen, LongPeakySequenceRescales) {  // many key tiles, large score range
+    Case c;
+    c.lens = {128, 3};
+    c.H = 2;
+    c.Dh = 128;
+    c.qk_sigma = 2.5f;
+    check(c);
+}
+TEST(EmuAttentionVarlen, HeadDimsAcrossBuckets) {
+    for (int dh : {8, 13, 32, 40, 100}) {
+        Case c;
+        c.lens = {33, 1};
+        c.H = 2;
+        c.Dh = dh;
+        check(c);
+    }
+}
+TEST(EmuAttentionVarlen, RejectsBadArguments) {
+    DevBuf<float> buf(64);
+    AttentionVarlenArgs a{};
+    a.q = a.k = a.v = buf.p;
+    a.o = buf.p;
+    a.B = 1; a.T = 1; a.H = 1; a.Dh = 129;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    a.Dh = 0;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    a.Dh = 8; a.o = nullptr;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    a.o = buf.p; a.B = 0;  // nothing to do
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
+}

@@ -1,0 +1,213 @@
+// cuda-kernels/gemm_tf32.cu under emulation against a double-precision Linear on fresh random inputs:
+// ragged M / N / K, row strides, epilogues, output-row and input-column blocks, both precisions.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "../emu_test_util.h"  // first: dd_cuda.h before any CUDA header
+#include "gemm_tf32.cuh"
+
+using dd::cuda_kernels::GemmEpilogue;
+using dd::cuda_kernels::GemmPrecision;
+using dd::cuda_kernels::LinearArgs;
+using emu_test::DevBuf;
+
+namespace {
+
+enum class Form { kPlain, kOutBlocks, kInBlocks };
+
+struct Case {
+    int M = 37, N = 45, K = 67;
+    Form form = Form::kPlain;
+    std::vector<int64_t> blocks;  // (start, length) pairs for the sliced forms
+    GemmPrecision precision = GemmPrecision::kTf32;
+    GemmEpilogue epilogue = GemmEpilogue::kStore;
+    bool bias = true;
+    bool gate = true;              // kGatedResidual: gate given
+    bool row_sample = false;       // kGatedResidual: row -> sample through an index array
+    int rows_per_sample = 10;
+};
+
+// cvt.rna.tf32.f32: round to nearest, ties away, dropping the 13 low mantissa bits.
+double tf32(float x) {
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    if ((u & 0x7F800000u) != 0x7F800000u) u = (u + 0x1000u) & 0xFFFFE000u;
+    float r;
+    std::memcpy(&r, &u, 4);
+    return r;
+}
+
+double gelu(double x) { return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
+
+void check(const Case& c) {
+    emu_test::Rng rng;
+    const bool tf = c.precision == GemmPrecision::kTf32;
+    SCOPED_TRACE(rng.trace() + " M " + std::to_string(c.M) + " N " + std::to_string(c.N) + " K " +
+                 std::to_string(c.K) + (tf ? " tf32" : " fp32") + " epilogue " + std::to_string((int)c.epilogue) +
+                 " form " + std::to_string((int)c.form));
+    // Columns of x and y after slicing, and the map from them to W's columns / rows.
+    std::vector<int> kmap, nmap;
+    if (c.form == Form::kInBlocks) {
+        for (size_t b = 0; b < c.blocks.size(); b += 2)
+            for (int j = 0; j < c.blocks[b + 1]; ++j) kmap.push_back((int)c.blocks[b] + j);
+    } else {
+        for (int k = 0; k < c.K; ++k) kmap.push_back(k);
+    }
+    if (c.form == Form::kOutBlocks) {
+        for (size_t b = 0; b < c.blocks.size(); b += 2)
+            for (int j = 0; j < c.blocks[b + 1]; ++j) nmap.push_back((int)c.blocks[b] + j);
+    } else {
+        for (int n = 0; n < c.N; ++n) nmap.push_back(n);
+    }
+    const int Kx = (int)kmap.size(), Ny = (int)nmap.size(), S = (c.M + c.rows_per_sample - 1) / c.rows_per_sample;
+    // Row strides with gaps (x, W, y, gate): the gaps of y must stay untouched.
+    const int64_t x_rs = Kx + 3, w_rs = c.K + 5, y_rs = Ny + 2, g_rs = Ny + 7;
+    std::vector<float> x(std::max<int64_t>(1, c.M * x_rs)), w(c.N * w_rs), bias(c.N), gate(S * g_rs);
+    std::vector<float> y(std::max<int64_t>(1, c.M * y_rs));
+    std::vector<int32_t> sample(std::max(1, c.M));
+    for (auto& v : x) v = rng.normal();
+    for (auto& v : w) v = rng.normal();
+    for (auto& v : bias) v = rng.normal();
+    for (auto& v : gate) v = rng.uniform(-2.0f, 2.0f);
+    for (auto& v : y) v = rng.normal();
+    for (auto& v : sample) v = rng.integer(0, S - 1);
+    const std::vector<float> y0 = y;
+
+    DevBuf<float> dx(x), dw(w), dbias(bias), dgate(gate), dy(y);
+    DevBuf<int32_t> dsample(sample);
+    LinearArgs a;
+    a.x = dx.p; a.x_rs = x_rs; a.w = dw.p; a.w_rs = w_rs; a.bias = c.bias ? dbias.p : nullptr;
+    a.y = dy.p; a.y_rs = y_rs; a.M = c.M;
+    a.epilogue = c.epilogue; a.precision = c.precision;
+    a.gate = c.gate ? dgate.p : nullptr; a.gate_rs = g_rs;
+    a.row_sample = c.row_sample ? dsample.p : nullptr; a.rows_per_sample = c.rows_per_sample;
+    const int nb = (int)c.blocks.size() / 2;
+    cudaError_t err;
+    if (c.form == Form::kPlain) err = dd::cuda_kernels::linear(a, c.N, c.K, 0);
+    else if (c.form == Form::kOutBlocks) err = dd::cuda_kernels::linear_out_blocks(a, c.blocks.data(), nb, c.N, c.K, 0);
+    else err = dd::cuda_kernels::linear_in_blocks(a, c.blocks.data(), nb, c.N, c.K, 0);
+    ASSERT_EQ(err, cudaSuccess);
+    const auto got = dy.get();
+
+    int bad = 0, gap_bad = 0;
+    double worst = 0;
+    for (int m = 0; m < c.M; ++m)
+        for (int j = 0; j < y_rs; ++j) {
+            const float g = got[(size_t)m * y_rs + j];
+            if (j >= Ny) {
+                gap_bad += g != y0[(size_t)m * y_rs + j];
+                continue;
+            }
+            const int n = nmap[j];
+            // TF32: the reference takes the tf32-rounded operands, so what remains is fp32 accumulation
+            // (<= K * 2^-24 of sum |terms| ~ 8e-6 at K = 128; tensor cores may truncate, hence 2e-5).
+            // Rounding alone would be ~1e-3 per product: dropping the conversion fails this. fp32: 1e-5.
+            double acc = c.bias ? bias[n] : 0.0, mag = std::fabs(acc);
+            for (int k = 0; k < Kx; ++k) {
+                const float xv = x[(size_t)m * x_rs + k], wv = w[(size_t)n * w_rs + kmap[k]];
+                const double p = tf ? tf32(xv) * tf32(wv) : (double)xv * wv;
+                acc += p;
+                mag += std::fabs(p);
+            }
+            double tol = (tf ? 2e-5 : 1e-5) * mag, ref = acc;
+            if (c.epilogue == GemmEpilogue::kGeluTanh) {
+                ref = gelu(acc);
+                tol = 1.2 * tol + 1e-6 * (1 + std::fabs(ref));  // |gelu'| <= 1.13; tanhf's own error
+            } else if (c.epilogue == GemmEpilogue::kGatedResidual) {
+                const int s = c.row_sample ? sample[m] : m / c.rows_per_sample;
+                const double gv = c.gate ? gate[(size_t)s * g_rs + j] : 1.0;
+                ref = y0[(size_t)m * y_rs + j] + gv * acc;
+                tol = tol * std::fabs(gv) + 1e-6 * (1 + std::fabs(ref));  // plus fp32 rounding of the sum
+            }
+            const double e = std::fabs(g - ref);
+            worst = std::max(worst, e / tol);
+            bad += !(e <= tol);
+        }
+    EXPECT_EQ(bad, 0) << "Linear mismatch in " << bad << " of " << c.M * Ny << " outputs; worst error / tolerance "
+                      << worst;
+    EXPECT_EQ(gap_bad, 0) << "writes outside y's columns";
+}
+
+}  // namespace
+
+TEST(EmuGemmTf32, RaggedShapesBothPrecisions) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32}) {
+        Case c;
+        c.precision = pr;
+        check(c);
+    }
+}
+TEST(EmuGemmTf32, FullTilesNoBias) {
+    Case c;
+    c.M = c.N = c.K = 128;
+    c.bias = false;
+    check(c);
+}
+TEST(EmuGemmTf32, TinyAndSingleColumn) {
+    Case c;
+    c.M = 1; c.N = 1; c.K = 1;
+    check(c);
+    c.M = 3; c.N = 70; c.K = 0;  // empty reduction: bias only
+    check(c);
+}
+TEST(EmuGemmTf32, GeluEpilogue) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32}) {
+        Case c;
+        c.M = 50; c.N = 70; c.K = 40;
+        c.epilogue = GemmEpilogue::kGeluTanh;
+        c.precision = pr;
+        check(c);
+    }
+}
+TEST(EmuGemmTf32, GatedResidualEpilogue) {
+    Case c;
+    c.M = 45; c.N = 33; c.K = 72;
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    check(c);  // sample = m / 10
+    c.row_sample = true;
+    check(c);
+    c.gate = false;  // plain residual add
+    c.precision = GemmPrecision::kFp32;
+    check(c);
+}
+TEST(EmuGemmTf32, OutputRowBlocks) {
+    Case c;
+    c.M = 70; c.N = 100; c.K = 48;
+    c.form = Form::kOutBlocks;
+    c.blocks = {10, 20, 64, 36, 0, 0, 3, 5, 90, 10};  // overlapping and empty blocks allowed
+    check(c);
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    c.precision = GemmPrecision::kFp32;
+    check(c);
+}
+TEST(EmuGemmTf32, InputColumnBlocks) {
+    Case c;
+    c.M = 33; c.N = 40; c.K = 120;
+    c.form = Form::kInBlocks;
+    c.blocks = {0, 16, 50, 33, 0, 0, 100, 20};
+    check(c);
+    c.precision = GemmPrecision::kFp32;
+    c.epilogue = GemmEpilogue::kGeluTanh;
+    check(c);
+    c.blocks.clear();  // no blocks: y = bias
+    check(c);
+}
+TEST(EmuGemmTf32, RejectsBadArguments) {
+    DevBuf<float> buf(64);
+    LinearArgs a;
+    a.x = a.w = buf.p; a.y = buf.p; a.x_rs = a.w_rs = a.y_rs = 8; a.M = 1;
+    const int64_t past_end[2] = {4, 5}, negative[2] = {-1, 2};
+    EXPECT_EQ(dd::cuda_kernels::linear_out_blocks(a, past_end, 1, 8, 8, 0), cudaErrorInvalidValue);
+    EXPECT_EQ(dd::cuda_kernels::linear_in_blocks(a, negative, 1, 8, 8, 0), cudaErrorInvalidValue);
+    std::vector<int64_t> many(2 * (dd::cuda_kernels::kLinearMaxBlocks + 1), 0);
+    EXPECT_EQ(dd::cuda_kernels::linear_in_blocks(a, many.data(), dd::cuda_kernels::kLinearMaxBlocks + 1, 8, 8, 0),
+              cudaErrorInvalidValue);
+    a.epilogue = GemmEpilogue::kGatedResidual;
+    a.gate = buf.p;
+    a.rows_per_sample = 0;
+    EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
+    a.epilogue = GemmEpilogue::kStore;
+    a.x = nullptr;
+    EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
+}
