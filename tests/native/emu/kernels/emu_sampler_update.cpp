@@ -1,0 +1,1 @@
+#include "sampler_update.cu"
