@@ -211,7 +211,7 @@ final class BenchCommand implements Main.Command {
                 gemm[i] = 2.0 * m * n * k / (timeMs(() -> Ops.linear(gx, gw, null, gy)) * 1e6);
             }
         }
-        double macs = io.dyndit.vae.VaeFlops.macsPerSample(c, size, size);
+        double macs = io.dyndit.vae.VaeFlops.macsPerSample(c, latent, latent); // takes the latent size
         double med = median(ms), rate = 2 * macs / (med * 1e6), sg = median(gemm);
         out.printf(Locale.ROOT, "SD-VAE decode %dx%d (full-size structure, random weights): median %.0f ms, %.1f GMACs%n",
                 size, size, med, macs / 1e9);
