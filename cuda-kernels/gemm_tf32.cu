@@ -15,6 +15,8 @@
 #include "gemm_tf32.cuh"
 #include "simt/dd_mma.h"
 
+#include <cuda_bf16.h>
+
 namespace dd::cuda_kernels {
 namespace {
 
@@ -40,13 +42,18 @@ __device__ __forceinline__ float gelu_tanh_f(float x) {
     return 0.5f * x * (1.0f + tanhf(k0 * (x + k1 * x * x * x)));
 }
 
-template <bool kTf32>
+// Operand rounding per precision. bf16 values are exact in TF32 (8 of its 10 mantissa bits), so bf16 runs on
+// the TF32 mma with bf16-rounded tiles: bf16 numerics (exact products, fp32 sums), TF32 throughput.
+enum Mode { kModeFp32 = 0, kModeTf32 = 1, kModeBf16 = 2 };
+template <int kMode>
 __device__ __forceinline__ float to_operand(float v) {
-    return kTf32 ? __uint_as_float(dd::simt::f32_to_tf32(v)) : v;
+    if (kMode == kModeTf32) return __uint_as_float(dd::simt::f32_to_tf32(v));
+    if (kMode == kModeBf16) return __bfloat162float(__float2bfloat16_rn(v));
+    return v;
 }
 
 // min-blocks hint 4 (<= 128 registers): without it ptxas may pick a tighter budget and spill.
-template <bool kTf32>
+template <int kMode>
 __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
     DD_DYNAMIC_SMEM(float, smem);
     float* As = smem;               // [kBM][kLd]: x rows, k
@@ -78,12 +85,12 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             for (int v = tid; v < kBM * kBK; v += kThreads) {
                 const int r = v / kBK, c = v % kBK, gm = m0 + r, k = k0 + c;
                 const float x = gm < a.M && k < iseg.len ? xs[(int64_t)gm * a.x_rs + k] : 0.0f;
-                As[r * kLd + c] = to_operand<kTf32>(x);
+                As[r * kLd + c] = to_operand<kMode>(x);
             }
             for (int v = tid; v < kBN * kBK; v += kThreads) {
                 const int r = v / kBK, c = v % kBK, n = n0 + r, k = k0 + c;
                 const float w = n < oseg.len && k < iseg.len ? ws[(int64_t)n * a.w_rs + k] : 0.0f;
-                Bs[r * kLd + c] = to_operand<kTf32>(w);
+                Bs[r * kLd + c] = to_operand<kMode>(w);
             }
             __syncthreads();
 
@@ -91,7 +98,7 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             for (int ks = 0; ks < kBK; ks += 8) {
                 const float* Aw = As + (wm * 32) * kLd + ks;
                 const float* Bw = Bs + (wn * 32) * kLd + ks;
-                if (kTf32) {
+                if (kMode != kModeFp32) {
                     // A (16x8, row): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4).
                     // B (8x8, col): b0 (k t, n g), b1 (k t+4, n g) -> W row g of the n8 tile.
                     uint32_t af[2][4], bf[4][2];
@@ -190,8 +197,10 @@ cudaError_t run(Params& p, cudaStream_t stream) {
     if (tiles == 0 || a.M == 0) return cudaSuccess;
     const dim3 grid((unsigned)tiles, (unsigned)((a.M + kBM - 1) / kBM));
     if (a.precision == GemmPrecision::kFp32)
-        return dd_launch(linear_kernel<false>, grid, kThreads, kSmemBytes, stream, p);
-    return dd_launch(linear_kernel<true>, grid, kThreads, kSmemBytes, stream, p);
+        return dd_launch(linear_kernel<kModeFp32>, grid, kThreads, kSmemBytes, stream, p);
+    if (a.precision == GemmPrecision::kBf16)
+        return dd_launch(linear_kernel<kModeBf16>, grid, kThreads, kSmemBytes, stream, p);
+    return dd_launch(linear_kernel<kModeTf32>, grid, kThreads, kSmemBytes, stream, p);
 }
 
 }  // namespace

@@ -8,7 +8,8 @@
 
 namespace dd::cuda_kernels {
 
-enum class GemmPrecision { kTf32, kFp32 };
+// kBf16: operands rounded to bf16 (round to nearest even), products and sums in fp32.
+enum class GemmPrecision { kTf32, kFp32, kBf16 };
 
 enum class GemmEpilogue {
     kStore,          // y = acc + bias

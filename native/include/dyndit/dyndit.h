@@ -44,6 +44,11 @@ typedef enum dd_dtype { DD_F32 = 0, DD_BF16 = 1, DD_F16 = 2, DD_I32 = 3, DD_I64 
 
 typedef enum dd_device_type { DD_DEVICE_CPU = 0, DD_DEVICE_CUDA = 1, DD_DEVICE_CUDA_EMU = 2 } dd_device_type;
 
+/* Arithmetic of the matrix products (linear, conv) on CUDA devices. The CPU always computes fp32. tf32: inputs
+ * rounded to TF32 on tensor cores (as PyTorch runs DiT's official sampler); bf16: inputs rounded to bf16 with
+ * fp32 accumulation; fp32: plain fp32 FMAs. */
+typedef enum dd_precision { DD_PRECISION_FP32 = 0, DD_PRECISION_TF32 = 1, DD_PRECISION_BF16 = 2 } dd_precision;
+
 typedef struct dd_tensor dd_tensor;
 
 /* ---- errors and library information ---- */
@@ -62,6 +67,20 @@ DD_API const char* dd_cuda_archs(void);            /* e.g. "sm_80 sm_90 compute_
 /* Whether device `index` of CUDA is usable. On failure: DD_ERR_CUDA_UNAVAILABLE and the message carries
  * CUDA's own words (no driver, no device) or that the library was built without CUDA. */
 DD_API dd_status dd_cuda_probe(int index);
+/* Loads the emulated CUDA device (libdyndit_cuda_emu.so: the CUDA backend built against the SIMT emulator)
+ * from `path`, or from beside libdyndit when path is NULL. Idempotent. DD_ERR_CUDA_UNAVAILABLE with the
+ * loader's reason when it cannot be loaded. */
+DD_API dd_status dd_cuda_emu_load(const char* path);
+/* GEMM arithmetic of later ops on devices of `device_type` (a dd_precision); accepted and ignored on the CPU. */
+DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
+/* Profiler ranges (NVTX on CUDA builds, visible in Nsight Systems) around stages of the forward and the
+ * sampler. With dd_range_record(1) they are also counted in-process (tests, traces). */
+DD_API void dd_range_push(const char* name);
+DD_API void dd_range_pop(void);
+DD_API void dd_range_record(int on);
+DD_API int64_t dd_range_count(void);          /* ranges pushed while recording */
+DD_API int dd_range_max_depth(void);          /* deepest nesting seen while recording */
+DD_API int dd_range_depth(void);              /* open ranges of this thread now */
 DD_API int dd_dtype_size(int dtype);               /* bytes per element, 0 for an unknown dtype */
 DD_API const char* dd_dtype_name(int dtype);
 

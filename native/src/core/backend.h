@@ -164,6 +164,8 @@ struct Backend {
     dd_status (*scale_rows)(const ScaleRowsParams&);
     dd_status (*sigmoid)(const UnaryParams&);
     dd_status (*attention_varlen)(const AttentionVarlenParams&);
+    // GEMM arithmetic (dd_precision) of later linear / conv calls; null: always fp32 (the CPU).
+    dd_status (*set_gemm_precision)(int precision);
 };
 
 const Backend* cpu_backend();

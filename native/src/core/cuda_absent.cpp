@@ -1,5 +1,6 @@
 // Linked when the library is built without nvcc: every CUDA request says so.
 #include "backend.h"
+#include "vae_backend.h"
 #include "device_memory.h"
 #include "error.h"
 
@@ -17,5 +18,6 @@ void cuda_copy(void*, const void*, size_t, bool) {
 }
 void cuda_zero(void*, size_t) { throw Error(DD_ERR_CUDA_UNAVAILABLE, "this dyndit library was built without CUDA"); }
 const Backend* cuda_backend() { return nullptr; }
+const VaeBackend* cuda_vae_backend() { return nullptr; }
 
 }  // namespace dd

@@ -5,14 +5,18 @@
 
 namespace {
 thread_local std::string t_last_error;
+dd_status (*g_sink)(dd_status, const char*) = nullptr;
 }
 
 namespace dd {
 
 dd_status fail(dd_status status, const std::string& msg) {
+    if (g_sink) return g_sink(status, msg.c_str());
     t_last_error = msg;
     return status;
 }
+
+void forward_errors_to(dd_status (*sink)(dd_status, const char*)) { g_sink = sink; }
 
 std::string format(const char* fmt, ...) {
     char buf[1024];

@@ -11,6 +11,10 @@ namespace dd {
 // Records `msg` as this thread's last error and returns `status` (so callers can `return fail(...)`).
 dd_status fail(dd_status status, const std::string& msg);
 
+// Inside a device plugin (a separate shared library) fail() hands messages to libdyndit's last error
+// instead of the plugin's own copy of it.
+void forward_errors_to(dd_status (*sink)(dd_status status, const char* message));
+
 // printf-style formatting into a std::string (used for error messages).
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,5 +1,7 @@
 #include "op_check.h"
 
+#include "device_plugin.h"
+
 namespace dd {
 
 void OpCheck::error(dd_status s, const std::string& msg) const { throw Error(s, std::string(op_) + ": " + msg); }
@@ -116,6 +118,7 @@ const Backend& OpCheck::backend() const {
     const Backend* b = nullptr;
     if (device_type_ == DD_DEVICE_CPU) b = cpu_backend();
     else if (device_type_ == DD_DEVICE_CUDA) b = cuda_backend();
+    else if (device_type_ == DD_DEVICE_CUDA_EMU) b = cuda_emu_plugin().backend;
     if (!b) error(DD_ERR_UNSUPPORTED, format("no backend for device %s in this build", device_name(device_type_)));
     return *b;
 }

@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include "device_plugin.h"
 #include "op_check.h"
 #include "vae_backend.h"
 
@@ -15,11 +16,14 @@ namespace {
 const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
 float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
-// The VAE table of the checked tensors' device; only the CPU has one so far (the CUDA kernels come later).
+// The VAE table of the checked tensors' device.
 const dd::VaeBackend& vae_backend(const OpCheck& c) {
-    if (c.device_type() == DD_DEVICE_CPU) return *dd::cpu_vae_backend();
-    c.error(DD_ERR_UNSUPPORTED, format("the VAE ops are not implemented on %s yet (CPU only)",
-                                       dd::device_name(c.device_type())));
+    const dd::VaeBackend* b = nullptr;
+    if (c.device_type() == DD_DEVICE_CPU) b = dd::cpu_vae_backend();
+    else if (c.device_type() == DD_DEVICE_CUDA) b = dd::cuda_vae_backend();
+    else if (c.device_type() == DD_DEVICE_CUDA_EMU) b = dd::cuda_emu_plugin().vae;
+    if (!b) c.error(DD_ERR_UNSUPPORTED, format("no VAE backend for %s in this build", dd::device_name(c.device_type())));
+    return *b;
 }
 
 template <class P>

@@ -52,5 +52,6 @@ struct VaeBackend {
 };
 
 const VaeBackend* cpu_vae_backend();
+const VaeBackend* cuda_vae_backend();  // nullptr when the build has no CUDA
 
 }  // namespace dd

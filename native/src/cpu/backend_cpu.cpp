@@ -211,6 +211,7 @@ const Backend cpu = {
     scale_rows,
     sigmoid,
     attention_varlen,
+    nullptr,  // set_gemm_precision: the CPU always computes fp32
 };
 
 }  // namespace

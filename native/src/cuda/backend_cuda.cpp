@@ -1,37 +1,298 @@
-// Host side of the CUDA backend: launches the kernels of cuda-kernels/ and turns CUDA errors into
-// statuses naming the kernel. Ops without a kernel yet are reported as unsupported by the dispatcher.
+// Host side of the CUDA backend: every op of backend.h / vae_backend.h as launches of the kernels in
+// cuda-kernels/, CUDA errors turned into statuses naming the kernel. The same file is built twice:
+// into libdyndit against the real cudart (device "cuda") and into libdyndit_cuda_emu.so against the
+// SIMT emulator's cudart shim (device "cuda-emu"), so the emulated runs exercise this code too.
 #include <cuda_runtime.h>
+
+#include <atomic>
+#include <climits>
+#include <vector>
 
 #include "../core/backend.h"
 #include "../core/error.h"
+#include "../core/vae_backend.h"
 #include "activations.cuh"
+#include "attention_varlen.cuh"
+#include "embed_ops.cuh"
+#include "gated_residual.cuh"
+#include "gemm_tf32.cuh"
+#include "layernorm_modulate.cuh"
+#include "token_select.cuh"
+#include "topk_rows.cuh"
+#include "vae_conv2d.cuh"
+#include "vae_group_norm.cuh"
+#include "vae_transpose.cuh"
+#include "vae_upsample.cuh"
 
 namespace dd {
 namespace {
 
+namespace ck = cuda_kernels;
+constexpr cudaStream_t kStream = nullptr;  // the legacy default stream: ops are ordered as called
+
+std::atomic<int> g_precision{DD_PRECISION_TF32};  // as the official sampler runs (TF32 matmuls)
+
 dd_status check_launch(cudaError_t e, const char* kernel) {
-    if (e != cudaSuccess) return fail(DD_ERR_CUDA, format("CUDA kernel %s: %s", kernel, cudaGetErrorString(e)));
+    if (e == cudaSuccess) return DD_OK;
+    cudaGetLastError();  // clear it: the next op starts clean
+    return fail(DD_ERR_CUDA, format("CUDA kernel %s: %s (%s)", kernel, cudaGetErrorString(e), cudaGetErrorName(e)));
+}
+
+// Sizes the kernels take as int; the C API allows int64.
+bool fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
+dd_status too_big(const char* kernel, const char* what, int64_t v) {
+    return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: %s = %lld exceeds the kernel's int range", kernel, what,
+                                           (long long)v));
+}
+
+ck::GemmPrecision gemm_precision() {
+    switch (g_precision.load(std::memory_order_relaxed)) {
+        case DD_PRECISION_FP32: return ck::GemmPrecision::kFp32;
+        case DD_PRECISION_BF16: return ck::GemmPrecision::kBf16;
+        default: return ck::GemmPrecision::kTf32;
+    }
+}
+
+dd_status set_gemm_precision(int precision) {
+    if (precision != DD_PRECISION_FP32 && precision != DD_PRECISION_TF32 && precision != DD_PRECISION_BF16)
+        return fail(DD_ERR_INVALID_ARGUMENT, format("unknown GEMM precision %d (fp32 = 0, tf32 = 1, bf16 = 2)", precision));
+    g_precision.store(precision, std::memory_order_relaxed);
     return DD_OK;
 }
 
-dd_status gelu_tanh(const UnaryParams& p) {
-    return check_launch(cuda_kernels::gelu_tanh(p.x, p.y, p.n, nullptr), "gelu_tanh");
+// A device copy of small host arrays (cu_seqlens) that grows and is kept, so steady-state calls allocate
+// nothing. One per host thread: ops of different threads never share it.
+const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
+    thread_local void* buf = nullptr;
+    thread_local size_t cap = 0;
+    const size_t bytes = (size_t)n * sizeof(int32_t);
+    if (bytes > cap) {
+        if (buf) cudaFree(buf);
+        buf = nullptr;
+        cap = 0;
+        const size_t want = bytes < 4096 ? 4096 : bytes * 2;
+        if (cudaError_t e = cudaMalloc(&buf, want)) {
+            *st = check_launch(e, "attention_varlen (cu_seqlens buffer)");
+            return nullptr;
+        }
+        cap = want;
+    }
+    *st = check_launch(cudaMemcpy(buf, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
+    return *st == DD_OK ? static_cast<const int32_t*>(buf) : nullptr;
 }
-dd_status silu(const UnaryParams& p) { return check_launch(cuda_kernels::silu(p.x, p.y, p.n, nullptr), "silu"); }
 
-// Positional order of Backend's members; nullptr = no CUDA kernel yet.
+ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t w_rs, const float* bias, float* y,
+                           int64_t y_rs, int64_t M) {
+    ck::LinearArgs a;
+    a.x = x; a.x_rs = x_rs;
+    a.w = w; a.w_rs = w_rs;
+    a.bias = bias;
+    a.y = y; a.y_rs = y_rs;
+    a.M = (int)M;
+    a.precision = gemm_precision();
+    return a;
+}
+
+dd_status linear(const LinearParams& p) {
+    if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big("linear", "M, N or K", p.M);
+    ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    return check_launch(ck::linear(a, (int)p.N, (int)p.K, kStream), "linear (gemm_tf32)");
+}
+
+dd_status block_linear(const BlockLinearParams& p, bool out_side) {
+    const char* name = out_side ? "linear_out_blocks (gemm_tf32)" : "linear_in_blocks (gemm_tf32)";
+    if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big(name, "M, N or K", p.M);
+    if (p.nblocks > ck::kLinearMaxBlocks)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: %d blocks, at most %d per call", name, p.nblocks,
+                                               ck::kLinearMaxBlocks));
+    ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    cudaError_t e = out_side ? ck::linear_out_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, kStream)
+                             : ck::linear_in_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, kStream);
+    return check_launch(e, name);
+}
+dd_status linear_out_blocks(const BlockLinearParams& p) { return block_linear(p, true); }
+dd_status linear_in_blocks(const BlockLinearParams& p) { return block_linear(p, false); }
+
+dd_status layernorm_modulate(const LayerNormModulateParams& p) {
+    return check_launch(ck::layernorm_modulate(p.x, p.x_sn, p.x_st, p.y, p.y_sn, p.y_st, p.shift, p.shift_sn, p.scale,
+                                               p.scale_sn, p.N, p.T, p.D, p.eps, kStream),
+                        "layernorm_modulate");
+}
+
+dd_status layernorm_modulate_rows(const LayerNormRowsParams& p) {
+    return check_launch(ck::layernorm_modulate_rows(p.x, p.x_rs, p.y, p.y_rs, p.shift, p.shift_rs, p.scale,
+                                                    p.scale_rs, p.row_sample, p.K, p.D, p.eps, kStream),
+                        "layernorm_modulate_rows");
+}
+
+dd_status gelu_tanh(const UnaryParams& p) { return check_launch(ck::gelu_tanh(p.x, p.y, p.n, kStream), "gelu_tanh"); }
+dd_status silu(const UnaryParams& p) { return check_launch(ck::silu(p.x, p.y, p.n, kStream), "silu"); }
+dd_status relu(const UnaryParams& p) { return check_launch(ck::relu(p.x, p.y, p.n, kStream), "relu"); }
+dd_status sigmoid(const UnaryParams& p) { return check_launch(ck::sigmoid(p.x, p.y, p.n, kStream), "sigmoid"); }
+
+dd_status gated_residual_add(const GatedResidualParams& p) {
+    return check_launch(ck::gated_residual_add(p.h, p.h_sn, p.h_st, p.x, p.x_sn, p.x_st, p.gate, p.gate_sn, p.N, p.T,
+                                               p.D, kStream),
+                        "gated_residual_add");
+}
+
+dd_status attention_args_fit(int64_t B, int64_t T, int64_t H, int64_t Dh, const char* name) {
+    if (!fits_int(B) || !fits_int(T) || !fits_int(H)) return too_big(name, "batch, tokens or heads", T);
+    if (Dh < 1 || Dh > 128)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: head dim %lld, the kernel takes 1..128", name,
+                                               (long long)Dh));
+    return DD_OK;
+}
+
+dd_status attention(const AttentionParams& p) {
+    if (dd_status s = attention_args_fit(p.N, p.T, p.H, p.Dh, "attention (attention_varlen)")) return s;
+    ck::AttentionVarlenArgs a{};
+    a.q = p.q; a.q_sn = p.q_sn; a.q_st = p.q_st; a.q_sh = p.q_sh;
+    a.k = p.k; a.k_sn = p.k_sn; a.k_st = p.k_st; a.k_sh = p.k_sh;
+    a.v = p.v; a.v_sn = p.v_sn; a.v_st = p.v_st; a.v_sh = p.v_sh;
+    a.o = p.o; a.o_sn = p.o_sn; a.o_st = p.o_st; a.o_sh = p.o_sh;
+    a.cu_seqlens = nullptr;
+    a.B = (int)p.N; a.R = (int)(p.N * p.T); a.T = (int)p.T;
+    a.H = (int)p.H; a.Dh = (int)p.Dh;
+    a.scale = p.scale;
+    return check_launch(ck::attention_varlen(a, kStream), "attention (attention_varlen, dense)");
+}
+
+dd_status attention_varlen(const AttentionVarlenParams& p) {
+    if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, "attention_varlen")) return s;
+    dd_status st = DD_OK;
+    const int32_t* cu = device_copy(p.cu_seqlens, p.B + 1, &st);
+    if (!cu) return st;
+    ck::AttentionVarlenArgs a{};
+    a.q = p.q; a.q_st = p.q_st; a.q_sh = p.q_sh;
+    a.k = p.k; a.k_st = p.k_st; a.k_sh = p.k_sh;
+    a.v = p.v; a.v_st = p.v_st; a.v_sh = p.v_sh;
+    a.o = p.o; a.o_st = p.o_st; a.o_sh = p.o_sh;
+    a.cu_seqlens = cu;
+    a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
+    a.H = (int)p.H; a.Dh = (int)p.Dh;
+    a.scale = p.scale;
+    return check_launch(ck::attention_varlen(a, kStream), "attention_varlen");
+}
+
+dd_status gather_rows(const GatherRowsParams& p) {
+    return check_launch(ck::gather_rows(p.src, p.src_rs, p.index, p.dst, p.dst_rs, p.K, p.D, kStream), "gather_rows");
+}
+
+// Atomic adds: the C API does not promise distinct indices; with distinct ones (every caller here) each
+// element receives exactly one add, so the result is deterministic all the same.
+dd_status scatter_add_rows(const ScatterAddRowsParams& p) {
+    return check_launch(ck::scatter_add_rows(p.dst, p.dst_rs, p.index, p.src, p.src_rs, p.gate, p.gate_rs,
+                                             p.row_sample, p.K, p.D, false, kStream),
+                        "scatter_add_rows");
+}
+
+dd_status scatter_rows(const ScatterAddRowsParams& p) {
+    return check_launch(ck::scatter_rows(p.dst, p.dst_rs, p.index, p.src, p.src_rs, p.K, p.D, kStream), "scatter_rows");
+}
+
+dd_status scale_rows(const ScaleRowsParams& p) {
+    return check_launch(ck::scale_rows(p.x, p.x_rs, p.s, p.R, p.D, kStream), "scale_rows");
+}
+
+dd_status patchify(const PatchParams& p) {
+    return check_launch(ck::patchify(p.src, p.dst, p.tok_st, p.N, p.C, p.H, p.W, p.p, kStream), "patchify");
+}
+dd_status unpatchify(const PatchParams& p) {
+    return check_launch(ck::unpatchify(p.src, p.tok_st, p.dst, p.N, p.C, p.H, p.W, p.p, kStream), "unpatchify");
+}
+
+dd_status timestep_embedding(const TimestepEmbeddingParams& p) {
+    return check_launch(ck::timestep_embedding(p.t, p.out, p.N, p.dim, p.max_period, kStream), "timestep_embedding");
+}
+
+dd_status add_broadcast(const AddBroadcastParams& p) {
+    return check_launch(ck::add_broadcast(p.y, p.y_sn, p.y_sr, p.b, p.b_sr, p.N, p.R, p.D, kStream), "add_broadcast");
+}
+
+dd_status select_tokens(const SelectTokensParams& p) {
+    return check_launch(ck::select_tokens(p.logits, p.logits_rs, p.index, p.row_sample, p.counts, p.N, p.T, kStream),
+                        "select_tokens");
+}
+
+dd_status topk_rows(const TopkRowsParams& p) {
+    if (p.T > ck::kTopkMaxT)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel topk_rows: %lld tokens per row, the kernel takes at most %lld",
+                                               (long long)p.T, (long long)ck::kTopkMaxT));
+    return check_launch(ck::topk_rows(p.scores, p.scores_rs, p.index, p.N, p.T, p.k, kStream), "topk_rows");
+}
+
+// ---- VAE ----
+dd_status conv2d(const Conv2dParams& p) {
+    if (p.kh != p.kw)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel vae_conv2d: square kernels only (got %lldx%lld)",
+                                               (long long)p.kh, (long long)p.kw));
+    if (!fits_int(p.N) || !fits_int(p.Ci) || !fits_int(p.Co) || !fits_int(p.H) || !fits_int(p.W))
+        return too_big("vae_conv2d", "a size", p.N);
+    ck::Conv2dArgs a;
+    a.x = p.x; a.w = p.w; a.bias = p.bias; a.residual = p.residual; a.y = p.y;
+    a.N = (int)p.N; a.Ci = (int)p.Ci; a.Co = (int)p.Co; a.H = (int)p.H; a.W = (int)p.W; a.k = (int)p.kh;
+    a.precision = g_precision.load(std::memory_order_relaxed) == DD_PRECISION_FP32 ? ck::ConvPrecision::kFp32
+                                                                                   : ck::ConvPrecision::kTf32;
+    return check_launch(ck::vae_conv2d(a, kStream), "vae_conv2d");
+}
+
+dd_status group_norm(const GroupNormParams& p) {
+    if (!fits_int(p.N) || !fits_int(p.C) || !fits_int(p.groups)) return too_big("vae_group_norm", "N, C or groups", p.C);
+    return check_launch(ck::vae_group_norm(p.x, p.gamma, p.beta, p.y, (int)p.N, (int)p.C, p.HW, (int)p.groups, p.eps,
+                                           p.silu, kStream),
+                        "vae_group_norm");
+}
+
+dd_status upsample_nearest2x(const Upsample2xParams& p) {
+    if (!fits_int(p.H) || !fits_int(p.W)) return too_big("vae_upsample_nearest2x", "H or W", p.H);
+    return check_launch(ck::vae_upsample_nearest2x(p.x, p.y, p.N * p.C, (int)p.H, (int)p.W, kStream),
+                        "vae_upsample_nearest2x");
+}
+
+dd_status transpose_last2(const TransposeParams& p) {
+    return check_launch(ck::vae_transpose_last2(p.x, p.residual, p.y, p.B, p.R, p.S, kStream), "vae_transpose_last2");
+}
+
+#ifndef DD_CUDA_BACKEND_NAME
+#define DD_CUDA_BACKEND_NAME "cuda"  // "cuda-emu" in the emulator build
+#endif
+
 Backend make_cuda_backend() {
-    Backend b{};  // members without a CUDA kernel stay null: the dispatcher reports them unsupported
-    b.name = "cuda";
+    Backend b{};
+    b.name = DD_CUDA_BACKEND_NAME;
+    b.linear = linear;
+    b.layernorm_modulate = layernorm_modulate;
     b.gelu_tanh = gelu_tanh;
     b.silu = silu;
+    b.gated_residual_add = gated_residual_add;
+    b.attention = attention;
+    b.gather_rows = gather_rows;
+    b.scatter_add_rows = scatter_add_rows;
+    b.patchify = patchify;
+    b.unpatchify = unpatchify;
+    b.timestep_embedding = timestep_embedding;
+    b.add_broadcast = add_broadcast;
+    b.linear_out_blocks = linear_out_blocks;
+    b.linear_in_blocks = linear_in_blocks;
+    b.layernorm_modulate_rows = layernorm_modulate_rows;
+    b.select_tokens = select_tokens;
+    b.relu = relu;
+    b.topk_rows = topk_rows;
+    b.scatter_rows = scatter_rows;
+    b.scale_rows = scale_rows;
+    b.sigmoid = sigmoid;
+    b.attention_varlen = attention_varlen;
+    b.set_gemm_precision = set_gemm_precision;
     return b;
 }
 
 const Backend cuda = make_cuda_backend();
+const VaeBackend cuda_vae{DD_CUDA_BACKEND_NAME, conv2d, group_norm, upsample_nearest2x, transpose_last2};
 
 }  // namespace
 
 const Backend* cuda_backend() { return &cuda; }
+const VaeBackend* cuda_vae_backend() { return &cuda_vae; }
 
 }  // namespace dd

@@ -21,7 +21,7 @@ import java.util.Set;
 /** `dyndit decode`: raw DiT latents to images through the SD-VAE decoder (safetensors out, PNGs optional). */
 final class DecodeCommand implements Main.Command {
     private static final String USAGE = "dyndit decode --vae FILE(.safetensors|.pt|.ckpt) [--config FILE.json] "
-            + "--latents FILE.safetensors [--key z] --out FILE.safetensors [--png DIR] [--tile N] [--device cpu]\n"
+            + "--latents FILE.safetensors [--key z] --out FILE.safetensors [--png DIR] [--tile N] [--device cpu|cuda|cuda-emu] [--precision tf32|fp32]\n"
             + "  the latents are the raw samples (divided by the config's scaling_factor here, as DiT does);\n"
             + "  without --config: the AutoencoderKL config.json beside --vae if there is one, else the structure read\n"
             + "  off the tensors with norm_num_groups 32 and scaling_factor 0.18215 (the SD-VAE's)";
@@ -33,7 +33,8 @@ final class DecodeCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--vae", "--config", "--latents", "--key", "--out", "--png", "--tile", "--device"),
+        Args a = new Args(argv, Set.of("--vae", "--config", "--latents", "--key", "--out", "--png", "--tile", "--device",
+                "--precision"),
                 Set.of(), USAGE);
         Device device = Device.parse(a.get("--device", "cpu"));
         Path vaeFile = a.path("--vae"), latentsFile = a.path("--latents"), outFile = a.path("--out");
@@ -60,7 +61,9 @@ final class DecodeCommand implements Main.Command {
             err.println("dyndit decode: note: no --config and no AutoencoderKL config.json beside " + vaeFile
                     + ": structure read off the tensors, norm_num_groups 32 and scaling_factor 0.18215 assumed (SD-VAE)");
         }
+        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         try (VaeDecoder vae = VaeDecoder.load(vaeFile, a.optionalPath("--config"), device)) {
+            device.setGemmPrecision(precision);  // convolutions on CUDA devices (bf16 runs them as tf32)
             images = vae.tileSamples(tile).decodeLatents(z, shape);
         }
         byte[] bytes = images.uint8Nhwc();

@@ -15,7 +15,7 @@ final class ForwardCommand implements Main.Command {
     private static final String USAGE = "dyndit forward --weights FILE(.safetensors|.pt) [--config FILE.json] "
             + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--static] [--patch-size Q] "
             + "[--flexi-guided --cond-patch P --guidance-patch Q --cfg-scale S [--weak-cfg-scale W]] "
-            + "[--device cpu|cuda|cuda-emu]";
+            + "[--device cpu|cuda|cuda-emu] [--precision tf32|fp32|bf16]";
 
     @Override
     public String summary() {
@@ -24,7 +24,7 @@ final class ForwardCommand implements Main.Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device",
+        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device", "--precision",
                 "--patch-size", "--cond-patch", "--guidance-patch", "--weak-cfg-scale"), Set.of("--static", "--flexi-guided"),
                 USAGE);
         boolean flexiGuided = a.flag("--flexi-guided");
@@ -52,7 +52,9 @@ final class ForwardCommand implements Main.Command {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
         }
+        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device, a.flag("--static"))) {
+            model.precision(precision);
             var c = model.config();
             if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
                 throw new ShapeMismatchException("latent '" + p + "x' has shape [" + xShape[0] + "," + xShape[1] + ","

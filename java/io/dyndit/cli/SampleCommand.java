@@ -26,7 +26,7 @@ final class SampleCommand implements Main.Command {
             + "[--sampler ddpm|ddim] [--steps N (250)] [--cfg-scale S (4.0; 1 = no guidance)] [--eta E (0, ddim)] "
             + "[--seed N (0) | --noise FILE.safetensors] --out FILE.safetensors [--trace] [--npz FILE.npz] "
             + "[--static] [--per-step] [--flexi-patch Q --flexi-steps K_c [--flexi-guidance-steps K_u] | --flexi-budget F] "
-            + "[--weak-cfg-scale W] [--vae FILE [--vae-config FILE] --png DIR] [--device cpu|cuda|cuda-emu]";
+            + "[--weak-cfg-scale W] [--vae FILE [--vae-config FILE] --png DIR] [--device cpu|cuda|cuda-emu] [--precision tf32|fp32|bf16]";
 
     @Override
     public String summary() {
@@ -36,7 +36,7 @@ final class SampleCommand implements Main.Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
         Args a = new Args(argv, Set.of("--weights", "--config", "--labels", "--sampler", "--steps", "--cfg-scale", "--eta",
-                "--seed", "--noise", "--out", "--npz", "--device", "--flexi-patch", "--flexi-steps", "--flexi-guidance-steps",
+                "--seed", "--noise", "--out", "--npz", "--device", "--precision", "--flexi-patch", "--flexi-steps", "--flexi-guidance-steps",
                 "--flexi-budget", "--weak-cfg-scale", "--vae", "--vae-config", "--png"),
                 Set.of("--trace", "--static", "--per-step"), USAGE);
         if (a.has("--png") && !a.has("--vae")) {
@@ -76,6 +76,7 @@ final class SampleCommand implements Main.Command {
             if (injected != null) {
                 request.noise(injected);
             }
+            model.precision(io.dyndit.core.Precision.parse(a.get("--precision", "tf32")));
             staticConfig = model.config();
             r = request.build();
             try {

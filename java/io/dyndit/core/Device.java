@@ -87,7 +87,8 @@ public final class Device {
             return;
         }
         if (type == Type.CUDA_EMU) {
-            throw new DeviceUnavailableException(this + ": the emulated CUDA device is not part of this build");
+            CudaEmuLoader.ensureLoaded();
+            return;
         }
         NativeLoader.ensureLoaded();
         NativeErrors.check(DynditNative.dd_cuda_probe(index), this + " requested");
@@ -100,6 +101,21 @@ public final class Device {
         } catch (DeviceUnavailableException e) {
             return false;
         }
+    }
+
+    /** Whether this is a CUDA device (real or emulated), where {@link Precision} applies. */
+    public boolean isCuda() {
+        return type != Type.CPU;
+    }
+
+    /**
+     * Sets the arithmetic of matrix products (linear, conv) for later ops on devices of this type; the CPU always
+     * computes fp32 and accepts any setting.
+     */
+    public void setGemmPrecision(Precision precision) {
+        checkAvailable();
+        NativeLoader.ensureLoaded();
+        NativeErrors.check(DynditNative.dd_set_gemm_precision(type.code, precision.code()), "precision " + precision);
     }
 
     @Override

@@ -32,6 +32,7 @@ public final class DiTModel implements AutoCloseable {
     private final Map<Integer, PatchGeometry> flexiGeometries = new HashMap<>();
     private final TensorFile flexiSource; // embedder/de-embedder (+ flexi.* tensors) for deriving other patch sizes
     private final io.dyndit.core.Scope flexiScope = io.dyndit.core.Scope.open();
+    private final GemmControl gemm;
 
     /**
      * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
@@ -49,11 +50,13 @@ public final class DiTModel implements AutoCloseable {
         this.routers = routers;
         this.diffcr = diffcr;
         this.device = device;
-        this.dydit = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true) : null;
+        this.gemm = new GemmControl(device);
+        this.dydit = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true, gemm)
+                : null;
         this.planner = dydit != null ? dydit
                 : diffcr != null && useRouters ? new DiffCRPlanner(diffcr, config.tokens()) : null;
         this.fullPlan = StepPlan.full(config.depth());
-        this.pass = new ForwardPass(config, weights, routers, diffcr);
+        this.pass = new ForwardPass(config, weights, routers, diffcr, gemm);
     }
 
     /**
@@ -113,6 +116,19 @@ public final class DiTModel implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /**
+     * Arithmetic of the matrix products on CUDA devices (default TF32, as the official sampler runs); the routers'
+     * GEMVs always run in FP32. No effect on the CPU, which computes FP32.
+     */
+    public DiTModel precision(io.dyndit.core.Precision precision) {
+        gemm.precision(java.util.Objects.requireNonNull(precision, "precision"));
+        return this;
+    }
+
+    public io.dyndit.core.Precision precision() {
+        return gemm.precision();
     }
 
     /** model(x, t, y): x [N,C,I,I] row-major, t [N] original-scale timesteps, y [N] labels; returns [N,Co,I,I]. */
@@ -230,6 +246,7 @@ public final class DiTModel implements AutoCloseable {
         }
         ws.t.copyFrom(t2);
         ws.y.copyFrom(y2);
+        gemm.apply();
         double macs = new PackedForward(config, weights).run(ws);
         float[] cond = ws.outC.toFloatArray(), guide = ws.outU.toFloatArray();
         Guidance.weak(cond, guide, n, config.outChannels(), config.inputSize() * config.inputSize(),
@@ -258,6 +275,7 @@ public final class DiTModel implements AutoCloseable {
         ws.y.copyFrom(labels);
         StepPlan plan = g == nativeGeometry ? planFor((long) t[0]) : fullPlan;
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+        gemm.apply();
         double macs = pass.run(ws, plan, observer, trace);
         return new Result(ws.out.toFloatArray(), trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
     }

@@ -24,11 +24,14 @@ public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
     private final DiTWeights weights;
     private final DyDiTRouters routers;
     private final boolean routeTokens;
+    private final GemmControl gemm;
     private final Scope scope = Scope.open();
     private final Tensor t, tFreq, t1, tEmb, logits;
     private final Map<Long, StepPlan> cache = new HashMap<>();
 
-    DyDiTPlanner(DiTConfig config, DiTWeights weights, DyDiTRouters routers, Device device, boolean routeTokens) {
+    DyDiTPlanner(DiTConfig config, DiTWeights weights, DyDiTRouters routers, Device device, boolean routeTokens,
+            GemmControl gemm) {
+        this.gemm = gemm;
         this.config = config;
         this.weights = weights;
         this.routers = routers;
@@ -94,14 +97,24 @@ public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
 
     private void embed(long timestep) {
         t.copyFrom(new float[] {timestep});
-        Ops.timestepEmbedding(t, 10000f, tFreq);
-        Ops.linear(tFreq, weights.t0W, weights.t0B, t1);
-        Ops.silu(t1, t1);
-        Ops.linear(t1, weights.t2W, weights.t2B, tEmb);
+        gemm.beginRouter();
+        try {
+            Ops.timestepEmbedding(t, 10000f, tFreq);
+            Ops.linear(tFreq, weights.t0W, weights.t0B, t1);
+            Ops.silu(t1, t1);
+            Ops.linear(t1, weights.t2W, weights.t2B, tEmb);
+        } finally {
+            gemm.endRouter();
+        }
     }
 
     private float[] route(Tensor w, Tensor b) {
-        Ops.linear(tEmb, w, b, logits);
+        gemm.beginRouter();
+        try {
+            Ops.linear(tEmb, w, b, logits);
+        } finally {
+            gemm.endRouter();
+        }
         return logits.toFloatArray();
     }
 

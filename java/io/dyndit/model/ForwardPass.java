@@ -1,6 +1,7 @@
 package io.dyndit.model;
 
 import io.dyndit.core.Ops;
+import io.dyndit.core.Ranges;
 import io.dyndit.core.Tensor;
 import io.dyndit.plan.LayerPlan;
 import io.dyndit.plan.StepPlan;
@@ -17,8 +18,15 @@ final class ForwardPass {
     private final DiTWeights w;
     private final DyDiTRouters routers; // null: no DyDiT token routing
     private final DiffCRRouters diffcr;  // null: no top-k routing
+    private final GemmControl gemm;
+    private final String[] blockRanges;   // profiler range names, built once
 
-    ForwardPass(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr) {
+    ForwardPass(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr, GemmControl gemm) {
+        this.gemm = gemm;
+        this.blockRanges = new String[config.depth()];
+        for (int i = 0; i < blockRanges.length; i++) {
+            blockRanges[i] = "block " + i;
+        }
         this.c = config;
         this.w = weights;
         this.routers = routers;
@@ -32,6 +40,18 @@ final class ForwardPass {
 
     /** Runs the network on ws inputs; returns executed multiply-accumulates (per block in attnMacs/mlpMacs). */
     double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
+        int depth = Ranges.depth();
+        Ranges.push("forward");
+        try {
+            return runBlocks(ws, plan, obs, trace);
+        } finally {
+            while (Ranges.depth() > depth) { // also after an exception half-way through a stage
+                Ranges.pop();
+            }
+        }
+    }
+
+    private double runBlocks(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
         int n = ws.batch;
         PatchGeometry g = ws.geometry;
         double macs = embed(ws, obs);
@@ -39,6 +59,7 @@ final class ForwardPass {
         for (int i = 0; i < c.depth(); i++) {
             LayerPlan lp = plan.layer(i);
             String name = "block." + i + ".";
+            Ranges.push(blockRanges[i]);
             Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
             obs.onTensor(name + "adaLN", ws.ada);
             macs += (double) n * 6 * c.hiddenSize() * c.hiddenSize();
@@ -53,6 +74,7 @@ final class ForwardPass {
             if (trace != null) {
                 trace.recordWidth(i, lp);
             }
+            Ranges.pop();
         }
         Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
         obs.onTensor("final.adaLN", ws.finalAda);
@@ -90,6 +112,7 @@ final class ForwardPass {
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
         long d = c.hiddenSize(), rows = (long) n * t;
+        Ranges.push("attention");
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
         if (lp.allHeads()) {
             Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
@@ -110,6 +133,7 @@ final class ForwardPass {
         }
         obs.onTensor("block." + i + ".attn_out", ws.proj);
         Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
+        Ranges.pop();
         double active = (double) heads * hd;
         return rows * 4 * d * active + n * 2.0 * t * t * active;
     }
@@ -120,20 +144,26 @@ final class ForwardPass {
         int n = ws.batch, t = ws.geometry.tokens(), gs = c.mlpHidden() / c.numHeads();
         long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
         if (!lp.routeTokens()) {
+            Ranges.push("mlp");
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             runMlp(b, lp, ws.u, fc1, ws.fc2, gs);
             obs.onTensor("block." + i + ".mlp_out", ws.fc2);
             Ops.gatedResidualAdd(ws.h, a[5], ws.fc2);
+            Ranges.pop();
             return (double) n * t * 2 * d * m;
         }
-        // token router on the post-attention residual stream
+        // token router on the post-attention residual stream (fp32 GEMVs: decisions must equal the reference)
+        Ranges.push("router");
+        gemm.beginRouter();
         Ops.linear(ws.h, routers.tok0W[i], routers.tok0B[i], ws.tokHidden);
         Ops.relu(ws.tokHidden, ws.tokHidden);
         Ops.linear(ws.tokHidden, routers.tok2W[i], routers.tok2B[i], ws.tokLogits);
+        gemm.endRouter();
         obs.onTensor("block." + i + ".token_logits", ws.tokLogits);
         Ops.selectTokens(ws.tokLogits2d, ws.tokIndex, ws.tokSample, ws.tokCounts);
         int[] counts = ws.tokCounts.toIntArray();
+        Ranges.pop();
         int k = 0;
         for (int cnt : counts) {
             k += cnt;
@@ -145,6 +175,7 @@ final class ForwardPass {
         if (k == 0) {
             return routerMacs;
         }
+        Ranges.push("mlp");
         Tensor idx = ws.prefix(ws.tokIndex, k), smp = ws.prefix(ws.tokSample, k);
         Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
         Ops.gatherRows(ws.hFlat, idx, hk);
@@ -152,6 +183,7 @@ final class ForwardPass {
         runMlp(b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
         obs.onTensor("block." + i + ".mlp_out_kept", out);
         Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
+        Ranges.pop();
         return routerMacs + (double) k * 2 * d * m;
     }
 
@@ -164,16 +196,21 @@ final class ForwardPass {
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = c.numHeads();
         long d = c.hiddenSize(), m = c.mlpHidden(), rows = (long) n * k;
+        Ranges.push("router");
+        gemm.beginRouter();
         Ops.linear(ws.h, diffcr.router[i], null, ws.tokLogits);
+        gemm.endRouter();
         Ops.sigmoid(ws.tokLogits, ws.tokScores);
         Tensor idx2 = ws.prefix(ws.tokIndex, n, k), idx = ws.prefix(ws.tokIndex, rows);
         Ops.topkRows(ws.tokScores2d, k, idx2);
+        Ranges.pop();
         if (trace != null) {
             trace.recordTopK(i, ws.tokScores2d, idx, k);
         }
         Tensor xk = ws.prefix(ws.rows, rows, d), xk3 = ws.prefix(ws.rows, n, k, d);
         Ops.gatherRows(ws.hFlat, idx, xk);
         Tensor u = ws.prefix(ws.u, n, k, d);
+        Ranges.push("attention");
         Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
         Tensor qkv = ws.prefix(ws.qkv, n, k, 3 * d);
         Ops.linear(u, b.qkvW(), b.qkvB(), qkv);
@@ -184,6 +221,8 @@ final class ForwardPass {
         Tensor proj = ws.prefix(ws.proj, n, k, d);
         Ops.linear(ws.prefix(ws.attn, n, k, d), b.projW(), b.projB(), proj);
         Ops.gatedResidualAdd(xk3, a[2], proj);
+        Ranges.pop();
+        Ranges.push("mlp");
         Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
         Tensor fc1 = ws.prefix(ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
         Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
@@ -194,6 +233,7 @@ final class ForwardPass {
         Ops.scaleRows(ws.prefix(ws.fc2, rows, d), ws.prefix(ws.keptScores, rows));
         Ops.gatedResidualAdd(xk3, a[5], fc2);
         Ops.scatterRows(ws.hFlat, idx, xk);
+        Ranges.pop();
         attnMacs[i] = rows * 4 * d * d + n * 2.0 * k * k * d + (double) n * t * d;
         mlpMacs[i] = rows * 2 * d * m;
     }

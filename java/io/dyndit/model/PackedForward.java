@@ -20,6 +20,15 @@ final class PackedForward {
 
     /** ws.x, ws.t, ws.y set; fills ws.outC and ws.outU; returns executed MACs. */
     double run(PackedWorkspace ws) {
+        io.dyndit.core.Ranges.push("forward (packed varlen)");
+        try {
+            return runBlocks(ws);
+        } finally {
+            io.dyndit.core.Ranges.pop();
+        }
+    }
+
+    private double runBlocks(PackedWorkspace ws) {
         embed(ws, ws.gc, ws.patchesC, ws.hc);
         embed(ws, ws.gu, ws.patchesU, ws.hu);
         Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
@@ -35,7 +44,9 @@ final class PackedForward {
             Ops.layerNormModulate(ws.hc, ws.adaC[0], ws.adaC[1], LN_EPS, ws.uc);
             Ops.layerNormModulate(ws.hu, ws.adaU[0], ws.adaU[1], LN_EPS, ws.uu);
             Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+            io.dyndit.core.Ranges.push("attention (varlen)");
             Ops.attentionVarlen(ws.q, ws.k, ws.v, ws.cuSeqlens, scale, ws.attn);
+            io.dyndit.core.Ranges.pop();
             Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
             Ops.gatedResidualAdd(ws.hc, ws.adaC[2], ws.projC);
             Ops.gatedResidualAdd(ws.hu, ws.adaU[2], ws.projU);

@@ -51,7 +51,17 @@ public final class DynditNative {
     public static native int dd_cuda_compiled();
     public static native @Cast("const char*") String dd_cuda_archs();
     public static native int dd_cuda_probe(int index);
+    public static native int dd_cuda_emu_load(@Cast("const char*") String path);
+    public static native int dd_set_gemm_precision(int deviceType, int precision);
     public static native int dd_dtype_size(int dtype);
+
+    // ---- profiler ranges (NVTX) ----
+    public static native void dd_range_push(@Cast("const char*") String name);
+    public static native void dd_range_pop();
+    public static native void dd_range_record(int on);
+    public static native @Cast("int64_t") long dd_range_count();
+    public static native int dd_range_max_depth();
+    public static native int dd_range_depth();
 
     // ---- tensors ----
     public static native int dd_tensor_new(int deviceType, int deviceIndex, int dtype, int ndim,

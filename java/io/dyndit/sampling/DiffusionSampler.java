@@ -44,7 +44,13 @@ public final class DiffusionSampler {
             long stepStart = System.nanoTime();
             int i = steps - 1 - k;
             long t = schedule.timestep(i);
-            Denoiser.Evaluation ev = denoiser.evaluate(x, y, k, t, r.cfgScale());
+            io.dyndit.core.Ranges.push("sampler step");
+            Denoiser.Evaluation ev;
+            try {
+                ev = denoiser.evaluate(x, y, k, t, r.cfgScale());
+            } finally {
+                io.dyndit.core.Ranges.pop();
+            }
             float[] out = ev.output();
             if (out.length != layout.outputValues()) {
                 throw new ShapeMismatchException("the model returned " + out.length + " values at step " + k
@@ -53,11 +59,13 @@ public final class DiffusionSampler {
             float[] noise = noisy && i != 0 ? r.noise().stepNoise(k, n, batch, perSample) : null;
             float[] predX0 = new float[x.length];
             float[] next = new float[x.length];
+            io.dyndit.core.Ranges.push("sampler update");
             if (r.sampler() == SamplerType.DDPM) {
                 DdpmUpdate.apply(schedule, i, variance, layout, x, out, noise, predX0, next);
             } else {
                 DdimUpdate.apply(schedule, i, r.eta(), layout, x, out, noise, predX0, next);
             }
+            io.dyndit.core.Ranges.pop();
             long now = System.nanoTime();
             StepStats s = new StepStats(k, i, t, (now - stepStart) / 1e9, ev.macs(), ev.attnMacs(), ev.mlpMacs());
             stats.add(s);

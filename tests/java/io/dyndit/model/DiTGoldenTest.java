@@ -3,7 +3,6 @@ package io.dyndit.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dyndit.core.Device;
 import io.dyndit.io.TensorFile;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -14,12 +13,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** The DiT forward against the official code's outputs and every stored intermediate, both weight formats. */
 class DiTGoldenTest {
-    @ParameterizedTest(name = "{0} from {1}")
-    @CsvSource({"dit_p2_d64_h4, weights.safetensors", "dit_p2_d64_h4, weights.pt",
-            "dit_p4_c3_nosigma, weights.safetensors", "dit_p4_c3_nosigma, weights.pt"})
-    void forwardMatchesOfficialOutputsAndIntermediates(String caseName, String weightsFile) throws Exception {
+    @ParameterizedTest(name = "{0} from {1} on {2}")
+    @CsvSource({"dit_p2_d64_h4, weights.safetensors, cpu", "dit_p2_d64_h4, weights.pt, cpu",
+            "dit_p4_c3_nosigma, weights.safetensors, cpu", "dit_p4_c3_nosigma, weights.pt, cpu",
+            "dit_p2_d64_h4, weights.safetensors, cuda-emu", "dit_p4_c3_nosigma, weights.safetensors, cuda-emu"})
+    void forwardMatchesOfficialOutputsAndIntermediates(String caseName, String weightsFile, String device)
+            throws Exception {
         Path dir = Golden.dir(caseName);
-        try (DiTModel model = DiTModel.load(dir.resolve(weightsFile), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel model = Golden.load(dir.resolve(weightsFile), caseName, device, false);
                 TensorFile io = Golden.io(caseName)) {
             Map<String, float[]> seen = new HashMap<>();
             float[] out = model.forward(Golden.floats(io, "x"), Golden.longsAsFloats(io, "t"), io.get("y").toLongArray(),

@@ -11,15 +11,18 @@ import io.dyndit.core.ShapeMismatchException;
 import io.dyndit.io.TensorFile;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** DiffCR against the float64 reference of the engine's definitions (golden-fd). */
 class DiffCRGoldenTest {
     private static final String CASE = "diffcr_d1_T16_R2";
 
-    @Test
-    void forwardMatchesReferenceWithIdenticalTokenChoices() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void forwardMatchesReferenceWithIdenticalTokenChoices(String device) throws Exception {
         Path dir = Golden.dir(CASE);
-        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), CASE, device, false);
                 TensorFile io = Golden.io(CASE)) {
             assertTrue(m.isDynamic());
             float[] x = Golden.floats(io, "x"), t = Golden.longsAsFloats(io, "t");
@@ -47,7 +50,7 @@ class DiffCRGoldenTest {
                 }
             }
         }
-        try (DiTModel plain = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu(), true);
+        try (DiTModel plain = Golden.load(dir.resolve("weights.safetensors"), CASE, device, true);
                 TensorFile io = Golden.io(CASE)) {
             Golden.assertMatches(Golden.floats(io, "out_dit"), plain.forward(Golden.floats(io, "x"),
                     Golden.longsAsFloats(io, "t"), io.get("y").toLongArray()), "out_dit (--static)");

@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dyndit.core.Device;
 import io.dyndit.io.TensorFile;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * DyDiT v2 against the official code: masks and token decisions exactly equal, outputs and intermediates
@@ -20,11 +19,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DyDiTGoldenTest {
     private static final String CASE = "dydit_v2_p2_d64_h4";
 
-    @ParameterizedTest
-    @ValueSource(strings = {"weights.safetensors", "weights.pt"})
-    void dynamicForwardMatchesOfficial(String weightsFile) throws Exception {
+    @ParameterizedTest(name = "{0} on {1}")
+    @CsvSource({"weights.safetensors, cpu", "weights.pt, cpu", "weights.safetensors, cuda-emu"})
+    void dynamicForwardMatchesOfficial(String weightsFile, String device) throws Exception {
         Path dir = Golden.dir(CASE);
-        try (DiTModel model = DiTModel.load(dir.resolve(weightsFile), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel model = Golden.load(dir.resolve(weightsFile), CASE, device, false);
                 TensorFile io = Golden.io(CASE)) {
             assertTrue(model.isDynamic());
             assertEquals(DyDiTRouters.Variant.V2, model.planner().variant());
@@ -79,7 +78,7 @@ class DyDiTGoldenTest {
                     io.get("cfg.y").toLongArray(), ((Number) Golden.caseJson(CASE).get("cfg_scale")).doubleValue());
             Golden.assertMatches(Golden.floats(io, "cfg.out"), g, "cfg.out");
         }
-        try (DiTModel complete = DiTModel.load(dir.resolve(weightsFile), dir.resolve("case.json"), Device.cpu(), true);
+        try (DiTModel complete = Golden.load(dir.resolve(weightsFile), CASE, device, true);
                 TensorFile io = Golden.io(CASE)) {
             assertTrue(!complete.isDynamic());
             Golden.assertMatches(Golden.floats(io, "out_complete_model"),

@@ -1,17 +1,18 @@
 package io.dyndit.model;
 
-import io.dyndit.core.Device;
 import io.dyndit.io.TensorFile;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** FlexiDiT against the float64 reference of the engine's definitions (golden-fd). */
 class FlexiDiTGoldenTest {
-    @Test
-    void derivedWeightsAndForwardAtTheWeakPatchSize() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void derivedWeightsAndForwardAtTheWeakPatchSize(String device) throws Exception {
         String c = "flexidit_f1_derived_q4";
         Path dir = Golden.dir(c);
-        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), c, device, false);
                 TensorFile io = Golden.io(c)) {
             double[][] b = FlexiWeights.bilinear(2, 4);
             float[] bf = new float[16 * 4];
@@ -30,11 +31,12 @@ class FlexiDiTGoldenTest {
         }
     }
 
-    @Test
-    void weakGuidanceInOnePackedEvaluation() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void weakGuidanceInOnePackedEvaluation(String device) throws Exception {
         String c = "flexidit_f3_weak_guidance";
         Path dir = Golden.dir(c);
-        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), c, device, false);
                 TensorFile io = Golden.io(c)) {
             float[] x = Golden.floats(io, "x"), t = Golden.longsAsFloats(io, "t");
             long[] labels = io.get("labels").toLongArray();

@@ -25,6 +25,15 @@ final class Golden {
         }
     }
 
+    /**
+     * The case's model on "cpu" or "cuda-emu" (the CUDA backend under the SIMT emulator) with FP32 GEMMs, so the
+     * same 1e-4 tolerance holds on both.
+     */
+    static DiTModel load(Path weights, String caseName, String device, boolean staticModel) {
+        return DiTModel.load(weights, dir(caseName).resolve("case.json"), io.dyndit.core.Device.parse(device), staticModel)
+                .precision(io.dyndit.core.Precision.FP32);
+    }
+
     static Map<String, Object> caseJson(String caseName) throws Exception {
         return JsonParser.parseObject(Files.readString(dir(caseName).resolve("case.json")));
     }

@@ -1,0 +1,63 @@
+// Loads the cuda-emu device plugin on first use (dlopen, RTLD_LOCAL): nothing of it is mapped into a
+// process that never asks for the emulated device.
+#include "device_plugin.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <string>
+
+#include "error.h"
+
+namespace dd {
+namespace {
+
+dd_status host_fail(dd_status status, const char* message) { return fail(status, message ? message : ""); }
+const DevicePluginHost kHost{kDevicePluginAbi, host_fail};
+
+std::mutex g_mutex;
+const DevicePlugin* g_plugin = nullptr;
+
+// libdyndit_cuda_emu.so in the folder libdyndit itself was loaded from.
+std::string default_plugin_path() {
+    Dl_info info{};
+    std::string dir;
+    if (dladdr(reinterpret_cast<void*>(&host_fail), &info) && info.dli_fname) {
+        dir = info.dli_fname;
+        const size_t slash = dir.rfind('/');
+        dir = slash == std::string::npos ? std::string() : dir.substr(0, slash + 1);
+    }
+    return dir + "libdyndit_cuda_emu.so";
+}
+
+}  // namespace
+
+const DevicePlugin& cuda_emu_plugin(const char* path) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (g_plugin) return *g_plugin;
+    const std::string file = path && *path ? std::string(path) : default_plugin_path();
+    void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* why = dlerror();
+        throw Error(DD_ERR_CUDA_UNAVAILABLE, format("the emulated CUDA device (cuda-emu) cannot be loaded from %s: %s",
+                                                    file.c_str(), why ? why : "unknown dlopen error"));
+    }
+    auto entry = reinterpret_cast<dd_device_plugin_entry>(dlsym(handle, DD_DEVICE_PLUGIN_ENTRY));
+    const DevicePlugin* plugin = entry ? entry(&kHost) : nullptr;
+    if (!plugin || plugin->abi != kDevicePluginAbi || !plugin->backend || !plugin->vae) {
+        dlclose(handle);
+        throw Error(DD_ERR_CUDA_UNAVAILABLE,
+                    format("%s is not a dyndit device plugin of ABI %d (stale build?)", file.c_str(), kDevicePluginAbi));
+    }
+    g_plugin = plugin;  // kept loaded for the life of the process
+    return *plugin;
+}
+
+}  // namespace dd
+
+extern "C" dd_status dd_cuda_emu_load(const char* path) {
+    return dd::guard("dd_cuda_emu_load", [&] {
+        dd::cuda_emu_plugin(path);
+        return DD_OK;
+    });
+}
