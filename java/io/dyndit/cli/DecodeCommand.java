@@ -63,8 +63,7 @@ final class DecodeCommand implements Main.Command {
         }
         io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         try (VaeDecoder vae = VaeDecoder.load(vaeFile, a.optionalPath("--config"), device)) {
-            device.setGemmPrecision(precision);  // convolutions on CUDA devices (bf16 runs them as tf32)
-            images = vae.tileSamples(tile).decodeLatents(z, shape);
+            images = vae.precision(precision).tileSamples(tile).decodeLatents(z, shape);
         }
         byte[] bytes = images.uint8Nhwc();
         new SafetensorsWriter()

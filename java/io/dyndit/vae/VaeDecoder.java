@@ -24,6 +24,7 @@ public final class VaeDecoder implements AutoCloseable {
     private final VaeConfig config;
     private final VaeWeights weights;
     private final Device device;
+    private io.dyndit.core.Precision precision = io.dyndit.core.Precision.TF32;
     private int tileSamples;  // 0: chosen from DEFAULT_TILE_BYTES
     private final Map<String, VaePlan> plans = new LinkedHashMap<>(4, 0.75f, true);
 
@@ -64,6 +65,12 @@ public final class VaeDecoder implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** Convolution arithmetic on CUDA devices (default TF32; BF16 runs as TF32); the CPU computes FP32. */
+    public VaeDecoder precision(io.dyndit.core.Precision p) {
+        this.precision = java.util.Objects.requireNonNull(p, "precision");
+        return this;
     }
 
     /** Samples decoded together (0: as many as fit {@link #DEFAULT_TILE_BYTES} of workspace, at least one). */
@@ -112,6 +119,9 @@ public final class VaeDecoder implements AutoCloseable {
         int oh = h * config.upscale(), ow = w * config.upscale(), oc = config.outChannels();
         float[] image = new float[Math.toIntExact((long) n * oc * oh * ow)];
         int tile = tileFor(n, h, w);
+        if (device.isCuda()) {
+            device.setGemmPrecision(precision);
+        }
         int perLatent = config.latentChannels() * h * w, perImage = oc * oh * ow;
         for (int first = 0; first < n; first += tile) {
             int count = Math.min(tile, n - first);

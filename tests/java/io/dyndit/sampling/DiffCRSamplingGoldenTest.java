@@ -9,6 +9,8 @@ import io.dyndit.model.DiTModel;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * DiffCR DDPM 10 steps, guidance 4, R = 3 regions (golden-fd diffcr_d3v, a float64 reference). As the case
@@ -56,10 +58,12 @@ class DiffCRSamplingGoldenTest {
     }
 
     /** The free-running loop through the sampler (what `dyndit sample` runs): chain tolerance as in DdpmGoldenTest. */
-    @Test
-    void samplerReproducesTheReferenceSamples() throws URISyntaxException {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void samplerReproducesTheReferenceSamples(String device) throws URISyntaxException {
         Path dir = Path.of(getClass().getResource("/golden-fd/diffcr_d3v_ddpm10_cfg4_R3/case.json").toURI()).getParent();
-        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.parse(device))
+                        .precision(io.dyndit.core.Precision.FP32);
                 TensorFile io = TensorFiles.open(dir.resolve("io.safetensors"))) {
             long[] y = io.get("y").toLongArray();
             GenerationRequest r = GenerationRequest.builder().labels(y[0], y[1]).steps(10).cfgScale(4.0)

@@ -11,6 +11,8 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * FlexiDiT DDIM 10 steps, guidance 1.5, K_c = 4, K_u = 6 (golden-fd flexidit_f5, a float64 reference): steps
@@ -51,10 +53,12 @@ class FlexiSamplingGoldenTest {
         }
     }
 
-    @Test
-    void ddimWithAPatchScheduleFollowsTheReference() throws URISyntaxException {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void ddimWithAPatchScheduleFollowsTheReference(String device) throws URISyntaxException {
         Path dir = Path.of(getClass().getResource("/golden-fd/flexidit_f5_ddim10_cfg1p5/case.json").toURI()).getParent();
-        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.cpu());
+        try (DiTModel m = DiTModel.load(dir.resolve("weights.safetensors"), dir.resolve("case.json"), Device.parse(device))
+                        .precision(io.dyndit.core.Precision.FP32);
                 TensorFile io = TensorFiles.open(dir.resolve("io.safetensors"))) {
             int[] seen = {0};
             GenerationRequest r = GenerationRequest.builder().labels(io.get("labels").toLongArray()).steps(10)

@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `dyndit sample` end to end on the golden DDPM case, and its errors. */
@@ -44,11 +46,15 @@ class SampleCommandTest {
         return all;
     }
 
-    @Test
-    void replaysTheOfficialRunWithTraceAndNpz() throws Exception {
+    /** On the CPU and on the CUDA backend under the SIMT emulator (fp32 GEMMs, so the same tolerance holds). */
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void replaysTheOfficialRunWithTraceAndNpz(String device) throws Exception {
         Path out = tmp.resolve("samples.safetensors"), npz = tmp.resolve("samples.npz");
         String stdout = run(0, base("--labels", "2,5", "--steps", "10", "--noise", golden("io.safetensors").toString(),
-                "--out", out.toString(), "--trace", "--npz", npz.toString()))[0];
+                "--out", out.toString(), "--trace", "--npz", npz.toString(), "--device", device, "--precision",
+                "fp32"))[0];
+        assertTrue(stdout.contains("on " + device), stdout);
         assertTrue(stdout.contains("10 steps") && stdout.contains("compute:") && stdout.contains("GMACs"), stdout);
         try (TensorFile got = TensorFiles.open(out); TensorFile ref = TensorFiles.open(golden("io.safetensors"))) {
             assertArrayEquals(new long[] {2, 4, 8, 8}, got.get("samples").shape());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dyndit.core.Device;
+import io.dyndit.core.Precision;
 import io.dyndit.io.TensorFile;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,17 +31,23 @@ class VaeGoldenTest {
         return names;
     }
 
-    @ParameterizedTest
-    @MethodSource("cases")
-    void decoderInMatchesImageAndEveryIntermediate(String name) {
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> casesOnDevices() {
+        return cases().stream().flatMap(n -> java.util.stream.Stream.of("cpu", "cuda-emu")
+                .map(d -> org.junit.jupiter.params.provider.Arguments.of(n, d)));
+    }
+
+    /** On the CPU and on the CUDA kernels under the SIMT emulator (FP32 convolutions there, so one tolerance). */
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("casesOnDevices")
+    void decoderInMatchesImageAndEveryIntermediate(String name, String device) {
         VaeConfig c = VaeGolden.config(name);
         try (TensorFile io = VaeGolden.io(name); TensorFile w = VaeGolden.weights(name);
-                VaeDecoder vae = VaeDecoder.load(w, c, Device.cpu())) {
+                VaeDecoder vae = VaeDecoder.load(w, c, Device.parse(device)).precision(Precision.FP32)) {
             long[] shape = io.get("decoder_in").shape();
             VaeGolden.Capture capture = new VaeGolden.Capture((int) shape[0]);
             DecodedImages out = vae.decode(io.get("decoder_in").toFloatArray(), shape, capture);
             assertArrayEquals(io.get("image").shape(), out.shape());
-            StringBuilder report = new StringBuilder(name + ": max |err|/max(1,|ref|):");
+            StringBuilder report = new StringBuilder(name + " on " + device + ": max |err|/max(1,|ref|):");
             for (String stage : stageNames(c)) {
                 float[] ref = io.get(stage).toFloatArray();
                 report.append(String.format(" %s %.2g", stage, VaeGolden.assertClose(ref, capture.stages.get(stage), stage)));

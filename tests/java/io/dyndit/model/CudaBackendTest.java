@@ -1,0 +1,126 @@
+package io.dyndit.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.dyndit.core.DeviceMismatchException;
+import io.dyndit.core.Device;
+import io.dyndit.core.DType;
+import io.dyndit.core.Ops;
+import io.dyndit.core.Precision;
+import io.dyndit.core.Ranges;
+import io.dyndit.core.Scope;
+import io.dyndit.core.Tensor;
+import io.dyndit.core.UnsupportedOnDeviceException;
+import io.dyndit.io.TensorFile;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA backend's host code as Java drives it: on "cuda-emu" (the same backend built against the SIMT emulator)
+ * always, on a real GPU when one exists. The golden tests run on cuda-emu too (with FP32 GEMMs); this covers the
+ * precision switch, profiler ranges and errors.
+ */
+class CudaBackendTest {
+    private static final String CASE = "dit_p2_d64_h4";
+
+    private static float[] goldenForward(String device, Precision p) throws Exception {
+        Path dir = Golden.dir(CASE);
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), CASE, device, false).precision(p);
+                TensorFile io = Golden.io(CASE)) {
+            return m.forward(Golden.floats(io, "x"), Golden.longsAsFloats(io, "t"), io.get("y").toLongArray());
+        }
+    }
+
+    /** max |got - ref| / max(1, |ref|) */
+    private static double relError(float[] ref, float[] got) {
+        double e = 0;
+        for (int i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+        return e;
+    }
+
+    /**
+     * TF32 keeps 10 mantissa bits (unit roundoff 2^-11 = 4.9e-4 per operand) and the issue's bound for it is
+     * 1e-2 max(1,|ref|). BF16 keeps 7 (2^-8 = 3.9e-3 per operand, 8x TF32's): held to 8x the TF32 bound. Each
+     * must differ from FP32, or the switch did nothing.
+     */
+    @Test
+    void precisionSwitchChangesTheArithmeticWithinItsBounds() throws Exception {
+        float[] ref;
+        try (TensorFile io = Golden.io(CASE)) {
+            ref = Golden.floats(io, "out");
+        }
+        float[] fp32 = goldenForward("cuda-emu", Precision.FP32);
+        float[] tf32 = goldenForward("cuda-emu", Precision.TF32);
+        float[] bf16 = goldenForward("cuda-emu", Precision.BF16);
+        Golden.assertMatches(ref, fp32, "fp32");
+        double eTf32 = relError(ref, tf32), eBf16 = relError(ref, bf16), eFp32 = relError(ref, fp32);
+        assertTrue(eTf32 <= 1e-2, "tf32 error " + eTf32);
+        assertTrue(eBf16 <= 8e-2, "bf16 error " + eBf16);
+        assertFalse(Arrays.equals(fp32, tf32), "tf32 gave bit-identical fp32 results");
+        assertFalse(Arrays.equals(tf32, bf16), "bf16 gave bit-identical tf32 results");
+        assertTrue(eFp32 < eTf32 && eTf32 < eBf16, "errors fp32 " + eFp32 + " tf32 " + eTf32 + " bf16 " + eBf16);
+        // the CPU accepts any setting and always computes fp32
+        float[] cpu = goldenForward("cpu", Precision.BF16);
+        Golden.assertMatches(ref, cpu, "cpu with bf16 requested");
+    }
+
+    @Test
+    void profilerRangesNestAroundEveryStageAndBalance() throws Exception {
+        Ranges.record(true);
+        try {
+            goldenForward("cuda-emu", Precision.FP32);
+            int depth = 2; // the case's depth
+            // forward + per block: block, attention, mlp
+            assertTrue(Ranges.count() >= 1 + 3L * depth, "ranges " + Ranges.count());
+            assertTrue(Ranges.maxDepth() >= 3, "forward > block > stage, got depth " + Ranges.maxDepth());
+            assertEquals(0, Ranges.depth(), "every range popped");
+        } finally {
+            Ranges.record(false);
+        }
+    }
+
+    @Test
+    void kernelLimitsAndMixedDevicesAreTypedErrorsAndTheDeviceStaysUsable() {
+        Device emu = Device.cudaEmulated();
+        Random r = new Random();
+        try (Scope s = Scope.open()) {
+            Tensor q = s.of(emu, randoms(r, 2 * 3 * 200), 1, 2, 3, 200);
+            Tensor o = s.empty(emu, DType.F32, 1, 2, 3, 200);
+            UnsupportedOnDeviceException e = assertThrows(UnsupportedOnDeviceException.class,
+                    () -> Ops.attention(q, q, q, 0.1f, o));
+            assertTrue(e.getMessage().contains("attention") && e.getMessage().contains("200"), e.getMessage());
+            Tensor x = s.of(emu, randoms(r, 6), 2, 3), y = s.empty(emu, DType.F32, 2, 3);
+            Tensor hostX = s.of(Device.cpu(), randoms(r, 6), 2, 3);
+            assertThrows(DeviceMismatchException.class, () -> Ops.silu(hostX, y));
+            Ops.silu(x, y); // still usable
+            float[] in = x.toFloatArray(), out = y.toFloatArray();
+            for (int i = 0; i < in.length; i++) {
+                assertEquals(in[i] / (1 + Math.exp(-in[i])), out[i], 1e-6 * Math.max(1, Math.abs(in[i])));
+            }
+        }
+    }
+
+    /** Runs only where a GPU exists; skipped (not passed) elsewhere. */
+    @Test
+    void realGpuReproducesTheGoldenCase() throws Exception {
+        assumeTrue(Device.cuda(0).isAvailable(), "no usable CUDA device here");
+        float[] ref;
+        try (TensorFile io = Golden.io(CASE)) {
+            ref = Golden.floats(io, "out");
+        }
+        Golden.assertMatches(ref, goldenForward("cuda", Precision.FP32), "cuda fp32");
+        assertTrue(relError(ref, goldenForward("cuda", Precision.TF32)) <= 1e-2);
+    }
+
+    private static float[] randoms(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+}
