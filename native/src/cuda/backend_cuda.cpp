@@ -17,6 +17,7 @@
 #include "gated_residual.cuh"
 #include "gemm_tf32.cuh"
 #include "layernorm_modulate.cuh"
+#include "softmax_rows.cuh"
 #include "token_select.cuh"
 #include "topk_rows.cuh"
 #include "vae_conv2d.cuh"
@@ -60,25 +61,37 @@ dd_status set_gemm_precision(int precision) {
     return DD_OK;
 }
 
-// A device copy of small host arrays (cu_seqlens) that grows and is kept, so steady-state calls allocate
-// nothing. One per host thread: ops of different threads never share it.
-const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
-    thread_local void* buf = nullptr;
-    thread_local size_t cap = 0;
-    const size_t bytes = (size_t)n * sizeof(int32_t);
-    if (bytes > cap) {
-        if (buf) cudaFree(buf);
-        buf = nullptr;
-        cap = 0;
-        const size_t want = bytes < 4096 ? 4096 : bytes * 2;
-        if (cudaError_t e = cudaMalloc(&buf, want)) {
-            *st = check_launch(e, "attention_varlen (cu_seqlens buffer)");
-            return nullptr;
+// Device scratch that grows and is kept, so steady-state calls allocate nothing. One per host thread and
+// purpose: ops of different threads never share it.
+struct Scratch {
+    void* p = nullptr;
+    size_t cap = 0;
+    ~Scratch() { cudaFree(p); }
+    void* get(size_t bytes, const char* kernel, dd_status* st) {
+        if (bytes > cap) {
+            cudaFree(p);
+            p = nullptr;
+            cap = 0;
+            const size_t want = bytes < 4096 ? 4096 : bytes + bytes / 2;
+            if (cudaError_t e = cudaMalloc(&p, want)) {
+                *st = check_launch(e, kernel);
+                return nullptr;
+            }
+            cap = want;
         }
-        cap = want;
+        *st = DD_OK;
+        return p;
     }
-    *st = check_launch(cudaMemcpy(buf, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
-    return *st == DD_OK ? static_cast<const int32_t*>(buf) : nullptr;
+};
+
+// cu_seqlens arrive as host arrays (checked there); the kernel reads them from the device.
+const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
+    thread_local Scratch buf;
+    const size_t bytes = (size_t)n * sizeof(int32_t);
+    void* d = buf.get(bytes, "attention_varlen (cu_seqlens buffer)", st);
+    if (!d) return nullptr;
+    *st = check_launch(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
+    return *st == DD_OK ? static_cast<const int32_t*>(d) : nullptr;
 }
 
 ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t w_rs, const float* bias, float* y,
@@ -144,7 +157,44 @@ dd_status attention_args_fit(int64_t B, int64_t T, int64_t H, int64_t Dh, const 
     return DD_OK;
 }
 
+// Attention as S = Q K^T, row softmax, O = S V through the GEMM kernel, for head dims above the flash kernel's
+// 128 (the SD-VAE's single 512-channel head). V is transposed once per head so both products are Linear's
+// x W^T form; S (T x T) and V^T live in per-thread scratch.
+dd_status attention_by_gemm(const AttentionParams& p) {
+    const char* name = "attention (GEMM form, head dim > 128)";
+    if (p.v_st != p.Dh)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA %s: needs V rows of exactly the head dim (one head, dense); "
+                                               "got row stride %lld for head dim %lld", name, (long long)p.v_st,
+                                               (long long)p.Dh));
+    if (!fits_int(p.T) || !fits_int(p.Dh)) return too_big(name, "tokens or head dim", p.T);
+    thread_local Scratch scratch;
+    dd_status st = DD_OK;
+    const size_t tt = (size_t)p.T * p.T, dt = (size_t)p.Dh * p.T;
+    float* S = static_cast<float*>(scratch.get((tt + dt) * sizeof(float), name, &st));
+    if (!S) return st;
+    float* Vt = S + tt;
+    for (int64_t n = 0; n < p.N; ++n) {
+        for (int64_t h = 0; h < p.H; ++h) {
+            const float* q = p.q + n * p.q_sn + h * p.q_sh;
+            const float* k = p.k + n * p.k_sn + h * p.k_sh;
+            const float* v = p.v + n * p.v_sn + h * p.v_sh;
+            float* o = p.o + n * p.o_sn + h * p.o_sh;
+            ck::LinearArgs qk = linear_args(q, p.q_st, k, p.k_st, nullptr, S, p.T, p.T);
+            if ((st = check_launch(ck::linear(qk, (int)p.T, (int)p.Dh, kStream), "attention (Q K^T)"))) return st;
+            if ((st = check_launch(ck::softmax_rows(S, p.T, p.T, p.T, p.scale, kStream), "attention (softmax_rows)")))
+                return st;
+            if ((st = check_launch(ck::vae_transpose_last2(v, nullptr, Vt, 1, p.T, p.Dh, kStream),
+                                   "attention (V transpose)")))
+                return st;
+            ck::LinearArgs pv = linear_args(S, p.T, Vt, p.T, nullptr, o, p.o_st, p.T);
+            if ((st = check_launch(ck::linear(pv, (int)p.Dh, (int)p.T, kStream), "attention (P V)"))) return st;
+        }
+    }
+    return DD_OK;
+}
+
 dd_status attention(const AttentionParams& p) {
+    if (p.Dh > 128) return attention_by_gemm(p);
     if (dd_status s = attention_args_fit(p.N, p.T, p.H, p.Dh, "attention (attention_varlen)")) return s;
     ck::AttentionVarlenArgs a{};
     a.q = p.q; a.q_sn = p.q_sn; a.q_st = p.q_st; a.q_sh = p.q_sh;
