@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include <driver_types.h>
 #include <vector_types.h>
@@ -32,6 +34,18 @@ struct LaunchSpec {
 // cudaSuccess, a configuration error (cudaErrorInvalidConfiguration / cudaErrorInvalidValue), or
 // cudaErrorLaunchFailure for anything detected while running; last_error_detail() says what.
 cudaError_t launch(const LaunchSpec& spec);
+
+// Stream capture (CUDA graphs). Launches are synchronous here, so capture is per host thread (the
+// cudaStreamCaptureModeThreadLocal behaviour): while a thread captures, its launches and async copies are
+// checked and recorded instead of run, and synchronous copies / memsets fail with
+// cudaErrorStreamCaptureUnsupported as they do on a GPU. cudaGraphLaunch replays the nodes in order.
+using GraphNode = std::function<cudaError_t()>;
+bool capturing();
+cudaError_t begin_capture();                             // cudaErrorIllegalState when already capturing
+cudaError_t end_capture(std::vector<GraphNode>* nodes);  // cudaErrorIllegalState when not capturing
+void record(GraphNode node);
+// The configuration checks of launch() without running anything (used when a launch is recorded).
+cudaError_t check_launch(const LaunchSpec& spec);
 
 // Detailed text and code of the last failed launch made by this host thread ("", cudaSuccess if
 // its last launch succeeded).

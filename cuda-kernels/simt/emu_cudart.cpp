@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include <cuda_runtime_api.h>
 
@@ -27,6 +28,17 @@ struct CUstream_st {
 struct CUevent_st {
     std::chrono::steady_clock::time_point t;
 };
+struct CUgraph_st {
+    std::vector<dd::simt::emu::GraphNode> nodes;
+};
+struct CUgraphExec_st {
+    std::vector<dd::simt::emu::GraphNode> nodes;
+};
+
+namespace {
+// Synchronous copies and memsets are not capturable (on a GPU they fail the capture the same way).
+bool refuse_while_capturing() { return dd::simt::emu::capturing(); }
+}  // namespace
 
 extern "C" {
 
@@ -46,22 +58,82 @@ cudaError_t cudaMallocHost(void** p, size_t size) { return cudaMalloc(p, size); 
 cudaError_t cudaFreeHost(void* p) { return cudaFree(p); }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind) {
+    if (refuse_while_capturing()) return set(cudaErrorStreamCaptureUnsupported);
     if (n && (!dst || !src)) return set(cudaErrorInvalidValue);
     if (n) memcpy(dst, src, n);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind k, cudaStream_t) {
+    if (dd::simt::emu::capturing()) {
+        if (n && (!dst || !src)) return set(cudaErrorInvalidValue);
+        dd::simt::emu::record([=] {
+            if (n) memcpy(dst, src, n);
+            return cudaSuccess;
+        });
+        return cudaSuccess;
+    }
     return cudaMemcpy(dst, src, n, k);
 }
 cudaError_t cudaMemset(void* p, int value, size_t n) {
+    if (refuse_while_capturing()) return set(cudaErrorStreamCaptureUnsupported);
     if (n && !p) return set(cudaErrorInvalidValue);
     if (n) memset(p, value, n);
     return cudaSuccess;
 }
-cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t) { return cudaMemset(p, value, n); }
+cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t) {
+    if (dd::simt::emu::capturing()) {
+        if (n && !p) return set(cudaErrorInvalidValue);
+        dd::simt::emu::record([=] {
+            if (n) memset(p, value, n);
+            return cudaSuccess;
+        });
+        return cudaSuccess;
+    }
+    return cudaMemset(p, value, n);
+}
 
-cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize(void) {
+    return refuse_while_capturing() ? set(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+    return refuse_while_capturing() ? set(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+}
+
+// ---- stream capture and graphs (per host thread: see emu_api.h) ----
+cudaError_t cudaStreamBeginCapture(cudaStream_t, cudaStreamCaptureMode) { return set(dd::simt::emu::begin_capture()); }
+cudaError_t cudaStreamEndCapture(cudaStream_t, cudaGraph_t* graph) {
+    if (!graph) return set(cudaErrorInvalidValue);
+    *graph = nullptr;
+    std::vector<dd::simt::emu::GraphNode> nodes;
+    if (cudaError_t e = dd::simt::emu::end_capture(&nodes)) return set(e);
+    *graph = new CUgraph_st{std::move(nodes)};
+    return cudaSuccess;
+}
+cudaError_t cudaStreamIsCapturing(cudaStream_t, cudaStreamCaptureStatus* status) {
+    if (!status) return set(cudaErrorInvalidValue);
+    *status = dd::simt::emu::capturing() ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long) {
+    if (!exec || !graph) return set(cudaErrorInvalidValue);
+    *exec = new CUgraphExec_st{graph->nodes};
+    return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t) {
+    if (!exec) return set(cudaErrorInvalidValue);
+    if (dd::simt::emu::capturing()) return set(cudaErrorStreamCaptureUnsupported);  // no nested graphs here
+    for (const auto& node : exec->nodes)
+        if (cudaError_t e = node()) return set(e);
+    return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+    delete exec;
+    return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+    delete graph;
+    return cudaSuccess;
+}
 cudaError_t cudaStreamCreate(cudaStream_t* s) {
     if (!s) return set(cudaErrorInvalidValue);
     *s = new CUstream_st{0};
@@ -114,6 +186,8 @@ const char* cudaGetErrorName(cudaError_t e) {
         case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
         case cudaErrorMisalignedAddress: return "cudaErrorMisalignedAddress";
         case cudaErrorNoDevice: return "cudaErrorNoDevice";
+        case cudaErrorIllegalState: return "cudaErrorIllegalState";
+        case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
         default: return "cudaErrorUnknown";
     }
 }
@@ -129,6 +203,8 @@ const char* cudaGetErrorString(cudaError_t e) {
         case cudaErrorLaunchFailure: return "unspecified launch failure";
         case cudaErrorMisalignedAddress: return "misaligned address";
         case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+        case cudaErrorIllegalState: return "the operation is not permitted in the current state";
+        case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
         default: return "unknown error";
     }
 }

@@ -171,7 +171,31 @@ int worker_count() {
     return n;
 }
 
-cudaError_t launch(const LaunchSpec& s) {
+namespace {
+thread_local bool tl_capturing = false;
+thread_local std::vector<GraphNode> tl_nodes;
+}  // namespace
+
+bool capturing() { return tl_capturing; }
+
+cudaError_t begin_capture() {
+    if (tl_capturing) return cudaErrorIllegalState;
+    tl_capturing = true;
+    tl_nodes.clear();
+    return cudaSuccess;
+}
+
+cudaError_t end_capture(std::vector<GraphNode>* nodes) {
+    if (!tl_capturing) return cudaErrorIllegalState;
+    tl_capturing = false;
+    *nodes = std::move(tl_nodes);
+    tl_nodes.clear();
+    return cudaSuccess;
+}
+
+void record(GraphNode node) { tl_nodes.push_back(std::move(node)); }
+
+cudaError_t check_launch(const LaunchSpec& s) {
     tl_last_detail.clear();
     tl_last_code = cudaSuccess;
     if (in_kernel()) return fail_launch(s, cudaErrorNotSupported, "launching from inside a kernel is not emulated");
@@ -195,6 +219,13 @@ cudaError_t launch(const LaunchSpec& s) {
                                       "after cudaFuncSetAttribute(MaxDynamicSharedMemorySize); set: %d)",
                                       s.dyn_smem, kDefaultSmemLimit, kOptInSmemLimit, limit));
     }
+    return cudaSuccess;
+}
+
+cudaError_t launch(const LaunchSpec& s) {
+    if (cudaError_t e = check_launch(s)) return e;
+    const dim3 g = s.grid, d = s.block;
+    const uint64_t threads = (uint64_t)d.x * d.y * d.z;
     Schedule sched = Schedule::kForward;
     if (g_override.load() >= 0) sched = (Schedule)g_override.load();
     else if (!parse_schedule(getenv("DYNDIT_EMU_SCHEDULE"), sched))

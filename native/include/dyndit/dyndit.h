@@ -73,6 +73,15 @@ DD_API dd_status dd_cuda_probe(int index);
 DD_API dd_status dd_cuda_emu_load(const char* path);
 /* GEMM arithmetic of later ops on devices of `device_type` (a dd_precision); accepted and ignored on the CPU. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
+/* CUDA graphs: between dd_graph_begin and dd_graph_end, this thread's ops on devices of `device_type` are
+ * checked and recorded, not run (no tensor reads, writes or zeroing in between: those fail the capture);
+ * dd_graph_launch replays them on the same tensors, whatever their contents are then. Launch gaps vanish
+ * for a forward whose shapes the step plan fixes. DD_ERR_UNSUPPORTED on the CPU. */
+typedef struct dd_graph dd_graph;
+DD_API dd_status dd_graph_begin(int device_type);
+DD_API dd_status dd_graph_end(int device_type, dd_graph** out);
+DD_API dd_status dd_graph_launch(dd_graph* graph);
+DD_API void dd_graph_free(dd_graph* graph);  /* NULL is a no-op */
 /* Profiler ranges (NVTX on CUDA builds, visible in Nsight Systems) around stages of the forward and the
  * sampler. With dd_range_record(1) they are also counted in-process (tests, traces). */
 DD_API void dd_range_push(const char* name);

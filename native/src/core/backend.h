@@ -166,7 +166,16 @@ struct Backend {
     dd_status (*attention_varlen)(const AttentionVarlenParams&);
     // GEMM arithmetic (dd_precision) of later linear / conv calls; null: always fp32 (the CPU).
     dd_status (*set_gemm_precision)(int precision);
+    // Stream capture of this thread's later ops into a replayable graph (CUDA graphs); null: unsupported.
+    dd_status (*graph_begin)();
+    dd_status (*graph_end)(void** graph);
+    dd_status (*graph_launch)(void* graph);
+    void (*graph_free)(void* graph);
 };
+
+// The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the
+// build or machine has none.
+const Backend& backend_for(int device_type);
 
 const Backend* cpu_backend();
 const Backend* cuda_backend();  // nullptr when the build has no CUDA

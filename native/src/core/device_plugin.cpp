@@ -53,6 +53,20 @@ const DevicePlugin& cuda_emu_plugin(const char* path) {
     return *plugin;
 }
 
+const Backend& backend_for(int device_type) {
+    const Backend* b = nullptr;
+    switch (device_type) {
+        case DD_DEVICE_CPU: b = cpu_backend(); break;
+        case DD_DEVICE_CUDA:
+            b = cuda_backend();
+            if (!b) throw Error(DD_ERR_CUDA_UNAVAILABLE, "this dyndit library was built without CUDA");
+            break;
+        case DD_DEVICE_CUDA_EMU: b = cuda_emu_plugin().backend; break;
+        default: throw Error(DD_ERR_INVALID_ARGUMENT, format("unknown device type %d", device_type));
+    }
+    return *b;
+}
+
 }  // namespace dd
 
 extern "C" dd_status dd_cuda_emu_load(const char* path) {

@@ -1,7 +1,5 @@
 #include "op_check.h"
 
-#include "device_plugin.h"
-
 namespace dd {
 
 void OpCheck::error(dd_status s, const std::string& msg) const { throw Error(s, std::string(op_) + ": " + msg); }
@@ -114,13 +112,6 @@ void OpCheck::no_overlap(const dd_tensor& out, const char* out_name, const dd_te
                                               in_name));
 }
 
-const Backend& OpCheck::backend() const {
-    const Backend* b = nullptr;
-    if (device_type_ == DD_DEVICE_CPU) b = cpu_backend();
-    else if (device_type_ == DD_DEVICE_CUDA) b = cuda_backend();
-    else if (device_type_ == DD_DEVICE_CUDA_EMU) b = cuda_emu_plugin().backend;
-    if (!b) error(DD_ERR_UNSUPPORTED, format("no backend for device %s in this build", device_name(device_type_)));
-    return *b;
-}
+const Backend& OpCheck::backend() const { return backend_for(device_type_); }
 
 }  // namespace dd

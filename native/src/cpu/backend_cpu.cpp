@@ -212,6 +212,7 @@ const Backend cpu = {
     sigmoid,
     attention_varlen,
     nullptr,  // set_gemm_precision: the CPU always computes fp32
+    nullptr, nullptr, nullptr, nullptr,  // graphs: a CUDA feature
 };
 
 }  // namespace

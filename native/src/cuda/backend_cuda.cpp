@@ -29,7 +29,25 @@ namespace dd {
 namespace {
 
 namespace ck = cuda_kernels;
-constexpr cudaStream_t kStream = nullptr;  // the legacy default stream: ops are ordered as called
+
+// Each host thread launches into its own stream, created on first use. It is a blocking stream, so the
+// synchronous copies of tensor reads and writes (legacy default stream) order themselves after the
+// kernels, and it is capturable into a CUDA graph (the legacy stream is not).
+struct ThreadStream {
+    cudaStream_t s = nullptr;
+    ~ThreadStream() {
+        if (s) cudaStreamDestroy(s);
+    }
+};
+cudaStream_t thread_stream() {
+    thread_local ThreadStream ts;
+    if (!ts.s && cudaStreamCreate(&ts.s) != cudaSuccess) {
+        cudaGetLastError();
+        ts.s = nullptr;  // launches fall back to the legacy stream, still in order
+    }
+    return ts.s;
+}
+#define kStream thread_stream()
 
 std::atomic<int> g_precision{DD_PRECISION_TF32};  // as the official sampler runs (TF32 matmuls)
 
@@ -308,6 +326,34 @@ dd_status transpose_last2(const TransposeParams& p) {
 #define DD_CUDA_BACKEND_NAME "cuda"  // "cuda-emu" in the emulator build
 #endif
 
+// ---- CUDA graphs: a forward whose shapes are fixed by its step plan is captured once and replayed ----
+dd_status graph_begin() {
+    return check_launch(cudaStreamBeginCapture(kStream, cudaStreamCaptureModeThreadLocal), "graph capture (begin)");
+}
+
+dd_status graph_end(void** out) {
+    *out = nullptr;
+    cudaGraph_t graph = nullptr;
+    if (dd_status st = check_launch(cudaStreamEndCapture(kStream, &graph), "graph capture (end)")) {
+        if (graph) cudaGraphDestroy(graph);
+        return st;
+    }
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0ULL);
+    cudaGraphDestroy(graph);  // the executable graph keeps what it needs
+    if (dd_status st = check_launch(e, "graph instantiate")) return st;
+    *out = exec;
+    return DD_OK;
+}
+
+dd_status graph_launch(void* exec) {
+    return check_launch(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec), kStream), "graph launch");
+}
+
+void graph_free(void* exec) {
+    if (exec) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec));
+}
+
 Backend make_cuda_backend() {
     Backend b{};
     b.name = DD_CUDA_BACKEND_NAME;
@@ -334,6 +380,10 @@ Backend make_cuda_backend() {
     b.sigmoid = sigmoid;
     b.attention_varlen = attention_varlen;
     b.set_gemm_precision = set_gemm_precision;
+    b.graph_begin = graph_begin;
+    b.graph_end = graph_end;
+    b.graph_launch = graph_launch;
+    b.graph_free = graph_free;
     return b;
 }
 

@@ -33,6 +33,13 @@ public final class DiTModel implements AutoCloseable {
     private final TensorFile flexiSource; // embedder/de-embedder (+ flexi.* tensors) for deriving other patch sizes
     private final io.dyndit.core.Scope flexiScope = io.dyndit.core.Scope.open();
     private final GemmControl gemm;
+    private boolean cudaGraphs = true;
+    private final Map<GraphKey, CapturedForward> graphs = new HashMap<>();
+
+    /** A forward captured as a CUDA graph: its workspace, plan and GEMM precision fix every launch. */
+    private record GraphKey(long workspace, StepPlan plan, io.dyndit.core.Precision precision) {}
+
+    private record CapturedForward(io.dyndit.core.CudaGraph graph, double macs, double[] attn, double[] mlp) {}
 
     /**
      * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
@@ -129,6 +136,21 @@ public final class DiTModel implements AutoCloseable {
 
     public io.dyndit.core.Precision precision() {
         return gemm.precision();
+    }
+
+    /**
+     * On CUDA devices (default on) a forward whose plan involves no host round trip (no token routing) is captured
+     * once per workspace, plan and precision as a CUDA graph and replayed: no per-op launch gaps. Off: every op is
+     * launched as issued (profiler ranges then show each stage; with graphs they are recorded at capture).
+     */
+    public DiTModel cudaGraphs(boolean on) {
+        this.cudaGraphs = on;
+        return this;
+    }
+
+    /** CUDA graphs captured so far (one per distinct workspace, plan and precision). */
+    public int capturedGraphs() {
+        return graphs.size();
     }
 
     /** model(x, t, y): x [N,C,I,I] row-major, t [N] original-scale timesteps, y [N] labels; returns [N,Co,I,I]. */
@@ -254,6 +276,16 @@ public final class DiTModel implements AutoCloseable {
         return new Result(cond, null, macs, new double[0], new double[0]);
     }
 
+    /** Whether a plan's forward runs without reading device data on the host (routers do), so it can be a graph. */
+    private static boolean hostFree(StepPlan plan) {
+        for (int i = 0; i < plan.depth(); i++) {
+            if (plan.layer(i).routing() != io.dyndit.plan.LayerPlan.TokenRouting.NONE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The model at one patch size (derived once, kept). */
     PatchGeometry geometry(int patchSize) {
         if (patchSize == config.patchSize()) {
@@ -265,7 +297,8 @@ public final class DiTModel implements AutoCloseable {
 
     private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
         int n = t.length;
-        ForwardWorkspace ws = workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
+        long wsKey = n * 1024L + g.patch();
+        ForwardWorkspace ws = workspaces.computeIfAbsent(wsKey, k -> new ForwardWorkspace(config, g, device, n));
         ws.x.copyFrom(x);
         ws.t.copyFrom(t);
         int[] labels = new int[n];
@@ -276,6 +309,22 @@ public final class DiTModel implements AutoCloseable {
         StepPlan plan = g == nativeGeometry ? planFor((long) t[0]) : fullPlan;
         DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         gemm.apply();
+        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && hostFree(plan)) {
+            CapturedForward f = graphs.get(new GraphKey(wsKey, plan, gemm.precision()));
+            if (f == null) {
+                double[] macs = new double[1];
+                io.dyndit.core.CudaGraph graph = io.dyndit.core.CudaGraph.capture(device,
+                        () -> macs[0] = pass.run(ws, plan, ForwardObserver.NONE, trace));
+                f = new CapturedForward(graph, macs[0], pass.attnMacs.clone(), pass.mlpMacs.clone());
+                graphs.put(new GraphKey(wsKey, plan, gemm.precision()), f);
+            } else if (trace != null) {
+                for (int i = 0; i < config.depth(); i++) {
+                    trace.recordWidth(i, plan.layer(i));
+                }
+            }
+            f.graph().launch();
+            return new Result(ws.out.toFloatArray(), trace, f.macs(), f.attn().clone(), f.mlp().clone());
+        }
         double macs = pass.run(ws, plan, observer, trace);
         return new Result(ws.out.toFloatArray(), trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
     }
@@ -391,6 +440,10 @@ public final class DiTModel implements AutoCloseable {
 
     @Override
     public void close() {
+        for (CapturedForward f : graphs.values()) {
+            f.graph().close();
+        }
+        graphs.clear();
         for (ForwardWorkspace ws : workspaces.values()) {
             ws.close();
         }

@@ -37,6 +37,18 @@ public final class DynditNative {
         }
     }
 
+    /** Opaque CUDA graph handle. */
+    @Opaque
+    public static final class dd_graph extends Pointer {
+        public dd_graph() {
+            super((Pointer) null);
+        }
+
+        public dd_graph(Pointer p) {
+            super(p);
+        }
+    }
+
     // ---- errors and library information ----
     public static native @Cast("const char*") String dd_last_error();
     public static native void dd_clear_error();
@@ -54,6 +66,12 @@ public final class DynditNative {
     public static native int dd_cuda_emu_load(@Cast("const char*") String path);
     public static native int dd_set_gemm_precision(int deviceType, int precision);
     public static native int dd_dtype_size(int dtype);
+
+    // ---- CUDA graphs ----
+    public static native int dd_graph_begin(int deviceType);
+    public static native int dd_graph_end(int deviceType, @Cast("dd_graph**") PointerPointer<?> out);
+    public static native int dd_graph_launch(dd_graph graph);
+    public static native void dd_graph_free(dd_graph graph);
 
     // ---- profiler ranges (NVTX) ----
     public static native void dd_range_push(@Cast("const char*") String name);

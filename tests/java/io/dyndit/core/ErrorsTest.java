@@ -63,7 +63,8 @@ class ErrorsTest {
         String info = LibraryInfo.query().cudaCompiled() ? "CUDA" : "without CUDA";
         assertMentions(e, "cuda:0", info);
         assertThrows(DeviceUnavailableException.class, () -> Tensor.empty(cuda, DType.F32, 4));
-        assertThrows(DeviceUnavailableException.class, () -> Device.cudaEmulated().checkAvailable());
+        // the emulated device is part of every build with CUDA headers, GPU or not
+        Device.cudaEmulated().checkAvailable();
     }
 
     @Test

@@ -106,6 +106,56 @@ class CudaBackendTest {
         }
     }
 
+    /**
+     * A static forward is captured once per workspace / plan / precision and replayed: results bit-identical to
+     * launching op by op (same kernels, same order), for fresh inputs each call.
+     */
+    @Test
+    void cudaGraphsReplayTheForwardBitForBit() {
+        DiTConfig c = DyDiTEngineTest.CFG;
+        Random r = new Random();
+        RandomDiT file = new RandomDiT(c, r.nextLong());
+        Device emu = Device.cudaEmulated();
+        try (DiTModel graphed = DiTModel.load(file, c, emu).precision(Precision.FP32);
+                DiTModel direct = DiTModel.load(file, c, emu).precision(Precision.FP32).cudaGraphs(false)) {
+            int n = 2, per = c.inChannels() * c.inputSize() * c.inputSize();
+            for (int call = 0; call < 3; call++) {
+                float[] x = randoms(r, n * per);
+                float[] t = {r.nextInt(1000), r.nextInt(1000)};
+                long[] y = {r.nextInt(c.numClasses()), r.nextInt(c.numClasses())};
+                DiTModel.Result a = graphed.forwardDetailed(x, t, y, ForwardObserver.NONE);
+                DiTModel.Result b = direct.forwardDetailed(x, t, y, ForwardObserver.NONE);
+                assertTrue(Arrays.equals(a.out(), b.out()), "call " + call + ": graph replay differs");
+                assertEquals(b.macs(), a.macs());
+            }
+            assertEquals(1, graphed.capturedGraphs(), "one static plan, one workspace: captured once");
+            assertEquals(0, direct.capturedGraphs());
+            graphed.precision(Precision.TF32).forward(randoms(r, n * per), new float[] {3, 4}, new long[] {0, 1});
+            assertEquals(2, graphed.capturedGraphs(), "another precision is another graph");
+        }
+    }
+
+    @Test
+    void aHostReadInsideACaptureFailsItCleanly() {
+        Device emu = Device.cudaEmulated();
+        try (Scope s = Scope.open()) {
+            Tensor x = s.of(emu, new float[] {1, -2, 3}, 3), y = s.empty(emu, DType.F32, 3);
+            io.dyndit.core.CudaException e = assertThrows(io.dyndit.core.CudaException.class,
+                    () -> io.dyndit.core.CudaGraph.capture(emu, () -> {
+                        Ops.relu(x, y);
+                        y.toFloatArray();
+                    }));
+            assertTrue(e.getMessage().contains("capturing"), e.getMessage());
+            Ops.relu(x, y); // the capture ended: the device runs ops again
+            assertTrue(Arrays.equals(new float[] {1, 0, 3}, y.toFloatArray()));
+            try (io.dyndit.core.CudaGraph g = io.dyndit.core.CudaGraph.capture(emu, () -> Ops.silu(x, y))) {
+                x.copyFrom(new float[] {0, 0, 0});
+                g.launch(); // replays on the tensors' contents now
+                assertTrue(Arrays.equals(new float[] {0, 0, 0}, y.toFloatArray()));
+            }
+        }
+    }
+
     /** Runs only where a GPU exists; skipped (not passed) elsewhere. */
     @Test
     void realGpuReproducesTheGoldenCase() throws Exception {
