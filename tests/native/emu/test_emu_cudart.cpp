@@ -59,3 +59,49 @@ TEST(EmuCudart, DeviceQueriesStreamsAndEvents) {
     EXPECT_EQ(cudaEventDestroy(b), cudaSuccess);
     EXPECT_EQ(cudaStreamDestroy(s), cudaSuccess);
 }
+
+namespace {
+__global__ void add_one(float* x, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] += 1.0f;
+}
+}  // namespace
+
+// Stream capture: launches and async copies are recorded, not run; the graph replays them in order on the
+// buffers' contents at launch time; synchronous copies inside a capture fail as on a GPU.
+TEST(EmuCudart, StreamCaptureRecordsAndGraphsReplay) {
+    const int n = 300;
+    std::vector<float> h(n, 5.0f), back(n);
+    float* d = nullptr;
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d), n * sizeof(float)), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d, h.data(), n * sizeof(float), cudaMemcpyHostToDevice), cudaSuccess);
+    cudaStream_t s = nullptr;
+    ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
+    ASSERT_EQ(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaSuccess);
+    EXPECT_EQ(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), cudaErrorIllegalState);
+    cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+    EXPECT_EQ(cudaStreamIsCapturing(s, &st), cudaSuccess);
+    EXPECT_EQ(st, cudaStreamCaptureStatusActive);
+    EXPECT_EQ(dd_launch(add_one, dim3(3), dim3(128), 0, s, d, n), cudaSuccess);
+    EXPECT_EQ(dd_launch(add_one, dim3(3), dim3(128), 0, s, d, n), cudaSuccess);
+    EXPECT_EQ(dd_launch(add_one, dim3(0), dim3(128), 0, s, d, n), cudaErrorInvalidConfiguration);  // checked now
+    EXPECT_EQ(cudaMemcpyAsync(back.data(), d, n * sizeof(float), cudaMemcpyDeviceToHost, s), cudaSuccess);
+    EXPECT_EQ(cudaMemcpy(back.data(), d, 4, cudaMemcpyDeviceToHost), cudaErrorStreamCaptureUnsupported);
+    EXPECT_EQ(cudaMemset(d, 0, 4), cudaErrorStreamCaptureUnsupported);
+    cudaGetLastError();
+    cudaGraph_t graph = nullptr;
+    ASSERT_EQ(cudaStreamEndCapture(s, &graph), cudaSuccess);
+    for (float v : back) ASSERT_EQ(v, 0.0f) << "a captured op ran at capture time";
+    cudaGraphExec_t exec = nullptr;
+    ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0ULL), cudaSuccess);
+    EXPECT_EQ(cudaGraphDestroy(graph), cudaSuccess);
+    ASSERT_EQ(cudaGraphLaunch(exec, s), cudaSuccess);
+    for (float v : back) ASSERT_EQ(v, 7.0f);
+    ASSERT_EQ(cudaGraphLaunch(exec, s), cudaSuccess);  // replays on the current contents
+    for (float v : back) ASSERT_EQ(v, 9.0f);
+    EXPECT_EQ(cudaGraphExecDestroy(exec), cudaSuccess);
+    EXPECT_EQ(cudaStreamEndCapture(s, &graph), cudaErrorIllegalState);
+    cudaGetLastError();
+    EXPECT_EQ(cudaStreamDestroy(s), cudaSuccess);
+    EXPECT_EQ(cudaFree(d), cudaSuccess);
+}
