@@ -34,17 +34,38 @@ final class InfoCommand implements Main.Command {
         out.println("blas:     " + i.blas());
         out.println("cuda:     " + (i.cudaCompiled() ? "compiled in for " + i.cudaArchs() : "not compiled in (no nvcc at build time)"));
         out.println("gpu:      " + (i.gpuUsable() ? "usable: " + i.gpuStatus() : "not usable: " + i.gpuStatus()));
+        String emu = emulatorStatus();
+        out.println("cuda-emu: " + (emu == null ? "available (the CUDA backend on the SIMT emulator, for checks)" : emu));
         if (check) {
-            double err1 = selfCheck();
-            out.printf("self-check: linear 33x65 -> 17 max abs error %.3g vs double reference: %s%n", err1,
-                    err1 < 1e-4 ? "ok" : "FAILED");
-            return err1 < 1e-4 ? 0 : 1;
+            boolean ok = true;
+            for (Device d : new Device[] {Device.cpu(), Device.cudaEmulated(), Device.cuda(0)}) {
+                if (d.type() != Device.Type.CPU && !d.isAvailable()) {
+                    continue;
+                }
+                double e = selfCheck(d);
+                out.printf("self-check %s: linear 33x65 -> 17 max abs error %.3g vs double reference: %s%n", d, e,
+                        e < 1e-4 ? "ok" : "FAILED");
+                ok &= e < 1e-4;
+            }
+            return ok ? 0 : 1;
         }
         return 0;
     }
 
-    /** Runs one Linear on the CPU and compares it with a double-precision loop. */
-    private static double selfCheck() {
+    private static String emulatorStatus() {
+        try {
+            Device.cudaEmulated().checkAvailable();
+            return null;
+        } catch (io.dyndit.core.DynditException e) {
+            return "not available: " + e.getMessage();
+        }
+    }
+
+    /** Runs one Linear (fp32 GEMMs) on the device and compares it with a double-precision loop. */
+    private static double selfCheck(Device device) {
+        if (device.isCuda()) {
+            device.setGemmPrecision(io.dyndit.core.Precision.FP32);
+        }
         Random r = new Random();
         int m = 33, k = 65, n = 17;
         float[] x = new float[m * k], w = new float[n * k], b = new float[n];
@@ -52,8 +73,8 @@ final class InfoCommand implements Main.Command {
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
         for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
         try (Scope s = Scope.open()) {
-            Tensor tx = s.of(Device.cpu(), x, m, k), tw = s.of(Device.cpu(), w, n, k), tb = s.of(Device.cpu(), b, n);
-            Tensor ty = s.empty(Device.cpu(), io.dyndit.core.DType.F32, m, n);
+            Tensor tx = s.of(device, x, m, k), tw = s.of(device, w, n, k), tb = s.of(device, b, n);
+            Tensor ty = s.empty(device, io.dyndit.core.DType.F32, m, n);
             Ops.linear(tx, tw, tb, ty);
             float[] y = ty.toFloatArray();
             double worst = 0;

@@ -69,6 +69,28 @@ class MainTest {
         assertTrue(run(2, "forward", "--weights", "w.pt")[1].contains("missing --inputs"));
     }
 
+    /** `forward --device cuda-emu`: the CUDA backend under the SIMT emulator, FP32 GEMMs; DyDiT decisions exact. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} on cuda-emu")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"dit_p2_d64_h4", "dydit_v2_p2_d64_h4"})
+    void forwardOnTheEmulatedGpuReproducesGoldenCases(String name, @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of(getClass().getResource("/golden/" + name + "/case.json").toURI())
+                .getParent();
+        java.nio.file.Path ioFile = dir.resolve("io.safetensors"), out = tmp.resolve("out.safetensors");
+        run(0, "forward", "--weights", dir.resolve("weights.safetensors").toString(), "--config",
+                dir.resolve("case.json").toString(), "--inputs", ioFile.toString(), "--out", out.toString(), "--device",
+                "cuda-emu", "--precision", "fp32");
+        try (var golden = io.dyndit.io.TensorFiles.open(ioFile); var got = io.dyndit.io.TensorFiles.open(out)) {
+            assertClose(golden.get("out").toFloatArray(), got.get("out").toFloatArray());
+            for (String mask : new String[] {"attn_masks", "mlp_masks", "token_select"}) {
+                if (golden.contains(mask)) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(golden.get(mask).toFloatArray(),
+                            got.get(mask).toFloatArray(), mask);
+                }
+            }
+        }
+    }
+
     private static void assertClose(float[] ref, float[] got) {
         assertEquals(ref.length, got.length);
         for (int i = 0; i < ref.length; i++) {

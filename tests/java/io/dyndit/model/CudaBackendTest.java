@@ -98,6 +98,13 @@ class CudaBackendTest {
             Tensor x = s.of(emu, randoms(r, 6), 2, 3), y = s.empty(emu, DType.F32, 2, 3);
             Tensor hostX = s.of(Device.cpu(), randoms(r, 6), 2, 3);
             assertThrows(DeviceMismatchException.class, () -> Ops.silu(hostX, y));
+            // a launch the kernel's host entry refuses: 65536 row tiles exceed gridDim.y (4M rows per GEMM call)
+            Tensor tall = s.empty(emu, DType.F32, 64L * 65536, 1), w1 = s.of(emu, new float[] {2}, 1, 1);
+            Tensor out1 = s.empty(emu, DType.F32, 64L * 65536, 1);
+            io.dyndit.core.CudaException c = assertThrows(io.dyndit.core.CudaException.class,
+                    () -> Ops.linear(tall, w1, null, out1));
+            assertTrue(c.getMessage().contains("gemm_tf32") && c.getMessage().contains("cudaErrorInvalidValue"),
+                    c.getMessage());
             Ops.silu(x, y); // still usable
             float[] in = x.toFloatArray(), out = y.toFloatArray();
             for (int i = 0; i < in.length; i++) {

@@ -27,13 +27,15 @@ class DecodeCommandTest {
         return Main.run(args, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
-    @Test
-    void decodesGoldenLatentsToSafetensorsAndPngs() throws Exception {
+    /** On the CPU and on the CUDA kernels under the SIMT emulator (fp32 convolutions). */
+    @org.junit.jupiter.params.ParameterizedTest(name = "on {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"cpu", "cuda-emu"})
+    void decodesGoldenLatentsToSafetensorsAndPngs(String device) throws Exception {
         Path golden = VaeGolden.dir(CASE), out = dir.resolve("out.safetensors"), png = dir.resolve("png");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int rc = run(err, "decode", "--vae", golden.resolve("weights.safetensors").toString(), "--config",
                 golden.resolve("case.json").toString(), "--latents", golden.resolve("io.safetensors").toString(), "--out",
-                out.toString(), "--png", png.toString(), "--tile", "1");
+                out.toString(), "--png", png.toString(), "--tile", "1", "--device", device, "--precision", "fp32");
         assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
         try (TensorFile got = TensorFiles.open(out); TensorFile io = VaeGolden.io(CASE)) {
             assertArrayEquals(io.get("image").shape(), got.get("image").shape());
