@@ -70,6 +70,19 @@ class CudaBackendTest {
         Golden.assertMatches(ref, cpu, "cpu with bf16 requested");
     }
 
+    /** The TF32 bound on the dynamic cases too (routers stay fp32; their decisions match here). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"dydit_v2_p2_d64_h4", "diffcr_d1_T16_R2"})
+    void tf32StaysWithinOnePercentOnTheDynamicCases(String name) throws Exception {
+        Path dir = Golden.dir(name);
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), name, "cuda-emu", false).precision(Precision.TF32);
+                TensorFile io = Golden.io(name)) {
+            float[] out = m.forward(Golden.floats(io, "x"), Golden.longsAsFloats(io, "t"), io.get("y").toLongArray());
+            double e = relError(Golden.floats(io, "out"), out);
+            assertTrue(e <= 1e-2, name + " tf32 error " + e);
+        }
+    }
+
     @Test
     void profilerRangesNestAroundEveryStageAndBalance() throws Exception {
         Ranges.record(true);
