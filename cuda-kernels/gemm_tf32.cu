@@ -42,9 +42,14 @@ __device__ __forceinline__ float gelu_tanh_f(float x) {
     return 0.5f * x * (1.0f + tanhf(k0 * (x + k1 * x * x * x)));
 }
 
-// Operand rounding per precision. bf16 values are exact in TF32 (8 of its 10 mantissa bits), so bf16 runs on
-// the TF32 mma with bf16-rounded tiles: bf16 numerics (exact products, fp32 sums), TF32 throughput.
+// Operand rounding per precision, applied once when a tile is stored to shared memory. bf16 tiles feed
+// mma.m16n8k16.bf16 (twice TF32's rate): two rounded floats pack into one register by their high halves.
 enum Mode { kModeFp32 = 0, kModeTf32 = 1, kModeBf16 = 2 };
+
+// lo, hi already bf16-rounded (low 16 bits zero): the pair as a bf16x2 register, lo in the low half.
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+    return (__float_as_uint(lo) >> 16) | (__float_as_uint(hi) & 0xFFFF0000u);
+}
 template <int kMode>
 __device__ __forceinline__ float to_operand(float v) {
     if (kMode == kModeTf32) return __uint_as_float(dd::simt::f32_to_tf32(v));
@@ -94,47 +99,76 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             }
             __syncthreads();
 
-            DD_UNROLL
-            for (int ks = 0; ks < kBK; ks += 8) {
-                const float* Aw = As + (wm * 32) * kLd + ks;
-                const float* Bw = Bs + (wn * 32) * kLd + ks;
-                if (kMode != kModeFp32) {
-                    // A (16x8, row): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4).
-                    // B (8x8, col): b0 (k t, n g), b1 (k t+4, n g) -> W row g of the n8 tile.
+            if (kMode == kModeBf16) {
+                DD_UNROLL
+                for (int ks = 0; ks < kBK; ks += 16) {
+                    const float* Aw = As + (wm * 32) * kLd + ks;
+                    const float* Bw = Bs + (wn * 32) * kLd + ks;
+                    // A (16x16, row): register i holds row g (+8 for odd i), columns 2t, 2t+1 (+8 for i >= 2).
+                    // B (16x8, col): register i holds k 2t, 2t+1 (+8 for i = 1) of column n g -> W row g.
                     uint32_t af[2][4], bf[4][2];
                     DD_UNROLL
                     for (int mi = 0; mi < 2; ++mi)
                         DD_UNROLL
-                        for (int i = 0; i < 4; ++i)
-                            af[mi][i] = __float_as_uint(Aw[(mi * 16 + g + 8 * (i & 1)) * kLd + t + 4 * (i >> 1)]);
+                        for (int i = 0; i < 4; ++i) {
+                            const float* a = Aw + (mi * 16 + g + 8 * (i & 1)) * kLd + 2 * t + 8 * (i >> 1);
+                            af[mi][i] = pack_bf16x2(a[0], a[1]);
+                        }
                     DD_UNROLL
                     for (int ni = 0; ni < 4; ++ni)
                         DD_UNROLL
-                        for (int i = 0; i < 2; ++i) bf[ni][i] = __float_as_uint(Bw[(ni * 8 + g) * kLd + t + 4 * i]);
+                        for (int i = 0; i < 2; ++i) {
+                            const float* b = Bw + (ni * 8 + g) * kLd + 2 * t + 8 * i;
+                            bf[ni][i] = pack_bf16x2(b[0], b[1]);
+                        }
                     DD_UNROLL
                     for (int mi = 0; mi < 2; ++mi)
                         DD_UNROLL
-                        for (int ni = 0; ni < 4; ++ni) dd::simt::mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
-                } else {
-                    // Same outputs per thread as the C fragment: rows g, g+8; columns 2t, 2t+1.
-                    DD_UNROLL
-                    for (int kk = 0; kk < 8; ++kk) {
-                        float ar[2][2], br[4][2];
+                        for (int ni = 0; ni < 4; ++ni) dd::simt::mma_m16n8k16_bf16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
+                }
+            } else {
+                DD_UNROLL
+                for (int ks = 0; ks < kBK; ks += 8) {
+                    const float* Aw = As + (wm * 32) * kLd + ks;
+                    const float* Bw = Bs + (wn * 32) * kLd + ks;
+                    if (kMode != kModeFp32) {
+                        // A (16x8, row): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4).
+                        // B (8x8, col): b0 (k t, n g), b1 (k t+4, n g) -> W row g of the n8 tile.
+                        uint32_t af[2][4], bf[4][2];
                         DD_UNROLL
                         for (int mi = 0; mi < 2; ++mi)
                             DD_UNROLL
-                            for (int h = 0; h < 2; ++h) ar[mi][h] = Aw[(mi * 16 + g + 8 * h) * kLd + kk];
+                            for (int i = 0; i < 4; ++i)
+                                af[mi][i] = __float_as_uint(Aw[(mi * 16 + g + 8 * (i & 1)) * kLd + t + 4 * (i >> 1)]);
                         DD_UNROLL
                         for (int ni = 0; ni < 4; ++ni)
                             DD_UNROLL
-                            for (int e = 0; e < 2; ++e) br[ni][e] = Bw[(ni * 8 + 2 * t + e) * kLd + kk];
+                            for (int i = 0; i < 2; ++i) bf[ni][i] = __float_as_uint(Bw[(ni * 8 + g) * kLd + t + 4 * i]);
                         DD_UNROLL
                         for (int mi = 0; mi < 2; ++mi)
                             DD_UNROLL
+                            for (int ni = 0; ni < 4; ++ni) dd::simt::mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
+                    } else {
+                        // Same outputs per thread as the C fragment: rows g, g+8; columns 2t, 2t+1.
+                        DD_UNROLL
+                        for (int kk = 0; kk < 8; ++kk) {
+                            float ar[2][2], br[4][2];
+                            DD_UNROLL
+                            for (int mi = 0; mi < 2; ++mi)
+                                DD_UNROLL
+                                for (int h = 0; h < 2; ++h) ar[mi][h] = Aw[(mi * 16 + g + 8 * h) * kLd + kk];
+                            DD_UNROLL
                             for (int ni = 0; ni < 4; ++ni)
                                 DD_UNROLL
-                                for (int i = 0; i < 4; ++i)
-                                    acc[mi][ni][i] = fmaf(ar[mi][i >> 1], br[ni][i & 1], acc[mi][ni][i]);
+                                for (int e = 0; e < 2; ++e) br[ni][e] = Bw[(ni * 8 + 2 * t + e) * kLd + kk];
+                            DD_UNROLL
+                            for (int mi = 0; mi < 2; ++mi)
+                                DD_UNROLL
+                                for (int ni = 0; ni < 4; ++ni)
+                                    DD_UNROLL
+                                    for (int i = 0; i < 4; ++i)
+                                        acc[mi][ni][i] = fmaf(ar[mi][i >> 1], br[ni][i & 1], acc[mi][ni][i]);
+                        }
                     }
                 }
             }

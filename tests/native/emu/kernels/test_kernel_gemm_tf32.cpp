@@ -38,13 +38,17 @@ double tf32(float x) {
     return r;
 }
 
+// Round to nearest even at bf16 (what the kernel stores before the bf16 mma).
+float bf16r(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
+
 double gelu(double x) { return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
 
 void check(const Case& c) {
     emu_test::Rng rng;
-    const bool tf = c.precision == GemmPrecision::kTf32;
+    const bool tf = c.precision != GemmPrecision::kFp32;  // operands rounded (tf32 or bf16)
+    const bool bf = c.precision == GemmPrecision::kBf16;
     SCOPED_TRACE(rng.trace() + " M " + std::to_string(c.M) + " N " + std::to_string(c.N) + " K " +
-                 std::to_string(c.K) + (tf ? " tf32" : " fp32") + " epilogue " + std::to_string((int)c.epilogue) +
+                 std::to_string(c.K) + (bf ? " bf16" : tf ? " tf32" : " fp32") + " epilogue " + std::to_string((int)c.epilogue) +
                  " form " + std::to_string((int)c.form));
     // Columns of x and y after slicing, and the map from them to W's columns / rows.
     std::vector<int> kmap, nmap;
@@ -106,7 +110,7 @@ void check(const Case& c) {
             double acc = c.bias ? bias[n] : 0.0, mag = std::fabs(acc);
             for (int k = 0; k < Kx; ++k) {
                 const float xv = x[(size_t)m * x_rs + k], wv = w[(size_t)n * w_rs + kmap[k]];
-                const double p = tf ? tf32(xv) * tf32(wv) : (double)xv * wv;
+                const double p = bf ? (double)bf16r(xv) * bf16r(wv) : tf ? tf32(xv) * tf32(wv) : (double)xv * wv;
                 acc += p;
                 mag += std::fabs(p);
             }
@@ -131,8 +135,8 @@ void check(const Case& c) {
 
 }  // namespace
 
-TEST(EmuGemmTf32, RaggedShapesBothPrecisions) {
-    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32}) {
+TEST(EmuGemmTf32, RaggedShapesEveryPrecision) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32, GemmPrecision::kBf16}) {
         Case c;
         c.precision = pr;
         check(c);
@@ -152,7 +156,7 @@ TEST(EmuGemmTf32, TinyAndSingleColumn) {
     check(c);
 }
 TEST(EmuGemmTf32, GeluEpilogue) {
-    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32}) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kFp32, GemmPrecision::kBf16}) {
         Case c;
         c.M = 50; c.N = 70; c.K = 40;
         c.epilogue = GemmEpilogue::kGeluTanh;
@@ -186,6 +190,8 @@ TEST(EmuGemmTf32, InputColumnBlocks) {
     c.M = 33; c.N = 40; c.K = 120;
     c.form = Form::kInBlocks;
     c.blocks = {0, 16, 50, 33, 0, 0, 100, 20};
+    check(c);
+    c.precision = GemmPrecision::kBf16;  // segments of odd length / start across the k16 steps
     check(c);
     c.precision = GemmPrecision::kFp32;
     c.epilogue = GemmEpilogue::kGeluTanh;
