@@ -3,13 +3,7 @@
 # libdyndit loads it with dlopen only when the emulated device is asked for. Everything in it is hidden
 # except dd_device_plugin_v1, so its cudart shim (cudaMalloc, ... as C symbols) never meets the real
 # cudart linked into libdyndit. Needs CUDA's headers only (no nvcc, no GPU, no driver).
-set(_emu_cuda_hints /usr/local/cuda/include)
-if(CMAKE_CUDA_COMPILER)
-  get_filename_component(_emu_nvcc_dir "${CMAKE_CUDA_COMPILER}" DIRECTORY)
-  list(PREPEND _emu_cuda_hints "${_emu_nvcc_dir}/../include")
-endif()
-find_path(DYNDIT_EMU_CUDA_INCLUDE cuda_bf16.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${_emu_cuda_hints}
-          DOC "CUDA headers used by the SIMT emulator build")
+include(DynditCudaHeaders)
 if(NOT DYNDIT_EMU_CUDA_INCLUDE)
   message(STATUS "dyndit: cuda-emu device OFF (no CUDA headers found)")
   return()

@@ -14,13 +14,7 @@
 find_package(GTest REQUIRED)
 find_package(Threads REQUIRED)
 
-set(_emu_cuda_hints /usr/local/cuda/include)
-if(CMAKE_CUDA_COMPILER)
-  get_filename_component(_emu_nvcc_dir "${CMAKE_CUDA_COMPILER}" DIRECTORY)
-  list(PREPEND _emu_cuda_hints "${_emu_nvcc_dir}/../include")
-endif()
-find_path(DYNDIT_EMU_CUDA_INCLUDE cuda_bf16.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${_emu_cuda_hints}
-          DOC "CUDA headers used by the SIMT emulator build")
+include(DynditCudaHeaders)
 if(NOT DYNDIT_EMU_CUDA_INCLUDE)
   message(STATUS "dyndit: SIMT emulator tests OFF (no CUDA headers found)")
   return()

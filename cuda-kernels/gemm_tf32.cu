@@ -14,6 +14,7 @@
 
 #include "gemm_tf32.cuh"
 #include "simt/dd_mma.h"
+#include "warp_tile_mma.cuh"
 
 #include <cuda_bf16.h>
 
@@ -129,47 +130,9 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             } else {
                 DD_UNROLL
                 for (int ks = 0; ks < kBK; ks += 8) {
-                    const float* Aw = As + (wm * 32) * kLd + ks;
-                    const float* Bw = Bs + (wn * 32) * kLd + ks;
-                    if (kMode != kModeFp32) {
-                        // A (16x8, row): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4).
-                        // B (8x8, col): b0 (k t, n g), b1 (k t+4, n g) -> W row g of the n8 tile.
-                        uint32_t af[2][4], bf[4][2];
-                        DD_UNROLL
-                        for (int mi = 0; mi < 2; ++mi)
-                            DD_UNROLL
-                            for (int i = 0; i < 4; ++i)
-                                af[mi][i] = __float_as_uint(Aw[(mi * 16 + g + 8 * (i & 1)) * kLd + t + 4 * (i >> 1)]);
-                        DD_UNROLL
-                        for (int ni = 0; ni < 4; ++ni)
-                            DD_UNROLL
-                            for (int i = 0; i < 2; ++i) bf[ni][i] = __float_as_uint(Bw[(ni * 8 + g) * kLd + t + 4 * i]);
-                        DD_UNROLL
-                        for (int mi = 0; mi < 2; ++mi)
-                            DD_UNROLL
-                            for (int ni = 0; ni < 4; ++ni) dd::simt::mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
-                    } else {
-                        // Same outputs per thread as the C fragment: rows g, g+8; columns 2t, 2t+1.
-                        DD_UNROLL
-                        for (int kk = 0; kk < 8; ++kk) {
-                            float ar[2][2], br[4][2];
-                            DD_UNROLL
-                            for (int mi = 0; mi < 2; ++mi)
-                                DD_UNROLL
-                                for (int h = 0; h < 2; ++h) ar[mi][h] = Aw[(mi * 16 + g + 8 * h) * kLd + kk];
-                            DD_UNROLL
-                            for (int ni = 0; ni < 4; ++ni)
-                                DD_UNROLL
-                                for (int e = 0; e < 2; ++e) br[ni][e] = Bw[(ni * 8 + 2 * t + e) * kLd + kk];
-                            DD_UNROLL
-                            for (int mi = 0; mi < 2; ++mi)
-                                DD_UNROLL
-                                for (int ni = 0; ni < 4; ++ni)
-                                    DD_UNROLL
-                                    for (int i = 0; i < 4; ++i)
-                                        acc[mi][ni][i] = fmaf(ar[mi][i >> 1], br[ni][i & 1], acc[mi][ni][i]);
-                        }
-                    }
+                    const float* Bw = Bs + (wn * 32) * kLd + ks;  // W rows [n][k]
+                    warp_tile_k8<kMode != kModeFp32>(acc, As + (wm * 32) * kLd + ks, kLd,
+                                                     [&](int k, int n) { return Bw[n * kLd + k]; });
                 }
             }
             __syncthreads();  // the next k tile overwrites As / Bs
