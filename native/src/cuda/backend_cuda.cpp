@@ -4,6 +4,7 @@
 // SIMT emulator's cudart shim (device "cuda-emu"), so the emulated runs exercise this code too.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <vector>
@@ -102,14 +103,23 @@ struct Scratch {
     }
 };
 
-// cu_seqlens arrive as host arrays (checked there); the kernel reads them from the device.
+// cu_seqlens arrive as host arrays (checked there); the kernel reads them from the device. The last array
+// uploaded by this thread is remembered: a packed forward passes the same one to every block, and only a
+// change costs a copy (a synchronous one, which would also stall the stream and break a graph capture).
 const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
     thread_local Scratch buf;
+    thread_local std::vector<int32_t> uploaded;
     const size_t bytes = (size_t)n * sizeof(int32_t);
+    const void* before = buf.p;
     void* d = buf.get(bytes, "attention_varlen (cu_seqlens buffer)", st);
     if (!d) return nullptr;
+    if (d == before && uploaded.size() == (size_t)n && std::equal(uploaded.begin(), uploaded.end(), host))
+        return static_cast<const int32_t*>(d);
+    uploaded.clear();
     *st = check_launch(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
-    return *st == DD_OK ? static_cast<const int32_t*>(d) : nullptr;
+    if (*st != DD_OK) return nullptr;
+    uploaded.assign(host, host + n);
+    return static_cast<const int32_t*>(d);
 }
 
 ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t w_rs, const float* bias, float* y,
