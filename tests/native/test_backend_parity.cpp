@@ -686,6 +686,30 @@ TEST_P(BackendParity, LinearBf16WithinBf16Rounding) {
     check_reduced_precision(GetParam(), rng, DD_PRECISION_BF16, 1.5e-2);
 }
 
+// ---------------------------------------------------------------- sampler steps
+
+// The device's float32 arithmetic is the CPU's operation for operation (no fma either side), exp taken in
+// double and rounded: bit-equal, including the learned-range variance and the no-noise last step.
+TEST_P(BackendParity, SamplerStepsAndGuidanceCombine) {
+    const int64_t B = 4, C = 4, H = 5, W = 7, P = H * W;
+    Pair x = both(rng.uniform(B * C * P, -3, 3), {B, C, H, W}), noise = both(rng.uniform(B * C * P, -3, 3), {B, C, H, W});
+    Pair out = both(rng.uniform(B * 2 * C * P, -1, 1), {B, 2 * C, H, W});
+    Pair pred = both(std::vector<float>(B * C * P, 0.f), {B, C, H, W}), next = both(std::vector<float>(B * C * P, 0.f), {B, C, H, W});
+    const float ddpm[7] = {1.7f, 1.4f, 0.31f, 0.66f, -4.2f, -5.1f, -4.0f};
+    for (int learned = 0; learned < 2; ++learned) {
+        PARITY_BOTH(dd_ddpm_update(x[S], out[S], noise[S], pred[S], next[S], ddpm, learned));
+        EXPECT_TRUE(exact(pred)) << "ddpm pred_xstart";
+        EXPECT_TRUE(exact(next)) << "ddpm next, learned_range " << learned;
+    }
+    PARITY_BOTH(dd_ddpm_update(x[S], out[S], nullptr, nullptr, next[S], ddpm, 1));
+    EXPECT_TRUE(exact(next)) << "ddpm last step";
+    const float ddim[5] = {1.3f, 0.8f, 0.93f, 0.2f, 0.11f};
+    PARITY_BOTH(dd_ddim_update(x[S], out[S], noise[S], pred[S], next[S], ddim));
+    EXPECT_TRUE(exact(next)) << "ddim";
+    PARITY_BOTH(dd_cfg_combine(out[S], 3, 4.0f));
+    EXPECT_TRUE(exact(out)) << "cfg_combine";
+}
+
 // ---------------------------------------------------------------- errors
 
 // A kernel limit on the device comes back as a status whose message names the kernel: the device's

@@ -73,6 +73,24 @@ DD_API dd_status dd_cuda_probe(int index);
 DD_API dd_status dd_cuda_emu_load(const char* path);
 /* GEMM arithmetic of later ops on devices of `device_type` (a dd_precision); accepted and ignored on the CPU. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
+/* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,
+ * so the sampling loop can keep its latents on the device ----
+ * x, noise, pred_xstart, next: [B,C,H,W]; model_out: [B,Co,H,W] (learned sigma: Co = 2C, channels C..2C-1 hold
+ * the variance interpolation v); all dense. noise NULL: no noise term (the last step); pred_xstart may be NULL.
+ * next may be neither x nor model_out. coefs are the float32 values of the float64 tables at the step:
+ *   ddpm (7): sqrt_recip_alphas_cumprod, sqrt_recipm1_alphas_cumprod, posterior_mean_coef1, posterior_mean_coef2,
+ *             log(beta) (learned range max), posterior_log_variance_clipped (min), fixed-large log variance;
+ *             learned_range 1: log variance interpolated by v, 0: the fixed one;
+ *   ddim (5): sqrt_recip_alphas_cumprod, sqrt_recipm1_alphas_cumprod, sqrt(ab_prev), sqrt(1 - ab_prev - sigma^2),
+ *             sigma. */
+DD_API dd_status dd_ddpm_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,
+                                dd_tensor* pred_xstart, dd_tensor* next, const float* coefs, int learned_range);
+DD_API dd_status dd_ddim_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,
+                                dd_tensor* pred_xstart, dd_tensor* next, const float* coefs);
+/* forward_with_cfg's combine in place on model_out [2n,Co,H,W] (first half conditional, second unconditional):
+ * channels below `guided` of both halves become u + scale (c - u); the others keep their values. */
+DD_API dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale);
+
 /* CUDA graphs: between dd_graph_begin and dd_graph_end, this thread's ops on devices of `device_type` are
  * checked and recorded, not run (no tensor reads, writes or zeroing in between: those fail the capture);
  * dd_graph_launch replays them on the same tensors, whatever their contents are then. Launch gaps vanish

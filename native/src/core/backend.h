@@ -140,6 +140,24 @@ struct ScaleRowsParams {
     int64_t R, D;
 };
 
+// One DDPM or DDIM step over [B,C,P] latents from a dense [B,Co,P] model output, float32 as the Java sampler.
+// k: DDPM sqrt_recip, sqrt_recipm1, coef1, coef2, max_log, min_log, fixed_log; DDIM sqrt_recip, sqrt_recipm1,
+// sqrt_ab_prev, dir_coef, sigma. noise / pred_xstart may be null (no noise term / not wanted).
+struct SamplerStepParams {
+    const float* x; const float* out; const float* noise;
+    float* pred_xstart; float* next;
+    int64_t B, C, Co, P;
+    float k[7];
+    bool learned_range;
+};
+
+// forward_with_cfg's combine in place: out [2n,Co,P], channels < guided of both halves = u + s (c - u).
+struct CfgCombineParams {
+    float* out;
+    int64_t n, Co, P, guided;
+    float scale;
+};
+
 struct Backend {
     const char* name;
     dd_status (*linear)(const LinearParams&);
@@ -171,6 +189,9 @@ struct Backend {
     dd_status (*graph_end)(void** graph);
     dd_status (*graph_launch)(void* graph);
     void (*graph_free)(void* graph);
+    dd_status (*ddpm_update)(const SamplerStepParams&);
+    dd_status (*ddim_update)(const SamplerStepParams&);
+    dd_status (*cfg_combine)(const CfgCombineParams&);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

@@ -36,6 +36,11 @@ dd_status scatter_rows(const ScatterAddRowsParams& p);
 dd_status scale_rows(const ScaleRowsParams& p);
 dd_status sigmoid(const UnaryParams& p);
 
+// sampler_ops.cpp
+dd_status ddpm_update(const SamplerStepParams& p);
+dd_status ddim_update(const SamplerStepParams& p);
+dd_status cfg_combine(const CfgCombineParams& p);
+
 namespace {
 
 // Splits `n` items over threads only when there is enough work to pay for the fork.
@@ -213,6 +218,9 @@ const Backend cpu = {
     attention_varlen,
     nullptr,  // set_gemm_precision: the CPU always computes fp32
     nullptr, nullptr, nullptr, nullptr,  // graphs: a CUDA feature
+    ddpm_update,
+    ddim_update,
+    cfg_combine,
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "gated_residual.cuh"
 #include "gemm_tf32.cuh"
 #include "layernorm_modulate.cuh"
+#include "sampler_update.cuh"
 #include "softmax_rows.cuh"
 #include "token_select.cuh"
 #include "topk_rows.cuh"
@@ -336,6 +337,24 @@ dd_status transpose_last2(const TransposeParams& p) {
 #define DD_CUDA_BACKEND_NAME "cuda"  // "cuda-emu" in the emulator build
 #endif
 
+// ---- sampler steps ----
+dd_status ddpm_update(const SamplerStepParams& p) {
+    const ck::DdpmCoefs k{p.k[0], p.k[1], p.k[2], p.k[3], p.k[4], p.k[5], p.k[6]};
+    return check_launch(ck::ddpm_update(p.x, p.out, p.noise, p.pred_xstart, p.next, p.B, p.C, p.Co, p.P, k,
+                                        p.learned_range, kStream),
+                        "ddpm_update");
+}
+
+dd_status ddim_update(const SamplerStepParams& p) {
+    const ck::DdimCoefs k{p.k[0], p.k[1], p.k[2], p.k[3], p.k[4]};
+    return check_launch(ck::ddim_update(p.x, p.out, p.noise, p.pred_xstart, p.next, p.B, p.C, p.Co, p.P, k, kStream),
+                        "ddim_update");
+}
+
+dd_status cfg_combine(const CfgCombineParams& p) {
+    return check_launch(ck::cfg_combine(p.out, p.n, p.Co, p.P, p.guided, p.scale, kStream), "cfg_combine");
+}
+
 // ---- CUDA graphs: a forward whose shapes are fixed by its step plan is captured once and replayed ----
 dd_status graph_begin() {
     return check_launch(cudaStreamBeginCapture(kStream, cudaStreamCaptureModeThreadLocal), "graph capture (begin)");
@@ -394,6 +413,9 @@ Backend make_cuda_backend() {
     b.graph_end = graph_end;
     b.graph_launch = graph_launch;
     b.graph_free = graph_free;
+    b.ddpm_update = ddpm_update;
+    b.ddim_update = ddim_update;
+    b.cfg_combine = cfg_combine;
     return b;
 }
 

@@ -132,4 +132,31 @@ public final class Ops {
         NativeErrors.check(DynditNative.dd_attention_varlen(q.handle(), k.handle(), v.handle(), cuSeqlens.handle(), scale,
                 out.handle()));
     }
+
+    /**
+     * One DDPM step (the official p_sample in float32, as the Java sampler): x, noise, predXstart, next [B,C,H,W],
+     * modelOut [B,Co,H,W]; noise null on the last step, predXstart may be null; coefs as dd_ddpm_update documents.
+     */
+    public static void ddpmUpdate(Tensor x, Tensor modelOut, Tensor noise, Tensor predXstart, Tensor next, float[] coefs,
+            boolean learnedRange) {
+        if (coefs.length != 7) {
+            throw new InvalidArgumentException("ddpm coefficients: 7 values, got " + coefs.length);
+        }
+        NativeErrors.check(DynditNative.dd_ddpm_update(x.handle(), modelOut.handle(), handleOrNull(noise),
+                handleOrNull(predXstart), next.handle(), coefs, learnedRange ? 1 : 0));
+    }
+
+    /** One DDIM step (ddim_sample in float32); coefs as dd_ddim_update documents. */
+    public static void ddimUpdate(Tensor x, Tensor modelOut, Tensor noise, Tensor predXstart, Tensor next, float[] coefs) {
+        if (coefs.length != 5) {
+            throw new InvalidArgumentException("ddim coefficients: 5 values, got " + coefs.length);
+        }
+        NativeErrors.check(DynditNative.dd_ddim_update(x.handle(), modelOut.handle(), handleOrNull(noise),
+                handleOrNull(predXstart), next.handle(), coefs));
+    }
+
+    /** forward_with_cfg's combine in place on modelOut [2n,Co,H,W]: channels below guided become u + s (c - u). */
+    public static void cfgCombine(Tensor modelOut, long guided, float scale) {
+        NativeErrors.check(DynditNative.dd_cfg_combine(modelOut.handle(), guided, scale));
+    }
 }

@@ -2,6 +2,7 @@ package io.dyndit.model;
 
 import io.dyndit.core.Device;
 import io.dyndit.core.InvalidArgumentException;
+import io.dyndit.core.Ops;
 import io.dyndit.core.ShapeMismatchException;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
@@ -35,6 +36,8 @@ public final class DiTModel implements AutoCloseable {
     private final GemmControl gemm;
     private boolean cudaGraphs = true;
     private final Map<GraphKey, CapturedForward> graphs = new HashMap<>();
+    private final io.dyndit.core.Scope deviceScope = io.dyndit.core.Scope.open();
+    private final Map<Integer, io.dyndit.core.Tensor> sourceRows = new HashMap<>(); // row maps into the workspace
 
     /** A forward captured as a CUDA graph: its workspace, plan and GEMM precision fix every launch. */
     private record GraphKey(long workspace, StepPlan plan, io.dyndit.core.Precision precision) {}
@@ -296,10 +299,21 @@ public final class DiTModel implements AutoCloseable {
     }
 
     private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
-        int n = t.length;
-        long wsKey = n * 1024L + g.patch();
-        ForwardWorkspace ws = workspaces.computeIfAbsent(wsKey, k -> new ForwardWorkspace(config, g, device, n));
+        ForwardWorkspace ws = workspace(t.length, g);
         ws.x.copyFrom(x);
+        Result r = execute(ws, t, y, observer);
+        return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs());
+    }
+
+    private ForwardWorkspace workspace(int n, PatchGeometry g) {
+        return workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
+    }
+
+    /** Runs the network on ws (x already in place) for t and y; the output stays in ws.out (Result.out is null). */
+    private Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer) {
+        int n = t.length;
+        PatchGeometry g = ws.geometry;
+        long wsKey = n * 1024L + g.patch();
         ws.t.copyFrom(t);
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
@@ -323,10 +337,43 @@ public final class DiTModel implements AutoCloseable {
                 }
             }
             f.graph().launch();
-            return new Result(ws.out.toFloatArray(), trace, f.macs(), f.attn().clone(), f.mlp().clone());
+            return new Result(null, trace, f.macs(), f.attn().clone(), f.mlp().clone());
         }
         double macs = pass.run(ws, plan, observer, trace);
-        return new Result(ws.out.toFloatArray(), trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
+        return new Result(null, trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
+    }
+
+    /**
+     * The sampling loop's evaluation with latents already on the device: x [N,C,I,I] is copied into the workspace on
+     * the device ([x_first_half; x_first_half] with guidance, as forward_with_cfg), the guidance combine runs there
+     * too, and the output stays in the workspace (valid until the next evaluation).
+     */
+    private io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation evaluateOnDevice(io.dyndit.core.Tensor x, long[] y,
+            long modelTimestep, double cfgScale) {
+        int n = y.length;
+        boolean guided = cfgScale != 1.0;
+        if (guided && n % 2 != 0) {
+            throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got " + n);
+        }
+        float[] t = new float[n];
+        java.util.Arrays.fill(t, modelTimestep);
+        ForwardWorkspace ws = workspace(n, nativeGeometry);
+        int per = config.inChannels() * config.inputSize() * config.inputSize();
+        io.dyndit.core.Tensor rows = sourceRows.computeIfAbsent(guided ? -n : n, k -> {
+            int[] idx = new int[n];
+            for (int i = 0; i < n; i++) {
+                idx[i] = guided ? i % (n / 2) : i;
+            }
+            return deviceScope.ofInts(device, idx, n);
+        });
+        try (io.dyndit.core.Tensor src = x.reshape(n, per); io.dyndit.core.Tensor dst = ws.x.reshape(n, per)) {
+            Ops.gatherRows(src, rows, dst);
+        }
+        Result r = execute(ws, t, y, ForwardObserver.NONE);
+        if (guided) {
+            Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
+        }
+        return new io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
     }
 
     /**
@@ -384,7 +431,23 @@ public final class DiTModel implements AutoCloseable {
      */
     public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule) {
         DiTModel self = this;
-        return new io.dyndit.sampling.Denoiser() {
+        return new io.dyndit.sampling.DeviceDenoiser() {
+            @Override
+            public boolean keepsLatentsOnDevice() {
+                return schedule == null && device.isCuda();
+            }
+
+            @Override
+            public Device device() {
+                return device;
+            }
+
+            @Override
+            public DeviceEvaluation evaluate(io.dyndit.core.Tensor x, long[] y, int step, long modelTimestep,
+                    double cfgScale) {
+                return self.evaluateOnDevice(x, y, modelTimestep, cfgScale);
+            }
+
             @Override
             public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
                 float[] t = new float[y.length];
@@ -444,6 +507,8 @@ public final class DiTModel implements AutoCloseable {
             f.graph().close();
         }
         graphs.clear();
+        deviceScope.close();
+        sourceRows.clear();
         for (ForwardWorkspace ws : workspaces.values()) {
             ws.close();
         }

@@ -150,6 +150,11 @@ public final class DynditNative {
     public static native int dd_scatter_rows(dd_tensor dst, @Const dd_tensor index, @Const dd_tensor src);
     public static native int dd_scale_rows(dd_tensor x, @Const dd_tensor s);
     public static native int dd_sigmoid(@Const dd_tensor x, dd_tensor y);
+    public static native int dd_ddpm_update(@Const dd_tensor x, @Const dd_tensor modelOut, @Const dd_tensor noise,
+            dd_tensor predXstart, dd_tensor next, @Cast("const float*") float[] coefs, int learnedRange);
+    public static native int dd_ddim_update(@Const dd_tensor x, @Const dd_tensor modelOut, @Const dd_tensor noise,
+            dd_tensor predXstart, dd_tensor next, @Cast("const float*") float[] coefs);
+    public static native int dd_cfg_combine(dd_tensor modelOut, @Cast("int64_t") long guided, float scale);
     public static native int dd_attention_varlen(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,
             @Const dd_tensor cuSeqlens, float scale, dd_tensor out);
 }

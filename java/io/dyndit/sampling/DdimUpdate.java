@@ -23,15 +23,19 @@ final class DdimUpdate {
         return (float) eta * a * b;
     }
 
+    /** The step's float32 scalars, in dd_ddim_update's order: sqrt_recip, sqrt_recipm1, sqrt(ᾱ_prev), dir, σ. */
+    static float[] coefs(DiffusionSchedule s, int i, double eta) {
+        float abPrev = (float) s.alphasCumprodPrev[i];
+        float sigma = sigma(s, i, eta);
+        return new float[] {(float) s.sqrtRecipAlphasCumprod[i], (float) s.sqrtRecipm1AlphasCumprod[i],
+            (float) Math.sqrt(abPrev), (float) Math.sqrt(1f - abPrev - sigma * sigma), sigma};
+    }
+
     /** Writes pred_xstart and the new latent; noise is only read when σ != 0 and i != 0 (may be null otherwise). */
     static void apply(DiffusionSchedule s, int i, double eta, BatchLayout l, float[] x, float[] out, float[] noise,
             float[] predXstart, float[] next) {
-        float sqrtRecip = (float) s.sqrtRecipAlphasCumprod[i];
-        float sqrtRecipm1 = (float) s.sqrtRecipm1AlphasCumprod[i];
-        float abPrev = (float) s.alphasCumprodPrev[i];
-        float sigma = sigma(s, i, eta);
-        float sqrtAbPrev = (float) Math.sqrt(abPrev);
-        float dirCoef = (float) Math.sqrt(1f - abPrev - sigma * sigma);
+        float[] k = coefs(s, i, eta);
+        float sqrtRecip = k[0], sqrtRecipm1 = k[1], sqrtAbPrev = k[2], dirCoef = k[3], sigma = k[4];
         boolean addNoise = i != 0 && sigma != 0f;
         for (int b = 0; b < l.batch(); b++) {
             for (int ch = 0; ch < l.channels(); ch++) {

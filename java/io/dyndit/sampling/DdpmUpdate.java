@@ -13,16 +13,22 @@ package io.dyndit.sampling;
 final class DdpmUpdate {
     private DdpmUpdate() {}
 
+    /**
+     * The step's float32 scalars, in dd_ddpm_update's order: sqrt_recip, sqrt_recipm1, coef1, coef2, log β,
+     * posterior log variance (clipped), fixed-large log variance.
+     */
+    static float[] coefs(DiffusionSchedule s, int i) {
+        return new float[] {(float) s.sqrtRecipAlphasCumprod[i], (float) s.sqrtRecipm1AlphasCumprod[i],
+            (float) s.posteriorMeanCoef1[i], (float) s.posteriorMeanCoef2[i], (float) s.logBetas[i],
+            (float) s.posteriorLogVarianceClipped[i], (float) s.fixedLargeLogVariance[i]};
+    }
+
     /** Writes pred_xstart and the new latent for respaced index i; noise is unused (may be null) at i = 0. */
     static void apply(DiffusionSchedule s, int i, VarianceType variance, BatchLayout l, float[] x, float[] out,
             float[] noise, float[] predXstart, float[] next) {
-        float sqrtRecip = (float) s.sqrtRecipAlphasCumprod[i];
-        float sqrtRecipm1 = (float) s.sqrtRecipm1AlphasCumprod[i];
-        float coef1 = (float) s.posteriorMeanCoef1[i];
-        float coef2 = (float) s.posteriorMeanCoef2[i];
-        float maxLog = (float) s.logBetas[i];
-        float minLog = (float) s.posteriorLogVarianceClipped[i];
-        float fixedLog = (float) s.fixedLargeLogVariance[i];
+        float[] k = coefs(s, i);
+        float sqrtRecip = k[0], sqrtRecipm1 = k[1], coef1 = k[2], coef2 = k[3], maxLog = k[4], minLog = k[5];
+        float fixedLog = k[6];
         boolean addNoise = i != 0;
         for (int b = 0; b < l.batch(); b++) {
             for (int ch = 0; ch < l.channels(); ch++) {

@@ -37,6 +37,11 @@ public final class DiffusionSampler {
         float[] x = r.noise().initialLatents(n, batch, perSample);
         List<StepStats> stats = new ArrayList<>(steps);
         long start = System.nanoTime();
+        if (denoiser instanceof DeviceDenoiser d && d.keepsLatentsOnDevice()) {
+            x = new DeviceLoop(d, r, schedule, variance, y, new long[] {batch, c, size, size}, co, noisy).run(x, stats,
+                    start);
+            return result(r, x, n, perSample, c, size, stats, start, batch, steps);
+        }
         for (int k = 0; k < steps; k++) {
             if (r.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
                 throw new GenerationCancelledException("generation cancelled after " + k + " of " + steps + " steps", k);
@@ -73,6 +78,11 @@ public final class DiffusionSampler {
             x = next;
             r.progress().onStep(s, steps, (now - start) / 1e9);
         }
+        return result(r, x, n, perSample, c, size, stats, start, batch, steps);
+    }
+
+    private GenerationResult result(GenerationRequest r, float[] x, int n, int perSample, int c, int size,
+            List<StepStats> stats, long start, int batch, int steps) {
         double seconds = (System.nanoTime() - start) / 1e9;
         double staticMacs = denoiser.staticMacsPerSample() * batch * steps;
         return new GenerationResult(Arrays.copyOf(x, n * perSample), new long[] {n, c, size, size}, stats, seconds,

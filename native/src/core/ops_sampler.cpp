@@ -1,0 +1,90 @@
+// C entries of the sampler steps and the guidance combine: check every tensor up front, dispatch to the backend.
+#include <cstring>
+
+#include "op_check.h"
+
+using dd::format;
+using dd::OpCheck;
+
+namespace {
+
+const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
+float* f32w(const dd_tensor* t) { return t ? static_cast<float*>(t->data()) : nullptr; }
+
+template <class P>
+dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
+    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
+    return fn(p);
+}
+
+// Shared checks of both steps; fills everything but the coefficients.
+dd::SamplerStepParams check_step(OpCheck& c, const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,
+                                 dd_tensor* pred_xstart, dd_tensor* next, const float* coefs, int64_t min_co) {
+    const dd_tensor& X = c.tensor(x, "x", DD_F32, 4);
+    const int64_t B = X.shape[0], C = X.shape[1], H = X.shape[2], W = X.shape[3];
+    const dd_tensor& O = c.tensor(model_out, "model_out", DD_F32, 4);
+    c.shape(O, "model_out", {B, -1, H, W}, "[B,Co,H,W] (as x, Co >= C; 2C with learned sigma)");
+    if (O.shape[1] < min_co)
+        c.error(DD_ERR_SHAPE, format("tensor 'model_out' has %lld channels, this step needs at least %lld",
+                                     (long long)O.shape[1], (long long)min_co));
+    const dd_tensor* N = c.optional(noise, "noise", DD_F32, 4);
+    const dd_tensor* Pr = c.optional(pred_xstart, "pred_xstart", DD_F32, 4);
+    const dd_tensor& Nx = c.tensor(next, "next", DD_F32, 4);
+    for (const dd_tensor* t : {&X, &O, N, Pr, &Nx})
+        if (t) c.contiguous(*t, t == &X ? "x" : t == &O ? "model_out" : t == N ? "noise" : t == Pr ? "pred_xstart" : "next");
+    if (N) c.shape(*N, "noise", {B, C, H, W}, "[B,C,H,W] (as x)");
+    if (Pr) c.shape(*Pr, "pred_xstart", {B, C, H, W}, "[B,C,H,W] (as x)");
+    c.shape(Nx, "next", {B, C, H, W}, "[B,C,H,W] (as x)");
+    c.no_overlap(Nx, "next", &X, "x");
+    c.no_overlap(Nx, "next", &O, "model_out");
+    if (!coefs) c.error(DD_ERR_INVALID_ARGUMENT, "coefs is NULL");
+    dd::SamplerStepParams p{};
+    p.x = f32(&X); p.out = f32(&O); p.noise = f32(N); p.pred_xstart = f32w(Pr); p.next = f32w(&Nx);
+    p.B = B; p.C = C; p.Co = O.shape[1]; p.P = H * W;
+    return p;
+}
+
+}  // namespace
+
+extern "C" {
+
+dd_status dd_ddpm_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise, dd_tensor* pred_xstart,
+                         dd_tensor* next, const float* coefs, int learned_range) {
+    return dd::guard("dd_ddpm_update", [&] {
+        OpCheck c("dd_ddpm_update");
+        const int64_t C = x ? (x->ndim == 4 ? x->shape[1] : 0) : 0;
+        dd::SamplerStepParams p = check_step(c, x, model_out, noise, pred_xstart, next, coefs, learned_range ? 2 * C : C);
+        std::memcpy(p.k, coefs, 7 * sizeof(float));
+        p.learned_range = learned_range != 0;
+        return run(c, c.backend().ddpm_update, p);
+    });
+}
+
+dd_status dd_ddim_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise, dd_tensor* pred_xstart,
+                         dd_tensor* next, const float* coefs) {
+    return dd::guard("dd_ddim_update", [&] {
+        OpCheck c("dd_ddim_update");
+        const int64_t C = x ? (x->ndim == 4 ? x->shape[1] : 0) : 0;
+        dd::SamplerStepParams p = check_step(c, x, model_out, noise, pred_xstart, next, coefs, C);
+        std::memcpy(p.k, coefs, 5 * sizeof(float));
+        return run(c, c.backend().ddim_update, p);
+    });
+}
+
+dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale) {
+    return dd::guard("dd_cfg_combine", [&] {
+        OpCheck c("dd_cfg_combine");
+        const dd_tensor& O = c.tensor(model_out, "model_out", DD_F32, 4);
+        c.contiguous(O, "model_out");
+        if (O.shape[0] % 2 != 0)
+            c.error(DD_ERR_SHAPE, format("tensor 'model_out' has batch %lld; guidance needs [cond; uncond], an even batch",
+                                         (long long)O.shape[0]));
+        if (guided < 0 || guided > O.shape[1])
+            c.error(DD_ERR_INVALID_ARGUMENT, format("guided = %lld outside [0, %lld] (channels of model_out)",
+                                                    (long long)guided, (long long)O.shape[1]));
+        dd::CfgCombineParams p{f32w(&O), O.shape[0] / 2, O.shape[1], O.shape[2] * O.shape[3], guided, scale};
+        return run(c, c.backend().cfg_combine, p);
+    });
+}
+
+}  // extern "C"
