@@ -279,10 +279,15 @@ public final class DiTModel implements AutoCloseable {
         return new Result(cond, null, macs, new double[0], new double[0]);
     }
 
-    /** Whether a plan's forward runs without reading device data on the host (routers do), so it can be a graph. */
-    private static boolean hostFree(StepPlan plan) {
+    /**
+     * Whether a plan's forward runs without reading device data on the host, so it can be a graph: DyDiT's token
+     * router returns its kept-token counts to the host; DiffCR's top-k has a fixed k and is read back only to trace.
+     */
+    private static boolean hostFree(StepPlan plan, boolean traced) {
         for (int i = 0; i < plan.depth(); i++) {
-            if (plan.layer(i).routing() != io.dyndit.plan.LayerPlan.TokenRouting.NONE) {
+            io.dyndit.plan.LayerPlan.TokenRouting routing = plan.layer(i).routing();
+            if (routing == io.dyndit.plan.LayerPlan.TokenRouting.MLP_THRESHOLD
+                    || routing == io.dyndit.plan.LayerPlan.TokenRouting.TOP_K && traced) {
                 return false;
             }
         }
@@ -301,7 +306,7 @@ public final class DiTModel implements AutoCloseable {
     private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
         ForwardWorkspace ws = workspace(t.length, g);
         ws.x.copyFrom(x);
-        Result r = execute(ws, t, y, observer);
+        Result r = execute(ws, t, y, observer, true);
         return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs());
     }
 
@@ -309,8 +314,11 @@ public final class DiTModel implements AutoCloseable {
         return workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
     }
 
-    /** Runs the network on ws (x already in place) for t and y; the output stays in ws.out (Result.out is null). */
-    private Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer) {
+    /**
+     * Runs the network on ws (x already in place) for t and y; the output stays in ws.out (Result.out is null).
+     * Untraced, a DiffCR step reads nothing back to the host, so it can be a CUDA graph too.
+     */
+    private Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer, boolean traced) {
         int n = t.length;
         PatchGeometry g = ws.geometry;
         long wsKey = n * 1024L + g.patch();
@@ -321,9 +329,10 @@ public final class DiTModel implements AutoCloseable {
         }
         ws.y.copyFrom(labels);
         StepPlan plan = g == nativeGeometry ? planFor((long) t[0]) : fullPlan;
-        DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+        DynamicTrace trace = planner == null || !traced ? null
+                : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         gemm.apply();
-        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && hostFree(plan)) {
+        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && hostFree(plan, traced)) {
             CapturedForward f = graphs.get(new GraphKey(wsKey, plan, gemm.precision()));
             if (f == null) {
                 double[] macs = new double[1];
@@ -369,7 +378,7 @@ public final class DiTModel implements AutoCloseable {
         try (io.dyndit.core.Tensor src = x.reshape(n, per); io.dyndit.core.Tensor dst = ws.x.reshape(n, per)) {
             Ops.gatherRows(src, rows, dst);
         }
-        Result r = execute(ws, t, y, ForwardObserver.NONE);
+        Result r = execute(ws, t, y, ForwardObserver.NONE, false);
         if (guided) {
             Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
         }
