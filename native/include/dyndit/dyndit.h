@@ -71,7 +71,8 @@ DD_API dd_status dd_cuda_probe(int index);
  * from `path`, or from beside libdyndit when path is NULL. Idempotent. DD_ERR_CUDA_UNAVAILABLE with the
  * loader's reason when it cannot be loaded. */
 DD_API dd_status dd_cuda_emu_load(const char* path);
-/* GEMM arithmetic of later ops on devices of `device_type` (a dd_precision); accepted and ignored on the CPU. */
+/* GEMM arithmetic of the calling thread's later ops on devices of `device_type` (a dd_precision; per thread, so
+ * models of different precision on different threads do not interfere); accepted and ignored on the CPU. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
 /* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,
  * so the sampling loop can keep its latents on the device ----

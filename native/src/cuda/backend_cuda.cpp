@@ -5,7 +5,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <vector>
 
@@ -51,7 +50,9 @@ cudaStream_t thread_stream() {
 }
 #define kStream thread_stream()
 
-std::atomic<int> g_precision{DD_PRECISION_TF32};  // as the official sampler runs (TF32 matmuls)
+// Per host thread, like the stream: two models of different precision on two threads do not race. TF32 by
+// default, as the official sampler runs its matmuls.
+thread_local int t_precision = DD_PRECISION_TF32;
 
 dd_status check_launch(cudaError_t e, const char* kernel) {
     if (e == cudaSuccess) return DD_OK;
@@ -67,7 +68,7 @@ dd_status too_big(const char* kernel, const char* what, int64_t v) {
 }
 
 ck::GemmPrecision gemm_precision() {
-    switch (g_precision.load(std::memory_order_relaxed)) {
+    switch (t_precision) {
         case DD_PRECISION_FP32: return ck::GemmPrecision::kFp32;
         case DD_PRECISION_BF16: return ck::GemmPrecision::kBf16;
         default: return ck::GemmPrecision::kTf32;
@@ -77,7 +78,7 @@ ck::GemmPrecision gemm_precision() {
 dd_status set_gemm_precision(int precision) {
     if (precision != DD_PRECISION_FP32 && precision != DD_PRECISION_TF32 && precision != DD_PRECISION_BF16)
         return fail(DD_ERR_INVALID_ARGUMENT, format("unknown GEMM precision %d (fp32 = 0, tf32 = 1, bf16 = 2)", precision));
-    g_precision.store(precision, std::memory_order_relaxed);
+    t_precision = precision;
     return DD_OK;
 }
 
@@ -311,7 +312,7 @@ dd_status conv2d(const Conv2dParams& p) {
     ck::Conv2dArgs a;
     a.x = p.x; a.w = p.w; a.bias = p.bias; a.residual = p.residual; a.y = p.y;
     a.N = (int)p.N; a.Ci = (int)p.Ci; a.Co = (int)p.Co; a.H = (int)p.H; a.W = (int)p.W; a.k = (int)p.kh;
-    a.precision = g_precision.load(std::memory_order_relaxed) == DD_PRECISION_FP32 ? ck::ConvPrecision::kFp32
+    a.precision = t_precision == DD_PRECISION_FP32 ? ck::ConvPrecision::kFp32
                                                                                    : ck::ConvPrecision::kTf32;
     return check_launch(ck::vae_conv2d(a, kStream), "vae_conv2d");
 }

@@ -109,8 +109,8 @@ public final class Device {
     }
 
     /**
-     * Sets the arithmetic of matrix products (linear, conv) for later ops on devices of this type; the CPU always
-     * computes fp32 and accepts any setting.
+     * Sets the arithmetic of matrix products (linear, conv) for the calling thread's later ops on devices of this
+     * type; the CPU always computes fp32 and accepts any setting.
      */
     public void setGemmPrecision(Precision precision) {
         checkAvailable();

@@ -157,6 +157,40 @@ class CudaBackendTest {
         }
     }
 
+    /** Precision, stream and graph capture are per host thread: two models of different precision side by side. */
+    @Test
+    void twoThreadsWithDifferentPrecisionsDoNotInterfere() throws Exception {
+        DiTConfig c = DyDiTEngineTest.CFG;
+        Random r = new Random();
+        RandomDiT file = new RandomDiT(c, r.nextLong());
+        Device emu = Device.cudaEmulated();
+        int n = 2, per = c.inChannels() * c.inputSize() * c.inputSize();
+        float[] x = randoms(r, n * per), t = {10, 900};
+        long[] y = {1, 2};
+        try (DiTModel a = DiTModel.load(file, c, emu).precision(Precision.FP32);
+                DiTModel b = DiTModel.load(file, c, emu).precision(Precision.BF16)) {
+            float[] refA = a.forward(x, t, y), refB = b.forward(x, t, y);
+            assertFalse(Arrays.equals(refA, refB));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.concurrent.Future<Boolean> fa = pool.submit(() -> {
+                    boolean same = true;
+                    for (int i = 0; i < 20; i++) same &= Arrays.equals(refA, a.forward(x, t, y));
+                    return same;
+                });
+                java.util.concurrent.Future<Boolean> fb = pool.submit(() -> {
+                    boolean same = true;
+                    for (int i = 0; i < 20; i++) same &= Arrays.equals(refB, b.forward(x, t, y));
+                    return same;
+                });
+                assertTrue(fa.get(), "fp32 model disturbed");
+                assertTrue(fb.get(), "bf16 model disturbed");
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void aHostReadInsideACaptureFailsItCleanly() {
         Device emu = Device.cudaEmulated();
