@@ -708,6 +708,9 @@ TEST_P(BackendParity, SamplerStepsAndGuidanceCombine) {
     EXPECT_TRUE(exact(next)) << "ddim";
     PARITY_BOTH(dd_cfg_combine(out[S], 3, 4.0f));
     EXPECT_TRUE(exact(out)) << "cfg_combine";
+    Pair guide = both(rng.uniform(B * 2 * C * P, -1, 1), {B, 2 * C, H, W});
+    PARITY_BOTH(dd_weak_guidance(out[S], guide[S], 3, 0.8f));
+    EXPECT_TRUE(exact(out)) << "weak_guidance";
 }
 
 // ---------------------------------------------------------------- errors

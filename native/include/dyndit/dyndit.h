@@ -91,6 +91,9 @@ DD_API dd_status dd_ddim_update(const dd_tensor* x, const dd_tensor* model_out, 
 /* forward_with_cfg's combine in place on model_out [2n,Co,H,W] (first half conditional, second unconditional):
  * channels below `guided` of both halves become u + scale (c - u); the others keep their values. */
 DD_API dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale);
+/* FlexiDiT's weak guidance in place on cond [n,Co,H,W]: channels below `guided` become g + scale (cond - g) with g
+ * from guide [n,Co,H,W] (the guidance branch); the others keep the conditional branch's values. */
+DD_API dd_status dd_weak_guidance(dd_tensor* cond, const dd_tensor* guide, int64_t guided, float scale);
 
 /* CUDA graphs: between dd_graph_begin and dd_graph_end, this thread's ops on devices of `device_type` are
  * checked and recorded, not run (no tensor reads, writes or zeroing in between: those fail the capture);

@@ -158,6 +158,14 @@ struct CfgCombineParams {
     float scale;
 };
 
+// FlexiDiT weak guidance in place: cond [n,Co,P], channels < guided = g + s (cond - g), g = guide [n,Co,P].
+struct WeakGuidanceParams {
+    float* cond;
+    const float* guide;
+    int64_t n, Co, P, guided;
+    float scale;
+};
+
 struct Backend {
     const char* name;
     dd_status (*linear)(const LinearParams&);
@@ -192,6 +200,7 @@ struct Backend {
     dd_status (*ddpm_update)(const SamplerStepParams&);
     dd_status (*ddim_update)(const SamplerStepParams&);
     dd_status (*cfg_combine)(const CfgCombineParams&);
+    dd_status (*weak_guidance)(const WeakGuidanceParams&);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

@@ -87,4 +87,21 @@ dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale) {
     });
 }
 
+dd_status dd_weak_guidance(dd_tensor* cond, const dd_tensor* guide, int64_t guided, float scale) {
+    return dd::guard("dd_weak_guidance", [&] {
+        OpCheck c("dd_weak_guidance");
+        const dd_tensor& Cn = c.tensor(cond, "cond", DD_F32, 4);
+        const dd_tensor& G = c.tensor(guide, "guide", DD_F32, 4);
+        c.shape(G, "guide", {Cn.shape[0], Cn.shape[1], Cn.shape[2], Cn.shape[3]}, "[n,Co,H,W] (as cond)");
+        c.contiguous(Cn, "cond");
+        c.contiguous(G, "guide");
+        c.no_overlap(Cn, "cond", &G, "guide");
+        if (guided < 0 || guided > Cn.shape[1])
+            c.error(DD_ERR_INVALID_ARGUMENT, format("guided = %lld outside [0, %lld] (channels of cond)",
+                                                    (long long)guided, (long long)Cn.shape[1]));
+        dd::WeakGuidanceParams p{f32w(&Cn), f32(&G), Cn.shape[0], Cn.shape[1], Cn.shape[2] * Cn.shape[3], guided, scale};
+        return run(c, c.backend().weak_guidance, p);
+    });
+}
+
 }  // extern "C"

@@ -40,6 +40,7 @@ dd_status sigmoid(const UnaryParams& p);
 dd_status ddpm_update(const SamplerStepParams& p);
 dd_status ddim_update(const SamplerStepParams& p);
 dd_status cfg_combine(const CfgCombineParams& p);
+dd_status weak_guidance(const WeakGuidanceParams& p);
 
 namespace {
 
@@ -221,6 +222,7 @@ const Backend cpu = {
     ddpm_update,
     ddim_update,
     cfg_combine,
+    weak_guidance,
 };
 
 }  // namespace

@@ -67,4 +67,14 @@ dd_status cfg_combine(const CfgCombineParams& p) {
     return DD_OK;
 }
 
+dd_status weak_guidance(const WeakGuidanceParams& p) {
+    for (int64_t i = 0; i < p.n; ++i)
+        for (int64_t ch = 0; ch < p.guided; ++ch) {
+            float* c = p.cond + (i * p.Co + ch) * p.P;
+            const float* g = p.guide + (i * p.Co + ch) * p.P;
+            for (int64_t e = 0; e < p.P; ++e) c[e] = g[e] + p.scale * (c[e] - g[e]);
+        }
+    return DD_OK;
+}
+
 }  // namespace dd::cpu

@@ -356,6 +356,10 @@ dd_status cfg_combine(const CfgCombineParams& p) {
     return check_launch(ck::cfg_combine(p.out, p.n, p.Co, p.P, p.guided, p.scale, kStream), "cfg_combine");
 }
 
+dd_status weak_guidance(const WeakGuidanceParams& p) {
+    return check_launch(ck::weak_guidance(p.cond, p.guide, p.n, p.Co, p.P, p.guided, p.scale, kStream), "weak_guidance");
+}
+
 // ---- CUDA graphs: a forward whose shapes are fixed by its step plan is captured once and replayed ----
 dd_status graph_begin() {
     return check_launch(cudaStreamBeginCapture(kStream, cudaStreamCaptureModeThreadLocal), "graph capture (begin)");
@@ -417,6 +421,7 @@ Backend make_cuda_backend() {
     b.ddpm_update = ddpm_update;
     b.ddim_update = ddim_update;
     b.cfg_combine = cfg_combine;
+    b.weak_guidance = weak_guidance;
     return b;
 }
 

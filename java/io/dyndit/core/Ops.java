@@ -159,4 +159,9 @@ public final class Ops {
     public static void cfgCombine(Tensor modelOut, long guided, float scale) {
         NativeErrors.check(DynditNative.dd_cfg_combine(modelOut.handle(), guided, scale));
     }
+
+    /** FlexiDiT weak guidance in place on cond [n,Co,H,W]: channels below guided become g + s (cond - g). */
+    public static void weakGuidance(Tensor cond, Tensor guide, long guided, float scale) {
+        NativeErrors.check(DynditNative.dd_weak_guidance(cond.handle(), guide.handle(), guided, scale));
+    }
 }

@@ -37,7 +37,8 @@ public final class DiTModel implements AutoCloseable {
     private boolean cudaGraphs = true;
     private final Map<GraphKey, CapturedForward> graphs = new HashMap<>();
     private final io.dyndit.core.Scope deviceScope = io.dyndit.core.Scope.open();
-    private final Map<Integer, io.dyndit.core.Tensor> sourceRows = new HashMap<>(); // row maps into the workspace
+    private final Map<String, io.dyndit.core.Tensor> rowMaps = new HashMap<>();    // device row indices (copyRows)
+    private final Map<Integer, io.dyndit.core.Tensor> packedOut = new HashMap<>(); // packed guided outputs [2n,...]
 
     /** A forward captured as a CUDA graph: its workspace, plan and GEMM precision fix every launch. */
     private record GraphKey(long workspace, StepPlan plan, io.dyndit.core.Precision precision) {}
@@ -353,36 +354,82 @@ public final class DiTModel implements AutoCloseable {
     }
 
     /**
-     * The sampling loop's evaluation with latents already on the device: x [N,C,I,I] is copied into the workspace on
-     * the device ([x_first_half; x_first_half] with guidance, as forward_with_cfg), the guidance combine runs there
-     * too, and the output stays in the workspace (valid until the next evaluation).
+     * The sampling loop's evaluation with latents x [N,C,I,I] already on the device, for one step's plan (its patch
+     * sizes): inputs are copied into the workspace on the device ([x_first_half; x_first_half] with guidance, as
+     * forward_with_cfg), guidance combines run there too, and the output stays on the device until the next call.
      */
     private io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation evaluateOnDevice(io.dyndit.core.Tensor x, long[] y,
-            long modelTimestep, double cfgScale) {
+            long modelTimestep, double cfgScale, StepPlan plan, double weakScale) {
         int n = y.length;
         boolean guided = cfgScale != 1.0;
         if (guided && n % 2 != 0) {
             throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got " + n);
         }
+        int p = config.patchSize(), per = config.inChannels() * config.inputSize() * config.inputSize();
+        if (guided && plan.condPatch() != 0 && plan.condPatch() != plan.guidancePatch()) {
+            return evaluatePacked(x, y, modelTimestep, cfgScale, plan, weakScale);
+        }
+        ForwardWorkspace ws = workspace(n, geometry(plan.condPatch() == 0 ? p : plan.condPatch()));
+        copyRows(x, n, per, guided ? "half-twice" : "all", ws.x);
         float[] t = new float[n];
         java.util.Arrays.fill(t, modelTimestep);
-        ForwardWorkspace ws = workspace(n, nativeGeometry);
-        int per = config.inChannels() * config.inputSize() * config.inputSize();
-        io.dyndit.core.Tensor rows = sourceRows.computeIfAbsent(guided ? -n : n, k -> {
-            int[] idx = new int[n];
-            for (int i = 0; i < n; i++) {
-                idx[i] = guided ? i % (n / 2) : i;
-            }
-            return deviceScope.ofInts(device, idx, n);
-        });
-        try (io.dyndit.core.Tensor src = x.reshape(n, per); io.dyndit.core.Tensor dst = ws.x.reshape(n, per)) {
-            Ops.gatherRows(src, rows, dst);
-        }
         Result r = execute(ws, t, y, ForwardObserver.NONE, false);
         if (guided) {
             Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
         }
         return new io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
+    }
+
+    /** forwardFlexiGuided's packed weak-guidance evaluation on device latents [2n,...]; output [2n,Co,I,I]. */
+    private io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation evaluatePacked(io.dyndit.core.Tensor x, long[] y,
+            long modelTimestep, double cfgScale, StepPlan plan, double weakScale) {
+        int n2 = y.length, n = n2 / 2, per = config.inChannels() * config.inputSize() * config.inputSize();
+        int cp = plan.condPatch(), gp = plan.guidancePatch();
+        if (cp > gp) {
+            throw new InvalidArgumentException("the conditional branch (patch " + cp
+                    + ") may not be coarser than the guidance branch (patch " + gp + ")");
+        }
+        PatchGeometry gc = geometry(cp), gu = geometry(gp);
+        PackedWorkspace ws = packed.computeIfAbsent(((long) n * 1024 + cp) * 1024 + gp,
+                k -> new PackedWorkspace(config, gc, gu, device, n));
+        copyRows(x, n2, per, "first-half", ws.x);
+        float[] t2 = new float[2 * n];
+        int[] y2 = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            t2[i] = t2[n + i] = modelTimestep;
+            y2[i] = y2[n + i] = (int) y[i];
+        }
+        ws.t.copyFrom(t2);
+        ws.y.copyFrom(y2);
+        gemm.apply();
+        double macs = new PackedForward(config, weights).run(ws);
+        double sw = Double.isNaN(weakScale) ? 1 - (1 - cfgScale) / 2.5 : weakScale;
+        Ops.weakGuidance(ws.outC, ws.outU, Math.min(3, config.outChannels()), (float) sw);
+        int outPer = config.outChannels() * config.inputSize() * config.inputSize();
+        io.dyndit.core.Tensor out = packedOut.computeIfAbsent(n2, k -> deviceScope.empty(device,
+                io.dyndit.core.DType.F32, n2, config.outChannels(), config.inputSize(), config.inputSize()));
+        copyRows(ws.outC, n, outPer, "twice", out); // both halves carry the guided output, as the host path
+        return new io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation(out, macs, new double[0], new double[0]);
+    }
+
+    /**
+     * dst rows = src rows through a cached device index (kind: "all" 0..n-1; "half-twice" the first half of n rows,
+     * twice; "first-half" the first half of n rows; "twice" all n rows, twice), by the gather kernel.
+     */
+    private void copyRows(io.dyndit.core.Tensor src, int srcRows, int width, String kind, io.dyndit.core.Tensor dst) {
+        io.dyndit.core.Tensor index = rowMaps.computeIfAbsent(kind + ":" + srcRows, k -> {
+            int[] idx = switch (kind) {
+                case "half-twice" -> java.util.stream.IntStream.range(0, srcRows).map(i -> i % (srcRows / 2)).toArray();
+                case "first-half" -> java.util.stream.IntStream.range(0, srcRows / 2).toArray();
+                case "twice" -> java.util.stream.IntStream.range(0, 2 * srcRows).map(i -> i % srcRows).toArray();
+                default -> java.util.stream.IntStream.range(0, srcRows).toArray();
+            };
+            return deviceScope.ofInts(device, idx, idx.length);
+        });
+        int rows = (int) index.shape()[0];
+        try (io.dyndit.core.Tensor s = src.reshape(srcRows, width); io.dyndit.core.Tensor d = dst.reshape(rows, width)) {
+            Ops.gatherRows(s, index, d);
+        }
     }
 
     /**
@@ -443,7 +490,7 @@ public final class DiTModel implements AutoCloseable {
         return new io.dyndit.sampling.DeviceDenoiser() {
             @Override
             public boolean keepsLatentsOnDevice() {
-                return schedule == null && device.isCuda();
+                return device.isCuda();
             }
 
             @Override
@@ -454,7 +501,9 @@ public final class DiTModel implements AutoCloseable {
             @Override
             public DeviceEvaluation evaluate(io.dyndit.core.Tensor x, long[] y, int step, long modelTimestep,
                     double cfgScale) {
-                return self.evaluateOnDevice(x, y, modelTimestep, cfgScale);
+                StepPlan plan = schedule == null ? fullPlan : schedule.apply(fullPlan, step, config.patchSize());
+                return self.evaluateOnDevice(x, y, modelTimestep, cfgScale, plan,
+                        schedule == null ? Double.NaN : schedule.weakScale());
             }
 
             @Override
@@ -517,7 +566,8 @@ public final class DiTModel implements AutoCloseable {
         }
         graphs.clear();
         deviceScope.close();
-        sourceRows.clear();
+        rowMaps.clear();
+        packedOut.clear();
         for (ForwardWorkspace ws : workspaces.values()) {
             ws.close();
         }
