@@ -201,6 +201,9 @@ struct Backend {
     dd_status (*ddim_update)(const SamplerStepParams&);
     dd_status (*cfg_combine)(const CfgCombineParams&);
     dd_status (*weak_guidance)(const WeakGuidanceParams&);
+    // Makes device `index` current for the calling thread's next ops (CUDA: cudaSetDevice, that device's stream);
+    // null: one device (the CPU).
+    dd_status (*use_device)(int index);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

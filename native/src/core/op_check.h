@@ -32,6 +32,7 @@ public:
 
     const Backend& backend() const;  // for the device the checked tensors live on
     int device_type() const { return device_type_; }
+    int device_index() const { return device_index_; }
 
 private:
     const char* op_;
@@ -39,5 +40,16 @@ private:
     int device_index_ = -1;
     const char* first_name_ = nullptr;
 };
+
+// Runs an op's implementation (fn from the device's table, null when that table lacks the op) after making the
+// tensors' device current for the calling thread (CUDA: cudaSetDevice and that device's stream).
+template <class P>
+dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
+    const Backend& b = c.backend();
+    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", b.name));
+    if (b.use_device)
+        if (dd_status s = b.use_device(c.device_index())) return s;
+    return fn(p);
+}
 
 }  // namespace dd

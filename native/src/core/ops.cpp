@@ -10,13 +10,6 @@ using dd::OpCheck;
 
 namespace {
 
-// Calls the backend's implementation or reports that this backend lacks the op.
-template <class P>
-dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
-    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
-    return fn(p);
-}
-
 int64_t rows_of(const dd_tensor& t) {
     int64_t m = 1;
     for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];

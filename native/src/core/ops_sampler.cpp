@@ -11,12 +11,6 @@ namespace {
 const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
 float* f32w(const dd_tensor* t) { return t ? static_cast<float*>(t->data()) : nullptr; }
 
-template <class P>
-dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
-    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
-    return fn(p);
-}
-
 // Shared checks of both steps; fills everything but the coefficients.
 dd::SamplerStepParams check_step(OpCheck& c, const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,
                                  dd_tensor* pred_xstart, dd_tensor* next, const float* coefs, int64_t min_co) {

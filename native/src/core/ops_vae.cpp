@@ -26,12 +26,6 @@ const dd::VaeBackend& vae_backend(const OpCheck& c) {
     return *b;
 }
 
-template <class P>
-dd_status run(const OpCheck& c, dd_status (*fn)(const P&), const P& p) {
-    if (!fn) c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s VAE backend", vae_backend(c).name));
-    return fn(p);
-}
-
 // The same view of the same memory: the one kind of aliasing the in-place forms allow.
 bool same_view(const dd_tensor& a, const dd_tensor& b) { return a.storage == b.storage && a.offset == b.offset; }
 

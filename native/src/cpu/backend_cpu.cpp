@@ -223,6 +223,7 @@ const Backend cpu = {
     ddim_update,
     cfg_combine,
     weak_guidance,
+    nullptr,  // use_device: one CPU
 };
 
 }  // namespace

@@ -31,22 +31,41 @@ namespace {
 
 namespace ck = cuda_kernels;
 
-// Each host thread launches into its own stream, created on first use. It is a blocking stream, so the
-// synchronous copies of tensor reads and writes (legacy default stream) order themselves after the
-// kernels, and it is capturable into a CUDA graph (the legacy stream is not).
-struct ThreadStream {
-    cudaStream_t s = nullptr;
-    ~ThreadStream() {
-        if (s) cudaStreamDestroy(s);
+// Each host thread launches into its own stream per device, created on first use. It is a blocking stream, so
+// the synchronous copies of tensor reads and writes (legacy default stream) order themselves after the
+// kernels, and it is capturable into a CUDA graph (the legacy stream is not). The device is the one the last
+// op's tensors live on (use_device).
+constexpr int kMaxDevices = 16;
+struct ThreadStreams {
+    int device = 0;
+    cudaStream_t s[kMaxDevices] = {};
+    ~ThreadStreams() {
+        for (int i = 0; i < kMaxDevices; ++i)
+            if (s[i]) cudaStreamDestroy(s[i]);
     }
 };
+thread_local ThreadStreams t_streams;
+
 cudaStream_t thread_stream() {
-    thread_local ThreadStream ts;
-    if (!ts.s && cudaStreamCreate(&ts.s) != cudaSuccess) {
+    cudaStream_t& s = t_streams.s[t_streams.device];
+    if (!s && cudaStreamCreate(&s) != cudaSuccess) {
         cudaGetLastError();
-        ts.s = nullptr;  // launches fall back to the legacy stream, still in order
+        s = nullptr;  // launches fall back to the legacy stream, still in order
     }
-    return ts.s;
+    return s;
+}
+
+dd_status use_device(int index) {
+    if (index < 0 || index >= kMaxDevices)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA device %d: this build handles devices 0..%d", index, kMaxDevices - 1));
+    // Always set: a tensor allocation on another device (cuda_alloc) may have changed the current one. Cheap when
+    // it is already current.
+    if (cudaError_t e = cudaSetDevice(index)) {
+        cudaGetLastError();
+        return fail(DD_ERR_CUDA, format("cudaSetDevice(%d): %s", index, cudaGetErrorString(e)));
+    }
+    t_streams.device = index;
+    return DD_OK;
 }
 #define kStream thread_stream()
 
@@ -422,6 +441,7 @@ Backend make_cuda_backend() {
     b.ddim_update = ddim_update;
     b.cfg_combine = cfg_combine;
     b.weak_guidance = weak_guidance;
+    b.use_device = use_device;
     return b;
 }
 
