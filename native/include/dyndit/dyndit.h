@@ -95,12 +95,12 @@ DD_API dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scal
  * from guide [n,Co,H,W] (the guidance branch); the others keep the conditional branch's values. */
 DD_API dd_status dd_weak_guidance(dd_tensor* cond, const dd_tensor* guide, int64_t guided, float scale);
 
-/* CUDA graphs: between dd_graph_begin and dd_graph_end, this thread's ops on devices of `device_type` are
+/* CUDA graphs: between dd_graph_begin and dd_graph_end, this thread's ops on device `device_index` of `device_type` are
  * checked and recorded, not run (no tensor reads, writes or zeroing in between: those fail the capture);
  * dd_graph_launch replays them on the same tensors, whatever their contents are then. Launch gaps vanish
  * for a forward whose shapes the step plan fixes. DD_ERR_UNSUPPORTED on the CPU. */
 typedef struct dd_graph dd_graph;
-DD_API dd_status dd_graph_begin(int device_type);
+DD_API dd_status dd_graph_begin(int device_type, int device_index);
 DD_API dd_status dd_graph_end(int device_type, dd_graph** out);
 DD_API dd_status dd_graph_launch(dd_graph* graph);
 DD_API void dd_graph_free(dd_graph* graph);  /* NULL is a no-op */

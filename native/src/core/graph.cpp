@@ -19,8 +19,13 @@ const dd::Backend& graph_backend(int device_type, const char* where) {
 
 extern "C" {
 
-dd_status dd_graph_begin(int device_type) {
-    return dd::guard("dd_graph_begin", [&] { return graph_backend(device_type, "dd_graph_begin").graph_begin(); });
+dd_status dd_graph_begin(int device_type, int device_index) {
+    return dd::guard("dd_graph_begin", [&]() -> dd_status {
+        const dd::Backend& b = graph_backend(device_type, "dd_graph_begin");
+        if (b.use_device)  // capture the stream the ops on that device will use
+            if (dd_status s = b.use_device(device_index)) return s;
+        return b.graph_begin();
+    });
 }
 
 dd_status dd_graph_end(int device_type, dd_graph** out) {

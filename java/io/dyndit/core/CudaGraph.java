@@ -20,7 +20,7 @@ public final class CudaGraph implements AutoCloseable {
     public static CudaGraph capture(Device device, Runnable body) {
         device.checkAvailable();
         int type = device.type().code();
-        NativeErrors.check(DynditNative.dd_graph_begin(type), "graph capture on " + device);
+        NativeErrors.check(DynditNative.dd_graph_begin(type, device.index()), "graph capture on " + device);
         RuntimeException failure = null;
         try {
             body.run();

@@ -68,7 +68,7 @@ public final class DynditNative {
     public static native int dd_dtype_size(int dtype);
 
     // ---- CUDA graphs ----
-    public static native int dd_graph_begin(int deviceType);
+    public static native int dd_graph_begin(int deviceType, int deviceIndex);
     public static native int dd_graph_end(int deviceType, @Cast("dd_graph**") PointerPointer<?> out);
     public static native int dd_graph_launch(dd_graph graph);
     public static native void dd_graph_free(dd_graph graph);
