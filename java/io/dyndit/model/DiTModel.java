@@ -35,15 +35,8 @@ public final class DiTModel implements AutoCloseable {
     private final io.dyndit.core.Scope flexiScope = io.dyndit.core.Scope.open();
     private final GemmControl gemm;
     private boolean cudaGraphs = true;
-    private final Map<GraphKey, CapturedForward> graphs = new HashMap<>();
-    private final io.dyndit.core.Scope deviceScope = io.dyndit.core.Scope.open();
-    private final Map<String, io.dyndit.core.Tensor> rowMaps = new HashMap<>();    // device row indices (copyRows)
-    private final Map<Integer, io.dyndit.core.Tensor> packedOut = new HashMap<>(); // packed guided outputs [2n,...]
-
-    /** A forward captured as a CUDA graph: its workspace, plan and GEMM precision fix every launch. */
-    private record GraphKey(long workspace, StepPlan plan, io.dyndit.core.Precision precision) {}
-
-    private record CapturedForward(io.dyndit.core.CudaGraph graph, double macs, double[] attn, double[] mlp) {}
+    private final ForwardGraphs graphs = new ForwardGraphs();
+    private final DeviceRows rows;
 
     /**
      * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
@@ -62,6 +55,7 @@ public final class DiTModel implements AutoCloseable {
         this.diffcr = diffcr;
         this.device = device;
         this.gemm = new GemmControl(device);
+        this.rows = new DeviceRows(device);
         this.dydit = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true, gemm)
                 : null;
         this.planner = dydit != null ? dydit
@@ -250,19 +244,13 @@ public final class DiTModel implements AutoCloseable {
                     Math.min(3, config.outChannels()), (float) scale);
             return new Result(java.util.Arrays.copyOf(r.out(), n * outPer), null, r.macs(), r.attnMacs(), r.mlpMacs());
         }
-        if (condPatch > guidancePatch) {
-            throw new InvalidArgumentException("the conditional branch (patch " + condPatch
-                    + ") may not be coarser than the guidance branch (patch " + guidancePatch + ")");
-        }
         for (int i = 1; i < n; i++) {
             if (t[i] != t[0]) {
                 throw new InvalidArgumentException("a packed guided evaluation needs one timestep for the batch");
             }
         }
         double sw = Double.isNaN(weakScale) ? 1 - (1 - scale) / 2.5 : weakScale;
-        PatchGeometry gc = geometry(condPatch), gu = geometry(guidancePatch);
-        PackedWorkspace ws = packed.computeIfAbsent(((long) n * 1024 + condPatch) * 1024 + guidancePatch,
-                k -> new PackedWorkspace(config, gc, gu, device, n));
+        PackedWorkspace ws = packedWorkspace(n, condPatch, guidancePatch);
         ws.x.copyFrom(x);
         float[] t2 = new float[2 * n];
         int[] y2 = new int[2 * n];
@@ -272,27 +260,11 @@ public final class DiTModel implements AutoCloseable {
         }
         ws.t.copyFrom(t2);
         ws.y.copyFrom(y2);
-        gemm.apply();
-        double macs = new PackedForward(config, weights).run(ws);
+        double macs = runPacked(ws);
         float[] cond = ws.outC.toFloatArray(), guide = ws.outU.toFloatArray();
         Guidance.weak(cond, guide, n, config.outChannels(), config.inputSize() * config.inputSize(),
                 Math.min(3, config.outChannels()), (float) sw);
         return new Result(cond, null, macs, new double[0], new double[0]);
-    }
-
-    /**
-     * Whether a plan's forward runs without reading device data on the host, so it can be a graph: DyDiT's token
-     * router returns its kept-token counts to the host; DiffCR's top-k has a fixed k and is read back only to trace.
-     */
-    private static boolean hostFree(StepPlan plan, boolean traced) {
-        for (int i = 0; i < plan.depth(); i++) {
-            io.dyndit.plan.LayerPlan.TokenRouting routing = plan.layer(i).routing();
-            if (routing == io.dyndit.plan.LayerPlan.TokenRouting.MLP_THRESHOLD
-                    || routing == io.dyndit.plan.LayerPlan.TokenRouting.TOP_K && traced) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The model at one patch size (derived once, kept). */
@@ -304,22 +276,46 @@ public final class DiTModel implements AutoCloseable {
                 q -> FlexiWeights.load(flexiSource, config, q, device, flexiScope));
     }
 
-    private Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
+    Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
         ForwardWorkspace ws = workspace(t.length, g);
         ws.x.copyFrom(x);
         Result r = execute(ws, t, y, observer, true);
         return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs());
     }
 
-    private ForwardWorkspace workspace(int n, PatchGeometry g) {
+    ForwardWorkspace workspace(int n, PatchGeometry g) {
         return workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
+    }
+
+    /** The packed two-patch workspace of n samples (conditional branch at cp, guidance branch at gp >= cp). */
+    PackedWorkspace packedWorkspace(int n, int cp, int gp) {
+        if (cp > gp) {
+            throw new InvalidArgumentException("the conditional branch (patch " + cp
+                    + ") may not be coarser than the guidance branch (patch " + gp + ")");
+        }
+        PatchGeometry gc = geometry(cp), gu = geometry(gp);
+        return packed.computeIfAbsent(((long) n * 1024 + cp) * 1024 + gp, k -> new PackedWorkspace(config, gc, gu, device, n));
+    }
+
+    /** Both branches of a packed workspace (inputs in place) in one evaluation; returns the MACs. */
+    double runPacked(PackedWorkspace ws) {
+        gemm.apply();
+        return new PackedForward(config, weights).run(ws);
+    }
+
+    StepPlan fullPlan() {
+        return fullPlan;
+    }
+
+    DeviceRows rows() {
+        return rows;
     }
 
     /**
      * Runs the network on ws (x already in place) for t and y; the output stays in ws.out (Result.out is null).
      * Untraced, a DiffCR step reads nothing back to the host, so it can be a CUDA graph too.
      */
-    private Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer, boolean traced) {
+    Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer, boolean traced) {
         int n = t.length;
         PatchGeometry g = ws.geometry;
         long wsKey = n * 1024L + g.patch();
@@ -333,103 +329,11 @@ public final class DiTModel implements AutoCloseable {
         DynamicTrace trace = planner == null || !traced ? null
                 : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         gemm.apply();
-        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && hostFree(plan, traced)) {
-            CapturedForward f = graphs.get(new GraphKey(wsKey, plan, gemm.precision()));
-            if (f == null) {
-                double[] macs = new double[1];
-                io.dyndit.core.CudaGraph graph = io.dyndit.core.CudaGraph.capture(device,
-                        () -> macs[0] = pass.run(ws, plan, ForwardObserver.NONE, trace));
-                f = new CapturedForward(graph, macs[0], pass.attnMacs.clone(), pass.mlpMacs.clone());
-                graphs.put(new GraphKey(wsKey, plan, gemm.precision()), f);
-            } else if (trace != null) {
-                for (int i = 0; i < config.depth(); i++) {
-                    trace.recordWidth(i, plan.layer(i));
-                }
-            }
-            f.graph().launch();
-            return new Result(null, trace, f.macs(), f.attn().clone(), f.mlp().clone());
+        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && ForwardGraphs.hostFree(plan, traced)) {
+            return graphs.run(device, pass, ws, wsKey, plan, gemm.precision(), trace);
         }
         double macs = pass.run(ws, plan, observer, trace);
         return new Result(null, trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
-    }
-
-    /**
-     * The sampling loop's evaluation with latents x [N,C,I,I] already on the device, for one step's plan (its patch
-     * sizes): inputs are copied into the workspace on the device ([x_first_half; x_first_half] with guidance, as
-     * forward_with_cfg), guidance combines run there too, and the output stays on the device until the next call.
-     */
-    private io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation evaluateOnDevice(io.dyndit.core.Tensor x, long[] y,
-            long modelTimestep, double cfgScale, StepPlan plan, double weakScale) {
-        int n = y.length;
-        boolean guided = cfgScale != 1.0;
-        if (guided && n % 2 != 0) {
-            throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got " + n);
-        }
-        int p = config.patchSize(), per = config.inChannels() * config.inputSize() * config.inputSize();
-        if (guided && plan.condPatch() != 0 && plan.condPatch() != plan.guidancePatch()) {
-            return evaluatePacked(x, y, modelTimestep, cfgScale, plan, weakScale);
-        }
-        ForwardWorkspace ws = workspace(n, geometry(plan.condPatch() == 0 ? p : plan.condPatch()));
-        copyRows(x, n, per, guided ? "half-twice" : "all", ws.x);
-        float[] t = new float[n];
-        java.util.Arrays.fill(t, modelTimestep);
-        Result r = execute(ws, t, y, ForwardObserver.NONE, false);
-        if (guided) {
-            Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
-        }
-        return new io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
-    }
-
-    /** forwardFlexiGuided's packed weak-guidance evaluation on device latents [2n,...]; output [2n,Co,I,I]. */
-    private io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation evaluatePacked(io.dyndit.core.Tensor x, long[] y,
-            long modelTimestep, double cfgScale, StepPlan plan, double weakScale) {
-        int n2 = y.length, n = n2 / 2, per = config.inChannels() * config.inputSize() * config.inputSize();
-        int cp = plan.condPatch(), gp = plan.guidancePatch();
-        if (cp > gp) {
-            throw new InvalidArgumentException("the conditional branch (patch " + cp
-                    + ") may not be coarser than the guidance branch (patch " + gp + ")");
-        }
-        PatchGeometry gc = geometry(cp), gu = geometry(gp);
-        PackedWorkspace ws = packed.computeIfAbsent(((long) n * 1024 + cp) * 1024 + gp,
-                k -> new PackedWorkspace(config, gc, gu, device, n));
-        copyRows(x, n2, per, "first-half", ws.x);
-        float[] t2 = new float[2 * n];
-        int[] y2 = new int[2 * n];
-        for (int i = 0; i < n; i++) {
-            t2[i] = t2[n + i] = modelTimestep;
-            y2[i] = y2[n + i] = (int) y[i];
-        }
-        ws.t.copyFrom(t2);
-        ws.y.copyFrom(y2);
-        gemm.apply();
-        double macs = new PackedForward(config, weights).run(ws);
-        double sw = Double.isNaN(weakScale) ? 1 - (1 - cfgScale) / 2.5 : weakScale;
-        Ops.weakGuidance(ws.outC, ws.outU, Math.min(3, config.outChannels()), (float) sw);
-        int outPer = config.outChannels() * config.inputSize() * config.inputSize();
-        io.dyndit.core.Tensor out = packedOut.computeIfAbsent(n2, k -> deviceScope.empty(device,
-                io.dyndit.core.DType.F32, n2, config.outChannels(), config.inputSize(), config.inputSize()));
-        copyRows(ws.outC, n, outPer, "twice", out); // both halves carry the guided output, as the host path
-        return new io.dyndit.sampling.DeviceDenoiser.DeviceEvaluation(out, macs, new double[0], new double[0]);
-    }
-
-    /**
-     * dst rows = src rows through a cached device index (kind: "all" 0..n-1; "half-twice" the first half of n rows,
-     * twice; "first-half" the first half of n rows; "twice" all n rows, twice), by the gather kernel.
-     */
-    private void copyRows(io.dyndit.core.Tensor src, int srcRows, int width, String kind, io.dyndit.core.Tensor dst) {
-        io.dyndit.core.Tensor index = rowMaps.computeIfAbsent(kind + ":" + srcRows, k -> {
-            int[] idx = switch (kind) {
-                case "half-twice" -> java.util.stream.IntStream.range(0, srcRows).map(i -> i % (srcRows / 2)).toArray();
-                case "first-half" -> java.util.stream.IntStream.range(0, srcRows / 2).toArray();
-                case "twice" -> java.util.stream.IntStream.range(0, 2 * srcRows).map(i -> i % srcRows).toArray();
-                default -> java.util.stream.IntStream.range(0, srcRows).toArray();
-            };
-            return deviceScope.ofInts(device, idx, idx.length);
-        });
-        int rows = (int) index.shape()[0];
-        try (io.dyndit.core.Tensor s = src.reshape(srcRows, width); io.dyndit.core.Tensor d = dst.reshape(rows, width)) {
-            Ops.gatherRows(s, index, d);
-        }
     }
 
     /**
@@ -454,7 +358,7 @@ public final class DiTModel implements AutoCloseable {
         return r;
     }
 
-    private void validate(int n, float[] x, long[] y) {
+    void validate(int n, float[] x, long[] y) {
         long per = (long) config.inChannels() * config.inputSize() * config.inputSize();
         if (n <= 0) {
             throw new InvalidArgumentException("batch is empty");
@@ -486,88 +390,13 @@ public final class DiTModel implements AutoCloseable {
      * result; without guidance the conditional branch's patch is used.
      */
     public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule) {
-        DiTModel self = this;
-        return new io.dyndit.sampling.DeviceDenoiser() {
-            @Override
-            public boolean keepsLatentsOnDevice() {
-                return device.isCuda();
-            }
-
-            @Override
-            public Device device() {
-                return device;
-            }
-
-            @Override
-            public DeviceEvaluation evaluate(io.dyndit.core.Tensor x, long[] y, int step, long modelTimestep,
-                    double cfgScale) {
-                StepPlan plan = schedule == null ? fullPlan : schedule.apply(fullPlan, step, config.patchSize());
-                return self.evaluateOnDevice(x, y, modelTimestep, cfgScale, plan,
-                        schedule == null ? Double.NaN : schedule.weakScale());
-            }
-
-            @Override
-            public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
-                float[] t = new float[y.length];
-                java.util.Arrays.fill(t, modelTimestep);
-                int p = config.patchSize();
-                StepPlan plan = schedule == null ? fullPlan : schedule.apply(fullPlan, step, p);
-                if (plan.condPatch() == 0 || (plan.condPatch() == p && plan.guidancePatch() == p)) {
-                    Result r = cfgScale == 1.0 ? self.forwardDetailed(x, t, y, ForwardObserver.NONE)
-                            : self.forwardWithCfgDetailed(x, t, y, cfgScale);
-                    return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
-                }
-                if (cfgScale == 1.0) {
-                    validate(y.length, x, y);
-                    Result r = runGroup(x, t, y, ForwardObserver.NONE, geometry(plan.condPatch()));
-                    return new Evaluation(r.out(), r.macs());
-                }
-                int n = y.length / 2, per = x.length / y.length;
-                Result r = self.forwardFlexiGuided(java.util.Arrays.copyOf(x, n * per), java.util.Arrays.copyOf(t, n),
-                        java.util.Arrays.copyOf(y, n), plan.condPatch(), plan.guidancePatch(), cfgScale,
-                        schedule.weakScale());
-                float[] out = new float[2 * r.out().length];
-                System.arraycopy(r.out(), 0, out, 0, r.out().length);
-                System.arraycopy(r.out(), 0, out, r.out().length, r.out().length);
-                return new Evaluation(out, r.macs());
-            }
-
-            @Override
-            public int inChannels() {
-                return config.inChannels();
-            }
-
-            @Override
-            public int inputSize() {
-                return config.inputSize();
-            }
-
-            @Override
-            public int outChannels() {
-                return config.outChannels();
-            }
-
-            @Override
-            public long nullClass() {
-                return config.hasNullClass() ? config.numClasses() : -1;
-            }
-
-            @Override
-            public double staticMacsPerSample() {
-                return DiTMacs.total(config);
-            }
-        };
+        return new ModelDenoiser(this, schedule);
     }
 
     @Override
     public void close() {
-        for (CapturedForward f : graphs.values()) {
-            f.graph().close();
-        }
-        graphs.clear();
-        deviceScope.close();
-        rowMaps.clear();
-        packedOut.clear();
+        graphs.close();
+        rows.close();
         for (ForwardWorkspace ws : workspaces.values()) {
             ws.close();
         }

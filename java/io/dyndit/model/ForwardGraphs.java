@@ -1,0 +1,66 @@
+package io.dyndit.model;
+
+import io.dyndit.core.CudaGraph;
+import io.dyndit.core.Device;
+import io.dyndit.core.Precision;
+import io.dyndit.plan.LayerPlan;
+import io.dyndit.plan.StepPlan;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A model's forwards captured as CUDA graphs: one per workspace, step plan and GEMM precision (which fix every
+ * launch), captured on first use and replayed afterwards, so a step costs one graph launch instead of ~15 per block.
+ */
+final class ForwardGraphs implements AutoCloseable {
+    private record Key(long workspace, StepPlan plan, Precision precision) {}
+
+    private record Captured(CudaGraph graph, double macs, double[] attn, double[] mlp) {}
+
+    private final Map<Key, Captured> graphs = new HashMap<>();
+
+    /**
+     * Whether a plan's forward reads nothing back to the host, so it can be a graph: DyDiT's token router returns
+     * its kept-token counts; DiffCR's top-k has a fixed k and is read back only to trace.
+     */
+    static boolean hostFree(StepPlan plan, boolean traced) {
+        for (int i = 0; i < plan.depth(); i++) {
+            LayerPlan.TokenRouting routing = plan.layer(i).routing();
+            if (routing == LayerPlan.TokenRouting.MLP_THRESHOLD || routing == LayerPlan.TokenRouting.TOP_K && traced) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Replays (capturing first if needed) the pass over ws under plan; the output is in ws.out. */
+    DiTModel.Result run(Device device, ForwardPass pass, ForwardWorkspace ws, long wsKey, StepPlan plan, Precision p,
+            DynamicTrace trace) {
+        Key key = new Key(wsKey, plan, p);
+        Captured f = graphs.get(key);
+        if (f == null) {
+            double[] macs = new double[1];
+            CudaGraph graph = CudaGraph.capture(device, () -> macs[0] = pass.run(ws, plan, ForwardObserver.NONE, trace));
+            f = new Captured(graph, macs[0], pass.attnMacs.clone(), pass.mlpMacs.clone());
+            graphs.put(key, f);
+        } else if (trace != null) { // a replay decides nothing new: the plan's widths are the trace
+            for (int i = 0; i < plan.depth(); i++) {
+                trace.recordWidth(i, plan.layer(i));
+            }
+        }
+        f.graph().launch();
+        return new DiTModel.Result(null, trace, f.macs(), f.attn().clone(), f.mlp().clone());
+    }
+
+    int size() {
+        return graphs.size();
+    }
+
+    @Override
+    public void close() {
+        for (Captured f : graphs.values()) {
+            f.graph().close();
+        }
+        graphs.clear();
+    }
+}
