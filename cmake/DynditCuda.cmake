@@ -25,7 +25,7 @@ if(DYNDIT_CUDA_FOUND)
   target_include_directories(dyndit_cuda_kernels PUBLIC "${PROJECT_SOURCE_DIR}/cuda-kernels")
   target_link_libraries(dyndit_cuda_kernels PUBLIC CUDA::cudart_static)
 
-  target_sources(dyndit PRIVATE native/src/cuda/cuda_runtime_glue.cpp native/src/cuda/backend_cuda.cpp)
+  target_sources(dyndit PRIVATE native/src/cuda/cuda_runtime_glue.cpp ${DYNDIT_CUDA_BACKEND_SOURCES})
   target_compile_definitions(dyndit PRIVATE DYNDIT_CUDA_ARCHS="sm_80 sm_90 compute_90" DYNDIT_NVTX=1)
   target_include_directories(dyndit PRIVATE ${CUDAToolkit_INCLUDE_DIRS} "${PROJECT_SOURCE_DIR}/cuda-kernels")
   target_link_libraries(dyndit PRIVATE dyndit_cuda_kernels CUDA::cudart_static)

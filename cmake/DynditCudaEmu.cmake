@@ -27,7 +27,7 @@ add_library(dyndit_cuda_emu SHARED
   ${_k}/simt/emu_block.cpp
   ${_k}/simt/emu_launch.cpp
   ${_k}/simt/emu_cudart.cpp
-  native/src/cuda/backend_cuda.cpp
+  ${DYNDIT_CUDA_BACKEND_SOURCES}
   native/src/cuda/cuda_runtime_glue.cpp
   native/src/cuda/cuda_emu_plugin.cpp
   native/src/core/error.cpp)

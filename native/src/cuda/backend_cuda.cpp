@@ -1,147 +1,27 @@
-// Host side of the CUDA backend: every op of backend.h / vae_backend.h as launches of the kernels in
-// cuda-kernels/, CUDA errors turned into statuses naming the kernel. The same file is built twice:
-// into libdyndit against the real cudart (device "cuda") and into libdyndit_cuda_emu.so against the
+// Host side of the CUDA backend: every op of backend.h as launches of the kernels in cuda-kernels/ (VAE, sampler
+// and graph entries in their own files), CUDA errors turned into statuses naming the kernel. The same sources are
+// built twice: into libdyndit against the real cudart (device "cuda") and into libdyndit_cuda_emu.so against the
 // SIMT emulator's cudart shim (device "cuda-emu"), so the emulated runs exercise this code too.
 #include <cuda_runtime.h>
 
-#include <algorithm>
-#include <climits>
-#include <vector>
-
 #include "../core/backend.h"
-#include "../core/error.h"
 #include "../core/vae_backend.h"
 #include "activations.cuh"
 #include "attention_varlen.cuh"
+#include "backend_cuda_parts.h"
+#include "cuda_context.h"
 #include "embed_ops.cuh"
 #include "gated_residual.cuh"
 #include "gemm_tf32.cuh"
 #include "layernorm_modulate.cuh"
-#include "sampler_update.cuh"
 #include "softmax_rows.cuh"
 #include "token_select.cuh"
 #include "topk_rows.cuh"
-#include "vae_conv2d.cuh"
-#include "vae_group_norm.cuh"
 #include "vae_transpose.cuh"
-#include "vae_upsample.cuh"
 
 namespace dd {
+namespace cuda_impl {
 namespace {
-
-namespace ck = cuda_kernels;
-
-// Each host thread launches into its own stream per device, created on first use. It is a blocking stream, so
-// the synchronous copies of tensor reads and writes (legacy default stream) order themselves after the
-// kernels, and it is capturable into a CUDA graph (the legacy stream is not). The device is the one the last
-// op's tensors live on (use_device).
-constexpr int kMaxDevices = 16;
-struct ThreadStreams {
-    int device = 0;
-    cudaStream_t s[kMaxDevices] = {};
-    ~ThreadStreams() {
-        for (int i = 0; i < kMaxDevices; ++i)
-            if (s[i]) cudaStreamDestroy(s[i]);
-    }
-};
-thread_local ThreadStreams t_streams;
-
-cudaStream_t thread_stream() {
-    cudaStream_t& s = t_streams.s[t_streams.device];
-    if (!s && cudaStreamCreate(&s) != cudaSuccess) {
-        cudaGetLastError();
-        s = nullptr;  // launches fall back to the legacy stream, still in order
-    }
-    return s;
-}
-
-dd_status use_device(int index) {
-    if (index < 0 || index >= kMaxDevices)
-        return fail(DD_ERR_UNSUPPORTED, format("CUDA device %d: this build handles devices 0..%d", index, kMaxDevices - 1));
-    // Always set: a tensor allocation on another device (cuda_alloc) may have changed the current one. Cheap when
-    // it is already current.
-    if (cudaError_t e = cudaSetDevice(index)) {
-        cudaGetLastError();
-        return fail(DD_ERR_CUDA, format("cudaSetDevice(%d): %s", index, cudaGetErrorString(e)));
-    }
-    t_streams.device = index;
-    return DD_OK;
-}
-#define kStream thread_stream()
-
-// Per host thread, like the stream: two models of different precision on two threads do not race. TF32 by
-// default, as the official sampler runs its matmuls.
-thread_local int t_precision = DD_PRECISION_TF32;
-
-dd_status check_launch(cudaError_t e, const char* kernel) {
-    if (e == cudaSuccess) return DD_OK;
-    cudaGetLastError();  // clear it: the next op starts clean
-    return fail(DD_ERR_CUDA, format("CUDA kernel %s: %s (%s)", kernel, cudaGetErrorString(e), cudaGetErrorName(e)));
-}
-
-// Sizes the kernels take as int; the C API allows int64.
-bool fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
-dd_status too_big(const char* kernel, const char* what, int64_t v) {
-    return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: %s = %lld exceeds the kernel's int range", kernel, what,
-                                           (long long)v));
-}
-
-ck::GemmPrecision gemm_precision() {
-    switch (t_precision) {
-        case DD_PRECISION_FP32: return ck::GemmPrecision::kFp32;
-        case DD_PRECISION_BF16: return ck::GemmPrecision::kBf16;
-        default: return ck::GemmPrecision::kTf32;
-    }
-}
-
-dd_status set_gemm_precision(int precision) {
-    if (precision != DD_PRECISION_FP32 && precision != DD_PRECISION_TF32 && precision != DD_PRECISION_BF16)
-        return fail(DD_ERR_INVALID_ARGUMENT, format("unknown GEMM precision %d (fp32 = 0, tf32 = 1, bf16 = 2)", precision));
-    t_precision = precision;
-    return DD_OK;
-}
-
-// Device scratch that grows and is kept, so steady-state calls allocate nothing. One per host thread and
-// purpose: ops of different threads never share it.
-struct Scratch {
-    void* p = nullptr;
-    size_t cap = 0;
-    ~Scratch() { cudaFree(p); }
-    void* get(size_t bytes, const char* kernel, dd_status* st) {
-        if (bytes > cap) {
-            cudaFree(p);
-            p = nullptr;
-            cap = 0;
-            const size_t want = bytes < 4096 ? 4096 : bytes + bytes / 2;
-            if (cudaError_t e = cudaMalloc(&p, want)) {
-                *st = check_launch(e, kernel);
-                return nullptr;
-            }
-            cap = want;
-        }
-        *st = DD_OK;
-        return p;
-    }
-};
-
-// cu_seqlens arrive as host arrays (checked there); the kernel reads them from the device. The last array
-// uploaded by this thread is remembered: a packed forward passes the same one to every block, and only a
-// change costs a copy (a synchronous one, which would also stall the stream and break a graph capture).
-const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
-    thread_local Scratch buf;
-    thread_local std::vector<int32_t> uploaded;
-    const size_t bytes = (size_t)n * sizeof(int32_t);
-    const void* before = buf.p;
-    void* d = buf.get(bytes, "attention_varlen (cu_seqlens buffer)", st);
-    if (!d) return nullptr;
-    if (d == before && uploaded.size() == (size_t)n && std::equal(uploaded.begin(), uploaded.end(), host))
-        return static_cast<const int32_t*>(d);
-    uploaded.clear();
-    *st = check_launch(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
-    if (*st != DD_OK) return nullptr;
-    uploaded.assign(host, host + n);
-    return static_cast<const int32_t*>(d);
-}
 
 ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t w_rs, const float* bias, float* y,
                            int64_t y_rs, int64_t M) {
@@ -158,7 +38,7 @@ ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t
 dd_status linear(const LinearParams& p) {
     if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big("linear", "M, N or K", p.M);
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
-    return check_launch(ck::linear(a, (int)p.N, (int)p.K, kStream), "linear (gemm_tf32)");
+    return check_launch(ck::linear(a, (int)p.N, (int)p.K, stream()), "linear (gemm_tf32)");
 }
 
 dd_status block_linear(const BlockLinearParams& p, bool out_side) {
@@ -168,8 +48,8 @@ dd_status block_linear(const BlockLinearParams& p, bool out_side) {
         return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: %d blocks, at most %d per call", name, p.nblocks,
                                                ck::kLinearMaxBlocks));
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
-    cudaError_t e = out_side ? ck::linear_out_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, kStream)
-                             : ck::linear_in_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, kStream);
+    cudaError_t e = out_side ? ck::linear_out_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, stream())
+                             : ck::linear_in_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, stream());
     return check_launch(e, name);
 }
 dd_status linear_out_blocks(const BlockLinearParams& p) { return block_linear(p, true); }
@@ -177,24 +57,24 @@ dd_status linear_in_blocks(const BlockLinearParams& p) { return block_linear(p, 
 
 dd_status layernorm_modulate(const LayerNormModulateParams& p) {
     return check_launch(ck::layernorm_modulate(p.x, p.x_sn, p.x_st, p.y, p.y_sn, p.y_st, p.shift, p.shift_sn, p.scale,
-                                               p.scale_sn, p.N, p.T, p.D, p.eps, kStream),
+                                               p.scale_sn, p.N, p.T, p.D, p.eps, stream()),
                         "layernorm_modulate");
 }
 
 dd_status layernorm_modulate_rows(const LayerNormRowsParams& p) {
     return check_launch(ck::layernorm_modulate_rows(p.x, p.x_rs, p.y, p.y_rs, p.shift, p.shift_rs, p.scale,
-                                                    p.scale_rs, p.row_sample, p.K, p.D, p.eps, kStream),
+                                                    p.scale_rs, p.row_sample, p.K, p.D, p.eps, stream()),
                         "layernorm_modulate_rows");
 }
 
-dd_status gelu_tanh(const UnaryParams& p) { return check_launch(ck::gelu_tanh(p.x, p.y, p.n, kStream), "gelu_tanh"); }
-dd_status silu(const UnaryParams& p) { return check_launch(ck::silu(p.x, p.y, p.n, kStream), "silu"); }
-dd_status relu(const UnaryParams& p) { return check_launch(ck::relu(p.x, p.y, p.n, kStream), "relu"); }
-dd_status sigmoid(const UnaryParams& p) { return check_launch(ck::sigmoid(p.x, p.y, p.n, kStream), "sigmoid"); }
+dd_status gelu_tanh(const UnaryParams& p) { return check_launch(ck::gelu_tanh(p.x, p.y, p.n, stream()), "gelu_tanh"); }
+dd_status silu(const UnaryParams& p) { return check_launch(ck::silu(p.x, p.y, p.n, stream()), "silu"); }
+dd_status relu(const UnaryParams& p) { return check_launch(ck::relu(p.x, p.y, p.n, stream()), "relu"); }
+dd_status sigmoid(const UnaryParams& p) { return check_launch(ck::sigmoid(p.x, p.y, p.n, stream()), "sigmoid"); }
 
 dd_status gated_residual_add(const GatedResidualParams& p) {
     return check_launch(ck::gated_residual_add(p.h, p.h_sn, p.h_st, p.x, p.x_sn, p.x_st, p.gate, p.gate_sn, p.N, p.T,
-                                               p.D, kStream),
+                                               p.D, stream()),
                         "gated_residual_add");
 }
 
@@ -229,14 +109,14 @@ dd_status attention_by_gemm(const AttentionParams& p) {
             const float* v = p.v + n * p.v_sn + h * p.v_sh;
             float* o = p.o + n * p.o_sn + h * p.o_sh;
             ck::LinearArgs qk = linear_args(q, p.q_st, k, p.k_st, nullptr, S, p.T, p.T);
-            if ((st = check_launch(ck::linear(qk, (int)p.T, (int)p.Dh, kStream), "attention (Q K^T)"))) return st;
-            if ((st = check_launch(ck::softmax_rows(S, p.T, p.T, p.T, p.scale, kStream), "attention (softmax_rows)")))
+            if ((st = check_launch(ck::linear(qk, (int)p.T, (int)p.Dh, stream()), "attention (Q K^T)"))) return st;
+            if ((st = check_launch(ck::softmax_rows(S, p.T, p.T, p.T, p.scale, stream()), "attention (softmax_rows)")))
                 return st;
-            if ((st = check_launch(ck::vae_transpose_last2(v, nullptr, Vt, 1, p.T, p.Dh, kStream),
+            if ((st = check_launch(ck::vae_transpose_last2(v, nullptr, Vt, 1, p.T, p.Dh, stream()),
                                    "attention (V transpose)")))
                 return st;
             ck::LinearArgs pv = linear_args(S, p.T, Vt, p.T, nullptr, o, p.o_st, p.T);
-            if ((st = check_launch(ck::linear(pv, (int)p.Dh, (int)p.T, kStream), "attention (P V)"))) return st;
+            if ((st = check_launch(ck::linear(pv, (int)p.Dh, (int)p.T, stream()), "attention (P V)"))) return st;
         }
     }
     return DD_OK;
@@ -254,7 +134,7 @@ dd_status attention(const AttentionParams& p) {
     a.B = (int)p.N; a.R = (int)(p.N * p.T); a.T = (int)p.T;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
-    return check_launch(ck::attention_varlen(a, kStream), "attention (attention_varlen, dense)");
+    return check_launch(ck::attention_varlen(a, stream()), "attention (attention_varlen, dense)");
 }
 
 dd_status attention_varlen(const AttentionVarlenParams& p) {
@@ -271,46 +151,46 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
-    return check_launch(ck::attention_varlen(a, kStream), "attention_varlen");
+    return check_launch(ck::attention_varlen(a, stream()), "attention_varlen");
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {
-    return check_launch(ck::gather_rows(p.src, p.src_rs, p.index, p.dst, p.dst_rs, p.K, p.D, kStream), "gather_rows");
+    return check_launch(ck::gather_rows(p.src, p.src_rs, p.index, p.dst, p.dst_rs, p.K, p.D, stream()), "gather_rows");
 }
 
 // Atomic adds: the C API does not promise distinct indices; with distinct ones (every caller here) each
 // element receives exactly one add, so the result is deterministic all the same.
 dd_status scatter_add_rows(const ScatterAddRowsParams& p) {
     return check_launch(ck::scatter_add_rows(p.dst, p.dst_rs, p.index, p.src, p.src_rs, p.gate, p.gate_rs,
-                                             p.row_sample, p.K, p.D, false, kStream),
+                                             p.row_sample, p.K, p.D, false, stream()),
                         "scatter_add_rows");
 }
 
 dd_status scatter_rows(const ScatterAddRowsParams& p) {
-    return check_launch(ck::scatter_rows(p.dst, p.dst_rs, p.index, p.src, p.src_rs, p.K, p.D, kStream), "scatter_rows");
+    return check_launch(ck::scatter_rows(p.dst, p.dst_rs, p.index, p.src, p.src_rs, p.K, p.D, stream()), "scatter_rows");
 }
 
 dd_status scale_rows(const ScaleRowsParams& p) {
-    return check_launch(ck::scale_rows(p.x, p.x_rs, p.s, p.R, p.D, kStream), "scale_rows");
+    return check_launch(ck::scale_rows(p.x, p.x_rs, p.s, p.R, p.D, stream()), "scale_rows");
 }
 
 dd_status patchify(const PatchParams& p) {
-    return check_launch(ck::patchify(p.src, p.dst, p.tok_st, p.N, p.C, p.H, p.W, p.p, kStream), "patchify");
+    return check_launch(ck::patchify(p.src, p.dst, p.tok_st, p.N, p.C, p.H, p.W, p.p, stream()), "patchify");
 }
 dd_status unpatchify(const PatchParams& p) {
-    return check_launch(ck::unpatchify(p.src, p.tok_st, p.dst, p.N, p.C, p.H, p.W, p.p, kStream), "unpatchify");
+    return check_launch(ck::unpatchify(p.src, p.tok_st, p.dst, p.N, p.C, p.H, p.W, p.p, stream()), "unpatchify");
 }
 
 dd_status timestep_embedding(const TimestepEmbeddingParams& p) {
-    return check_launch(ck::timestep_embedding(p.t, p.out, p.N, p.dim, p.max_period, kStream), "timestep_embedding");
+    return check_launch(ck::timestep_embedding(p.t, p.out, p.N, p.dim, p.max_period, stream()), "timestep_embedding");
 }
 
 dd_status add_broadcast(const AddBroadcastParams& p) {
-    return check_launch(ck::add_broadcast(p.y, p.y_sn, p.y_sr, p.b, p.b_sr, p.N, p.R, p.D, kStream), "add_broadcast");
+    return check_launch(ck::add_broadcast(p.y, p.y_sn, p.y_sr, p.b, p.b_sr, p.N, p.R, p.D, stream()), "add_broadcast");
 }
 
 dd_status select_tokens(const SelectTokensParams& p) {
-    return check_launch(ck::select_tokens(p.logits, p.logits_rs, p.index, p.row_sample, p.counts, p.N, p.T, kStream),
+    return check_launch(ck::select_tokens(p.logits, p.logits_rs, p.index, p.row_sample, p.counts, p.N, p.T, stream()),
                         "select_tokens");
 }
 
@@ -318,94 +198,18 @@ dd_status topk_rows(const TopkRowsParams& p) {
     if (p.T > ck::kTopkMaxT)
         return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel topk_rows: %lld tokens per row, the kernel takes at most %lld",
                                                (long long)p.T, (long long)ck::kTopkMaxT));
-    return check_launch(ck::topk_rows(p.scores, p.scores_rs, p.index, p.N, p.T, p.k, kStream), "topk_rows");
+    return check_launch(ck::topk_rows(p.scores, p.scores_rs, p.index, p.N, p.T, p.k, stream()), "topk_rows");
 }
 
-// ---- VAE ----
-dd_status conv2d(const Conv2dParams& p) {
-    if (p.kh != p.kw)
-        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel vae_conv2d: square kernels only (got %lldx%lld)",
-                                               (long long)p.kh, (long long)p.kw));
-    if (!fits_int(p.N) || !fits_int(p.Ci) || !fits_int(p.Co) || !fits_int(p.H) || !fits_int(p.W))
-        return too_big("vae_conv2d", "a size", p.N);
-    ck::Conv2dArgs a;
-    a.x = p.x; a.w = p.w; a.bias = p.bias; a.residual = p.residual; a.y = p.y;
-    a.N = (int)p.N; a.Ci = (int)p.Ci; a.Co = (int)p.Co; a.H = (int)p.H; a.W = (int)p.W; a.k = (int)p.kh;
-    a.precision = t_precision == DD_PRECISION_FP32 ? ck::ConvPrecision::kFp32
-                                                                                   : ck::ConvPrecision::kTf32;
-    return check_launch(ck::vae_conv2d(a, kStream), "vae_conv2d");
-}
+}  // namespace
+}  // namespace cuda_impl
 
-dd_status group_norm(const GroupNormParams& p) {
-    if (!fits_int(p.N) || !fits_int(p.C) || !fits_int(p.groups)) return too_big("vae_group_norm", "N, C or groups", p.C);
-    return check_launch(ck::vae_group_norm(p.x, p.gamma, p.beta, p.y, (int)p.N, (int)p.C, p.HW, (int)p.groups, p.eps,
-                                           p.silu, kStream),
-                        "vae_group_norm");
-}
-
-dd_status upsample_nearest2x(const Upsample2xParams& p) {
-    if (!fits_int(p.H) || !fits_int(p.W)) return too_big("vae_upsample_nearest2x", "H or W", p.H);
-    return check_launch(ck::vae_upsample_nearest2x(p.x, p.y, p.N * p.C, (int)p.H, (int)p.W, kStream),
-                        "vae_upsample_nearest2x");
-}
-
-dd_status transpose_last2(const TransposeParams& p) {
-    return check_launch(ck::vae_transpose_last2(p.x, p.residual, p.y, p.B, p.R, p.S, kStream), "vae_transpose_last2");
-}
+namespace {
+using namespace cuda_impl;
 
 #ifndef DD_CUDA_BACKEND_NAME
 #define DD_CUDA_BACKEND_NAME "cuda"  // "cuda-emu" in the emulator build
 #endif
-
-// ---- sampler steps ----
-dd_status ddpm_update(const SamplerStepParams& p) {
-    const ck::DdpmCoefs k{p.k[0], p.k[1], p.k[2], p.k[3], p.k[4], p.k[5], p.k[6]};
-    return check_launch(ck::ddpm_update(p.x, p.out, p.noise, p.pred_xstart, p.next, p.B, p.C, p.Co, p.P, k,
-                                        p.learned_range, kStream),
-                        "ddpm_update");
-}
-
-dd_status ddim_update(const SamplerStepParams& p) {
-    const ck::DdimCoefs k{p.k[0], p.k[1], p.k[2], p.k[3], p.k[4]};
-    return check_launch(ck::ddim_update(p.x, p.out, p.noise, p.pred_xstart, p.next, p.B, p.C, p.Co, p.P, k, kStream),
-                        "ddim_update");
-}
-
-dd_status cfg_combine(const CfgCombineParams& p) {
-    return check_launch(ck::cfg_combine(p.out, p.n, p.Co, p.P, p.guided, p.scale, kStream), "cfg_combine");
-}
-
-dd_status weak_guidance(const WeakGuidanceParams& p) {
-    return check_launch(ck::weak_guidance(p.cond, p.guide, p.n, p.Co, p.P, p.guided, p.scale, kStream), "weak_guidance");
-}
-
-// ---- CUDA graphs: a forward whose shapes are fixed by its step plan is captured once and replayed ----
-dd_status graph_begin() {
-    return check_launch(cudaStreamBeginCapture(kStream, cudaStreamCaptureModeThreadLocal), "graph capture (begin)");
-}
-
-dd_status graph_end(void** out) {
-    *out = nullptr;
-    cudaGraph_t graph = nullptr;
-    if (dd_status st = check_launch(cudaStreamEndCapture(kStream, &graph), "graph capture (end)")) {
-        if (graph) cudaGraphDestroy(graph);
-        return st;
-    }
-    cudaGraphExec_t exec = nullptr;
-    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0ULL);
-    cudaGraphDestroy(graph);  // the executable graph keeps what it needs
-    if (dd_status st = check_launch(e, "graph instantiate")) return st;
-    *out = exec;
-    return DD_OK;
-}
-
-dd_status graph_launch(void* exec) {
-    return check_launch(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec), kStream), "graph launch");
-}
-
-void graph_free(void* exec) {
-    if (exec) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec));
-}
 
 Backend make_cuda_backend() {
     Backend b{};
