@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
 
 namespace dd::cuda_kernels {
@@ -24,33 +25,6 @@ struct Ld {
 
 template <int kD>
 constexpr size_t smem_bytes() { return (size_t)(kBQ + 2 * kBK) * Ld<kD>::value * sizeof(float); }
-
-// Block index -> (sequence, first token, length, first query row of the tile); false past the last tile
-// (the grid is an upper bound because the lengths live on the device).
-__device__ bool locate(const AttentionVarlenArgs& p, int tile, int& seq, int& start, int& len, int& q0) {
-    if (!p.cu_seqlens) {
-        const int per = (p.T + kBQ - 1) / kBQ;
-        seq = tile / per;
-        start = 0;
-        len = p.T;
-        q0 = (tile - seq * per) * kBQ;
-        return seq < p.B;
-    }
-    int first = 0;
-    for (int b = 0; b < p.B; ++b) {
-        const int s = p.cu_seqlens[b], n = p.cu_seqlens[b + 1] - s;
-        const int tiles = (n + kBQ - 1) / kBQ;
-        if (tile < first + tiles) {
-            seq = b;
-            start = s;
-            len = n;
-            q0 = (tile - first) * kBQ;
-            return true;
-        }
-        first += tiles;
-    }
-    return false;
-}
 
 // rows x kD tile of one head into shared memory, zeros outside [0, len) x [0, Dh) (dynamic shared memory
 // starts NaN-filled, and 0 * NaN would leak into P V).
@@ -69,7 +43,7 @@ template <int kD>
 __global__ void __launch_bounds__(kThreads, 2) attention_kernel(const AttentionVarlenArgs p) {
     constexpr int kLd = Ld<kD>::value, kPer = kD / 4, kJ = kBK / 4;
     int seq, start, len, q0;
-    if (!locate(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
+    if (!locate_tile<kBQ>(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
     const int h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
     const int64_t dense = p.cu_seqlens ? 0 : seq;  // varlen rows are addressed by the packed index alone
     const float* qb = p.q + dense * p.q_sn + (int64_t)start * p.q_st + (int64_t)h * p.q_sh;
@@ -155,12 +129,9 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 }  // namespace
 
 cudaError_t attention_varlen(const AttentionVarlenArgs& a, cudaStream_t stream) {
-    const bool varlen = a.cu_seqlens != nullptr;
-    if (!a.q || !a.k || !a.v || !a.o || a.B < 0 || a.H <= 0 || a.Dh < 1 || a.Dh > 128 ||
-        (varlen ? a.R < 0 : a.T < 0) || (a.heads && (a.n_heads < 0 || a.n_heads > 65535)) ||
-        (!a.heads && a.H > 65535))
-        return cudaErrorInvalidValue;
-    const int64_t tiles = varlen ? ((int64_t)a.R + kBQ - 1) / kBQ + a.B : (int64_t)a.B * ((a.T + kBQ - 1) / kBQ);
+    if (!attention_args_ok(a)) return cudaErrorInvalidValue;
+    if (a.tensor_cores) return attention_tc(a, stream);
+    const int64_t tiles = tile_bound<kBQ>(a);
     const int heads = a.heads ? a.n_heads : a.H;
     if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
     if (tiles == 0 || heads == 0) return cudaSuccess;

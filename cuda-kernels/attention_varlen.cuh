@@ -27,9 +27,13 @@ struct AttentionVarlenArgs {
     const int32_t* heads;       // device, or null
     int n_heads;                // with heads
     float scale;
+    bool tensor_cores = false;  // TF32 mma for Q K^T and P V (attention_tc.cu); false: fp32 FMAs
 };
 
 // cudaErrorInvalidValue for bad sizes / null pointers; otherwise the launch's status.
 cudaError_t attention_varlen(const AttentionVarlenArgs& args, cudaStream_t stream);
+
+// The same on TF32 tensor cores (attention_tc.cu); attention_varlen calls it when args.tensor_cores is set.
+cudaError_t attention_tc(const AttentionVarlenArgs& args, cudaStream_t stream);
 
 }  // namespace dd::cuda_kernels

@@ -134,6 +134,7 @@ dd_status attention(const AttentionParams& p) {
     a.B = (int)p.N; a.R = (int)(p.N * p.T); a.T = (int)p.T;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
+    a.tensor_cores = precision() != DD_PRECISION_FP32;  // TF32 / BF16 models: attention on tensor cores too
     return check_launch(ck::attention_varlen(a, stream()), "attention (attention_varlen, dense)");
 }
 
@@ -151,6 +152,7 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
+    a.tensor_cores = precision() != DD_PRECISION_FP32;  // TF32 / BF16 models: attention on tensor cores too
     return check_launch(ck::attention_varlen(a, stream()), "attention_varlen");
 }
 

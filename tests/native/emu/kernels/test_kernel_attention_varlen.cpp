@@ -18,6 +18,7 @@ struct Case {
     int H = 1, Dh = 64;
     std::vector<int> heads;   // empty: all heads
     float qk_sigma = 1.0f;    // larger: peakier softmax, exercises the running-max rescaling
+    bool tc = false;          // the TF32 tensor-core kernel (attention_tc.cu) instead of the fp32 one
 };
 
 void check(const Case& c) {
@@ -28,7 +29,7 @@ void check(const Case& c) {
     for (int n : c.lens) cu.push_back(R += n);
     const int T = c.dense ? c.lens[0] : 0;
     SCOPED_TRACE(rng.trace() + " B " + std::to_string(B) + " R " + std::to_string(R) + " H " + std::to_string(H) +
-                 " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen"));
+                 " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen") + (c.tc ? " tf32" : " fp32"));
     // q, k, v: views of one packed buffer [R, 3, H, Dh] (dense: each sequence padded by 3 rows, so the
     // sequence stride is not T * row stride); out [R, H, Dh + 4] with a row-end gap that must stay untouched.
     const int64_t st = 3LL * H * Dh, sh = Dh, sn = (int64_t)(T + 3) * st;
@@ -53,6 +54,7 @@ void check(const Case& c) {
     a.B = B; a.R = R; a.T = T; a.H = H; a.Dh = Dh; a.scale = scale;
     a.heads = c.heads.empty() ? nullptr : dheads.p;
     a.n_heads = (int)c.heads.size();
+    a.tensor_cores = c.tc;
     ASSERT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
     const auto got = dout.get();
 
@@ -93,7 +95,11 @@ void check(const Case& c) {
                 // fp32: a score carries <= Dh * 2^-24 * sum|q k| error, which exp turns into that relative
                 // error of its weight (output error <= 2x it times max|v|); the fp32 sums over <= len keys
                 // add len * 2^-24 relative. Factor 2 of margin; a wrong key / mask gives O(0.1).
-                const double tol = (2.4e-7 * (Dh * smag + len) + 2e-6) * std::max(1.0, vmax);
+                double tol = (2.4e-7 * (Dh * smag + len) + 2e-6) * std::max(1.0, vmax);
+                // TF32 (10-bit mantissa, u = 2^-11): q and k rounding moves a score by <= 2u * smag, which exp
+                // turns into that relative error of its weight (<= 2x on the output); P and v rounding add u
+                // each. Factor 2 of margin; a wrong fragment or mask gives O(0.1 .. 1).
+                if (c.tc) tol = (4 * 4.9e-4 * smag * 2 + 4 * 4.9e-4) * std::max(1.0, vmax);
                 for (int d = 0; d < Dh + 4; ++d) {
                     const float g = got[orow + d];
                     if (d >= Dh) {
@@ -155,6 +161,22 @@ TEST(EmuAttentionVarlen, HeadDimsAcrossBuckets) {
         check(c);
     }
 }
+// The same shapes on the TF32 tensor-core kernel: fragments, masks, the P round trip, every head-dim bucket
+// (128 needs the dynamic shared memory opt-in).
+TEST(EmuAttentionTc, RaggedDenseHeadSubsetsAndBuckets) {
+    std::vector<Case> cases(6);
+    cases[0].lens = {37, 5, 0, 16}; cases[0].H = 3; cases[0].Dh = 72;
+    cases[1].lens = {0, 19, 70}; cases[1].H = 6; cases[1].Dh = 64; cases[1].heads = {5, 0, 3};
+    cases[2].lens = {37, 37}; cases[2].dense = true; cases[2].H = 2; cases[2].Dh = 96;
+    cases[3].lens = {130, 3}; cases[3].H = 1; cases[3].Dh = 128; cases[3].qk_sigma = 2.5f;
+    cases[4].lens = {33, 1}; cases[4].H = 2; cases[4].Dh = 16;
+    cases[5].lens = {1}; cases[5].H = 1; cases[5].Dh = 8;
+    for (Case& c : cases) {
+        c.tc = true;
+        check(c);
+    }
+}
+
 TEST(EmuAttentionVarlen, RejectsBadArguments) {
     DevBuf<float> buf(64);
     AttentionVarlenArgs a{};

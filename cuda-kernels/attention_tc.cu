@@ -1,0 +1,189 @@
+// Flash-style attention on TF32 tensor cores. A block takes kBQ = 64 query rows of one sequence and one head,
+// four warps of 16 rows each, and walks the keys in tiles of kBK = 32 with an online softmax:
+//   S (16 x 32 per warp) = Q K^T   as mma.m16n8k8.tf32 over the head dim (4 n8 tiles of keys),
+//   the row max / sum over a quad of lanes (a C fragment row lives in 4 lanes), P = exp2(S - m),
+//   O (16 x kD) += P V            as mma.m16n8k8.tf32 over the 32 keys, P passed through a warp-private smem tile
+//                                  (the C fragment's columns 2t, 2t+1 are not the A fragment's t, t+4).
+// Q (pre-scaled by scale * log2 e), K, V and P are rounded to TF32 when stored to shared memory; the softmax and
+// the accumulations are fp32. Head dims are zero-padded to the bucket kD (32, 64, 96, 128).
+#include "simt/dd_cuda.h"  // first: the same source builds with nvcc and under the emulator
+
+#include <cmath>
+#include <cstdint>
+
+#include "attention_tiles.cuh"
+#include "attention_varlen.cuh"
+#include "simt/dd_mma.h"
+
+namespace dd::cuda_kernels {
+namespace {
+
+constexpr int kBQ = 64, kBK = 32, kWarps = 4, kThreads = 32 * kWarps, kLdP = kBK + 4;
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <int kD>
+struct Tc {
+    static constexpr int kLd = kD + 4;  // rows 16-byte aligned; fragment reads of 8 rows x 4 columns spread banks
+    static constexpr size_t kSmem = ((size_t)(kBQ + 2 * kBK) * kLd + (size_t)kWarps * 16 * kLdP) * sizeof(float);
+};
+
+__device__ __forceinline__ float tf32(float v) { return __uint_as_float(dd::simt::f32_to_tf32(v)); }
+
+// rows x kD tile of one head into shared memory as TF32, zeros outside [0, len) x [0, Dh).
+template <int kD>
+__device__ void load_tile_tf32(float* dst, const float* base, int64_t st, int rows, int first, int len, int Dh,
+                               float mul) {
+    for (int i = threadIdx.x; i < rows * kD; i += kThreads) {
+        const int r = i / kD, d = i - r * kD;
+        const bool in = first + r < len && d < Dh;
+        dst[r * Tc<kD>::kLd + d] = in ? tf32(base[(int64_t)(first + r) * st + d] * mul) : 0.0f;
+    }
+}
+
+template <int kD>
+__global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const AttentionVarlenArgs p) {
+    constexpr int kLd = Tc<kD>::kLd, kNd = kD / 8;
+    int seq, start, len, q0;
+    if (!locate_tile<kBQ>(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
+    const int h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
+    const int64_t dense = p.cu_seqlens ? 0 : seq;
+    const float* qb = p.q + dense * p.q_sn + (int64_t)start * p.q_st + (int64_t)h * p.q_sh;
+    const float* kb = p.k + dense * p.k_sn + (int64_t)start * p.k_st + (int64_t)h * p.k_sh;
+    const float* vb = p.v + dense * p.v_sn + (int64_t)start * p.v_st + (int64_t)h * p.v_sh;
+
+    DD_DYNAMIC_SMEM(float, smem);
+    float* Qs = smem;
+    float* Ks = Qs + kBQ * kLd;
+    float* Vs = Ks + kBK * kLd;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    float* Ps = Vs + kBK * kLd + warp * 16 * kLdP;  // this warp's 16 x kBK probabilities
+    const float* Qw = Qs + warp * 16 * kLd;
+
+    load_tile_tf32<kD>(Qs, qb, p.q_st, kBQ, q0, len, p.Dh, p.scale * kLog2e);
+
+    float o[kNd][4];
+    DD_UNROLL
+    for (int n = 0; n < kNd; ++n)
+        DD_UNROLL
+        for (int i = 0; i < 4; ++i) o[n][i] = 0.0f;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // rows g and g + 8 (quad-uniform max)
+
+    for (int k0 = 0; k0 < len; k0 += kBK) {
+        __syncthreads();  // previous K / V consumed (and Q stored on the first pass)
+        load_tile_tf32<kD>(Ks, kb, p.k_st, kBK, k0, len, p.Dh, 1.0f);
+        load_tile_tf32<kD>(Vs, vb, p.v_st, kBK, k0, len, p.Dh, 1.0f);
+        __syncthreads();
+
+        // S = Q K^T: A (16x8) a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4); B (8x8) b0 (k t, n g), b1 (k t+4).
+        float s[4][4];
+        DD_UNROLL
+        for (int n = 0; n < 4; ++n)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) s[n][i] = 0.0f;
+        DD_UNROLL
+        for (int ks = 0; ks < kD; ks += 8) {
+            uint32_t a[4];
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(Qw[(g + 8 * (i & 1)) * kLd + ks + t + 4 * (i >> 1)]);
+            DD_UNROLL
+            for (int n = 0; n < 4; ++n) {
+                const uint32_t b[2] = {__float_as_uint(Ks[(n * 8 + g) * kLd + ks + t]),
+                                       __float_as_uint(Ks[(n * 8 + g) * kLd + ks + t + 4])};
+                dd::simt::mma_m16n8k8_tf32(s[n], a, b, s[n]);
+            }
+        }
+        // C fragment: s[n][i] is row g + 8 (i >> 1), key k0 + 8 n + 2 t + (i & 1).
+        float mx[2] = {-INFINITY, -INFINITY};
+        DD_UNROLL
+        for (int n = 0; n < 4; ++n)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) {
+                if (k0 + 8 * n + 2 * t + (i & 1) >= len) s[n][i] = -INFINITY;  // keys past the sequence
+                mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
+            }
+        float corr[2];
+        DD_UNROLL
+        for (int r = 0; r < 2; ++r) {
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+            const float m_new = fmaxf(m[r], mx[r]);  // finite: key k0 < len is valid
+            corr[r] = exp2f(m[r] - m_new);           // 0 on the first tile
+            m[r] = m_new;
+            l[r] *= corr[r];
+        }
+        __syncwarp();  // the previous tile's P reads are done before it is overwritten
+        DD_UNROLL
+        for (int n = 0; n < 4; ++n)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) {
+                const float e = exp2f(s[n][i] - m[i >> 1]);
+                l[i >> 1] += e;
+                Ps[(g + 8 * (i >> 1)) * kLdP + 8 * n + 2 * t + (i & 1)] = tf32(e);
+            }
+        __syncwarp();
+        DD_UNROLL
+        for (int n = 0; n < kNd; ++n)
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) o[n][i] *= corr[i >> 1];
+        // O += P V: A = P (16 x 8 keys), B = V (8 keys x 8 dims): b0 (key t, dim g), b1 (key t + 4, dim g).
+        DD_UNROLL
+        for (int ks = 0; ks < kBK; ks += 8) {
+            uint32_t a[4];
+            DD_UNROLL
+            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(Ps[(g + 8 * (i & 1)) * kLdP + ks + t + 4 * (i >> 1)]);
+            DD_UNROLL
+            for (int n = 0; n < kNd; ++n) {
+                const uint32_t b[2] = {__float_as_uint(Vs[(ks + t) * kLd + n * 8 + g]),
+                                       __float_as_uint(Vs[(ks + t + 4) * kLd + n * 8 + g])};
+                dd::simt::mma_m16n8k8_tf32(o[n], a, b, o[n]);
+            }
+        }
+    }
+    DD_UNROLL
+    for (int r = 0; r < 2; ++r) {
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    }
+    DD_UNROLL
+    for (int r = 0; r < 2; ++r) {
+        const int row = q0 + warp * 16 + g + 8 * r;
+        if (row >= len) continue;
+        const float inv = 1.0f / l[r];
+        float* ob = p.o + dense * p.o_sn + (int64_t)(start + row) * p.o_st + (int64_t)h * p.o_sh;
+        DD_UNROLL
+        for (int n = 0; n < kNd; ++n)
+            DD_UNROLL
+            for (int e = 0; e < 2; ++e) {
+                const int d = n * 8 + 2 * t + e;
+                if (d < p.Dh) ob[d] = o[n][2 * r + e] * inv;
+            }
+    }
+}
+
+template <int kD>
+cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream) {
+    constexpr size_t bytes = Tc<kD>::kSmem;
+    if (bytes > 48 * 1024) {  // opt in above the default 48 KiB (sm_80 allows 163 KiB)
+        if (cudaError_t e = cudaFuncSetAttribute(attention_tc_kernel<kD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                 (int)bytes))
+            return e;
+    }
+    return dd_launch(attention_tc_kernel<kD>, grid, kThreads, bytes, stream, a);
+}
+
+}  // namespace
+
+cudaError_t attention_tc(const AttentionVarlenArgs& a, cudaStream_t stream) {
+    if (!attention_args_ok(a)) return cudaErrorInvalidValue;
+    const int64_t tiles = tile_bound<kBQ>(a);
+    const int heads = a.heads ? a.n_heads : a.H;
+    if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
+    if (tiles == 0 || heads == 0) return cudaSuccess;
+    const dim3 grid((unsigned)tiles, (unsigned)heads);
+    if (a.Dh <= 32) return launch<32>(a, grid, stream);
+    if (a.Dh <= 64) return launch<64>(a, grid, stream);
+    if (a.Dh <= 96) return launch<96>(a, grid, stream);
+    return launch<128>(a, grid, stream);
+}
+
+}  // namespace dd::cuda_kernels
