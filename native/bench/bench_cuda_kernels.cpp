@@ -395,10 +395,10 @@ BENCHMARK(BM_gemm_bf16)
 
 // ---------------------------------------------------------------------------------------------------------
 // Attention: 16 heads x 72, q / k / v as views of one packed qkv buffer [tokens][3][H][Dh].
-// Args: sequences, varlen (0: dense, all 256 tokens; 1: lengths alternate 256, 64).
+// Args: sequences, varlen (0: dense, all 256 tokens; 1: lengths alternate 256, 64), tc (1: TF32 tensor cores).
 void BM_attention(benchmark::State& st) {
     const int B = (int)st.range(0);
-    const bool varlen = st.range(1) == 1;
+    const bool varlen = st.range(1) == 1, tc = st.range(2) == 1;
     std::vector<int32_t> cu(1, 0);
     double sq = 0;  // sum of squared sequence lengths
     for (int i = 0; i < B; ++i) {
@@ -431,14 +431,19 @@ void BM_attention(benchmark::State& st) {
     a.H = (int)kHeads;
     a.Dh = (int)kDh;
     a.scale = 1.0f / std::sqrt((float)kDh);
-    run_timed(st, "attention_varlen", 4.0 * kHeads * kDh * sq, 4.0 * R * kHeads * kDh * 4, Unit::kFp32,
+    a.tensor_cores = tc;
+    run_timed(st, tc ? "attention_tc" : "attention_varlen", 4.0 * kHeads * kDh * sq, 4.0 * R * kHeads * kDh * 4,
+              tc ? Unit::kTf32 : Unit::kFp32,
               [&](cudaStream_t s) { return ck::attention_varlen(a, s); });
 }
 BENCHMARK(BM_attention)
-    ->ArgNames({"seqs", "varlen"})
-    ->Args({8, 0})
-    ->Args({16, 0})  // CFG batch
-    ->Args({8, 1})   // 4 x 256 + 4 x 64 tokens
+    ->ArgNames({"seqs", "varlen", "tc"})
+    ->Args({8, 0, 0})
+    ->Args({16, 0, 0})  // CFG batch
+    ->Args({8, 1, 0})   // 4 x 256 + 4 x 64 tokens
+    ->Args({8, 0, 1})   // the same on TF32 tensor cores
+    ->Args({16, 0, 1})
+    ->Args({8, 1, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
