@@ -174,16 +174,7 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 }  // namespace
 
 cudaError_t attention_tc(const AttentionVarlenArgs& a, cudaStream_t stream) {
-    if (!attention_args_ok(a)) return cudaErrorInvalidValue;
-    const int64_t tiles = tile_bound<kBQ>(a);
-    const int heads = a.heads ? a.n_heads : a.H;
-    if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
-    if (tiles == 0 || heads == 0) return cudaSuccess;
-    const dim3 grid((unsigned)tiles, (unsigned)heads);
-    if (a.Dh <= 32) return launch<32>(a, grid, stream);
-    if (a.Dh <= 64) return launch<64>(a, grid, stream);
-    if (a.Dh <= 96) return launch<96>(a, grid, stream);
-    return launch<128>(a, grid, stream);
+    return launch_by_bucket<kBQ>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }
 
 }  // namespace dd::cuda_kernels

@@ -3,6 +3,7 @@
 // bound because the lengths live on the device), and the grid size that bounds it.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "attention_varlen.cuh"
 
@@ -46,6 +47,22 @@ inline bool attention_args_ok(const AttentionVarlenArgs& a) {
     const bool varlen = a.cu_seqlens != nullptr;
     return a.q && a.k && a.v && a.o && a.B >= 0 && a.H > 0 && a.Dh >= 1 && a.Dh <= 128 && (varlen ? a.R >= 0 : a.T >= 0) &&
            (!a.heads || (a.n_heads >= 0 && a.n_heads <= 65535)) && (a.heads || a.H <= 65535);
+}
+
+// The host entries' common part: argument checks, the grid (query tiles x heads) and the head-dim bucket;
+// launch(std::integral_constant<int, kD>{}, grid) starts the kernel for bucket kD (32, 64, 96 or 128).
+template <int kBQ, class Launch>
+cudaError_t launch_by_bucket(const AttentionVarlenArgs& a, Launch&& launch) {
+    if (!attention_args_ok(a)) return cudaErrorInvalidValue;
+    const int64_t tiles = tile_bound<kBQ>(a);
+    const int heads = a.heads ? a.n_heads : a.H;
+    if (tiles > 0x7fffffff) return cudaErrorInvalidValue;
+    if (tiles == 0 || heads == 0) return cudaSuccess;
+    const dim3 grid((unsigned)tiles, (unsigned)heads);
+    if (a.Dh <= 32) return launch(std::integral_constant<int, 32>{}, grid);
+    if (a.Dh <= 64) return launch(std::integral_constant<int, 64>{}, grid);
+    if (a.Dh <= 96) return launch(std::integral_constant<int, 96>{}, grid);
+    return launch(std::integral_constant<int, 128>{}, grid);
 }
 
 }  // namespace dd::cuda_kernels
