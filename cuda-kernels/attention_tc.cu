@@ -43,13 +43,10 @@ __device__ void load_tile_tf32(float* dst, const float* base, int64_t st, int ro
 template <int kD>
 __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const AttentionVarlenArgs p) {
     constexpr int kLd = Tc<kD>::kLd, kNd = kD / 8;
-    int seq, start, len, q0;
-    if (!locate_tile<kBQ>(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
-    const int h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
-    const int64_t dense = p.cu_seqlens ? 0 : seq;
-    const float* qb = p.q + dense * p.q_sn + (int64_t)start * p.q_st + (int64_t)h * p.q_sh;
-    const float* kb = p.k + dense * p.k_sn + (int64_t)start * p.k_st + (int64_t)h * p.k_sh;
-    const float* vb = p.v + dense * p.v_sn + (int64_t)start * p.v_st + (int64_t)h * p.v_sh;
+    HeadTile tile;
+    if (!head_tile<kBQ>(p, tile)) return;  // uniform over the block
+    const int len = tile.len, q0 = tile.q0;
+    const float *qb = tile.q, *kb = tile.k, *vb = tile.v;
 
     DD_DYNAMIC_SMEM(float, smem);
     float* Qs = smem;
@@ -149,7 +146,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
         const int row = q0 + warp * 16 + g + 8 * r;
         if (row >= len) continue;
         const float inv = 1.0f / l[r];
-        float* ob = p.o + dense * p.o_sn + (int64_t)(start + row) * p.o_st + (int64_t)h * p.o_sh;
+        float* ob = head_out_row(p, tile, row);
         DD_UNROLL
         for (int n = 0; n < kNd; ++n)
             DD_UNROLL

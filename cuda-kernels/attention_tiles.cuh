@@ -36,6 +36,32 @@ __device__ __forceinline__ bool locate_tile(const AttentionVarlenArgs& p, int ti
     return false;
 }
 
+// One block's work: query rows [q0, q0 + tile) of a sequence (tokens [start, start + len)) for head h, and that
+// head's q / k / v bases at the sequence's first token (dense: sequence `dense` of the batch; varlen: 0, rows
+// are addressed by the packed index alone).
+struct HeadTile {
+    int start, len, q0, h;
+    int64_t dense;
+    const float *q, *k, *v;
+};
+
+template <int kBQ>
+__device__ __forceinline__ bool head_tile(const AttentionVarlenArgs& p, HeadTile& t) {
+    int seq;
+    if (!locate_tile<kBQ>(p, blockIdx.x, seq, t.start, t.len, t.q0)) return false;
+    t.h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
+    t.dense = p.cu_seqlens ? 0 : seq;
+    t.q = p.q + t.dense * p.q_sn + (int64_t)t.start * p.q_st + (int64_t)t.h * p.q_sh;
+    t.k = p.k + t.dense * p.k_sn + (int64_t)t.start * p.k_st + (int64_t)t.h * p.k_sh;
+    t.v = p.v + t.dense * p.v_sn + (int64_t)t.start * p.v_st + (int64_t)t.h * p.v_sh;
+    return true;
+}
+
+// Output row `row` of the tile's sequence (row < len) for the tile's head.
+__device__ __forceinline__ float* head_out_row(const AttentionVarlenArgs& p, const HeadTile& t, int row) {
+    return p.o + t.dense * p.o_sn + (int64_t)(t.start + row) * p.o_st + (int64_t)t.h * p.o_sh;
+}
+
 // Upper bound of the query tiles (each packed sequence wastes at most one partial tile).
 template <int kBQ>
 inline int64_t tile_bound(const AttentionVarlenArgs& a) {

@@ -42,13 +42,10 @@ __device__ void load_tile(float* dst, const float* base, int64_t st, int rows, i
 template <int kD>
 __global__ void __launch_bounds__(kThreads, 2) attention_kernel(const AttentionVarlenArgs p) {
     constexpr int kLd = Ld<kD>::value, kPer = kD / 4, kJ = kBK / 4;
-    int seq, start, len, q0;
-    if (!locate_tile<kBQ>(p, blockIdx.x, seq, start, len, q0)) return;  // uniform over the block
-    const int h = p.heads ? p.heads[blockIdx.y] : (int)blockIdx.y;
-    const int64_t dense = p.cu_seqlens ? 0 : seq;  // varlen rows are addressed by the packed index alone
-    const float* qb = p.q + dense * p.q_sn + (int64_t)start * p.q_st + (int64_t)h * p.q_sh;
-    const float* kb = p.k + dense * p.k_sn + (int64_t)start * p.k_st + (int64_t)h * p.k_sh;
-    const float* vb = p.v + dense * p.v_sn + (int64_t)start * p.v_st + (int64_t)h * p.v_sh;
+    HeadTile tile;
+    if (!head_tile<kBQ>(p, tile)) return;  // uniform over the block
+    const int len = tile.len, q0 = tile.q0;
+    const float *qb = tile.q, *kb = tile.k, *vb = tile.v;
 
     DD_DYNAMIC_SMEM(float, smem);
     float* Qs = smem;
@@ -115,7 +112,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_kernel(const AttentionV
     l += __shfl_xor_sync(0xffffffffu, l, 2);
     if (q0 + r >= len) return;
     const float inv = 1.0f / l;
-    float* ob = p.o + dense * p.o_sn + (int64_t)(start + q0 + r) * p.o_st + (int64_t)h * p.o_sh;
+    float* ob = head_out_row(p, tile, q0 + r);
     DD_UNROLL
     for (int i = 0; i < kPer; ++i)
         if (4 * i + t < p.Dh) ob[4 * i + t] = acc[i] * inv;
