@@ -37,6 +37,7 @@ final class DecodeCommand implements Main.Command {
                 "--precision"),
                 Set.of(), USAGE);
         Device device = Device.parse(a.get("--device", "cpu"));
+        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         Path vaeFile = a.path("--vae"), latentsFile = a.path("--latents"), outFile = a.path("--out");
         Path pngDir = a.optionalPath("--png");
         int tile = a.integer("--tile", 0);
@@ -61,7 +62,6 @@ final class DecodeCommand implements Main.Command {
             err.println("dyndit decode: note: no --config and no AutoencoderKL config.json beside " + vaeFile
                     + ": structure read off the tensors, norm_num_groups 32 and scaling_factor 0.18215 assumed (SD-VAE)");
         }
-        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         try (VaeDecoder vae = VaeDecoder.load(vaeFile, a.optionalPath("--config"), device)) {
             images = vae.precision(precision).tileSamples(tile).decodeLatents(z, shape);
         }

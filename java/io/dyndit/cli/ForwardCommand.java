@@ -32,6 +32,7 @@ final class ForwardCommand implements Main.Command {
             throw new UsageException("--flexi-guided needs --cfg-scale\nusage: " + USAGE);
         }
         Device device = Device.parse(a.get("--device", "cpu"));
+        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         String p = a.get("--prefix", "");
         float[] x;
         float[] t;
@@ -52,7 +53,6 @@ final class ForwardCommand implements Main.Command {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
         }
-        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device, a.flag("--static"))) {
             model.precision(precision);
             var c = model.config();

@@ -49,6 +49,7 @@ final class SampleCommand implements Main.Command {
         Path outFile = a.path("--out");
         Path npz = a.optionalPath("--npz");
         Device device = Device.parse(a.get("--device", "cpu"));
+        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
         long seed = seed(a.get("--seed", "0"));
         GenerationRequest.Builder request = GenerationRequest.builder().labels(labels(a.required("--labels")))
                 .sampler(SamplerType.parse(a.get("--sampler", "ddpm")))
@@ -76,7 +77,7 @@ final class SampleCommand implements Main.Command {
             if (injected != null) {
                 request.noise(injected);
             }
-            model.precision(io.dyndit.core.Precision.parse(a.get("--precision", "tf32")));
+            model.precision(precision);
             staticConfig = model.config();
             r = request.build();
             try {

@@ -113,8 +113,13 @@ public final class Device {
      * type; the CPU always computes fp32 and accepts any setting.
      */
     public void setGemmPrecision(Precision precision) {
-        checkAvailable();
-        NativeLoader.ensureLoaded();
+        // No device probe: models call this per forward and around every router, and it only sets a per-thread
+        // value (an unusable GPU is refused when its tensors are allocated).
+        if (type == Type.CUDA_EMU) {
+            CudaEmuLoader.ensureLoaded();
+        } else {
+            NativeLoader.ensureLoaded();
+        }
         NativeErrors.check(DynditNative.dd_set_gemm_precision(type.code, precision.code()), "precision " + precision);
     }
 

@@ -1,6 +1,7 @@
 package io.dyndit.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,5 +89,18 @@ class ErrorsTest {
         assertThrows(ShapeMismatchException.class, () -> Tensor.of(new float[3], 2, 2));
         assertThrows(InvalidArgumentException.class, () -> Device.parse("tpu"));
         assertThrows(InvalidArgumentException.class, () -> Device.parse("cuda:x"));
+    }
+
+    @Test
+    void unknownPrecisionIsNamed() {
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> Precision.parse("fp8"));
+        assertMentions(e, "fp8", "tf32");
+        assertEquals(Precision.BF16, Precision.parse(" BF16 "));
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = io.dyndit.cli.Main.run(new String[] {"forward", "--weights", "w.pt", "--inputs", "i.safetensors",
+            "--out", "o.safetensors", "--precision", "fp8"}, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(1, code);
+        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("fp8"), err.toString());
     }
 }

@@ -88,6 +88,20 @@ class SamplerOpsTest {
             Tensor t = s.of(d, out, 2 * n, co, H, W);
             Ops.cfgCombine(t, 3, scale);
             assertWithinUlp(ref, t.toFloatArray(), 0, "cfg combine");
+            // FlexiDiT weak guidance: cond = g + s_w (cond - g) on the first 3 channels, the rest untouched
+            float[] cond = randoms(r, n * co * P, 2), guide = randoms(r, n * co * P, 2), want = cond.clone();
+            float sw = 0.4f;
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < 3; ch++) {
+                    for (int e = 0; e < P; e++) {
+                        int o = (i * co + ch) * P + e;
+                        want[o] = guide[o] + sw * (cond[o] - guide[o]);
+                    }
+                }
+            }
+            Tensor tc = s.of(d, cond, n, co, H, W), tg = s.of(d, guide, n, co, H, W);
+            Ops.weakGuidance(tc, tg, 3, sw);
+            assertWithinUlp(want, tc.toFloatArray(), 0, "weak guidance");
             Tensor odd = s.of(d, randoms(r, 3 * co * P, 1), 3, co, H, W);
             ShapeMismatchException e = assertThrows(ShapeMismatchException.class, () -> Ops.cfgCombine(odd, 3, scale));
             assertTrue(e.getMessage().contains("even batch"), e.getMessage());
