@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -16,7 +17,7 @@ dd_status host_fail(dd_status status, const char* message) { return fail(status,
 const DevicePluginHost kHost{kDevicePluginAbi, host_fail};
 
 std::mutex g_mutex;
-const DevicePlugin* g_plugin = nullptr;
+std::atomic<const DevicePlugin*> g_plugin{nullptr};  // set once; every op on cuda-emu reads it
 
 // libdyndit_cuda_emu.so in the folder libdyndit itself was loaded from.
 std::string default_plugin_path() {
@@ -33,8 +34,9 @@ std::string default_plugin_path() {
 }  // namespace
 
 const DevicePlugin& cuda_emu_plugin(const char* path) {
+    if (const DevicePlugin* p = g_plugin.load(std::memory_order_acquire)) return *p;  // no lock once loaded
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (g_plugin) return *g_plugin;
+    if (const DevicePlugin* p = g_plugin.load(std::memory_order_relaxed)) return *p;
     const std::string file = path && *path ? std::string(path) : default_plugin_path();
     void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -49,7 +51,7 @@ const DevicePlugin& cuda_emu_plugin(const char* path) {
         throw Error(DD_ERR_CUDA_UNAVAILABLE,
                     format("%s is not a dyndit device plugin of ABI %d (stale build?)", file.c_str(), kDevicePluginAbi));
     }
-    g_plugin = plugin;  // kept loaded for the life of the process
+    g_plugin.store(plugin, std::memory_order_release);  // kept loaded for the life of the process
     return *plugin;
 }
 
