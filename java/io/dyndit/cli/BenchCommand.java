@@ -136,7 +136,8 @@ final class BenchCommand implements Main.Command {
         double[] staticMs = new double[iters], dynMs = new double[iters];
         double[] dynMacs = new double[1];
         java.util.Arrays.fill(t, t[0]); // one timestep per batch, as in sampling
-        try (DiTModel full = DiTModel.load(file, c, device, true); DiTModel dyn = DiTModel.load(file, c, device, false)) {
+        try (DiTModel full = DiTModel.load(file, c, io.dyndit.model.ModelOptions.builder().device(device).staticModel(true).build());
+                DiTModel dyn = DiTModel.load(file, c, device)) {
             Runnable fs = () -> full.forward(x, t, y);
             Runnable fd = () -> dynMacs[0] = dyn.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE).macs();
             for (int i = 0; i < warmup; i++) {

@@ -53,7 +53,8 @@ final class ForwardCommand implements Main.Command {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
         }
-        try (DiTModel model = DiTModel.load(a.path("--weights"), a.optionalPath("--config"), device, a.flag("--static"))) {
+        try (DiTModel model = DiTModel.load(a.path("--weights"), io.dyndit.model.ModelOptions.builder()
+                .config(a.optionalPath("--config")).device(device).staticModel(a.flag("--static")).build())) {
             model.precision(precision);
             var c = model.config();
             if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
@@ -71,7 +72,7 @@ final class ForwardCommand implements Main.Command {
                     throw new UsageException("--patch-size runs the plain forward; for guidance use --flexi-guided");
                 }
                 r = new DiTModel.Result(model.forwardAtPatch(x, t, y, a.integer("--patch-size", c.patchSize())), null, 0,
-                        new double[0], new double[0]);
+                        new double[0], new double[0], 0);
             } else {
                 r = a.has("--cfg-scale") ? model.forwardWithCfgDetailed(x, t, y, a.number("--cfg-scale", 1))
                         : model.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE);

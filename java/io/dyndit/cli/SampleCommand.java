@@ -72,7 +72,8 @@ final class SampleCommand implements Main.Command {
         GenerationResult result;
         GenerationRequest r;
         io.dyndit.model.DiTConfig staticConfig;
-        try (DiTModel model = DiTModel.load(weights, a.optionalPath("--config"), device, a.flag("--static"));
+        try (DiTModel model = DiTModel.load(weights, io.dyndit.model.ModelOptions.builder().config(a.optionalPath("--config")).device(device)
+                .staticModel(a.flag("--static")).build());
                 InjectedNoise injected = a.has("--noise") ? InjectedNoise.open(a.path("--noise"), seed) : null) {
             if (injected != null) {
                 request.noise(injected);

@@ -8,12 +8,36 @@ import org.bytedeco.javacpp.PointerPointer;
  * and replayed with {@link #launch()} on the same tensors, whatever they hold by then. The captured code must
  * not read, write or zero tensors (those are host synchronisations and fail the capture), so it suits a forward
  * whose shapes the step plan fixes, with inputs written before and outputs read after the launch.
+ * A graph dropped without close() is freed after garbage collection.
+ *
+ * <p>Thread-safety: not thread-safe; one owner launches and closes it (a model keeps one per execution context).
  */
 public final class CudaGraph implements AutoCloseable {
-    private DynditNative.dd_graph handle;
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+    /** The native graph, freed once by close() or by the Cleaner; holds no reference to the CudaGraph. */
+    private static final class Owned implements Runnable {
+        private DynditNative.dd_graph handle;
+
+        Owned(DynditNative.dd_graph handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public synchronized void run() {
+            if (handle != null) {
+                DynditNative.dd_graph_free(handle);
+                handle = null;
+            }
+        }
+    }
+
+    private final Owned owned;
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
 
     private CudaGraph(DynditNative.dd_graph handle) {
-        this.handle = handle;
+        this.owned = new Owned(handle);
+        this.cleanable = CLEANER.register(this, owned);
     }
 
     /** Captures what {@code body} issues on {@code device} (a CUDA device; the CPU has no graphs). */
@@ -40,17 +64,16 @@ public final class CudaGraph implements AutoCloseable {
     }
 
     public void launch() {
-        if (handle == null) {
-            throw new IllegalStateException("CUDA graph already closed");
+        synchronized (owned) {
+            if (owned.handle == null) {
+                throw new IllegalStateException("CUDA graph already closed");
+            }
+            NativeErrors.check(DynditNative.dd_graph_launch(owned.handle), "graph launch");
         }
-        NativeErrors.check(DynditNative.dd_graph_launch(handle), "graph launch");
     }
 
     @Override
     public void close() {
-        if (handle != null) {
-            DynditNative.dd_graph_free(handle);
-            handle = null;
-        }
+        cleanable.clean();
     }
 }

@@ -1,7 +1,5 @@
 package io.dyndit.core;
 
-import static io.dyndit.core.Tensor.handleOrNull;
-
 import io.dyndit.nativelib.DynditNative;
 
 /**
@@ -14,64 +12,88 @@ public final class Ops {
 
     /** y = x W^T + bias (PyTorch Linear); x [..., K], w [N, K], bias [N] or null, y [..., N]. */
     public static void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        NativeErrors.check(DynditNative.dd_linear(x.handle(), w.handle(), handleOrNull(bias), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear(l.of(x), l.of(w), l.of(bias), l.of(y)));
+        }
     }
 
     /** y = LayerNorm(x) * (1 + scale) + shift over [N,T,D]; shift/scale [N,D] views or null. */
     public static void layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps, Tensor y) {
-        NativeErrors.check(DynditNative.dd_layernorm_modulate(x.handle(), handleOrNull(shift), handleOrNull(scale), eps,
-                y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_layernorm_modulate(l.of(x), l.of(shift), l.of(scale), eps,
+                    l.of(y)));
+        }
     }
 
     /** GELU, tanh approximation; y may be x. */
     public static void geluTanh(Tensor x, Tensor y) {
-        NativeErrors.check(DynditNative.dd_gelu_tanh(x.handle(), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_gelu_tanh(l.of(x), l.of(y)));
+        }
     }
 
     /** SiLU (x * sigmoid(x)); y may be x. */
     public static void silu(Tensor x, Tensor y) {
-        NativeErrors.check(DynditNative.dd_silu(x.handle(), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_silu(l.of(x), l.of(y)));
+        }
     }
 
     /** h += gate * x over [N,T,D]; gate [N,D] or null (plain residual add). */
     public static void gatedResidualAdd(Tensor h, Tensor gate, Tensor x) {
-        NativeErrors.check(DynditNative.dd_gated_residual_add(h.handle(), handleOrNull(gate), x.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_gated_residual_add(l.of(h), l.of(gate), l.of(x)));
+        }
     }
 
     /** out = softmax(q k^T * scale) v per batch entry and head; all [N,T,H,Dh] (views allowed). */
     public static void attention(Tensor q, Tensor k, Tensor v, float scale, Tensor out) {
-        NativeErrors.check(DynditNative.dd_attention(q.handle(), k.handle(), v.handle(), scale, out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_attention(l.of(q), l.of(k), l.of(v), scale, l.of(out)));
+        }
     }
 
     /** dst[i] = src[index[i]]; index i32. */
     public static void gatherRows(Tensor src, Tensor index, Tensor dst) {
-        NativeErrors.check(DynditNative.dd_gather_rows(src.handle(), index.handle(), dst.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_gather_rows(l.of(src), l.of(index), l.of(dst)));
+        }
     }
 
     /** dst[index[i]] += gate[rowSample[i]] * src[i] (gate and rowSample both null: += src[i]). */
     public static void scatterAddRows(Tensor dst, Tensor index, Tensor src, Tensor gate, Tensor rowSample) {
-        NativeErrors.check(DynditNative.dd_scatter_add_rows(dst.handle(), index.handle(), src.handle(),
-                handleOrNull(gate), handleOrNull(rowSample)));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_scatter_add_rows(l.of(dst), l.of(index), l.of(src),
+                    l.of(gate), l.of(rowSample)));
+        }
     }
 
     /** Patch vectors ordered (c, a, b) from x [N,C,H,W]: out [N, (H/p)(W/p), C p p]. */
     public static void patchify(Tensor x, int p, Tensor out) {
-        NativeErrors.check(DynditNative.dd_patchify(x.handle(), p, out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_patchify(l.of(x), p, l.of(out)));
+        }
     }
 
     /** Inverse layout with channel fastest per token: tokens [N, T, p p Co] to out [N,Co,H,W]. */
     public static void unpatchify(Tensor tokens, int p, Tensor out) {
-        NativeErrors.check(DynditNative.dd_unpatchify(tokens.handle(), p, out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_unpatchify(l.of(tokens), p, l.of(out)));
+        }
     }
 
     /** [cos, sin] sinusoidal features of t [N] f32 into out [N, dim]. */
     public static void timestepEmbedding(Tensor t, float maxPeriod, Tensor out) {
-        NativeErrors.check(DynditNative.dd_timestep_embedding(t.handle(), maxPeriod, out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_timestep_embedding(l.of(t), maxPeriod, l.of(out)));
+        }
     }
 
     /** y[n] += b for every n; y [N,R,D], b [R,D]. */
     public static void addBroadcast(Tensor y, Tensor b) {
-        NativeErrors.check(DynditNative.dd_add_broadcast(y.handle(), b.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_add_broadcast(l.of(y), l.of(b)));
+        }
     }
 
     /**
@@ -79,49 +101,67 @@ public final class Ops {
      * to back (bias slices added). Weights are read in place.
      */
     public static void linearOutBlocks(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor y) {
-        NativeErrors.check(DynditNative.dd_linear_out_blocks(x.handle(), w.handle(), handleOrNull(bias), blocks,
-                blocks.length / 2, y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_out_blocks(l.of(x), l.of(w), l.of(bias), blocks,
+                    blocks.length / 2, l.of(y)));
+        }
     }
 
     /** Only the listed input columns of w (x holds them back to back); the full bias is always added. */
     public static void linearInBlocks(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor y) {
-        NativeErrors.check(DynditNative.dd_linear_in_blocks(x.handle(), w.handle(), handleOrNull(bias), blocks,
-                blocks.length / 2, y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_in_blocks(l.of(x), l.of(w), l.of(bias), blocks,
+                    blocks.length / 2, l.of(y)));
+        }
     }
 
     /** LayerNorm + modulate of ragged rows x [K,D] with shift/scale rows chosen by rowSample [K]. */
     public static void layerNormModulateRows(Tensor x, Tensor shift, Tensor scale, Tensor rowSample, float eps, Tensor y) {
-        NativeErrors.check(DynditNative.dd_layernorm_modulate_rows(x.handle(), shift.handle(), scale.handle(),
-                rowSample.handle(), eps, y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_layernorm_modulate_rows(l.of(x), l.of(shift), l.of(scale),
+                    l.of(rowSample), eps, l.of(y)));
+        }
     }
 
     /** Keeps tokens whose float32 sigmoid(logit) > 0.5: flat indices, their samples and per-sample counts. */
     public static void selectTokens(Tensor logits, Tensor index, Tensor rowSample, Tensor counts) {
-        NativeErrors.check(DynditNative.dd_select_tokens(logits.handle(), index.handle(), rowSample.handle(),
-                counts.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_select_tokens(l.of(logits), l.of(index), l.of(rowSample),
+                    l.of(counts)));
+        }
     }
 
     public static void relu(Tensor x, Tensor y) {
-        NativeErrors.check(DynditNative.dd_relu(x.handle(), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_relu(l.of(x), l.of(y)));
+        }
     }
 
     /** Per row of scores [N,T]: the k best as flat indices n*T+t, ascending, into index [N,k] (ties: lower t). */
     public static void topkRows(Tensor scores, int k, Tensor index) {
-        NativeErrors.check(DynditNative.dd_topk_rows(scores.handle(), k, index.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_topk_rows(l.of(scores), k, l.of(index)));
+        }
     }
 
     /** dst[index[i]] = src[i]. */
     public static void scatterRows(Tensor dst, Tensor index, Tensor src) {
-        NativeErrors.check(DynditNative.dd_scatter_rows(dst.handle(), index.handle(), src.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_scatter_rows(l.of(dst), l.of(index), l.of(src)));
+        }
     }
 
     /** x[r] *= s[r]. */
     public static void scaleRows(Tensor x, Tensor s) {
-        NativeErrors.check(DynditNative.dd_scale_rows(x.handle(), s.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_scale_rows(l.of(x), l.of(s)));
+        }
     }
 
     public static void sigmoid(Tensor x, Tensor y) {
-        NativeErrors.check(DynditNative.dd_sigmoid(x.handle(), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_sigmoid(l.of(x), l.of(y)));
+        }
     }
 
     /**
@@ -129,8 +169,10 @@ public final class Ops {
      * (prefix sums of the sequence lengths).
      */
     public static void attentionVarlen(Tensor q, Tensor k, Tensor v, Tensor cuSeqlens, float scale, Tensor out) {
-        NativeErrors.check(DynditNative.dd_attention_varlen(q.handle(), k.handle(), v.handle(), cuSeqlens.handle(), scale,
-                out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_attention_varlen(l.of(q), l.of(k), l.of(v), l.of(cuSeqlens), scale,
+                    l.of(out)));
+        }
     }
 
     /**
@@ -142,8 +184,10 @@ public final class Ops {
         if (coefs.length != 7) {
             throw new InvalidArgumentException("ddpm coefficients: 7 values, got " + coefs.length);
         }
-        NativeErrors.check(DynditNative.dd_ddpm_update(x.handle(), modelOut.handle(), handleOrNull(noise),
-                handleOrNull(predXstart), next.handle(), coefs, learnedRange ? 1 : 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_ddpm_update(l.of(x), l.of(modelOut), l.of(noise),
+                    l.of(predXstart), l.of(next), coefs, learnedRange ? 1 : 0));
+        }
     }
 
     /** One DDIM step (ddim_sample in float32); coefs as dd_ddim_update documents. */
@@ -151,17 +195,23 @@ public final class Ops {
         if (coefs.length != 5) {
             throw new InvalidArgumentException("ddim coefficients: 5 values, got " + coefs.length);
         }
-        NativeErrors.check(DynditNative.dd_ddim_update(x.handle(), modelOut.handle(), handleOrNull(noise),
-                handleOrNull(predXstart), next.handle(), coefs));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_ddim_update(l.of(x), l.of(modelOut), l.of(noise),
+                    l.of(predXstart), l.of(next), coefs));
+        }
     }
 
     /** forward_with_cfg's combine in place on modelOut [2n,Co,H,W]: channels below guided become u + s (c - u). */
     public static void cfgCombine(Tensor modelOut, long guided, float scale) {
-        NativeErrors.check(DynditNative.dd_cfg_combine(modelOut.handle(), guided, scale));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_cfg_combine(l.of(modelOut), guided, scale));
+        }
     }
 
     /** FlexiDiT weak guidance in place on cond [n,Co,H,W]: channels below guided become g + s (cond - g). */
     public static void weakGuidance(Tensor cond, Tensor guide, long guided, float scale) {
-        NativeErrors.check(DynditNative.dd_weak_guidance(cond.handle(), guide.handle(), guided, scale));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_weak_guidance(l.of(cond), l.of(guide), guided, scale));
+        }
     }
 }

@@ -9,18 +9,24 @@ import org.bytedeco.javacpp.PointerPointer;
  * An n-dimensional array in native memory (host or device), or a strided view of another tensor's
  * memory. Owns its native handle: close it, or create it through a {@link Scope}. A view keeps the
  * underlying memory alive until the view itself is closed. Closing twice is a no-op; any other use
- * after close throws {@link TensorClosedException}.
+ * after close throws {@link TensorClosedException}. A tensor that becomes unreachable without close() is
+ * freed after garbage collection (a {@link java.lang.ref.Cleaner} safety net); close() frees at once.
+ *
+ * <p>Thread-safety: the object is safe to share. Reads from several threads may run at once; writes to
+ * the same elements from several threads race as they would on any array (the caller orders them).
+ * close() while another thread's op is using the tensor is safe: the memory is freed when that op is done,
+ * and later uses throw {@link TensorClosedException}.
  */
 public final class Tensor implements AutoCloseable {
-    private dd_tensor handle;
+    private final TensorHandle handle;
+    private final boolean contiguous;
     private final long[] shape;
     private final long[] strides;
     private final long offset;
     private final DType dtype;
     private final Device device;
 
-    private Tensor(dd_tensor handle) {
-        this.handle = handle;
+    private Tensor(dd_tensor handle, boolean owning) {
         int nd = DynditNative.dd_tensor_ndim(handle);
         this.shape = new long[nd];
         this.strides = new long[nd];
@@ -33,6 +39,8 @@ public final class Tensor implements AutoCloseable {
         int type = DynditNative.dd_tensor_device_type(handle);
         int index = DynditNative.dd_tensor_device_index(handle);
         this.device = type == 0 ? Device.cpu() : type == 1 ? Device.cuda(index) : Device.cudaEmulated();
+        this.contiguous = DynditNative.dd_tensor_is_contiguous(handle) != 0;
+        this.handle = TensorHandle.register(this, handle, owning ? numel() * dtype.size() : 0);
     }
 
     // ---- creation ----
@@ -44,14 +52,14 @@ public final class Tensor implements AutoCloseable {
         try (PointerPointer<dd_tensor> out = new PointerPointer<>(1)) {
             NativeErrors.check(DynditNative.dd_tensor_new(device.type().code(), device.index(), dtype.code(), shape.length,
                     shape, out), "cannot create " + dtype + " tensor " + Arrays.toString(shape) + " on " + device);
-            return new Tensor(new dd_tensor(out.get(0)));
+            return new Tensor(new dd_tensor(out.get(0)), true);
         }
     }
 
     public static Tensor zeros(Device device, DType dtype, long... shape) {
         Tensor t = empty(device, dtype, shape);
-        try {
-            NativeErrors.check(DynditNative.dd_tensor_zero(t.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_zero(l.of(t)));
             return t;
         } catch (RuntimeException e) {
             t.close();
@@ -101,9 +109,9 @@ public final class Tensor implements AutoCloseable {
         if (strides.length != shape.length) {
             throw new InvalidArgumentException("view: " + shape.length + " dims but " + strides.length + " strides");
         }
-        try (PointerPointer<dd_tensor> out = new PointerPointer<>(1)) {
-            NativeErrors.check(DynditNative.dd_tensor_view(handle(), shape.length, shape, strides, offset, out));
-            return new Tensor(new dd_tensor(out.get(0)));
+        try (PointerPointer<dd_tensor> out = new PointerPointer<>(1); Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_view(l.of(this), shape.length, shape, strides, offset, out));
+            return new Tensor(new dd_tensor(out.get(0)), false);
         }
     }
 
@@ -152,17 +160,23 @@ public final class Tensor implements AutoCloseable {
 
     public void copyFrom(float[] data) {
         requireHostTransfer(DType.F32, data.length);
-        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 4L * data.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_write(l.of(this), data, 4L * data.length, 0));
+        }
     }
 
     public void copyFrom(int[] data) {
         requireHostTransfer(DType.I32, data.length);
-        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 4L * data.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_write(l.of(this), data, 4L * data.length, 0));
+        }
     }
 
     public void copyFrom(long[] data) {
         requireHostTransfer(DType.I64, data.length);
-        NativeErrors.check(DynditNative.dd_tensor_write(handle(), data, 8L * data.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_write(l.of(this), data, 8L * data.length, 0));
+        }
     }
 
     /**
@@ -179,19 +193,20 @@ public final class Tensor implements AutoCloseable {
             throw new InvalidArgumentException("copyFrom: tensor " + Arrays.toString(shape) + " is a non-contiguous view");
         }
         if (bytes.isDirect()) {
-            try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(bytes)) {
-                NativeErrors.check(DynditNative.dd_tensor_write(handle(), p, n, 0));
+            try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(bytes); Leases l = new Leases()) {
+                NativeErrors.check(DynditNative.dd_tensor_write(l.of(this), p, n, 0));
             }
             return;
         }
         java.nio.ByteBuffer dup = bytes.duplicate();
         byte[] chunk = new byte[(int) Math.min(n, 1 << 20)];
-        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(chunk.length)) {
+        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(chunk.length); Leases l = new Leases()) {
+            dd_tensor dst = l.of(this);
             for (long off = 0; off < n; off += chunk.length) {
                 int len = (int) Math.min(chunk.length, n - off);
                 dup.get(chunk, 0, len);
                 p.put(chunk, 0, len);
-                NativeErrors.check(DynditNative.dd_tensor_write(handle(), p, len, off));
+                NativeErrors.check(DynditNative.dd_tensor_write(dst, p, len, off));
             }
         }
     }
@@ -207,7 +222,9 @@ public final class Tensor implements AutoCloseable {
             }
         }
         float[] out = new float[checkedLength()];
-        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 4L * out.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_read(l.of(this), out, 4L * out.length, 0));
+        }
         return out;
     }
 
@@ -221,7 +238,9 @@ public final class Tensor implements AutoCloseable {
             }
         }
         long[] out = new long[checkedLength()];
-        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 8L * out.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_read(l.of(this), out, 8L * out.length, 0));
+        }
         return out;
     }
 
@@ -235,7 +254,9 @@ public final class Tensor implements AutoCloseable {
             }
         }
         int[] out = new int[checkedLength()];
-        NativeErrors.check(DynditNative.dd_tensor_read(handle(), out, 4L * out.length, 0));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_tensor_read(l.of(this), out, 4L * out.length, 0));
+        }
         return out;
     }
 
@@ -252,8 +273,8 @@ public final class Tensor implements AutoCloseable {
     /** A new contiguous CPU tensor of {@code target} dtype (f32/bf16/f16 among themselves, i32/i64 likewise). */
     public Tensor convert(DType target) {
         Tensor out = empty(Device.cpu(), target, shape);
-        try {
-            NativeErrors.check(DynditNative.dd_copy(handle(), out.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_copy(l.of(this), l.of(out)));
             return out;
         } catch (RuntimeException e) {
             out.close();
@@ -275,9 +296,10 @@ public final class Tensor implements AutoCloseable {
             Tensor out = empty(target, dtype, shape);
             try {
                 long bytes = numel() * dtype.size();
-                try (org.bytedeco.javacpp.BytePointer staging = new org.bytedeco.javacpp.BytePointer(Math.max(bytes, 1))) {
-                    NativeErrors.check(DynditNative.dd_tensor_read(src.handle(), staging, bytes, 0));
-                    NativeErrors.check(DynditNative.dd_tensor_write(out.handle(), staging, bytes, 0));
+                try (org.bytedeco.javacpp.BytePointer staging = new org.bytedeco.javacpp.BytePointer(Math.max(bytes, 1));
+                        Leases l = new Leases()) {
+                    NativeErrors.check(DynditNative.dd_tensor_read(l.of(src), staging, bytes, 0));
+                    NativeErrors.check(DynditNative.dd_tensor_write(l.of(out), staging, bytes, 0));
                 }
                 return out;
             } catch (RuntimeException e) {
@@ -331,21 +353,17 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isContiguous() {
-        return DynditNative.dd_tensor_is_contiguous(handle()) != 0;
+        return contiguous;
     }
 
     public boolean isClosed() {
-        return handle == null;
+        return handle.isClosed();
     }
 
+    /** Frees the native memory (once any op still using it from another thread is done); idempotent. */
     @Override
     public void close() {
-        dd_tensor h = handle;
-        if (h != null) {
-            handle = null;
-            DynditNative.dd_tensor_free(h);
-            h.setNull();
-        }
+        handle.close();
     }
 
     @Override
@@ -353,18 +371,19 @@ public final class Tensor implements AutoCloseable {
         return "Tensor" + Arrays.toString(shape) + " " + dtype + " on " + device + (isClosed() ? " (closed)" : "");
     }
 
-    /** The native handle; throws if closed. For io.dyndit.core only. */
-    dd_tensor handle() {
-        dd_tensor h = handle;
-        if (h == null) {
-            throw new TensorClosedException("tensor " + Arrays.toString(shape) + " " + dtype + " on " + device
-                    + " was used after close()");
-        }
-        return h;
+    /** The shared native handle; native calls lease it through {@link Leases}. For io.dyndit.core only. */
+    TensorHandle nativeHandle() {
+        return handle;
     }
 
-    static dd_tensor handleOrNull(Tensor t) {
-        return t == null ? null : t.handle();
+    TensorClosedException closedError() {
+        return new TensorClosedException("tensor " + Arrays.toString(shape) + " " + dtype + " on " + device
+                + " was used after close()");
+    }
+
+    /** Native bytes of tensors neither closed nor garbage-collected yet (views count zero); diagnostics. */
+    public static long liveNativeBytes() {
+        return TensorHandle.liveBytes();
     }
 
     // ---- helpers ----

@@ -1,7 +1,5 @@
 package io.dyndit.core;
 
-import static io.dyndit.core.Tensor.handleOrNull;
-
 import io.dyndit.nativelib.DynditVaeNative;
 
 /**
@@ -18,8 +16,10 @@ public final class VaeOps {
      */
     public static void conv2d(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y) {
         NativeLoader.ensureLoaded();
-        NativeErrors.check(DynditVaeNative.dd_conv2d(x.handle(), w.handle(), handleOrNull(bias), handleOrNull(residual),
-                y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditVaeNative.dd_conv2d(l.of(x), l.of(w), l.of(bias), l.of(residual),
+                    l.of(y)));
+        }
     }
 
     /**
@@ -28,19 +28,25 @@ public final class VaeOps {
      */
     public static void groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, float eps, boolean silu, Tensor y) {
         NativeLoader.ensureLoaded();
-        NativeErrors.check(DynditVaeNative.dd_group_norm(x.handle(), handleOrNull(gamma), handleOrNull(beta), groups, eps,
-                silu ? 1 : 0, y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditVaeNative.dd_group_norm(l.of(x), l.of(gamma), l.of(beta), groups, eps,
+                    silu ? 1 : 0, l.of(y)));
+        }
     }
 
     /** Nearest-neighbour 2x upsampling: x [N,C,H,W] to y [N,C,2H,2W]. */
     public static void upsampleNearest2x(Tensor x, Tensor y) {
         NativeLoader.ensureLoaded();
-        NativeErrors.check(DynditVaeNative.dd_upsample_nearest2x(x.handle(), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditVaeNative.dd_upsample_nearest2x(l.of(x), l.of(y)));
+        }
     }
 
     /** y[b,s,r] = x[b,r,s] + residual[b,s,r]: x [B,R,S], y [B,S,R]; residual null, y itself, or disjoint. */
     public static void transposeLast2(Tensor x, Tensor residual, Tensor y) {
         NativeLoader.ensureLoaded();
-        NativeErrors.check(DynditVaeNative.dd_transpose_last2(x.handle(), handleOrNull(residual), y.handle()));
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditVaeNative.dd_transpose_last2(l.of(x), l.of(residual), l.of(y)));
+        }
     }
 }

@@ -8,15 +8,34 @@ import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.plan.StepPlan;
 import io.dyndit.plan.StepPlanner;
+import io.dyndit.core.ModelClosedException;
+import io.dyndit.core.Tensor;
+import io.dyndit.internal.ContextPool;
+import io.dyndit.sampling.DiffusionSampler;
+import io.dyndit.sampling.GenerationRequest;
+import io.dyndit.sampling.GenerationResult;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
- * A DiT loaded once and called many times: the official forward (models.py) and forward_with_cfg. Buffers
- * are planned once per batch size and reused; close() frees all native memory.
+ * A DiT loaded once and called many times: the official forward (models.py) and forward_with_cfg, DyDiT, DiffCR
+ * and FlexiDiT checkpoints included. Buffers are planned once per batch size and reused; close() frees all native
+ * memory (what is dropped without close() is freed after garbage collection).
+ *
+ * <p>Thread-safety: safe to share. {@code forward*}, {@link #generate}, {@link #denoiser()} evaluations and
+ * {@link #planFor} may be called from many threads at once on one model: each call runs in its own execution
+ * context (workspaces, CUDA graphs, device buffers) leased from a bounded pool ({@link ModelOptions#maxConcurrency},
+ * more callers wait), and returns exactly what the same call returns alone. The weights are shared read-only.
+ * {@link #close()} waits for running calls to finish; calls after it throw {@link ModelClosedException}.
+ * {@link #precision} and {@link #cudaGraphs} change the model for every later call.
  */
 public final class DiTModel implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dyndit.model");
 
     private final DiTConfig config;
     private final DiTWeights weights;
@@ -25,27 +44,28 @@ public final class DiTModel implements AutoCloseable {
     private final DyDiTPlanner dydit;     // null unless DyDiT runs dynamically
     private final StepPlanner planner;    // null: static (plain DiT, or --static)
     private final StepPlan fullPlan;
-    private final ForwardPass pass;
     private final Device device;
-    private final Map<Long, ForwardWorkspace> workspaces = new HashMap<>();
-    private final Map<Long, PackedWorkspace> packed = new HashMap<>();
     private final PatchGeometry nativeGeometry;
-    private final Map<Integer, PatchGeometry> flexiGeometries = new HashMap<>();
+    private final Map<Integer, PatchGeometry> flexiGeometries = new HashMap<>(); // guarded by itself
     private final TensorFile flexiSource; // embedder/de-embedder (+ flexi.* tensors) for deriving other patch sizes
     private final io.dyndit.core.Scope flexiScope = io.dyndit.core.Scope.open();
     private final GemmControl gemm;
-    private boolean cudaGraphs = true;
-    private final ForwardGraphs graphs = new ForwardGraphs();
-    private final DeviceRows rows;
+    private volatile boolean cudaGraphs;
+    private final AtomicInteger captured = new AtomicInteger();
+    private final ContextPool<ExecutionContext> contexts;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
 
     /**
-     * Output of one forward: the model output, what a dynamic model decided, and the MACs executed in total
-     * and per block (attention incl. its projections, MLP incl. the token router).
+     * Output of one forward: the model output, what a dynamic model decided, the MACs executed in total and per
+     * block (attention incl. its projections, MLP incl. the token router), and what the static model would have
+     * executed for the same evaluation.
      */
-    public record Result(float[] out, DynamicTrace trace, double macs, double[] attnMacs, double[] mlpMacs) {}
+    public record Result(float[] out, DynamicTrace trace, double macs, double[] attnMacs, double[] mlpMacs,
+            double staticMacs) {}
 
     private DiTModel(DiTConfig config, DiTWeights weights, DyDiTRouters routers, DiffCRRouters diffcr,
-            boolean useRouters, Device device, TensorFile flexiSource) {
+            ModelOptions options, TensorFile flexiSource) {
         this.config = config;
         this.flexiSource = flexiSource;
         this.nativeGeometry = new PatchGeometry(config.patchSize(), config.gridSize(), weights.patchW, weights.patchB,
@@ -53,45 +73,59 @@ public final class DiTModel implements AutoCloseable {
         this.weights = weights;
         this.routers = routers;
         this.diffcr = diffcr;
-        this.device = device;
+        this.device = options.device();
         this.gemm = new GemmControl(device);
-        this.rows = new DeviceRows(device);
+        gemm.precision(options.precision());
+        this.cudaGraphs = options.cudaGraphs();
+        boolean useRouters = !options.staticModel();
         this.dydit = routers != null && useRouters ? new DyDiTPlanner(config, weights, routers, device, true, gemm)
                 : null;
         this.planner = dydit != null ? dydit
                 : diffcr != null && useRouters ? new DiffCRPlanner(diffcr, config.tokens()) : null;
         this.fullPlan = StepPlan.full(config.depth());
-        this.pass = new ForwardPass(config, weights, routers, diffcr, gemm);
+        this.contexts = new ContextPool<>(options.maxConcurrency(), () -> new ExecutionContext(config, device,
+                new ForwardPass(config, weights, routers, diffcr, gemm), new ForwardGraphs(captured)));
     }
 
     /**
-     * Loads a safetensors or PyTorch .pt checkpoint; config from JSON when given, else inferred from the shapes.
-     * A DyDiT checkpoint (routers present) runs dynamically unless {@code staticModel} asks for the complete model.
+     * Loads a safetensors or PyTorch .pt checkpoint: config from JSON when given, else inferred from the shapes;
+     * on {@code device}, with the defaults of {@link ModelOptions} otherwise.
      */
-    public static DiTModel load(Path weightsFile, Path configJson, Device device, boolean staticModel) {
+    public static DiTModel load(Path weightsFile, Path configJson, Device device) {
+        return load(weightsFile, ModelOptions.builder().config(configJson).device(device).build());
+    }
+
+    /** Loads a safetensors or PyTorch .pt checkpoint as {@code options} say. */
+    public static DiTModel load(Path weightsFile, ModelOptions options) {
         try (TensorFile f = TensorFiles.open(weightsFile)) {
-            DiTConfig cfg = configJson != null ? DiTConfig.fromJson(configJson) : DiTConfig.infer(f);
-            return load(f, cfg, device, staticModel);
+            DiTConfig cfg = options.config() != null ? DiTConfig.fromJson(options.config()) : DiTConfig.infer(f);
+            return load(f, cfg, options);
         }
     }
 
-    public static DiTModel load(Path weightsFile, Path configJson, Device device) {
-        return load(weightsFile, configJson, device, false);
-    }
-
     public static DiTModel load(TensorFile file, DiTConfig config, Device device) {
-        return load(file, config, device, false);
+        return load(file, config, ModelOptions.builder().device(device).build());
     }
 
-    public static DiTModel load(TensorFile file, DiTConfig config, Device device, boolean staticModel) {
+    /** Copies the model's tensors of {@code file} to the device ({@code options.config()} is not read here). */
+    public static DiTModel load(TensorFile file, DiTConfig config, ModelOptions options) {
+        Device device = options.device();
         DiTWeights w = DiTWeights.load(file, config, device);
         DyDiTRouters r = null;
+        DiffCRRouters d = null;
         try {
             r = DyDiTRouters.loadIfPresent(file, config, device);
-            return new DiTModel(config, w, r, DiffCRRouters.loadIfPresent(file, config, device), !staticModel, device,
-                    io.dyndit.io.MapTensorFile.copyOf(file, n -> n.startsWith("flexi.") || n.startsWith("x_embedder.proj.")
-                            || n.startsWith("final_layer.linear.")));
-        } catch (RuntimeException e) {
+            d = DiffCRRouters.loadIfPresent(file, config, device);
+            DiTModel m = new DiTModel(config, w, r, d, options, io.dyndit.io.MapTensorFile.copyOf(file,
+                    n -> n.startsWith("flexi.") || n.startsWith("x_embedder.proj.") || n.startsWith("final_layer.linear.")));
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded " + file.source() + ": depth " + config.depth() + ", hidden "
+                    + config.hiddenSize() + ", patch " + config.patchSize() + (m.dydit != null ? ", DyDiT dynamic"
+                    : m.planner != null ? ", DiffCR dynamic" : ", static") + " on " + device);
+            return m;
+        } catch (RuntimeException | Error e) {
+            if (d != null) {
+                d.close();
+            }
             if (r != null) {
                 r.close();
             }
@@ -112,6 +146,11 @@ public final class DiTModel implements AutoCloseable {
 
     /** The plan a step at {@code modelTimestep} runs. */
     public StepPlan planFor(long modelTimestep) {
+        checkTimestep(modelTimestep, "timestep");
+        return call(ctx -> planAt(modelTimestep));
+    }
+
+    private StepPlan planAt(long modelTimestep) {
         return planner == null ? fullPlan : planner.plan(0, modelTimestep); // width/token plans depend on t only
     }
 
@@ -146,18 +185,85 @@ public final class DiTModel implements AutoCloseable {
         return this;
     }
 
-    /** CUDA graphs captured so far (one per distinct workspace, plan and precision). */
+    /** CUDA graphs captured so far (one per execution context, workspace, plan and precision). */
     public int capturedGraphs() {
-        return graphs.size();
+        return captured.get();
     }
 
-    /** model(x, t, y): x [N,C,I,I] row-major, t [N] original-scale timesteps, y [N] labels; returns [N,Co,I,I]. */
+    /** Execution contexts created so far (at most the pool's capacity: the most callers that ran at once). */
+    public int executionContexts() {
+        return contexts.created();
+    }
+
+    /**
+     * model(x, t, y): x [N,C,I,I] row-major, t [N] timesteps (int64, as the official sampler passes them; each in
+     * [0, 2^24]), y [N] labels; returns [N,Co,I,I].
+     */
+    public float[] forward(float[] x, long[] t, long[] y) {
+        return forwardDetailed(x, timesteps(t), y, ForwardObserver.NONE).out();
+    }
+
+    /** As {@link #forward(float[], long[], long[])} with float timesteps (finite, >= 0). */
     public float[] forward(float[] x, float[] t, long[] y) {
         return forward(x, t, y, ForwardObserver.NONE);
     }
 
     public float[] forward(float[] x, float[] t, long[] y, ForwardObserver observer) {
         return forwardDetailed(x, t, y, observer).out();
+    }
+
+    /** The forward reading x [N*C*I*I] from a buffer (position to limit) and writing [N*Co*I*I] into {@code out}. */
+    public Result forward(FloatBuffer x, long[] t, long[] y, FloatBuffer out) {
+        float[] xs = new float[x.remaining()];
+        x.duplicate().get(xs);
+        Result r = forwardDetailed(xs, timesteps(t), y, ForwardObserver.NONE);
+        if (out.remaining() < r.out().length) {
+            throw new ShapeMismatchException("output buffer has room for " + out.remaining() + " values, the forward "
+                    + "returns " + r.out().length);
+        }
+        out.put(r.out());
+        return r;
+    }
+
+    /**
+     * The forward on a tensor: x [N,C,I,I] f32 on any device (copied to the model's device when elsewhere); returns
+     * a new tensor [N,Co,I,I] on the model's device, which the caller owns (close it). With a CUDA model the data
+     * stays on the device. Every sample runs the model's own plan (static, DyDiT or DiffCR).
+     */
+    public Tensor forward(Tensor x, long[] t, long[] y) {
+        long[] s = x.shape();
+        int n = t.length;
+        long per = (long) config.inChannels() * config.inputSize() * config.inputSize();
+        if (x.dtype() != io.dyndit.core.DType.F32 || s.length != 4 || s[0] != n || s[1] != config.inChannels()
+                || s[2] != config.inputSize() || s[3] != config.inputSize()) {
+            throw new ShapeMismatchException("latent x is " + x + ", expected F32 [" + n + "," + config.inChannels() + ","
+                    + config.inputSize() + "," + config.inputSize() + "]");
+        }
+        float[] tf = timesteps(t);
+        validate(n, null, y);
+        for (int i = 1; i < n; i++) {
+            if (planner != null && tf[i] != tf[0]) {
+                return Tensor.of(device, forward(x.toFloatArray(), tf, y), n, config.outChannels(), config.inputSize(),
+                        config.inputSize()); // mixed timesteps of a dynamic model run as sub-batches
+            }
+        }
+        int outPer = config.outChannels() * config.inputSize() * config.inputSize();
+        return call(ctx -> {
+            ForwardWorkspace ws = ctx.workspace(n, nativeGeometry);
+            try (Tensor onDevice = x.device().equals(device) ? null : x.to(device)) {
+                ctx.rows.copy(onDevice != null ? onDevice : x, n, (int) per, DeviceRows.RowMap.ALL, ws.x);
+            }
+            execute(ctx, ws, tf, y, ForwardObserver.NONE, false);
+            Tensor out = Tensor.empty(device, io.dyndit.core.DType.F32, n, config.outChannels(), config.inputSize(),
+                    config.inputSize());
+            try {
+                ctx.rows.copy(ws.out, n, outPer, DeviceRows.RowMap.ALL, out);
+                return out;
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        });
     }
 
     /**
@@ -167,6 +273,12 @@ public final class DiTModel implements AutoCloseable {
     public Result forwardDetailed(float[] x, float[] t, long[] y, ForwardObserver observer) {
         int n = t.length;
         validate(n, x, y);
+        checkTimesteps(t);
+        return call(ctx -> forwardIn(ctx, x, t, y, observer));
+    }
+
+    private Result forwardIn(ExecutionContext ctx, float[] x, float[] t, long[] y, ForwardObserver observer) {
+        int n = t.length;
         int per = config.inChannels() * config.inputSize() * config.inputSize();
         int outPer = config.outChannels() * config.inputSize() * config.inputSize();
         java.util.LinkedHashMap<Float, java.util.List<Integer>> groups = new java.util.LinkedHashMap<>();
@@ -174,10 +286,10 @@ public final class DiTModel implements AutoCloseable {
             groups.computeIfAbsent(t[i], k -> new java.util.ArrayList<>()).add(i);
         }
         if (groups.size() == 1 || planner == null) { // a static plan does not depend on t
-            return runGroup(x, t, y, observer, nativeGeometry);
+            return runGroup(ctx, x, t, y, observer, nativeGeometry);
         }
         float[] out = new float[n * outPer];
-        DynamicTrace trace = planner == null ? null : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+        DynamicTrace trace = new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         double macs = 0;
         double[] attn = new double[config.depth()], mlp = new double[config.depth()];
         for (java.util.List<Integer> g : groups.values()) {
@@ -189,20 +301,23 @@ public final class DiTModel implements AutoCloseable {
                 gt[j] = t[which[j]];
                 gy[j] = y[which[j]];
             }
-            Result r = runGroup(gx, gt, gy, observer, nativeGeometry);
+            Result r = runGroup(ctx, gx, gt, gy, observer, nativeGeometry);
             for (int j = 0; j < which.length; j++) {
                 System.arraycopy(r.out(), j * outPer, out, which[j] * outPer, outPer);
             }
-            if (trace != null) {
-                trace.absorb(r.trace(), which);
-            }
+            trace.absorb(r.trace(), which);
             macs += r.macs();
             for (int i = 0; i < attn.length; i++) {
                 attn[i] += r.attnMacs()[i];
                 mlp[i] += r.mlpMacs()[i];
             }
         }
-        return new Result(out, trace, macs, attn, mlp);
+        return new Result(out, trace, macs, attn, mlp, staticMacs(n));
+    }
+
+    /** What the static model executes for n samples at the native patch size. */
+    double staticMacs(int n) {
+        return DiTMacs.total(config) * n;
     }
 
     /**
@@ -211,7 +326,9 @@ public final class DiTModel implements AutoCloseable {
      */
     public float[] forwardAtPatch(float[] x, float[] t, long[] y, int patchSize) {
         validate(t.length, x, y);
-        return runGroup(x, t, y, ForwardObserver.NONE, geometry(patchSize)).out();
+        checkTimesteps(t);
+        PatchGeometry g = geometry(patchSize);
+        return call(ctx -> runGroup(ctx, x, t, y, ForwardObserver.NONE, g)).out();
     }
 
     /**
@@ -225,6 +342,11 @@ public final class DiTModel implements AutoCloseable {
             double weakScale) {
         int n = t.length;
         validate(n, x, labels);
+        checkTimesteps(t);
+        checkScale(scale, "guidance scale");
+        if (!Double.isNaN(weakScale)) {
+            checkScale(weakScale, "weak guidance scale");
+        }
         int outPer = config.outChannels() * config.inputSize() * config.inputSize();
         if (condPatch == guidancePatch) {
             if (!config.hasNullClass()) {
@@ -239,10 +361,12 @@ public final class DiTModel implements AutoCloseable {
                 y2[i] = labels[i];
                 y2[n + i] = config.numClasses();
             }
-            Result r = runGroup(x2, t2, y2, ForwardObserver.NONE, geometry(condPatch));
+            PatchGeometry g = geometry(condPatch);
+            Result r = call(ctx -> runGroup(ctx, x2, t2, y2, ForwardObserver.NONE, g));
             Guidance.combineFirstChannels(r.out(), n, config.outChannels(), config.inputSize() * config.inputSize(),
                     Math.min(3, config.outChannels()), (float) scale);
-            return new Result(java.util.Arrays.copyOf(r.out(), n * outPer), null, r.macs(), r.attnMacs(), r.mlpMacs());
+            return new Result(java.util.Arrays.copyOf(r.out(), n * outPer), null, r.macs(), r.attnMacs(), r.mlpMacs(),
+                    staticMacs(2 * n));
         }
         for (int i = 1; i < n; i++) {
             if (t[i] != t[0]) {
@@ -250,51 +374,52 @@ public final class DiTModel implements AutoCloseable {
             }
         }
         double sw = Double.isNaN(weakScale) ? 1 - (1 - scale) / 2.5 : weakScale;
-        PackedWorkspace ws = packedWorkspace(n, condPatch, guidancePatch);
-        ws.x.copyFrom(x);
-        float[] t2 = new float[2 * n];
-        int[] y2 = new int[2 * n];
-        for (int i = 0; i < n; i++) {
-            t2[i] = t2[n + i] = t[i];
-            y2[i] = y2[n + i] = (int) labels[i];
-        }
-        ws.t.copyFrom(t2);
-        ws.y.copyFrom(y2);
-        double macs = runPacked(ws);
-        float[] cond = ws.outC.toFloatArray(), guide = ws.outU.toFloatArray();
-        Guidance.weak(cond, guide, n, config.outChannels(), config.inputSize() * config.inputSize(),
-                Math.min(3, config.outChannels()), (float) sw);
-        return new Result(cond, null, macs, new double[0], new double[0]);
+        PatchGeometry gc = packedCond(condPatch, guidancePatch), gu = geometry(guidancePatch);
+        return call(ctx -> {
+            PackedWorkspace ws = ctx.packedWorkspace(n, gc, gu);
+            ws.x.copyFrom(x);
+            float[] t2 = new float[2 * n];
+            int[] y2 = new int[2 * n];
+            for (int i = 0; i < n; i++) {
+                t2[i] = t2[n + i] = t[i];
+                y2[i] = y2[n + i] = (int) labels[i];
+            }
+            ws.t.copyFrom(t2);
+            ws.y.copyFrom(y2);
+            double macs = runPacked(ws);
+            float[] cond = ws.outC.toFloatArray(), guide = ws.outU.toFloatArray();
+            Guidance.weak(cond, guide, n, config.outChannels(), config.inputSize() * config.inputSize(),
+                    Math.min(3, config.outChannels()), (float) sw);
+            return new Result(cond, null, macs, new double[0], new double[0], staticMacs(2 * n));
+        });
     }
 
-    /** The model at one patch size (derived once, kept). */
+    /** The model at one patch size (derived once, kept, shared by every caller). */
     PatchGeometry geometry(int patchSize) {
         if (patchSize == config.patchSize()) {
             return nativeGeometry;
         }
-        return flexiGeometries.computeIfAbsent(patchSize,
-                q -> FlexiWeights.load(flexiSource, config, q, device, flexiScope));
+        synchronized (flexiGeometries) {
+            checkOpen();
+            return flexiGeometries.computeIfAbsent(patchSize,
+                    q -> FlexiWeights.load(flexiSource, config, q, device, flexiScope));
+        }
     }
 
-    Result runGroup(float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
-        ForwardWorkspace ws = workspace(t.length, g);
-        ws.x.copyFrom(x);
-        Result r = execute(ws, t, y, observer, true);
-        return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs());
-    }
-
-    ForwardWorkspace workspace(int n, PatchGeometry g) {
-        return workspaces.computeIfAbsent(n * 1024L + g.patch(), k -> new ForwardWorkspace(config, g, device, n));
-    }
-
-    /** The packed two-patch workspace of n samples (conditional branch at cp, guidance branch at gp >= cp). */
-    PackedWorkspace packedWorkspace(int n, int cp, int gp) {
+    /** The conditional branch's geometry of a packed evaluation (it may not be coarser than the guidance branch). */
+    PatchGeometry packedCond(int cp, int gp) {
         if (cp > gp) {
             throw new InvalidArgumentException("the conditional branch (patch " + cp
                     + ") may not be coarser than the guidance branch (patch " + gp + ")");
         }
-        PatchGeometry gc = geometry(cp), gu = geometry(gp);
-        return packed.computeIfAbsent(((long) n * 1024 + cp) * 1024 + gp, k -> new PackedWorkspace(config, gc, gu, device, n));
+        return geometry(cp);
+    }
+
+    Result runGroup(ExecutionContext ctx, float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
+        ForwardWorkspace ws = ctx.workspace(t.length, g);
+        ws.x.copyFrom(x);
+        Result r = execute(ctx, ws, t, y, observer, true);
+        return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs(), r.staticMacs());
     }
 
     /** Both branches of a packed workspace (inputs in place) in one evaluation; returns the MACs. */
@@ -307,15 +432,12 @@ public final class DiTModel implements AutoCloseable {
         return fullPlan;
     }
 
-    DeviceRows rows() {
-        return rows;
-    }
-
     /**
      * Runs the network on ws (x already in place) for t and y; the output stays in ws.out (Result.out is null).
      * Untraced, a DiffCR step reads nothing back to the host, so it can be a CUDA graph too.
      */
-    Result execute(ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer, boolean traced) {
+    Result execute(ExecutionContext ctx, ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer,
+            boolean traced) {
         int n = t.length;
         PatchGeometry g = ws.geometry;
         long wsKey = n * 1024L + g.patch();
@@ -325,15 +447,17 @@ public final class DiTModel implements AutoCloseable {
             labels[i] = (int) y[i];
         }
         ws.y.copyFrom(labels);
-        StepPlan plan = g == nativeGeometry ? planFor((long) t[0]) : fullPlan;
+        StepPlan plan = g == nativeGeometry ? planAt((long) t[0]) : fullPlan;
         DynamicTrace trace = planner == null || !traced ? null
                 : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         gemm.apply();
+        double staticMacs = staticMacs(n);
         if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && ForwardGraphs.hostFree(plan, traced)) {
-            return graphs.run(device, pass, ws, wsKey, plan, gemm.precision(), trace);
+            Result r = ctx.graphs.run(device, ctx.pass, ws, wsKey, plan, gemm.precision(), trace);
+            return new Result(null, r.trace(), r.macs(), r.attnMacs(), r.mlpMacs(), staticMacs);
         }
-        double macs = pass.run(ws, plan, observer, trace);
-        return new Result(null, trace, macs, pass.attnMacs.clone(), pass.mlpMacs.clone());
+        double macs = ctx.pass.run(ws, plan, observer, trace);
+        return new Result(null, trace, macs, ctx.pass.attnMacs.clone(), ctx.pass.mlpMacs.clone(), staticMacs);
     }
 
     /**
@@ -344,11 +468,16 @@ public final class DiTModel implements AutoCloseable {
         return forwardWithCfgDetailed(x, t, y, scale).out();
     }
 
+    public float[] forwardWithCfg(float[] x, long[] t, long[] y, double scale) {
+        return forwardWithCfgDetailed(x, timesteps(t), y, scale).out();
+    }
+
     public Result forwardWithCfgDetailed(float[] x, float[] t, long[] y, double scale) {
         int n2 = t.length;
         if (n2 % 2 != 0) {
             throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got " + n2);
         }
+        checkScale(scale, "guidance scale");
         int per = x.length / Math.max(1, n2);
         float[] combined = x.clone();
         System.arraycopy(x, 0, combined, (n2 / 2) * per, (n2 / 2) * per);
@@ -358,12 +487,22 @@ public final class DiTModel implements AutoCloseable {
         return r;
     }
 
+    /** Generates the request's samples with this model's own plan each step (the official sampling loop). */
+    public GenerationResult generate(GenerationRequest request) {
+        return new DiffusionSampler(denoiser()).generate(request);
+    }
+
+    /** As {@link #generate(GenerationRequest)} with a FlexiDiT patch schedule on top. */
+    public GenerationResult generate(GenerationRequest request, FlexiSchedule schedule) {
+        return new DiffusionSampler(denoiser(schedule)).generate(request);
+    }
+
     void validate(int n, float[] x, long[] y) {
         long per = (long) config.inChannels() * config.inputSize() * config.inputSize();
         if (n <= 0) {
             throw new InvalidArgumentException("batch is empty");
         }
-        if (x.length != n * per) {
+        if (x != null && x.length != n * per) {
             throw new ShapeMismatchException("latent x has " + x.length + " values, expected " + n * per + " = [" + n + ","
                     + config.inChannels() + "," + config.inputSize() + "," + config.inputSize() + "]");
         }
@@ -378,6 +517,38 @@ public final class DiTModel implements AutoCloseable {
         }
     }
 
+    /** Timesteps the float32 embedding holds exactly (the official sampler's int64 values are far below). */
+    private static final long MAX_TIMESTEP = 1L << 24;
+
+    private static float[] timesteps(long[] t) {
+        float[] f = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            checkTimestep(t[i], "timestep t[" + i + "]");
+            f[i] = t[i];
+        }
+        return f;
+    }
+
+    private static void checkTimestep(long t, String what) {
+        if (t < 0 || t > MAX_TIMESTEP) {
+            throw new InvalidArgumentException(what + " = " + t + " outside [0, " + MAX_TIMESTEP + "]");
+        }
+    }
+
+    private static void checkTimesteps(float[] t) {
+        for (int i = 0; i < t.length; i++) {
+            if (!(t[i] >= 0 && t[i] <= MAX_TIMESTEP)) { // also NaN
+                throw new InvalidArgumentException("timestep t[" + i + "] = " + t[i] + " outside [0, " + MAX_TIMESTEP + "]");
+            }
+        }
+    }
+
+    private static void checkScale(double s, String what) {
+        if (!Double.isFinite(s)) {
+            throw new InvalidArgumentException(what + " must be finite, got " + s);
+        }
+    }
+
     /** This model as the sampling loop's denoiser (its own plan every step: static, DyDiT or DiffCR). */
     public io.dyndit.sampling.Denoiser denoiser() {
         return denoiser(null);
@@ -387,25 +558,78 @@ public final class DiTModel implements AutoCloseable {
      * The denoiser with a FlexiDiT patch schedule on top (null: none). Each step asks the plan for the step's
      * branch patch sizes; steps at the native patch run the model's own plan. With guidance the sampler's
      * [z; z] batch is served from its first half (as forward_with_cfg does) and both halves get the guided
-     * result; without guidance the conditional branch's patch is used.
+     * result; without guidance the conditional branch's patch is used. Safe to share like the model.
      */
     public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule) {
         return new ModelDenoiser(this, schedule);
     }
 
+    /** Runs body with an execution context of this thread's (leased; the model stays open meanwhile). */
+    <T> T call(Function<ExecutionContext, T> body) {
+        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
+        r.lock();
+        try {
+            checkOpen();
+            try (ContextPool<ExecutionContext>.Lease l = contexts.acquire()) {
+                return body.apply(l.context());
+            }
+        } finally {
+            r.unlock();
+        }
+    }
+
+    /**
+     * Keeps one execution context for this thread until closed (a generation's steps, whose device outputs live in
+     * the context's workspace until the next step). The model may still be closed meanwhile: later calls then fail.
+     */
+    io.dyndit.sampling.Denoiser.Reservation reserve() {
+        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
+        r.lock();
+        try {
+            checkOpen();
+            ContextPool<ExecutionContext>.Lease l = contexts.acquire();
+            return l::close;
+        } finally {
+            r.unlock();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ModelClosedException("model is closed");
+        }
+    }
+
+    /** Whether close() was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Frees the model's native memory, after the calls running on other threads have finished; idempotent. Calls
+     * after it throw {@link ModelClosedException}. May not be called from inside this model's own forward (an
+     * observer): that throws IllegalStateException.
+     */
     @Override
     public void close() {
-        graphs.close();
-        rows.close();
-        for (ForwardWorkspace ws : workspaces.values()) {
-            ws.close();
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() called from inside this model's own forward");
         }
-        workspaces.clear();
-        for (PackedWorkspace ws : packed.values()) {
-            ws.close();
+        ReentrantReadWriteLock.WriteLock w = lifecycle.writeLock();
+        w.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            w.unlock();
         }
-        packed.clear();
-        flexiScope.close();
+        contexts.close();
+        synchronized (flexiGeometries) {
+            flexiScope.close();
+            flexiGeometries.clear();
+        }
         if (dydit != null) {
             dydit.close();
         }

@@ -15,6 +15,8 @@ import java.util.Map;
  * DyDiT's timestep-wise dynamic width: per block, the head and MLP-group routers read the timestep
  * embedding t_emb (not c) and keep unit j when sigmoid(logit) > 0.5 in float32; v2 prepends the
  * always-on unit 0. Plans depend on t only, so they are computed once per timestep and cached.
+ *
+ * <p>Thread-safety: thread-safe (router evaluations are serialized; they run once per timestep).
  */
 public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
     /** Router logits of one timestep: [layer][router output]. */
@@ -44,12 +46,12 @@ public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
     }
 
     @Override
-    public StepPlan plan(int step, long modelTimestep) {
+    public synchronized StepPlan plan(int step, long modelTimestep) {
         return cache.computeIfAbsent(modelTimestep, this::compute);
     }
 
     /** The raw router logits at timestep {@code t} (for tests and diagnostics). */
-    public Logits logits(long timestep) {
+    public synchronized Logits logits(long timestep) {
         embed(timestep);
         int depth = config.depth();
         float[][] a = new float[depth][], m = new float[depth][];
@@ -119,7 +121,7 @@ public final class DyDiTPlanner implements StepPlanner, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         scope.close();
     }
 }

@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A model's forwards captured as CUDA graphs: one per workspace, step plan and GEMM precision (which fix every
+ * One execution context's forwards captured as CUDA graphs: one per workspace, step plan and GEMM precision (which fix every
  * launch), captured on first use and replayed afterwards, so a step costs one graph launch instead of ~15 per block.
  */
 final class ForwardGraphs implements AutoCloseable {
@@ -17,7 +17,13 @@ final class ForwardGraphs implements AutoCloseable {
 
     private record Captured(CudaGraph graph, double macs, double[] attn, double[] mlp) {}
 
+    private static final System.Logger LOG = System.getLogger("io.dyndit.model");
     private final Map<Key, Captured> graphs = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger captures; // the model's count over all its contexts
+
+    ForwardGraphs(java.util.concurrent.atomic.AtomicInteger captures) {
+        this.captures = captures;
+    }
 
     /**
      * Whether a plan's forward reads nothing back to the host, so it can be a graph: DyDiT's token router returns
@@ -43,13 +49,16 @@ final class ForwardGraphs implements AutoCloseable {
             CudaGraph graph = CudaGraph.capture(device, () -> macs[0] = pass.run(ws, plan, ForwardObserver.NONE, trace));
             f = new Captured(graph, macs[0], pass.attnMacs.clone(), pass.mlpMacs.clone());
             graphs.put(key, f);
+            int total = captures.incrementAndGet();
+            LOG.log(System.Logger.Level.DEBUG, () -> "captured CUDA graph " + total + " on " + device + ": batch "
+                    + ws.batch + ", patch " + ws.geometry.patch() + ", " + p + ", " + plan.depth() + " blocks");
         } else if (trace != null) { // a replay decides nothing new: the plan's widths are the trace
             for (int i = 0; i < plan.depth(); i++) {
                 trace.recordWidth(i, plan.layer(i));
             }
         }
         f.graph().launch();
-        return new DiTModel.Result(null, trace, f.macs(), f.attn().clone(), f.mlp().clone());
+        return new DiTModel.Result(null, trace, f.macs(), f.attn().clone(), f.mlp().clone(), 0);
     }
 
     int size() {

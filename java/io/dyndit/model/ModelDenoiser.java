@@ -13,6 +13,7 @@ import java.util.Arrays;
  * for its branch patch sizes; steps at the native patch run the model's own plan (static, DyDiT or DiffCR). With
  * guidance the sampler's [z; z] batch is served from its first half (as forward_with_cfg) and both halves get the
  * guided result. On CUDA devices it takes device latents and returns device outputs (the loop stays there).
+ * Thread-safe like the model: its state is the model's per-thread execution context.
  */
 final class ModelDenoiser implements DeviceDenoiser {
     private final DiTModel m;
@@ -30,6 +31,11 @@ final class ModelDenoiser implements DeviceDenoiser {
     }
 
     @Override
+    public Reservation reserve() {
+        return m.reserve();
+    }
+
+    @Override
     public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
         float[] t = new float[y.length];
         Arrays.fill(t, modelTimestep);
@@ -42,7 +48,8 @@ final class ModelDenoiser implements DeviceDenoiser {
         }
         if (cfgScale == 1.0) {
             m.validate(y.length, x, y);
-            DiTModel.Result r = m.runGroup(x, t, y, ForwardObserver.NONE, m.geometry(plan.condPatch()));
+            PatchGeometry g = m.geometry(plan.condPatch());
+            DiTModel.Result r = m.call(ctx -> m.runGroup(ctx, x, t, y, ForwardObserver.NONE, g));
             return new Evaluation(r.out(), r.macs());
         }
         int n = y.length / 2, per = x.length / y.length;
@@ -80,22 +87,32 @@ final class ModelDenoiser implements DeviceDenoiser {
             return evaluatePacked(x, y, modelTimestep, cfgScale, plan);
         }
         int p = config.patchSize(), per = config.inChannels() * config.inputSize() * config.inputSize();
-        ForwardWorkspace ws = m.workspace(n, m.geometry(plan.condPatch() == 0 ? p : plan.condPatch()));
-        m.rows().copy(x, n, per, guided ? DeviceRows.RowMap.HALF_TWICE : DeviceRows.RowMap.ALL, ws.x);
-        float[] t = new float[n];
-        Arrays.fill(t, modelTimestep);
-        DiTModel.Result r = m.execute(ws, t, y, ForwardObserver.NONE, false);
-        if (guided) {
-            Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
-        }
-        return new DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
+        PatchGeometry g = m.geometry(plan.condPatch() == 0 ? p : plan.condPatch());
+        return m.call(ctx -> {
+            ForwardWorkspace ws = ctx.workspace(n, g);
+            ctx.rows.copy(x, n, per, guided ? DeviceRows.RowMap.HALF_TWICE : DeviceRows.RowMap.ALL, ws.x);
+            float[] t = new float[n];
+            Arrays.fill(t, modelTimestep);
+            DiTModel.Result r = m.execute(ctx, ws, t, y, ForwardObserver.NONE, false);
+            if (guided) {
+                Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
+            }
+            return new DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
+        });
     }
 
     /** forwardFlexiGuided's packed weak-guidance evaluation on device latents [2n,...]; output [2n,Co,I,I]. */
     private DeviceEvaluation evaluatePacked(Tensor x, long[] y, long modelTimestep, double cfgScale, StepPlan plan) {
         int n2 = y.length, n = n2 / 2, per = config.inChannels() * config.inputSize() * config.inputSize();
-        PackedWorkspace ws = m.packedWorkspace(n, plan.condPatch(), plan.guidancePatch());
-        m.rows().copy(x, n2, per, DeviceRows.RowMap.FIRST_HALF, ws.x);
+        PatchGeometry gc = m.packedCond(plan.condPatch(), plan.guidancePatch()), gu = m.geometry(plan.guidancePatch());
+        return m.call(ctx -> evaluatePacked(ctx, x, y, modelTimestep, cfgScale, gc, gu, n, per));
+    }
+
+    private DeviceEvaluation evaluatePacked(ExecutionContext ctx, Tensor x, long[] y, long modelTimestep, double cfgScale,
+            PatchGeometry gc, PatchGeometry gu, int n, int per) {
+        int n2 = 2 * n;
+        PackedWorkspace ws = ctx.packedWorkspace(n, gc, gu);
+        ctx.rows.copy(x, n2, per, DeviceRows.RowMap.FIRST_HALF, ws.x);
         float[] t2 = new float[2 * n];
         int[] y2 = new int[2 * n];
         for (int i = 0; i < n; i++) {
@@ -108,8 +125,8 @@ final class ModelDenoiser implements DeviceDenoiser {
         double sw = Double.isNaN(schedule.weakScale()) ? 1 - (1 - cfgScale) / 2.5 : schedule.weakScale();
         Ops.weakGuidance(ws.outC, ws.outU, Math.min(3, config.outChannels()), (float) sw);
         int side = config.inputSize(), outPer = config.outChannels() * side * side;
-        Tensor out = m.rows().buffer(n2, config.outChannels(), side, side);
-        m.rows().copy(ws.outC, n, outPer, DeviceRows.RowMap.TWICE, out); // both halves get the guided output
+        Tensor out = ctx.rows.buffer(n2, config.outChannels(), side, side);
+        ctx.rows.copy(ws.outC, n, outPer, DeviceRows.RowMap.TWICE, out); // both halves get the guided output
         return new DeviceEvaluation(out, macs, new double[0], new double[0]);
     }
 

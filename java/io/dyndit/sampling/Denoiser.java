@@ -4,8 +4,25 @@ package io.dyndit.sampling;
  * One network evaluation inside the sampling loop. Implemented by the models; the sampler never asks
  * which method (DiT, DyDiT, FlexiDiT, DiffCR) is behind it: per-step compute decisions are the
  * model's step plan, reported back through {@link Evaluation#macs()}.
+ *
+ * <p>Thread-safety: implementations say; the models' denoisers are safe to share between threads.
  */
 public interface Denoiser {
+    /** Held by one generation for all its steps (see {@link #reserve()}); close() gives it back. */
+    @FunctionalInterface
+    interface Reservation extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Keeps the calling thread's evaluation state (workspaces, device buffers) for a whole generation, so steps
+     * reuse it and device outputs stay valid until the next step. Default: nothing to keep.
+     */
+    default Reservation reserve() {
+        return () -> {};
+    }
+
     /**
      * Model output for latents {@code x} [N,C,I,I] (row-major) at loop step {@code step} (0 = first step),
      * original-scale timestep {@code modelTimestep} (the same for the whole batch) and labels {@code y} [N].

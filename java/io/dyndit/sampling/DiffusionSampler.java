@@ -11,6 +11,8 @@ import java.util.List;
  * any {@link Denoiser}: x = z; for i = S-1 … 0: the model receives timestep_map[i]; x = update(x, model output).
  * With guidance the loop carries [z; z] with labels [labels; null × n] and the denoiser runs forward_with_cfg; the
  * result is the first half. Without guidance (scale 1) it carries the n samples and the plain forward.
+ *
+ * <p>Thread-safety: as safe as its denoiser (a model's denoiser: safe); each generate() call has its own state.
  */
 public final class DiffusionSampler {
     private final Denoiser denoiser;
@@ -20,6 +22,12 @@ public final class DiffusionSampler {
     }
 
     public GenerationResult generate(GenerationRequest r) {
+        try (Denoiser.Reservation held = denoiser.reserve()) {
+            return run(r);
+        }
+    }
+
+    private GenerationResult run(GenerationRequest r) {
         int n = r.sampleCount();
         boolean guided = r.guided();
         int batch = guided ? 2 * n : n;

@@ -136,6 +136,12 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
                 }
             }
             Object shift = m.get("shift_factor");
+            if (!m.containsKey("scaling_factor") || !m.containsKey("norm_num_groups")) {
+                String missing = "VAE config " + source + " lacks "
+                        + (m.containsKey("scaling_factor") ? "" : "scaling_factor (assuming 0.18215) ")
+                        + (m.containsKey("norm_num_groups") ? "" : "norm_num_groups (assuming 32)");
+                System.getLogger("io.dyndit.vae").log(System.Logger.Level.INFO, missing);
+            }
             return new VaeConfig(blocks, intKey(m, "layers_per_block", 1), intKey(m, "norm_num_groups", 32),
                     intKey(m, "latent_channels", 4), intKey(m, "out_channels", 3), numKey(m, "scaling_factor", 0.18215),
                     shift == null ? 0 : numKey(m, "shift_factor", 0), boolKey(m, "use_post_quant_conv", true),
@@ -172,6 +178,9 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
         if (convIn.length != 4 || convOut.length != 4) {
             throw new ModelConfigException("decoder.conv_in / conv_out weights in " + file.source() + " are not 4-D");
         }
+        System.getLogger("io.dyndit.vae").log(System.Logger.Level.INFO, () -> "VAE config of " + file.source()
+                + " inferred from its tensors: assuming Stable Diffusion's 32 GroupNorm groups and scaling factor 0.18215"
+                + " (not visible in the weights; pass config.json for another VAE)");
         try {
             return new VaeConfig(blocks, resnets - 1, 32, (int) convIn[1], (int) convOut[0], 0.18215, 0,
                     keys.contains("post_quant_conv.weight"),

@@ -2,6 +2,8 @@ package io.dyndit.vae;
 
 import io.dyndit.core.Device;
 import io.dyndit.core.InvalidArgumentException;
+import io.dyndit.core.ModelClosedException;
+import io.dyndit.internal.ContextPool;
 import io.dyndit.core.ShapeMismatchException;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
@@ -10,13 +12,20 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The SD-VAE (diffusers AutoencoderKL) decoder: latents to images, exactly as {@code vae.decode(z /
  * scaling_factor).sample} computes them. A batch is decoded in tiles of samples; each tile shape gets its buffers
- * planned once and reused for every later tile of that shape. Not thread-safe: one decoder per thread.
+ * planned once and reused for every later tile of that shape.
+ *
+ * <p>Thread-safety: safe to share. decode calls from many threads run at once, each with its own tile plans
+ * (leased from a bounded pool, {@code max(2, cores)} by default; more callers wait) and return exactly what the
+ * same call returns alone; the weights are shared read-only. close() waits for running decodes; later calls throw
+ * {@link ModelClosedException}. {@link #precision} and {@link #tileSamples} apply to every later call.
  */
 public final class VaeDecoder implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.dyndit.vae");
     /** Workspace memory a tile may use when the caller does not fix the tile size. */
     public static final long DEFAULT_TILE_BYTES = 512L << 20;
     private static final int CACHED_PLANS = 2;  // a batch needs at most two tile shapes: full tiles and the rest
@@ -24,14 +33,46 @@ public final class VaeDecoder implements AutoCloseable {
     private final VaeConfig config;
     private final VaeWeights weights;
     private final Device device;
-    private io.dyndit.core.Precision precision = io.dyndit.core.Precision.TF32;
-    private int tileSamples;  // 0: chosen from DEFAULT_TILE_BYTES
-    private final Map<String, VaePlan> plans = new LinkedHashMap<>(4, 0.75f, true);
+    private volatile io.dyndit.core.Precision precision = io.dyndit.core.Precision.TF32;
+    private volatile int tileSamples;  // 0: chosen from DEFAULT_TILE_BYTES
+    private final ContextPool<Plans> contexts;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
 
-    private VaeDecoder(VaeConfig config, VaeWeights weights, Device device) {
+    /** One caller's tile plans: the two most recent tile shapes. */
+    private final class Plans implements AutoCloseable {
+        private final Map<String, VaePlan> byShape = new LinkedHashMap<>(4, 0.75f, true);
+
+        /** The plan for this tile shape, planned on first use; the least recently used one beyond two is freed. */
+        VaePlan plan(int n, int h, int w) {
+            String key = n + "x" + h + "x" + w;
+            VaePlan p = byShape.get(key);
+            if (p == null) {
+                p = new VaePlan(weights, config, device, n, h, w);
+                byShape.put(key, p);
+                Iterator<Map.Entry<String, VaePlan>> it = byShape.entrySet().iterator();
+                while (byShape.size() > CACHED_PLANS) {
+                    it.next().getValue().close();
+                    it.remove();
+                }
+            }
+            return p;
+        }
+
+        @Override
+        public void close() {
+            for (VaePlan p : byShape.values()) {
+                p.close();
+            }
+            byShape.clear();
+        }
+    }
+
+    private VaeDecoder(VaeConfig config, VaeWeights weights, Device device, int maxConcurrency) {
         this.config = config;
         this.weights = weights;
         this.device = device;
+        this.contexts = new ContextPool<>(maxConcurrency, Plans::new);
     }
 
     /**
@@ -56,7 +97,18 @@ public final class VaeDecoder implements AutoCloseable {
 
     /** Copies the decoder tensors of {@code file} to {@code device}; {@code file} may be closed afterwards. */
     public static VaeDecoder load(TensorFile file, VaeConfig config, Device device) {
-        return new VaeDecoder(config, VaeWeights.load(file, config, device), device);
+        return load(file, config, device, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** As {@link #load(TensorFile, VaeConfig, Device)}, with at most {@code maxConcurrency} decodes at once. */
+    public static VaeDecoder load(TensorFile file, VaeConfig config, Device device, int maxConcurrency) {
+        if (maxConcurrency < 1) {
+            throw new InvalidArgumentException("maxConcurrency must be >= 1, got " + maxConcurrency);
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "VAE " + file.source() + ": scaling factor " + config.scalingFactor()
+                + ", shift " + config.shiftFactor() + ", " + config.normNumGroups() + " GroupNorm groups, upscale "
+                + config.upscale() + " on " + device);
+        return new VaeDecoder(config, VaeWeights.load(file, config, device), device, maxConcurrency);
     }
 
     public VaeConfig config() {
@@ -119,16 +171,27 @@ public final class VaeDecoder implements AutoCloseable {
         int oh = h * config.upscale(), ow = w * config.upscale(), oc = config.outChannels();
         float[] image = new float[Math.toIntExact((long) n * oc * oh * ow)];
         int tile = tileFor(n, h, w);
-        if (device.isCuda()) {
-            device.setGemmPrecision(precision);
-        }
         int perLatent = config.latentChannels() * h * w, perImage = oc * oh * ow;
-        for (int first = 0; first < n; first += tile) {
-            int count = Math.min(tile, n - first);
-            VaePlan plan = plan(count, h, w);
-            plan.input.copyFrom(Arrays.copyOfRange(decoderIn, first * perLatent, (first + count) * perLatent));
-            plan.run(observer, first);
-            System.arraycopy(plan.image.toFloatArray(), 0, image, first * perImage, count * perImage);
+        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
+        r.lock();
+        try {
+            if (closed) {
+                throw new ModelClosedException("VAE decoder is closed");
+            }
+            if (device.isCuda()) {
+                device.setGemmPrecision(precision); // per calling thread
+            }
+            try (ContextPool<Plans>.Lease lease = contexts.acquire()) {
+                for (int first = 0; first < n; first += tile) {
+                    int count = Math.min(tile, n - first);
+                    VaePlan plan = lease.context().plan(count, h, w);
+                    plan.input.copyFrom(Arrays.copyOfRange(decoderIn, first * perLatent, (first + count) * perLatent));
+                    plan.run(observer, first);
+                    System.arraycopy(plan.image.toFloatArray(), 0, image, first * perImage, count * perImage);
+                }
+            }
+        } finally {
+            r.unlock();
         }
         return new DecodedImages(image, n, oc, oh, ow);
     }
@@ -150,28 +213,23 @@ public final class VaeDecoder implements AutoCloseable {
         }
     }
 
-    /** The plan for this tile shape, planned on first use; the least recently used one beyond two is freed. */
-    private VaePlan plan(int n, int h, int w) {
-        String key = n + "x" + h + "x" + w;
-        VaePlan p = plans.get(key);
-        if (p == null) {
-            p = new VaePlan(weights, config, device, n, h, w);
-            plans.put(key, p);
-            Iterator<Map.Entry<String, VaePlan>> it = plans.entrySet().iterator();
-            while (plans.size() > CACHED_PLANS) {
-                it.next().getValue().close();
-                it.remove();
-            }
-        }
-        return p;
-    }
-
+    /** Frees the decoder after running decodes finish; idempotent; later decodes throw ModelClosedException. */
     @Override
     public void close() {
-        for (VaePlan p : plans.values()) {
-            p.close();
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() called from inside this decoder's own decode");
         }
-        plans.clear();
+        ReentrantReadWriteLock.WriteLock w = lifecycle.writeLock();
+        w.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            w.unlock();
+        }
+        contexts.close();
         weights.close();
     }
 }

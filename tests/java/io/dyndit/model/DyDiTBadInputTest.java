@@ -44,7 +44,7 @@ class DyDiTBadInputTest {
         RandomDiT f = new RandomDiT(CFG, 3);
         float[] x = new float[4 * 8 * 8];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
-        try (DiTModel a = DiTModel.load(f, CFG, Device.cpu(), true); DiTModel b = DiTModel.load(f, CFG, Device.cpu())) {
+        try (DiTModel a = DiTModel.load(f, CFG, ModelOptions.builder().staticModel(true).build()); DiTModel b = DiTModel.load(f, CFG, Device.cpu())) {
             assertFalse(a.isDynamic() || b.isDynamic());
             org.junit.jupiter.api.Assertions.assertArrayEquals(b.forward(x, new float[] {9}, new long[] {1}),
                     a.forward(x, new float[] {9}, new long[] {1}));

@@ -105,7 +105,7 @@ class DyDiTEngineTest {
         Random g = new Random();
         for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
         double[] want = new DenseReference(CFG, file, false).forward(x, 77, new long[] {0, 5});
-        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu(), true)) {
+        try (DiTModel m = DiTModel.load(file, CFG, ModelOptions.builder().staticModel(true).build())) {
             assertTrue(!m.isDynamic());
             float[] w = new float[want.length];
             for (int i = 0; i < w.length; i++) w[i] = (float) want[i];

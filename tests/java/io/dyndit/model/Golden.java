@@ -30,7 +30,8 @@ final class Golden {
      * same 1e-4 tolerance holds on both.
      */
     static DiTModel load(Path weights, String caseName, String device, boolean staticModel) {
-        return DiTModel.load(weights, dir(caseName).resolve("case.json"), io.dyndit.core.Device.parse(device), staticModel)
+        return DiTModel.load(weights, ModelOptions.builder().config(dir(caseName).resolve("case.json"))
+                .device(io.dyndit.core.Device.parse(device)).staticModel(staticModel).build())
                 .precision(io.dyndit.core.Precision.FP32);
     }
 
