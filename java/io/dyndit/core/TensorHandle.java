@@ -16,6 +16,9 @@ final class TensorHandle implements Runnable {
     /** Bytes of owning (non-view) tensors not yet freed, closed or collected. */
     private static final AtomicLong LIVE_BYTES = new AtomicLong();
     private static final AtomicLong LIVE_HANDLES = new AtomicLong();
+    /** Live bytes at which the next allocation asks for a GC, so that dropped tensors' cleaners get to run. */
+    private static final long GC_FLOOR = 1L << 30;
+    private static final AtomicLong NEXT_GC_AT = new AtomicLong(GC_FLOOR);
 
     private final dd_tensor ptr;
     private final long ownedBytes;
@@ -32,7 +35,13 @@ final class TensorHandle implements Runnable {
     /** Takes ownership of {@code ptr} for {@code owner}: freed when owner is closed or becomes unreachable. */
     static TensorHandle register(Tensor owner, dd_tensor ptr, long ownedBytes) {
         TensorHandle h = new TensorHandle(ptr, ownedBytes);
-        LIVE_BYTES.addAndGet(ownedBytes);
+        long live = LIVE_BYTES.addAndGet(ownedBytes);
+        long at = NEXT_GC_AT.get();
+        if (live > at && NEXT_GC_AT.compareAndSet(at, Long.MAX_VALUE)) {
+            // The Java heap does not see native memory: without this, tensors dropped unclosed could pile up for long
+            System.gc();
+            NEXT_GC_AT.set(Math.max(GC_FLOOR, 2 * LIVE_BYTES.get()));
+        }
         LIVE_HANDLES.incrementAndGet();
         h.cleanable = CLEANER.register(owner, h);
         return h;
