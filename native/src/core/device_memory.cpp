@@ -1,5 +1,7 @@
 #include "device_memory.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -8,6 +10,12 @@
 
 namespace dd {
 namespace {
+// Host tensors from this size on get their own pages: freeing them gives the memory back to the system at once.
+// (Through malloc, glibc's growing mmap threshold keeps freed large blocks in the heap after the first ones.)
+constexpr size_t kOwnPagesBytes = size_t(1) << 20;
+
+size_t host_bytes(size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }  // 64-byte aligned rows for SIMD
+
 // A plugin call's status as the exception the callers here expect (its message is already recorded).
 void check_plugin(dd_status s) {
     if (s != DD_OK) throw Error(s, dd_last_error());
@@ -15,9 +23,15 @@ void check_plugin(dd_status s) {
 }  // namespace
 
 void* device_alloc(int device_type, int device_index, size_t bytes) {
-    size_t n = bytes == 0 ? 64 : (bytes + 63) / 64 * 64;  // 64-byte aligned rows for SIMD
+    size_t n = host_bytes(bytes);
     switch (device_type) {
         case DD_DEVICE_CPU: {
+            if (n >= kOwnPagesBytes) {
+                void* m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (m == MAP_FAILED)
+                    throw Error(DD_ERR_OUT_OF_MEMORY, format("cannot allocate %zu bytes of host memory", bytes));
+                return m;
+            }
             void* p = std::aligned_alloc(64, n);
             if (!p) throw Error(DD_ERR_OUT_OF_MEMORY, format("cannot allocate %zu bytes of host memory", bytes));
             return p;
@@ -38,10 +52,11 @@ void* device_alloc(int device_type, int device_index, size_t bytes) {
     }
 }
 
-void device_free(int device_type, int, void* ptr) noexcept {
+void device_free(int device_type, int, void* ptr, size_t bytes) noexcept {
     if (!ptr) return;
     if (device_type == DD_DEVICE_CUDA) cuda_free(ptr);
     else if (device_type == DD_DEVICE_CUDA_EMU) cuda_emu_plugin().release(ptr);  // loaded: it allocated ptr
+    else if (host_bytes(bytes) >= kOwnPagesBytes) munmap(ptr, host_bytes(bytes));
     else std::free(ptr);
 }
 

@@ -8,7 +8,7 @@
 namespace dd {
 // Throws dd::Error on failure.
 void* device_alloc(int device_type, int device_index, size_t bytes);
-void device_free(int device_type, int device_index, void* ptr) noexcept;
+void device_free(int device_type, int device_index, void* ptr, size_t bytes) noexcept;  // bytes as allocated
 void copy_to_device(int device_type, void* dst, const void* src, size_t bytes);
 void copy_from_device(int device_type, void* dst, const void* src, size_t bytes);
 void zero_memory(int device_type, void* dst, size_t bytes);

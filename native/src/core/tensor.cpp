@@ -9,7 +9,7 @@
 
 namespace dd {
 
-Storage::~Storage() { device_free(device_type, device_index, ptr); }
+Storage::~Storage() { device_free(device_type, device_index, ptr, bytes); }
 
 size_t dtype_size(int dtype) {
     switch (dtype) {
