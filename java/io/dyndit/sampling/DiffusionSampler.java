@@ -36,6 +36,12 @@ public final class DiffusionSampler {
         long[] y = batchLabels(r.labels(), guided);
         BatchLayout layout = new BatchLayout(batch, c, co, size * size);
         int perSample = c * size * size;
+        long values = (long) Math.max(batch, co / Math.max(1, c) * (long) batch) * perSample;
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException(n + " samples" + (guided ? " with guidance (" + batch + " in the batch)" : "")
+                    + " need " + values + " latent values per step, more than one Java array holds; generate them in "
+                    + "smaller requests");
+        }
         boolean noisy = r.sampler() == SamplerType.DDPM || r.eta() > 0;
         int steps = r.steps();
         // steps 0..S-2 add noise (the last, i = 0, never does)
