@@ -33,7 +33,18 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         require(mlpRatio > 0, "mlp_ratio must be > 0 (got " + mlpRatio + ")");
         require(numClasses > 0, "num_classes must be > 0 (got " + numClasses + ")");
         require(classDropoutProb >= 0 && classDropoutProb < 1, "class_dropout_prob must be in [0, 1)");
+        // Bounds far above any DiT, so that sizes derived from them (tokens, rows, weights) fit the engine's integers
+        require(inputSize <= MAX_SIDE, "input_size " + inputSize + " exceeds the supported maximum " + MAX_SIDE);
+        require(inChannels <= MAX_WIDTH, "in_channels " + inChannels + " exceeds the supported maximum " + MAX_WIDTH);
+        require(hiddenSize <= MAX_WIDTH, "hidden_size " + hiddenSize + " exceeds the supported maximum " + MAX_WIDTH);
+        require(depth <= MAX_DEPTH, "depth " + depth + " exceeds the supported maximum " + MAX_DEPTH);
+        require(mlpRatio * hiddenSize <= 4.0 * MAX_WIDTH, "mlp_ratio " + mlpRatio + " x hidden_size exceeds the supported "
+                + "maximum " + 4 * MAX_WIDTH);
+        require(numClasses <= MAX_CLASSES, "num_classes " + numClasses + " exceeds the supported maximum " + MAX_CLASSES);
     }
+
+    /** Largest latent side (tokens at patch 1: 2^20), width, depth and class count a config may have. */
+    public static final int MAX_SIDE = 1024, MAX_WIDTH = 16384, MAX_DEPTH = 1024, MAX_CLASSES = 1 << 24;
 
     /** A preset by name such as "DiT-XL/2" or "XL/2", at latent size {@code inputSize} (32 for 256px). */
     public static DiTConfig preset(String name, int inputSize) {

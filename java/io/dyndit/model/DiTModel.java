@@ -110,6 +110,7 @@ public final class DiTModel implements AutoCloseable {
     /** Copies the model's tensors of {@code file} to the device ({@code options.config()} is not read here). */
     public static DiTModel load(TensorFile file, DiTConfig config, ModelOptions options) {
         Device device = options.device();
+        CheckpointKeys.requireAllUsed(file, config);
         DiTWeights w = DiTWeights.load(file, config, device);
         DyDiTRouters r = null;
         DiffCRRouters d = null;
