@@ -78,7 +78,7 @@ public final class DiffCRRouters implements AutoCloseable {
     /** Timestep region of original-scale timestep t. */
     public int region(long t) {
         int r = ratios[0].length;
-        return (int) Math.min(r - 1, Math.max(0, t) * r / 1000);
+        return (int) Math.min(r - 1, Math.min(Math.max(0, t), 1000) * r / 1000); // t clamped: no overflow of t * r
     }
 
     /** Tokens kept by block {@code layer} at timestep t out of {@code tokens}. */
