@@ -53,8 +53,8 @@ public final class DiffusionSampler {
         float[] x = r.noise().initialLatents(n, batch, perSample);
         List<StepStats> stats = new ArrayList<>(steps);
         long start = System.nanoTime();
-        if (denoiser instanceof DeviceDenoiser d && d.keepsLatentsOnDevice() && !dpm) {
-            x = new DeviceLoop(d, r, schedule, variance, y, new long[] {batch, c, size, size}, co, noisy).run(x, stats,
+        if (denoiser instanceof DeviceDenoiser d && d.keepsLatentsOnDevice()) {
+            x = new DeviceLoop(d, r, schedule, dpmSchedule, variance, y, new long[] {batch, c, size, size}, co, noisy).run(x, stats,
                     start);
             return result(r, x, n, perSample, c, size, stats, start, batch, steps);
         }

@@ -14,6 +14,14 @@ package io.dyndit.sampling;
 final class DpmSolverUpdate {
     private DpmSolverUpdate() {}
 
+    /** dd_dpm_update's coefficients of step i: the data prediction's {σ_i, α_i}, then the update's. */
+    static float[] coefs(DpmSolverSchedule s, int i) {
+        float[] x0 = s.x0Coefs(i), k = s.updateCoefs(i), all = new float[2 + k.length];
+        System.arraycopy(x0, 0, all, 0, 2);
+        System.arraycopy(k, 0, all, 2, k.length);
+        return all;
+    }
+
     /** Writes the data prediction m0 of step i and the new latent; m1/m2 are read when the step's order needs them. */
     static void apply(DpmSolverSchedule s, int i, BatchLayout l, float[] x, float[] out, float[] m1, float[] m2,
             float[] m0, float[] next) {
