@@ -8,10 +8,8 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
-import picocli.CommandLine.Spec;
 
 /**
  * `dyndit <command> [options]`: the command-line front end. Exit codes: 0 success (and --help, --version),
@@ -21,13 +19,10 @@ import picocli.CommandLine.Spec;
         description = "Diffusion Transformers (DiT, DyDiT, FlexiDiT, DiffCR) on CPU and CUDA.",
         footer = {"", "Run 'dyndit <command> --help' for the options of a command.",
             "Exit codes: 0 success, 1 the command failed, 2 bad command line."})
-public final class Main implements Callable<Integer> {
+public final class Main {
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
-
-    @Spec
-    CommandSpec spec;
 
     @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
     boolean help;
@@ -40,6 +35,8 @@ public final class Main implements Callable<Integer> {
 
     @CommandLine.Option(names = {"-q", "--quiet"}, description = "no progress or informational lines (files are still written)")
     boolean quiet;
+
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
@@ -97,12 +94,6 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** The top level alone does nothing: `dyndit` without a command is a usage error (see {@link #run}). */
-    @Override
-    public Integer call() {
-        return USAGE;
-    }
-
     private static CommandLine commandLine(Console console) {
         CommandLine cl = new CommandLine(new Main());
         for (CliCommand c : new CliCommand[] {new DemoCommand(), new InfoCommand(), new ForwardCommand(),
@@ -112,6 +103,7 @@ public final class Main implements Callable<Integer> {
         }
         Converters.register(cl);
         cl.setUsageHelpWidth(100);
+        cl.setUsageHelpLongOptionsMaxWidth(28); // --flexi-guidance-steps=K and its description on one line
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as scripts expect
         cl.setOut(new PrintWriter(console.out, true));
         cl.setErr(new PrintWriter(console.err, true));
