@@ -8,7 +8,6 @@ import io.dyndit.io.SafetensorsWriter;
 import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
-import io.dyndit.sampling.AtomicOutput;
 import io.dyndit.vae.DecodedImages;
 import io.dyndit.vae.VaeConfig;
 import io.dyndit.vae.VaeDecoder;
@@ -92,7 +91,7 @@ final class DecodeCommand extends CliCommand {
         long[] u8Shape = {images.n(), images.height(), images.width(), images.channels()};
         SafetensorsWriter w = new SafetensorsWriter().addFloats("image", images.shape(), images.image())
                 .add(StoredTensor.of("uint8", DType.U8, u8Shape, ByteBuffer.wrap(bytes)));
-        AtomicOutput.write(out, w::write);
+        OutputFiles.safetensors(out, w);
         console.info("decoded %d latent(s) %s -> images %dx%d in %.2f s; wrote %s: image %s, uint8 %s", images.n(),
                 Arrays.toString(shape), images.height(), images.width(), (System.nanoTime() - start) / 1e9, out,
                 Arrays.toString(images.shape()).replace(" ", ""), Arrays.toString(u8Shape).replace(" ", ""));

@@ -8,7 +8,6 @@ import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.model.DiTModel;
-import io.dyndit.sampling.AtomicOutput;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,7 +127,7 @@ final class ForwardCommand extends CliCommand {
                 add(w, written, "token_select", new long[] {n, l, c.tokens(), 1}, r.trace().tokenSelect);
             }
         }
-        AtomicOutput.write(out, w::write);
+        OutputFiles.safetensors(out, w);
         console.info("wrote %s: %s", out, String.join(", ", written));
         return Main.OK;
     }
