@@ -7,7 +7,6 @@ import io.dyndit.model.DiTConfig;
 import io.dyndit.model.DiTMacs;
 import io.dyndit.model.DiTModel;
 import io.dyndit.model.RandomDiT;
-import io.dyndit.sampling.AtomicOutput;
 import io.dyndit.sampling.ConsoleProgressBar;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationRequest;
@@ -60,18 +59,14 @@ final class DemoCommand extends CliCommand {
         if (r.progress() instanceof ConsoleProgressBar bar) {
             bar.finish();
         }
+        console.info("  %d steps in %.2f s (%.2f steps/s), %.1f GMACs executed (static DiT-S/2: %.2f GMACs "
+                + "per sample per forward)", g.steps().size(), g.seconds(), g.stepsPerSecond(), g.executedMacs() / 1e9,
+                DiTMacs.total(c) / 1e9);
         try {
             Files.createDirectories(dir);
         } catch (java.io.IOException e) {
             throw new io.dyndit.io.CheckpointException("cannot create directory " + dir + ": " + ErrorMessages.ioWords(e), e);
         }
-        AtomicOutput.write(latents, p -> new SafetensorsWriter().addFloats("samples", g.shape(), g.samples()).write(p));
-        new NpzWriter().addFloats("arr_0", g.shape(), g.samples()).addLongs("labels", new long[] {l.length}, l)
-                .write(npz); // all or nothing
-        console.info("  %d steps in %.2f s (%.2f steps/s), %.1f GMACs executed (static DiT-S/2: %.2f GMACs "
-                + "per sample per forward)", g.steps().size(), g.seconds(), g.stepsPerSecond(), g.executedMacs() / 1e9,
-                DiTMacs.total(c) / 1e9);
-        console.info("  wrote latents %s and %s", latents, npz);
         // A built-in decoder with the SD-VAE structure at reduced widths (random weights too: untrained).
         io.dyndit.vae.VaeConfig vc = new io.dyndit.vae.VaeConfig(java.util.List.of(32, 64, 128, 128), 1, 32, 4, 3,
                 0.18215, 0, true, true);
@@ -82,6 +77,10 @@ final class DemoCommand extends CliCommand {
         }
         console.info("  decoded with a built-in SD-VAE-shaped decoder (widths 32-128, untrained) in %.2f s",
                 (System.nanoTime() - v0) / 1e9);
+        OutputFiles.safetensors(latents, new SafetensorsWriter().addFloats("samples", g.shape(), g.samples()));
+        OutputFiles.npz(npz, new NpzWriter().addFloats("arr_0", g.shape(), g.samples())
+                .addLongs("labels", new long[] {l.length}, l));
+        console.info("  wrote latents %s and %s", latents, npz);
         SampleCommand.writeImages(images, dir, console);
         console.info("  the built-in weights are NOT trained; for real pictures run: ./dyndit sample --weights "
                 + "DiT-XL-2-256x256.pt --labels 207,360 --vae sd-vae-ft-ema/diffusion_pytorch_model.safetensors --png DIR");

@@ -29,6 +29,13 @@ final class ModelLoading {
         return VaeDecoder.load(weights, configJson, device);
     }
 
+    /** Reads the header of an SD-VAE checkpoint and resolves its config, as {@link #vae} will; loads no weights. */
+    static void checkVae(Path weights, Path configJson) {
+        try (io.dyndit.io.TensorFile f = io.dyndit.io.TensorFiles.open(weights)) {
+            VaeDecoder.configFor(weights, configJson, f);
+        }
+    }
+
     /** In-memory decoder weights (demo, bench). */
     static VaeDecoder vae(TensorFile weights, VaeConfig config, Device device) {
         return VaeDecoder.load(weights, config, device);

@@ -5,7 +5,6 @@ import io.dyndit.core.Precision;
 import io.dyndit.io.NpzWriter;
 import io.dyndit.io.SafetensorsWriter;
 import io.dyndit.model.DiTModel;
-import io.dyndit.sampling.AtomicOutput;
 import io.dyndit.sampling.ConsoleProgressBar;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationRequest;
@@ -131,6 +130,9 @@ final class SampleCommand extends CliCommand {
         FileChecks.writableFile(out);
         FileChecks.writableFile(npz);
         FileChecks.writableDir(png);
+        if (vae != null) {
+            ModelLoading.checkVae(vae, vaeConfig); // a bad decoder checkpoint is reported before the sampling
+        }
 
         List<float[]> traced = new ArrayList<>();
         if (trace) {
@@ -168,12 +170,14 @@ final class SampleCommand extends CliCommand {
         for (int k = 0; k < traced.size(); k++) {
             st.addFloats("step." + k + ".sample", new long[] {batch, shape[1], shape[2], shape[3]}, traced.get(k));
         }
-        AtomicOutput.write(out, st::write);
         io.dyndit.vae.DecodedImages images = null;
-        if (vae != null) {
+        if (vae != null) { // decoded before anything is written: a failing decoder leaves no files behind
             try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(vae, vaeConfig, device)) {
                 images = decoder.decodeLatents(result.samples(), shape);
             }
+        }
+        OutputFiles.safetensors(out, st);
+        if (images != null) {
             writeImages(images, png, console);
         }
         if (npz != null) {
@@ -184,7 +188,7 @@ final class SampleCommand extends CliCommand {
             } else {
                 w.addFloats("arr_0", shape, result.samples());
             }
-            w.addLongs("labels", new long[] {shape[0]}, r.labels()).write(npz); // NpzWriter writes all or nothing
+            OutputFiles.npz(npz, w.addLongs("labels", new long[] {shape[0]}, r.labels()));
         }
         report(r, result, shape);
         if (perStep) {

@@ -88,6 +88,19 @@ class OutputSafetyTest {
     }
 
     @Test
+    void aCheckpointThatIsNoDecoderIsReportedBeforeSamplingAndNothingIsWritten() throws Exception {
+        long t0 = System.nanoTime();
+        Run r = run(1, "sample", "--weights", dit("weights.safetensors"), "--config", dit("case.json"), "--labels", "1",
+                "--steps", "1000", "--out", tmp.resolve("s.safetensors").toString(), "--vae", dit("weights.safetensors"),
+                "--png", tmp.resolve("png").toString(), "--npz", tmp.resolve("s.npz").toString());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(r.err().startsWith("dyndit sample: error: "), r.err());
+        assertPlain(r);
+        assertTrue(seconds < 3, "took " + seconds + " s: the decoder was looked at after the sampling");
+        assertEquals(List.of(), listing(), "nothing written");
+    }
+
+    @Test
     void aPngDirectoryThatCannotBeCreatedIsReportedBeforeDecoding() throws Exception {
         Path file = tmp.resolve("plain-file");
         Files.write(file, OLD);
