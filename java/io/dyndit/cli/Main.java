@@ -104,6 +104,7 @@ public final class Main {
         Converters.register(cl);
         cl.setUsageHelpWidth(100);
         cl.setUsageHelpLongOptionsMaxWidth(28); // --flexi-guidance-steps=K and its description on one line
+        cl.setExpandAtFiles(false); // "@name" is a value like any other (a path may start with @)
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as scripts expect
         cl.setOut(new PrintWriter(console.out, true));
         cl.setErr(new PrintWriter(console.err, true));

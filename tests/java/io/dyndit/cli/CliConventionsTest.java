@@ -200,6 +200,12 @@ class CliConventionsTest {
     }
 
     @Test
+    void valuesAreTakenAsTheyAre() {
+        assertTrue(run(1, "flops", "--model", "@presets").err.contains("unknown model '@presets'"), "no @file expansion");
+        assertTrue(run(0, "flops", "--model", "DiT-B/2", "--model", "DiT-S/2").out.startsWith("DiT-S/2"), "last one wins");
+    }
+
+    @Test
     void outOfRangeIsNotCalledNotAnInteger() {
         Run r = run(2, "flops", "--model", "DiT-S/2", "--input-size", "3000000000");
         assertTrue(r.err.contains("out of range") && !r.err.contains("must be an integer"), r.err);
