@@ -2,6 +2,7 @@ package io.dyndit.cli;
 
 import io.dyndit.core.Device;
 import io.dyndit.io.TensorFile;
+import io.dyndit.io.TensorFiles;
 import io.dyndit.model.DiTConfig;
 import io.dyndit.model.DiTModel;
 import io.dyndit.model.ModelOptions;
@@ -31,7 +32,7 @@ final class ModelLoading {
 
     /** Reads the header of an SD-VAE checkpoint and resolves its config, as {@link #vae} will; loads no weights. */
     static void checkVae(Path weights, Path configJson) {
-        try (io.dyndit.io.TensorFile f = io.dyndit.io.TensorFiles.open(weights)) {
+        try (TensorFile f = TensorFiles.open(weights)) {
             VaeDecoder.configFor(weights, configJson, f);
         }
     }
