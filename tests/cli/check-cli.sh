@@ -60,7 +60,7 @@ check 2 "missing command"
 check 2 "unknown command 'frobnicate'" frobnicate
 check 2 "unknown option '--bogus'" "${sample[@]}" --bogus
 check 2 "missing --inputs" forward --weights w.pt
-check 2 "ddpm or ddim" "${sample[@]}" --sampler foo
+check 2 "unknown sampler 'foo'" "${sample[@]}" --sampler foo
 check 2 "cuda-emu" forward --weights w.pt --inputs i --out o --device gpu
 check 2 "tf32" forward --weights w.pt --inputs i --out o --precision fp16
 check 2 "'3,x'" "${sample[@]}" --labels 3,x

@@ -94,6 +94,14 @@ final class Converters {
         }
     }
 
+    /** The --sampler names, as the help lists them (from SamplerType, so new samplers appear by themselves). */
+    static final class SamplerNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(SamplerType.values()).map(SamplerType::cliName).iterator();
+        }
+    }
+
     /** Comma-separated class labels such as 3,7. */
     record Labels(long[] values) {
         @Override

@@ -38,7 +38,8 @@ final class SampleCommand extends CliCommand {
     Path out;
 
     @Option(names = "--sampler", paramLabel = "S", defaultValue = "ddpm", converter = Converters.SamplerValue.class,
-            description = "ddpm or ddim (default: ${DEFAULT-VALUE})")
+            completionCandidates = Converters.SamplerNames.class,
+            description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     SamplerType sampler;
 
     @Option(names = "--steps", paramLabel = "N", description = "sampling steps (default: " + GenerationRequest.DEFAULT_STEPS

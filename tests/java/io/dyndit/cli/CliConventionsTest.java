@@ -200,6 +200,16 @@ class CliConventionsTest {
     }
 
     @Test
+    void everySamplerIsListedAndAccepted() throws Exception {
+        String help = run(0, "sample", "--help").out;
+        for (io.dyndit.sampling.SamplerType t : io.dyndit.sampling.SamplerType.values()) {
+            assertTrue(help.contains(t.cliName()), "sample --help lacks " + t.cliName() + ":\n" + help);
+            run(0, "sample", "--weights", dit("weights.safetensors"), "--config", dit("case.json"), "--labels", "1",
+                    "--steps", "3", "--sampler", t.cliName(), "--out", tmp.resolve(t + ".safetensors").toString());
+        }
+    }
+
+    @Test
     void valuesAreTakenAsTheyAre() {
         assertTrue(run(1, "flops", "--model", "@presets").err.contains("unknown model '@presets'"), "no @file expansion");
         assertTrue(run(0, "flops", "--model", "DiT-B/2", "--model", "DiT-S/2").out.startsWith("DiT-S/2"), "last one wins");
