@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -146,7 +147,7 @@ public final class SafetensorsReader {
                     + "] run past the end of the data section (" + dataSize + " bytes)");
         }
         long count = StoredTensor.elementCountOf(shape);
-        long expected = count < 0 || count > Long.MAX_VALUE / dtype.byteSize() ? -1 : count * dtype.byteSize();
+        long expected = count < 0 || count > Long.MAX_VALUE / dtype.size() ? -1 : count * dtype.size();
         if (expected != end - begin) {
             throw new CheckpointFormatException(where + ": data_offsets [" + begin + ", " + end + "] hold "
                     + (end - begin) + " bytes, but shape " + Arrays.toString(shape) + " of " + dtype + " needs "

@@ -98,7 +98,7 @@ public final class SafetensorsWriter {
     private List<Map.Entry<String, StoredTensor>> layoutOrder() {
         List<Map.Entry<String, StoredTensor>> ordered = new ArrayList<>(tensors.entrySet());
         ordered.sort(Comparator
-                .comparingInt((Map.Entry<String, StoredTensor> e) -> -e.getValue().dtype().byteSize())
+                .comparingInt((Map.Entry<String, StoredTensor> e) -> -e.getValue().dtype().size())
                 .thenComparing(Map.Entry::getKey));
         return ordered;
     }

@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -39,7 +40,7 @@ public final class StoredTensor {
         }
         long expectedBytes;
         try {
-            expectedBytes = Math.multiplyExact(count, dtype.byteSize());
+            expectedBytes = Math.multiplyExact(count, dtype.size());
         } catch (ArithmeticException e) {
             throw new CheckpointException("tensor '" + name + "': shape " + Arrays.toString(dims) + " is too large");
         }

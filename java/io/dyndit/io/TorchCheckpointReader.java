@@ -178,8 +178,8 @@ public final class TorchCheckpointReader {
             if (entry == null) {
                 throw bad("storage '" + key + "' has no zip entry '" + entryName + "'");
             }
-            long needed = numel > Long.MAX_VALUE / type.dtype().byteSize() ? Long.MAX_VALUE
-                    : numel * type.dtype().byteSize();
+            long needed = numel > Long.MAX_VALUE / type.dtype().size() ? Long.MAX_VALUE
+                    : numel * type.dtype().size();
             if (needed > entry.size()) {
                 throw bad("storage '" + key + "' declares " + numel + " x " + type.dtype() + " = " + needed
                         + " bytes, but its entry holds " + entry.size());

@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 
 /**
@@ -9,6 +10,6 @@ import java.nio.ByteBuffer;
 record TorchStorage(String key, DType dtype, long elementCount, ByteSource file, long fileOffset) {
     /** The bytes of {@code count} elements starting at element {@code first}; the caller has bounds-checked them. */
     ByteBuffer elements(long first, long count) {
-        return file.slice(fileOffset + first * dtype.byteSize(), count * dtype.byteSize());
+        return file.slice(fileOffset + first * dtype.size(), count * dtype.size());
     }
 }

@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -77,7 +78,7 @@ final class TorchTensorView {
      * beyond {@code maxCopyBytes}, since a zero stride can make a tiny storage describe an enormous tensor.
      */
     StoredTensor toStoredTensor(String name, long maxCopyBytes, String where) {
-        int elementSize = storage.dtype().byteSize();
+        int elementSize = storage.dtype().size();
         if (elementCount == 0) {
             return StoredTensor.of(name, dtype(), size, ByteBuffer.allocate(0));
         }
