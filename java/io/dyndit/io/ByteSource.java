@@ -9,6 +9,11 @@ interface ByteSource extends AutoCloseable {
 
     long size();
 
+    /** Says how the size differs now from when the source was opened, for "changed while reading" errors. */
+    default String sizeChange() {
+        return size() + " bytes when opened";
+    }
+
     /**
      * A read-only little-endian buffer over {@code [offset, offset + length)}, positioned at 0. Throws
      * {@link CheckpointFormatException} when the range lies outside the source or exceeds 2 GiB - 1.

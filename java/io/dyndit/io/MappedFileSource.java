@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
@@ -20,14 +21,16 @@ final class MappedFileSource implements ByteSource {
     static final long DEFAULT_WINDOW = 1L << 30;
 
     private final String name;
+    private final Path path;
     private final FileChannel channel;
     private final long size;
     private final long window;
     private final MappedByteBuffer whole;
     private final Map<Long, MappedByteBuffer> windows = new HashMap<>();
 
-    private MappedFileSource(String name, FileChannel channel, long size, long window, MappedByteBuffer whole) {
-        this.name = name;
+    private MappedFileSource(Path path, FileChannel channel, long size, long window, MappedByteBuffer whole) {
+        this.name = path.toString();
+        this.path = path;
         this.channel = channel;
         this.size = size;
         this.window = window;
@@ -45,7 +48,7 @@ final class MappedFileSource implements ByteSource {
             channel = FileChannel.open(path, StandardOpenOption.READ);
             long size = channel.size();
             MappedByteBuffer whole = size <= wholeMapLimit ? channel.map(FileChannel.MapMode.READ_ONLY, 0, size) : null;
-            return new MappedFileSource(path.toString(), channel, size, window, whole);
+            return new MappedFileSource(path, channel, size, window, whole);
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             throw new CheckpointException("cannot read " + path + ": " + e, e);
@@ -60,6 +63,17 @@ final class MappedFileSource implements ByteSource {
     @Override
     public long size() {
         return size;
+    }
+
+    @Override
+    public String sizeChange() {
+        String now;
+        try {
+            now = Files.exists(path) ? Files.size(path) + " bytes now" : "it no longer exists";
+        } catch (IOException e) {
+            now = "its size cannot be read now: " + e.getMessage();
+        }
+        return size + " bytes when opened, " + now;
     }
 
     @Override

@@ -3,12 +3,14 @@ package io.dyndit.io;
 import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.zip.Checksum;
 
 /**
  * One named tensor as stored in a checkpoint: element type, shape and exactly its little-endian bytes in row-major
- * order. Tensors read from files hold a read-only slice of the file's memory map, so nothing is copied until one of
- * the {@code to*Array()} conversions is called.
+ * order. Tensors read from files hold a read-only slice of the file's memory map, so nothing is read until
+ * {@link #data()} or one of the {@code to*Array()} conversions is called. Those copy the bytes out of the mapping in
+ * Java, chunk by chunk: the mapping itself is never handed out, so no native code can fault on a file that was
+ * truncated after it was opened (that becomes a {@link CheckpointChangedException} instead).
  */
 public final class StoredTensor {
     private static final int MAX_JAVA_ARRAY = Integer.MAX_VALUE - 8;
@@ -18,13 +20,29 @@ public final class StoredTensor {
     private final long[] shape;
     private final long elementCount;
     private final ByteBuffer data;
+    /** The file the bytes are mapped from, or null when they are already in memory. */
+    private final ByteSource source;
+    /** Checks the bytes while they are copied out of the file (a .pt storage's CRC-32), or null. */
+    private final Integrity integrity;
 
-    private StoredTensor(String name, DType dtype, long[] shape, long elementCount, ByteBuffer data) {
+    /** Verifies a file-backed tensor's bytes as they stream past during a copy. */
+    interface Integrity {
+        /** A checksum to feed this tensor's bytes to, in order; null when nothing (more) needs checking. */
+        Checksum begin(String tensor);
+
+        /** Compares what {@code fed} saw against the file's record; throws CheckpointFormatException if it differs. */
+        void end(Checksum fed, String tensor);
+    }
+
+    private StoredTensor(String name, DType dtype, long[] shape, long elementCount, ByteBuffer data, ByteSource source,
+            Integrity integrity) {
         this.name = name;
         this.dtype = dtype;
         this.shape = shape;
         this.elementCount = elementCount;
         this.data = data;
+        this.source = source;
+        this.integrity = integrity;
     }
 
     /**
@@ -32,24 +50,39 @@ public final class StoredTensor {
      * count must equal the element count times the dtype size.
      */
     public static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes) {
+        return of(name, dtype, shape, bytes, null, null);
+    }
+
+    /** A tensor whose bytes are a slice of {@code source}'s mapping, copied out safely on every read. */
+    static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes, ByteSource source) {
+        return of(name, dtype, shape, bytes, source, null);
+    }
+
+    static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes, ByteSource source,
+            Integrity integrity) {
         long[] dims = shape.clone();
         long count = elementCountOf(dims);
         if (count < 0) {
-            throw new CheckpointException("tensor '" + name + "': invalid shape " + Arrays.toString(dims)
+            throw new CheckpointException("tensor '" + name + "': invalid shape " + Shapes.describe(dims)
                     + " (negative dimension or element count overflows a long)");
         }
         long expectedBytes;
         try {
             expectedBytes = Math.multiplyExact(count, dtype.size());
         } catch (ArithmeticException e) {
-            throw new CheckpointException("tensor '" + name + "': shape " + Arrays.toString(dims) + " is too large");
+            throw new CheckpointException("tensor '" + name + "': shape " + Shapes.describe(dims) + " is too large");
         }
         if (bytes.remaining() != expectedBytes) {
             throw new CheckpointException("tensor '" + name + "': " + bytes.remaining() + " bytes given, but shape "
-                    + Arrays.toString(dims) + " of " + dtype + " needs " + expectedBytes);
+                    + Shapes.describe(dims) + " of " + dtype + " needs " + expectedBytes);
         }
         ByteBuffer view = bytes.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return new StoredTensor(name, dtype, dims, count, view);
+        return new StoredTensor(name, dtype, dims, count, view, source, integrity);
+    }
+
+    /** The same bytes (still file-backed, still checked) under another name and a shape of the same size. */
+    StoredTensor reshaped(String newName, long[] newShape) {
+        return of(newName, dtype, newShape, data.duplicate(), source, integrity);
     }
 
     public static StoredTensor ofFloats(String name, long[] shape, float[] values) {
@@ -111,9 +144,27 @@ public final class StoredTensor {
         return (long) data.capacity();
     }
 
-    /** A fresh read-only little-endian view of the tensor's bytes, positioned at 0 with limit = byte size. */
+    /**
+     * The tensor's bytes, read-only and little-endian, positioned at 0 with limit = byte size. For a tensor read from
+     * a file this is a fresh heap copy (never the file mapping, so it is safe to hand to native code); throws
+     * {@link CheckpointChangedException} when the file was truncated after it was opened, and
+     * {@link CheckpointFormatException} when the bytes fail the file's checksum.
+     */
     public ByteBuffer data() {
-        return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (source == null) {
+            return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        if (data.capacity() > MAX_JAVA_ARRAY) {
+            throw new CheckpointException(source.name() + ": tensor '" + name + "' has " + data.capacity()
+                    + " bytes, more than one Java array can hold");
+        }
+        byte[] out = new byte[data.capacity()];
+        Checksum checksum = integrity == null ? null : integrity.begin(name);
+        SafeCopy.copy(data.duplicate(), out, 0, checksum, source, "tensor '" + name + "'");
+        if (checksum != null) {
+            integrity.end(checksum, name);
+        }
+        return ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The values as floats; F16, BF16 and F64 are converted (F64 rounds to nearest). */
@@ -211,6 +262,6 @@ public final class StoredTensor {
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape);
+        return name + " " + dtype + Shapes.describe(shape);
     }
 }

@@ -28,7 +28,11 @@ public final class TorchCheckpointReader {
     /** Memory-maps and reads a .pt/.pth checkpoint. */
     public static TensorFile open(Path path) {
         try (ByteSource source = MappedFileSource.open(path)) {
-            return read(source);
+            try {
+                return read(source);
+            } catch (InternalError e) {
+                throw SafeCopy.changed(source, "its zip directory or pickle", e);
+            }
         }
     }
 
@@ -185,7 +189,7 @@ public final class TorchCheckpointReader {
                         + " bytes, but its entry holds " + entry.size());
             }
             TorchStorage storage = new TorchStorage(key, type.dtype(), numel, archive.source(),
-                    archive.storedDataOffset(entry));
+                    archive.storedDataOffset(entry), entryName, entry.size(), entry.crc());
             loaded.put(key, storage);
             return storage;
         }

@@ -3,7 +3,6 @@ package io.dyndit.io;
 import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * What torch._utils._rebuild_tensor_v2 describes: a strided view (offset, size, stride, all in elements) of a
@@ -27,22 +26,22 @@ final class TorchTensorView {
     /** Validates the view against its storage; {@code where} prefixes error messages. */
     static TorchTensorView of(TorchStorage storage, long offset, long[] size, long[] stride, String where) {
         if (size.length != stride.length) {
-            throw new CheckpointFormatException(where + ": tensor size " + Arrays.toString(size) + " and stride "
-                    + Arrays.toString(stride) + " have different ranks");
+            throw new CheckpointFormatException(where + ": tensor size " + Shapes.describe(size) + " and stride "
+                    + Shapes.describe(stride) + " have different ranks");
         }
         if (offset < 0) {
             throw new CheckpointFormatException(where + ": negative storage offset " + offset);
         }
         long count = StoredTensor.elementCountOf(size);
         if (count < 0) {
-            throw new CheckpointFormatException(where + ": invalid tensor size " + Arrays.toString(size));
+            throw new CheckpointFormatException(where + ": invalid tensor size " + Shapes.describe(size));
         }
         if (count > 0) {
             long last = offset;
             try {
                 for (int d = 0; d < size.length; d++) {
                     if (stride[d] < 0) {
-                        throw new CheckpointFormatException(where + ": negative stride in " + Arrays.toString(stride));
+                        throw new CheckpointFormatException(where + ": negative stride in " + Shapes.describe(stride));
                     }
                     last = Math.addExact(last, Math.multiplyExact(size[d] - 1, stride[d]));
                 }
@@ -51,7 +50,7 @@ final class TorchTensorView {
             }
             if (last >= storage.elementCount()) {
                 throw new CheckpointFormatException(where + ": tensor view (offset " + offset + ", size "
-                        + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches past the "
+                        + Shapes.describe(size) + ", stride " + Shapes.describe(stride) + ") reaches past the "
                         + storage.elementCount() + " elements of storage '" + storage.key() + "'");
             }
         }
@@ -87,14 +86,20 @@ final class TorchTensorView {
                 throw new CheckpointFormatException(where + ": tensor '" + name + "' has " + elementCount + " x "
                         + dtype() + " elements, more than the 2 GiB - 1 bytes one StoredTensor can address");
             }
-            return StoredTensor.of(name, dtype(), size, storage.elements(offset, elementCount));
+            return StoredTensor.of(name, dtype(), size, storage.elements(offset, elementCount), storage.file(),
+                    storage.integrityFor(offset, elementCount));
         }
         if (elementCount > maxCopyBytes / elementSize || elementCount * elementSize > Integer.MAX_VALUE - 8) {
             throw new CheckpointFormatException(where + ": tensor '" + name + "' is a non-contiguous view of "
                     + elementCount + " elements; copying it would take more than the " + maxCopyBytes
                     + " bytes allowed for this file");
         }
-        return StoredTensor.of(name, dtype(), size, gather(elementSize));
+        storage.verify(name);
+        try {
+            return StoredTensor.of(name, dtype(), size, gather(elementSize));
+        } catch (InternalError e) {
+            throw SafeCopy.changed(storage.file(), "tensor '" + name + "'", e);
+        }
     }
 
     /** Copies the strided elements into row-major order, walking the index space like an odometer. */
