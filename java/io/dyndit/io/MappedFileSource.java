@@ -6,16 +6,24 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.zip.Checksum;
 
 /**
  * A memory-mapped file. A ByteBuffer addresses at most 2 GiB - 1, so files up to that size are mapped once; larger
  * files are mapped in windows of {@code window} bytes that start every {@code window / 2} bytes. Any slice no longer
  * than half a window then lies inside one window; longer slices get a mapping of their own. Slices stay valid after
  * close(), because a mapping lives until its buffer is garbage-collected.
+ *
+ * <p>The mapping serves only the small structural reads made while opening (headers, zip directory, pickle). Tensor
+ * bytes are copied with positional reads ({@link #read}) on a freshly opened channel: a mapped page of a file that
+ * was truncated after it was opened raises SIGBUS, which the JVM reports as an InternalError only at some later,
+ * unpredictable point (it was seen escaping after the copy returned), whereas a read simply comes up short.
  */
 final class MappedFileSource implements ByteSource {
     static final long DEFAULT_WINDOW = 1L << 30;
@@ -27,10 +35,13 @@ final class MappedFileSource implements ByteSource {
     private final long window;
     private final MappedByteBuffer whole;
     private final Map<Long, MappedByteBuffer> windows = new HashMap<>();
+    /** Identity of the file when opened (inode and device on POSIX), to notice a replaced file; may be null. */
+    private final Object fileKey;
 
     private MappedFileSource(Path path, FileChannel channel, long size, long window, MappedByteBuffer whole) {
         this.name = path.toString();
         this.path = path;
+        this.fileKey = fileKey(path);
         this.channel = channel;
         this.size = size;
         this.window = window;
@@ -63,6 +74,45 @@ final class MappedFileSource implements ByteSource {
     @Override
     public long size() {
         return size;
+    }
+
+    @Override
+    public void read(long offset, byte[] to, int at, int length, Checksum checksum, String what) {
+        ByteSource.checkRange(this, offset, length);
+        try (FileChannel in = FileChannel.open(path, StandardOpenOption.READ)) {
+            Object key = fileKey(path);
+            if (in.size() != size || (fileKey != null && !fileKey.equals(key))) {
+                throw SafeCopy.changed(this, what, null);
+            }
+            ByteBuffer into = ByteBuffer.wrap(to);
+            for (int done = 0; done < length; ) {
+                int end = at + Math.min(length, done + SafeCopy.CHUNK);
+                into.limit(end).position(at + done);
+                int chunkStart = at + done;
+                while (into.hasRemaining()) {
+                    int n = in.read(into, offset + (into.position() - at));
+                    if (n < 0) {
+                        throw SafeCopy.changed(this, what, null);
+                    }
+                }
+                if (checksum != null) {
+                    checksum.update(to, chunkStart, end - chunkStart);
+                }
+                done = end - at;
+            }
+        } catch (NoSuchFileException e) {
+            throw SafeCopy.changed(this, what, e);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + what + " from " + name + ": " + e, e);
+        }
+    }
+
+    private static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     @Override

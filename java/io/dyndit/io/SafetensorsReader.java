@@ -84,8 +84,8 @@ public final class SafetensorsReader {
         Map<String, StoredTensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, TensorEntry> entry : described.entrySet()) {
             TensorEntry t = entry.getValue();
-            ByteBuffer bytes = source.slice(dataStart + t.begin, t.end - t.begin);
-            tensors.put(entry.getKey(), StoredTensor.of(entry.getKey(), t.dtype, t.shape, bytes, source));
+            tensors.put(entry.getKey(), StoredTensor.inFile(entry.getKey(), t.dtype, t.shape, source,
+                    dataStart + t.begin, t.end - t.begin, null));
         }
         return new LoadedTensorFile(file, tensors, metadata);
     }

@@ -7,10 +7,10 @@ import java.util.zip.Checksum;
 
 /**
  * One named tensor as stored in a checkpoint: element type, shape and exactly its little-endian bytes in row-major
- * order. Tensors read from files hold a read-only slice of the file's memory map, so nothing is read until
- * {@link #data()} or one of the {@code to*Array()} conversions is called. Those copy the bytes out of the mapping in
- * Java, chunk by chunk: the mapping itself is never handed out, so no native code can fault on a file that was
- * truncated after it was opened (that becomes a {@link CheckpointChangedException} instead).
+ * order. Tensors read from files hold only their place in the file, so nothing is read until {@link #data()} or one
+ * of the {@code to*Array()} conversions is called. Those read the bytes into the Java heap with ordinary reads, never
+ * through the memory mapping: no code, native or Java, can fault on a file that was truncated after it was opened
+ * (that becomes a {@link CheckpointChangedException}).
  */
 public final class StoredTensor {
     private static final int MAX_JAVA_ARRAY = Integer.MAX_VALUE - 8;
@@ -19,9 +19,12 @@ public final class StoredTensor {
     private final DType dtype;
     private final long[] shape;
     private final long elementCount;
+    /** The bytes when in memory; null for a file-backed tensor. */
     private final ByteBuffer data;
-    /** The file the bytes are mapped from, or null when they are already in memory. */
+    /** The file holding the bytes at {@code offset}, or null when they are in memory. */
     private final ByteSource source;
+    private final long offset;
+    private final long length;
     /** Checks the bytes while they are copied out of the file (a .pt storage's CRC-32), or null. */
     private final Integrity integrity;
 
@@ -35,13 +38,15 @@ public final class StoredTensor {
     }
 
     private StoredTensor(String name, DType dtype, long[] shape, long elementCount, ByteBuffer data, ByteSource source,
-            Integrity integrity) {
+            long offset, long length, Integrity integrity) {
         this.name = name;
         this.dtype = dtype;
         this.shape = shape;
         this.elementCount = elementCount;
         this.data = data;
         this.source = source;
+        this.offset = offset;
+        this.length = length;
         this.integrity = integrity;
     }
 
@@ -50,17 +55,25 @@ public final class StoredTensor {
      * count must equal the element count times the dtype size.
      */
     public static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes) {
-        return of(name, dtype, shape, bytes, null, null);
+        long[] dims = shape.clone();
+        long count = checkedCount(name, dtype, dims, bytes.remaining());
+        ByteBuffer view = bytes.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new StoredTensor(name, dtype, dims, count, view, null, 0, view.capacity(), null);
     }
 
-    /** A tensor whose bytes are a slice of {@code source}'s mapping, copied out safely on every read. */
-    static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes, ByteSource source) {
-        return of(name, dtype, shape, bytes, source, null);
-    }
-
-    static StoredTensor of(String name, DType dtype, long[] shape, ByteBuffer bytes, ByteSource source,
+    /**
+     * A tensor whose {@code length} bytes lie at {@code offset} in {@code source} (already range-checked), read on
+     * demand; {@code integrity}, when not null, checks them as they are read.
+     */
+    static StoredTensor inFile(String name, DType dtype, long[] shape, ByteSource source, long offset, long length,
             Integrity integrity) {
         long[] dims = shape.clone();
+        long count = checkedCount(name, dtype, dims, length);
+        return new StoredTensor(name, dtype, dims, count, null, source, offset, length, integrity);
+    }
+
+    /** The element count of {@code dims}, after checking that {@code bytes} is exactly what they need. */
+    private static long checkedCount(String name, DType dtype, long[] dims, long bytes) {
         long count = elementCountOf(dims);
         if (count < 0) {
             throw new CheckpointException("tensor '" + name + "': invalid shape " + Shapes.describe(dims)
@@ -72,17 +85,18 @@ public final class StoredTensor {
         } catch (ArithmeticException e) {
             throw new CheckpointException("tensor '" + name + "': shape " + Shapes.describe(dims) + " is too large");
         }
-        if (bytes.remaining() != expectedBytes) {
-            throw new CheckpointException("tensor '" + name + "': " + bytes.remaining() + " bytes given, but shape "
+        if (bytes != expectedBytes) {
+            throw new CheckpointException("tensor '" + name + "': " + bytes + " bytes given, but shape "
                     + Shapes.describe(dims) + " of " + dtype + " needs " + expectedBytes);
         }
-        ByteBuffer view = bytes.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return new StoredTensor(name, dtype, dims, count, view, source, integrity);
+        return count;
     }
 
     /** The same bytes (still file-backed, still checked) under another name and a shape of the same size. */
     StoredTensor reshaped(String newName, long[] newShape) {
-        return of(newName, dtype, newShape, data.duplicate(), source, integrity);
+        long[] dims = newShape.clone();
+        long count = checkedCount(newName, dtype, dims, length);
+        return new StoredTensor(newName, dtype, dims, count, data, source, offset, length, integrity);
     }
 
     public static StoredTensor ofFloats(String name, long[] shape, float[] values) {
@@ -141,7 +155,7 @@ public final class StoredTensor {
     }
 
     public long byteSize() {
-        return (long) data.capacity();
+        return length;
     }
 
     /**
@@ -154,13 +168,13 @@ public final class StoredTensor {
         if (source == null) {
             return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         }
-        if (data.capacity() > MAX_JAVA_ARRAY) {
-            throw new CheckpointException(source.name() + ": tensor '" + name + "' has " + data.capacity()
+        if (length > MAX_JAVA_ARRAY) {
+            throw new CheckpointException(source.name() + ": tensor '" + name + "' has " + length
                     + " bytes, more than one Java array can hold");
         }
-        byte[] out = new byte[data.capacity()];
+        byte[] out = new byte[(int) length];
         Checksum checksum = integrity == null ? null : integrity.begin(name);
-        SafeCopy.copy(data.duplicate(), out, 0, checksum, source, "tensor '" + name + "'");
+        source.read(offset, out, 0, out.length, checksum, "tensor '" + name + "'");
         if (checksum != null) {
             integrity.end(checksum, name);
         }

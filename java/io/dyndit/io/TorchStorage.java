@@ -54,7 +54,12 @@ final class TorchStorage {
 
     /** The bytes of {@code count} elements starting at element {@code first}; the caller has bounds-checked them. */
     ByteBuffer elements(long first, long count) {
-        return file.slice(fileOffset + first * dtype.size(), count * dtype.size());
+        return file.slice(byteOffset(first), count * dtype.size());
+    }
+
+    /** Where element {@code first} lies in the file. */
+    long byteOffset(long first) {
+        return fileOffset + first * dtype.size();
     }
 
     /** The CRC check for a tensor viewing {@code count} elements from {@code first}. */
@@ -86,9 +91,9 @@ final class TorchStorage {
             return;
         }
         CRC32 checksum = new CRC32();
-        long step = 1L << 30;
-        for (long done = 0; done < entrySize; done += step) {
-            SafeCopy.checksum(file.slice(fileOffset + done, Math.min(step, entrySize - done)), checksum, file,
+        byte[] buffer = new byte[(int) Math.min(16 * SafeCopy.CHUNK, entrySize)];
+        for (long done = 0; done < entrySize; done += buffer.length) {
+            file.read(fileOffset + done, buffer, 0, (int) Math.min(buffer.length, entrySize - done), checksum,
                     "storage '" + key + "' of tensor '" + tensor + "'");
         }
         check(checksum.getValue(), tensor);

@@ -86,8 +86,8 @@ final class TorchTensorView {
                 throw new CheckpointFormatException(where + ": tensor '" + name + "' has " + elementCount + " x "
                         + dtype() + " elements, more than the 2 GiB - 1 bytes one StoredTensor can address");
             }
-            return StoredTensor.of(name, dtype(), size, storage.elements(offset, elementCount), storage.file(),
-                    storage.integrityFor(offset, elementCount));
+            return StoredTensor.inFile(name, dtype(), size, storage.file(), storage.byteOffset(offset),
+                    elementCount * elementSize, storage.integrityFor(offset, elementCount));
         }
         if (elementCount > maxCopyBytes / elementSize || elementCount * elementSize > Integer.MAX_VALUE - 8) {
             throw new CheckpointFormatException(where + ": tensor '" + name + "' is a non-contiguous view of "
