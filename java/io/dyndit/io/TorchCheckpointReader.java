@@ -19,7 +19,12 @@ import java.util.Map;
  */
 public final class TorchCheckpointReader {
     /** data.pkl holds only structure (a few hundred bytes per tensor); larger claims are corruption. */
-    static final int MAX_PICKLE_BYTES = 256 << 20;
+    static final int MAX_PICKLE_BYTES = 64 << 20;
+    /**
+     * torch.save stores data.pkl uncompressed; a deflated one (re-zipped) compresses maybe 10:1. A higher claimed
+     * ratio is a decompression bomb, refused before inflating.
+     */
+    static final long MAX_PICKLE_RATIO = 64;
     private static final int MAX_SMALL_ENTRY_BYTES = 4096;
 
     private TorchCheckpointReader() {
@@ -56,7 +61,7 @@ public final class TorchCheckpointReader {
             metadata.put("torch.file_version", version.trim());
         }
 
-        byte[] pickle = archive.readFully(archive.find(root + "data.pkl"), MAX_PICKLE_BYTES);
+        byte[] pickle = archive.readFully(archive.find(root + "data.pkl"), MAX_PICKLE_BYTES, MAX_PICKLE_RATIO);
         TorchGlobals globals = new TorchGlobals(file);
         StorageLoader storages = new StorageLoader(archive, root, file);
         RestrictedUnpickler unpickler = new RestrictedUnpickler(file + " (" + root + "data.pkl)", globals::resolve,

@@ -224,9 +224,21 @@ final class ZipArchive {
 
     /** An entry's bytes copied into memory, inflating if needed and verifying the CRC-32. */
     byte[] readFully(Entry entry, int maxBytes) {
+        return readFully(entry, maxBytes, MAX_DEFLATE_RATIO);
+    }
+
+    /**
+     * As {@link #readFully(Entry, int)}, refusing before anything is allocated a compressed entry whose declared
+     * size exceeds {@code maxRatio} times its compressed size (a decompression bomb).
+     */
+    byte[] readFully(Entry entry, int maxBytes, long maxRatio) {
         if (entry.size() > maxBytes) {
             throw format(source, "entry '" + entry.name() + "' declares " + entry.size()
                     + " bytes, more than the limit of " + maxBytes);
+        }
+        if (entry.method() != STORED && entry.size() > entry.compressedSize() * maxRatio + 64) {
+            throw format(source, "entry '" + entry.name() + "' claims to inflate from " + entry.compressedSize()
+                    + " to " + entry.size() + " bytes, more than the " + maxRatio + ":1 limit for this entry");
         }
         ByteBuffer raw = rawBytes(entry);
         byte[] out;
