@@ -224,6 +224,11 @@ public final class SafetensorsReader {
         long[] out = new long[items.size()];
         for (int i = 0; i < out.length; i++) {
             Object item = items.get(i);
+            // Integers beyond 64 bits reach here as doubles.
+            if (item instanceof Double d && d == Math.rint(d) && Math.abs(d) >= 0x1p63) {
+                throw new CheckpointFormatException(where + ": \"" + field + "\" element " + i + " (" + d
+                        + ") is out of range: it must lie in [" + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "]");
+            }
             if (!(item instanceof Long)) {
                 throw new CheckpointFormatException(where + ": \"" + field + "\" must hold integers, element " + i
                         + " is " + JsonParser.typeName(item) + (item == null ? "" : " " + item));

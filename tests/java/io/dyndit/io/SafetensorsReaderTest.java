@@ -239,6 +239,9 @@ class SafetensorsReaderTest {
         expectError(write("negative", entry("F32", "[1]", "[-4,0]"), new byte[8]), "need 0 <= begin <= end");
         expectError(write("three", entry("F32", "[1]", "[0,4,8]"), new byte[8]), "exactly [begin, end]");
         expectError(write("float", entry("F32", "[1]", "[0,4.0]"), new byte[8]), "must hold integers");
+        expectError(write("frac", entry("F32", "[1]", "[0,4.5]"), new byte[8]), "must hold integers");
+        expectError(write("big", entry("F32", "[1]", "[0,99999999999999999999]"), new byte[8]),
+                "out of range: it must lie in [-9223372036854775808, 9223372036854775807]");
     }
 
     @Test
