@@ -20,8 +20,9 @@ import java.util.zip.Checksum;
  * than half a window then lies inside one window; longer slices get a mapping of their own. Slices stay valid after
  * close(), because a mapping lives until its buffer is garbage-collected.
  *
- * <p>The mapping serves only the small structural reads made while opening (headers, zip directory, pickle). Tensor
- * bytes are copied with positional reads ({@link #read}) on a freshly opened channel: a mapped page of a file that
+ * <p>The mapping serves only the small structural reads made while opening (the safetensors length, the zip
+ * directory and local headers). Bulk bytes (the safetensors header, data.pkl, tensors) are copied with positional
+ * reads ({@link #read}) on a freshly opened channel: a mapped page of a file that
  * was truncated after it was opened raises SIGBUS, which the JVM reports as an InternalError only at some later,
  * unpredictable point (it was seen escaping after the copy returned), whereas a read simply comes up short.
  */

@@ -67,7 +67,9 @@ public final class SafetensorsReader {
             throw new CheckpointFormatException(file + ": header does not start with '{' (header length "
                     + headerLength + "); not a safetensors file or corrupt");
         }
-        Map<String, Object> header = parseHeader(source.slice(8, headerLength), file);
+        byte[] headerBytes = new byte[(int) headerLength];
+        source.read(8, headerBytes, 0, headerBytes.length, null, "the header");
+        Map<String, Object> header = parseHeader(ByteBuffer.wrap(headerBytes), file);
         long dataStart = 8 + headerLength;
         long dataSize = fileSize - dataStart;
 

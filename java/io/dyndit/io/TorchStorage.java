@@ -1,7 +1,6 @@
 package io.dyndit.io;
 
 import io.dyndit.core.DType;
-import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
 import java.util.zip.Checksum;
 
@@ -50,11 +49,6 @@ final class TorchStorage {
 
     ByteSource file() {
         return file;
-    }
-
-    /** The bytes of {@code count} elements starting at element {@code first}; the caller has bounds-checked them. */
-    ByteBuffer elements(long first, long count) {
-        return file.slice(byteOffset(first), count * dtype.size());
     }
 
     /** Where element {@code first} lies in the file. */

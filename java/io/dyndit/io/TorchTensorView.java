@@ -95,25 +95,29 @@ final class TorchTensorView {
                     + " bytes allowed for this file");
         }
         storage.verify(name);
-        try {
-            return StoredTensor.of(name, dtype(), size, gather(elementSize));
-        } catch (InternalError e) {
-            throw SafeCopy.changed(storage.file(), "tensor '" + name + "'", e);
-        }
+        return StoredTensor.of(name, dtype(), size, gather(elementSize, name, where));
     }
 
-    /** Copies the strided elements into row-major order, walking the index space like an odometer. */
-    private ByteBuffer gather(int elementSize) {
+    /**
+     * Copies the strided elements into row-major order, walking the index space like an odometer. The span they lie
+     * in is read into the heap first (a read, not the mapping, so a file truncated meanwhile gives a typed error).
+     */
+    private ByteBuffer gather(int elementSize, String name, String where) {
         long span = 1;
         for (int d = 0; d < size.length; d++) {
             span += (size[d] - 1) * stride[d]; // no overflow: of() bounded offset + span by the storage size
         }
-        ByteBuffer from = storage.elements(offset, span);
+        if (span > (Integer.MAX_VALUE - 8) / elementSize) {
+            throw new CheckpointFormatException(where + ": tensor '" + name + "' is a non-contiguous view spread over "
+                    + span + " elements of its storage, more than one gather buffer can hold");
+        }
+        byte[] from = new byte[(int) (span * elementSize)];
+        storage.file().read(storage.byteOffset(offset), from, 0, from.length, null, "tensor '" + name + "'");
         byte[] out = new byte[(int) (elementCount * elementSize)];
         long[] index = new long[size.length];
         long position = 0; // relative to offset, the start of the span
         for (int written = 0; written < out.length; written += elementSize) {
-            from.get((int) (position * elementSize), out, written, elementSize);
+            System.arraycopy(from, (int) (position * elementSize), out, written, elementSize);
             for (int d = size.length - 1; d >= 0; d--) {
                 if (++index[d] < size[d]) {
                     position += stride[d];

@@ -240,13 +240,11 @@ final class ZipArchive {
             throw format(source, "entry '" + entry.name() + "' claims to inflate from " + entry.compressedSize()
                     + " to " + entry.size() + " bytes, more than the " + maxRatio + ":1 limit for this entry");
         }
-        ByteBuffer raw = rawBytes(entry);
         byte[] out;
         if (entry.method() == STORED) {
-            out = new byte[raw.remaining()];
-            raw.get(out);
+            out = rawBytes(entry, maxBytes);
         } else if (entry.method() == DEFLATED) {
-            out = inflate(entry, raw);
+            out = inflate(entry, ByteBuffer.wrap(rawBytes(entry, maxBytes)));
         } else {
             throw format(source, "entry '" + entry.name() + "' uses unsupported compression method "
                     + entry.method());
@@ -259,8 +257,16 @@ final class ZipArchive {
         return out;
     }
 
-    private ByteBuffer rawBytes(Entry entry) {
-        return source.slice(dataOffset(entry), entry.compressedSize());
+    /** The entry's stored bytes, read (not mapped) into the heap; deflate never grows data by more than ~1%. */
+    private byte[] rawBytes(Entry entry, int maxBytes) {
+        long offset = dataOffset(entry);
+        if (entry.compressedSize() > maxBytes + maxBytes / 64L + 1024) {
+            throw format(source, "entry '" + entry.name() + "' has a compressed size of " + entry.compressedSize()
+                    + " bytes, more than its size limit of " + maxBytes + " allows");
+        }
+        byte[] raw = new byte[(int) entry.compressedSize()];
+        source.read(offset, raw, 0, raw.length, null, "entry '" + entry.name() + "'");
+        return raw;
     }
 
     private long dataOffset(Entry entry) {

@@ -43,6 +43,23 @@ class TruncatedFileTest {
         expectChangedAfterTruncation(path, values, TorchCheckpointReader::open);
     }
 
+    /** Same size, new contents under the same name (a re-save renamed over it): not silently mixed in. */
+    @Test
+    void fileReplacedAfterOpen() throws IOException {
+        float[] values = randomFloats();
+        Path path = dir.resolve("replaced.safetensors");
+        new SafetensorsWriter().addFloats("big", new long[] {FLOATS}, values).write(path);
+        try (TensorFile file = SafetensorsReader.open(path)) {
+            StoredTensor big = file.get("big");
+            float[] other = values.clone();
+            other[0] += 1;
+            new SafetensorsWriter().addFloats("big", new long[] {FLOATS}, other).write(path); // atomic rename
+            CheckpointChangedException e = assertThrows(CheckpointChangedException.class, big::data);
+            assertTrue(e.getMessage().contains(path.toString()) && e.getMessage().contains("tensor 'big'"),
+                    e.getMessage());
+        }
+    }
+
     private static void expectChangedAfterTruncation(Path path, float[] values, Function<Path, TensorFile> open)
             throws IOException {
         long size = Files.size(path);
