@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dyndit.core.Device;
+import io.dyndit.model.DiTConfig;
+import io.dyndit.model.DiTWeights;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -41,6 +44,32 @@ class TruncatedFileTest {
         Path path = Files.write(dir.resolve("cut.pt"),
                 TestZipWriter.torchCheckpoint(pickle, Map.of("0", TorchCheckpointReaderTest.floats(values))));
         expectChangedAfterTruncation(path, values, TorchCheckpointReader::open);
+    }
+
+    /**
+     * End to end: DiT weights loaded onto a native (CPU) device from a golden checkpoint truncated after it was
+     * opened. Before, native dd_tensor_write read the mapping and the process died of SIGBUS.
+     */
+    @Test
+    void nativeWeightLoadFromATruncatedCheckpointIsATypedError() throws IOException {
+        DiTConfig config = new DiTConfig(8, 2, 4, 64, 2, 4, 4.0, 0.1, 10, true); // golden dit_p2_d64_h4
+        for (String name : new String[] {"weights.safetensors", "weights.pt"}) {
+            Path path = Files.copy(GoldenFiles.path(GoldenFiles.DIT, name), dir.resolve(name));
+            try (TensorFile file = TensorFiles.open(path); DiTWeights intact = DiTWeights.load(file, config,
+                    Device.cpu())) {
+                assertTrue(file.names().size() > 10, name);
+            }
+            long size = Files.size(path);
+            try (TensorFile file = TensorFiles.open(path)) {
+                try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+                    raf.setLength(size / 3);
+                }
+                CheckpointChangedException e = assertThrows(CheckpointChangedException.class,
+                        () -> DiTWeights.load(file, config, Device.cpu()).close(), name);
+                assertTrue(e.getMessage().contains(path.toString()) && e.getMessage().contains("tensor '"),
+                        e.getMessage());
+            }
+        }
     }
 
     /** Same size, new contents under the same name (a re-save renamed over it): not silently mixed in. */
