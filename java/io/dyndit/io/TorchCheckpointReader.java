@@ -11,8 +11,9 @@ import java.util.Map;
 /**
  * Reads PyTorch checkpoints in torch.save's zip format: {@code <root>/data.pkl} (the pickled object) and one
  * uncompressed {@code <root>/data/<key>} entry per storage. The pickle is interpreted by a restricted unpickler that
- * only knows the tensor-rebuilding globals, so a checkpoint can never run code. Tensors are zero-copy slices of the
- * mapped storages when contiguous.
+ * only knows the tensor-rebuilding globals, so a checkpoint can never run code. Contiguous tensors stay in the file
+ * until read, when their storage's CRC-32 is checked on the way; the local zip headers must agree with the central
+ * directory, and data.pkl is bounded in size and in what the unpickler may build from it.
  *
  * <p>The top level may be a state_dict (dict of name to tensor) or a training checkpoint holding one under "ema"
  * (preferred) or "model". Plain numbers inside a state_dict are skipped; any other non-tensor value is an error.

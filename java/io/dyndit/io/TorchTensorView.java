@@ -73,7 +73,7 @@ final class TorchTensorView {
     }
 
     /**
-     * The view as a named tensor: a zero-copy slice when contiguous, otherwise a row-major copy. Copies are refused
+     * The view as a named tensor: read from the file on demand when contiguous, otherwise a row-major copy made now. Copies are refused
      * beyond {@code maxCopyBytes}, since a zero stride can make a tiny storage describe an enormous tensor.
      */
     StoredTensor toStoredTensor(String name, long maxCopyBytes, String where) {
