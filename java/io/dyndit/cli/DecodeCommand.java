@@ -3,7 +3,7 @@ package io.dyndit.cli;
 import io.dyndit.core.Device;
 import io.dyndit.core.Precision;
 import io.dyndit.core.ShapeMismatchException;
-import io.dyndit.io.DType;
+import io.dyndit.core.DType;
 import io.dyndit.io.SafetensorsWriter;
 import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;

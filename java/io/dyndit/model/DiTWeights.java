@@ -77,7 +77,7 @@ public final class DiTWeights implements AutoCloseable {
                     + Arrays.toString(s.shape()) + ", expected " + Arrays.toString(expected));
         }
         Tensor t = scope.empty(device, DType.F32, as.length == 0 ? expected : as);
-        if (s.dtype() == io.dyndit.io.DType.F32) {
+        if (s.dtype() == io.dyndit.core.DType.F32) {
             t.copyFrom(s.data());
         } else if (s.dtype().isFloatingPoint()) {
             float[] f = s.toFloatArray();
