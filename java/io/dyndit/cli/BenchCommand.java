@@ -98,6 +98,10 @@ final class BenchCommand extends CliCommand {
         LibraryInfo info = LibraryInfo.query();
         Random r = new Random(1);
         int per = c.inChannels() * c.inputSize() * c.inputSize();
+        if ((long) batch * per > Integer.MAX_VALUE - 8) {
+            throw new UsageException("--batch " + batch + " is out of range for " + model + ": the latents alone would be "
+                    + (long) batch * per + " values (at most " + (Integer.MAX_VALUE - 8) / per + " samples)");
+        }
         float[] x = new float[batch * per];
         float[] t = new float[batch];
         long[] y = new long[batch];

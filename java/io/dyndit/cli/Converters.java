@@ -94,6 +94,17 @@ final class Converters {
         }
     }
 
+    static final class CacheValue implements ITypeConverter<io.dyndit.model.CacheSpec> {
+        @Override
+        public io.dyndit.model.CacheSpec convert(String s) {
+            try {
+                return io.dyndit.model.CacheSpec.parse(s);
+            } catch (DynditException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** The --sampler names, as the help lists them (from SamplerType, so new samplers appear by themselves). */
     static final class SamplerNames implements Iterable<String> {
         @Override

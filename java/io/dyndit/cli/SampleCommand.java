@@ -42,9 +42,13 @@ final class SampleCommand extends CliCommand {
             description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     SamplerType sampler;
 
-    @Option(names = "--steps", paramLabel = "N", description = "sampling steps (default: " + GenerationRequest.DEFAULT_STEPS
-            + ")")
+    @Option(names = "--steps", paramLabel = "N", description = "sampling steps (default: 250 for ddpm, 50 ddim, 25 dpm++)")
     Integer steps;
+
+    @Option(names = "--cache", paramLabel = "SPEC", defaultValue = "none", converter = Converters.CacheValue.class,
+            description = "reuse work across steps: none, step:THRESHOLD (residual reuse), block:N (branch reuse every "
+                    + "N steps); see docs/caching.md")
+    io.dyndit.model.CacheSpec cache;
 
     @Option(names = "--cfg-scale", paramLabel = "S", description = "guidance scale; 1 = no guidance (default: "
             + GenerationRequest.DEFAULT_CFG_SCALE + ")")
@@ -120,7 +124,7 @@ final class SampleCommand extends CliCommand {
         }
         long seedValue = seed != null ? seed : 0;
         GenerationRequest.Builder request = GenerationRequest.builder().labels(labels.values()).sampler(sampler)
-                .steps(steps != null ? steps : GenerationRequest.DEFAULT_STEPS)
+                .steps(steps != null ? steps : sampler.defaultSteps())
                 .cfgScale(cfgScale != null ? cfgScale : GenerationRequest.DEFAULT_CFG_SCALE).eta(eta).seed(seedValue);
         request.build(); // rejects bad values before anything is loaded
         FileChecks.readable(weights);
@@ -154,7 +158,7 @@ final class SampleCommand extends CliCommand {
             staticConfig = model.config();
             r = request.build();
             try {
-                result = new DiffusionSampler(model.denoiser(flexiSchedule(model, r.steps()))).generate(r);
+                result = new DiffusionSampler(model.denoiser(flexiSchedule(model, r.steps()), cache)).generate(r);
             } finally {
                 if (bar != null) {
                     bar.finish();

@@ -92,17 +92,11 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
 
     /** Reads the DiT constructor keys from a JSON object; other keys are ignored. */
     public static DiTConfig fromJson(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelConfigException("cannot read config " + file + ": " + e.getMessage());
-        }
         Map<String, Object> m;
         try {
-            m = JsonParser.parseObject(text);
-        } catch (RuntimeException e) {
-            throw new ModelConfigException("config " + file + ": " + e.getMessage());
+            m = JsonParser.parseObjectFile(file); // strict UTF-8, names the file
+        } catch (io.dyndit.core.DynditException e) {
+            throw new ModelConfigException("config " + e.getMessage());
         }
         return fromMap(m, file.toString());
     }
@@ -168,8 +162,12 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
 
     private static int intKey(Map<String, Object> m, String key, String source) {
         Object v = m.get(key);
-        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 1e9) {
-            return n.intValue();
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+            if (Math.abs(n.doubleValue()) < 1e9) {
+                return n.intValue();
+            }
+            throw new ModelConfigException("config " + source + ": key '" + key + "' = " + v
+                    + " is out of range [-999999999, 999999999]");
         }
         throw new ModelConfigException("config " + source + ": key '" + key + "' must be an integer, got "
                 + (v == null ? "nothing" : v));
