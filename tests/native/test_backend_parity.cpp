@@ -706,6 +706,16 @@ TEST_P(BackendParity, SamplerStepsAndGuidanceCombine) {
     const float ddim[5] = {1.3f, 0.8f, 0.93f, 0.2f, 0.11f};
     PARITY_BOTH(dd_ddim_update(x[S], out[S], noise[S], pred[S], next[S], ddim));
     EXPECT_TRUE(exact(next)) << "ddim";
+    // DPM-Solver++ of every order: coefficients of a plausible step (sigma, alpha, then the update's)
+    Pair m1 = both(rng.uniform(B * C * P, -2, 2), {B, C, H, W}), m2 = both(rng.uniform(B * C * P, -2, 2), {B, C, H, W});
+    const float dpm[3][10] = {{0.97f, 0.28f, 0.81f, -0.27f},
+                              {0.97f, 0.28f, 0.81f, -0.27f, -0.135f, 0.9f},
+                              {0.97f, 0.28f, 0.81f, -0.27f, 0.33f, -0.04f, 0.9f, 1.1f, 0.45f, 0.5f}};
+    for (int order = 1; order <= 3; ++order) {
+        PARITY_BOTH(dd_dpm_update(x[S], out[S], m1[S], m2[S], pred[S], next[S], dpm[order - 1], order));
+        EXPECT_TRUE(exact(pred)) << "dpm x0, order " << order;
+        EXPECT_TRUE(exact(next)) << "dpm next, order " << order;
+    }
     PARITY_BOTH(dd_cfg_combine(out[S], 3, 4.0f));
     EXPECT_TRUE(exact(out)) << "cfg_combine";
     Pair guide = both(rng.uniform(B * 2 * C * P, -1, 1), {B, 2 * C, H, W});

@@ -40,6 +40,16 @@ TEST(DeviceApiErrors, SamplerStepsCheckShapesAndArguments) {
                           DD_ERR_INVALID_ARGUMENT, {"coefs"}));
     EXPECT_TRUE(FailsWith(dd_ddim_update(x.get(), out8.get(), nullptr, nullptr, x.get(), coefs),
                           DD_ERR_INVALID_ARGUMENT, {"next", "overlaps"}));
+    Tensor x0 = new_cpu(DD_F32, {2, 4, 3, 3});
+    const float dpm[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    EXPECT_TRUE(FailsWith(dd_dpm_update(x.get(), out8.get(), nullptr, nullptr, x0.get(), next.get(), dpm, 4),
+                          DD_ERR_INVALID_ARGUMENT, {"order 4"}));
+    EXPECT_TRUE(FailsWith(dd_dpm_update(x.get(), out8.get(), nullptr, nullptr, nullptr, next.get(), dpm, 1),
+                          DD_ERR_INVALID_ARGUMENT, {"x0"}));
+    EXPECT_TRUE(FailsWith(dd_dpm_update(x.get(), out8.get(), small.get(), nullptr, x0.get(), next.get(), dpm, 2),
+                          DD_ERR_SHAPE, {"m1"}));
+    EXPECT_TRUE(FailsWith(dd_dpm_update(x.get(), out8.get(), x0.get(), nullptr, x0.get(), next.get(), dpm, 2),
+                          DD_ERR_INVALID_ARGUMENT, {"overlaps"}));
     EXPECT_TRUE(FailsWith(dd_weak_guidance(out8.get(), out4.get(), 3, 0.5f), DD_ERR_SHAPE, {"guide"}));
     EXPECT_TRUE(FailsWith(dd_weak_guidance(out8.get(), out8.get(), 3, 0.5f), DD_ERR_INVALID_ARGUMENT, {"overlaps"}));
     EXPECT_TRUE(FailsWith(dd_cfg_combine(out8.get(), 9, 4.0f), DD_ERR_INVALID_ARGUMENT, {"guided = 9"}));
