@@ -65,6 +65,22 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--image-size", paramLabel = "PX", defaultValue = "256", description = "--vae: image size (default: ${DEFAULT-VALUE})")
     int imageSize;
 
+    @Option(names = "--sample-steps", paramLabel = "N",
+            description = "time whole generations of N steps: uncached vs --cache, from the same noise")
+    Integer sampleSteps;
+
+    @Option(names = "--sampler", paramLabel = "S", defaultValue = "dpm++2m", converter = Converters.SamplerValue.class,
+            description = "--sample-steps: sampler (default: ${DEFAULT-VALUE})")
+    io.dyndit.sampling.SamplerType sampler;
+
+    @Option(names = "--cache", paramLabel = "SPEC", defaultValue = "none", converter = Converters.CacheValue.class,
+            description = "--sample-steps: step:THRESHOLD or block:N (default: ${DEFAULT-VALUE})")
+    io.dyndit.model.CacheSpec cache;
+
+    @Option(names = "--cfg-scale", paramLabel = "S", defaultValue = "4",
+            description = "--sample-steps: guidance scale; the batch is then [cond; uncond] (default: ${DEFAULT-VALUE})")
+    double cfgScale;
+
     @Override
     public Integer call() throws UsageException {
         PrintStream out = console.out;
@@ -109,6 +125,13 @@ final class BenchCommand extends CliCommand {
         for (int i = 0; i < batch; i++) {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
+        }
+        if (sampleSteps != null) {
+            if (sampleSteps < 1 || !(cfgScale >= 1) || Double.isInfinite(cfgScale)) {
+                throw new UsageException("--sample-steps must be >= 1 and --cfg-scale a finite number >= 1");
+            }
+            return GenerationBench.run(c, batch, sampleSteps, sampler, cfgScale, cache, this.iters != null ? this.iters
+                    : 3, device, out);
         }
         if (flexiPatch != null) {
             return flexi(c, iters, x, t, y, out);
