@@ -16,7 +16,7 @@ public record LibraryInfo(String version, String cpuName, String cpuFeatures, St
                 DynditNative.dd_cuda_archs(), probe == NativeErrors.OK, gpu);
     }
 
-    /** Threads used by CPU kernels and BLAS; n <= 0 means all cores. */
+    /** Threads used by CPU kernels and BLAS; {@code n <= 0} means all cores. */
     public static void setThreads(int n) {
         NativeLoader.ensureLoaded();
         DynditNative.dd_set_num_threads(n);
