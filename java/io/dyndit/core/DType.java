@@ -1,6 +1,10 @@
 package io.dyndit.core;
 
-/** Element types of native tensors; codes match dd_dtype in dyndit.h. */
+/**
+ * Element types of native tensors; codes match dd_dtype in dyndit.h.
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
+ */
 public enum DType {
     F32(0, 4), BF16(1, 2), F16(2, 2), I32(3, 4), I64(4, 8);
 

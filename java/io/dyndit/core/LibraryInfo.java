@@ -2,7 +2,11 @@ package io.dyndit.core;
 
 import io.dyndit.nativelib.DynditNative;
 
-/** What the native library is and what it found on this machine (for `dyndit info`). */
+/**
+ * What the native library is and what it found on this machine (for `dyndit info`).
+ *
+ * <p>Thread-safety: immutable record, safe to share.
+ */
 public record LibraryInfo(String version, String cpuName, String cpuFeatures, String kernelIsa, int threads,
         String blas, boolean cudaCompiled, String cudaArchs, boolean gpuUsable, String gpuStatus) {
 

@@ -3,7 +3,11 @@ package io.dyndit.sampling;
 import io.dyndit.core.InvalidArgumentException;
 import java.util.Locale;
 
-/** Which reverse-diffusion update the loop applies (the official p_sample or ddim_sample). */
+/**
+ * Which reverse-diffusion update the loop applies (the official p_sample or ddim_sample).
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
+ */
 public enum SamplerType {
     /** Ancestral DDPM sampling (p_sample_loop), the default of the official sample.py. */
     DDPM,
