@@ -1,6 +1,10 @@
 package io.dyndit.io;
 
-/** Element types a stored tensor can have, named as in the safetensors format. */
+/**
+ * Element types a stored tensor can have, named as in the safetensors format.
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
+ */
 public enum DType {
     F64(8, true),
     F32(4, true),

@@ -9,6 +9,8 @@ import java.util.Map;
  * A strict RFC 8259 JSON parser for safetensors headers and config files. Values map to LinkedHashMap (key order
  * kept), ArrayList, String, Long (integers that fit) or Double, Boolean and null. Errors carry the character offset.
  * Nesting is capped so hostile input cannot overflow the stack; duplicate object keys are rejected as ambiguous.
+ *
+ * <p>Thread-safety: the static methods are safe from any thread (each call parses with its own state).
  */
 public final class JsonParser {
     static final int MAX_DEPTH = 512;

@@ -25,6 +25,8 @@ import java.util.zip.ZipOutputStream;
  * magic + length + header is a multiple of 64 bytes, then the values little-endian in C order.
  * Supported element types: float32 ({@code '<f4'}), int64 ({@code '<i8'}) and uint8 ({@code '|u1'}, for images).
  * Files are written to a temporary file next to the target and moved into place, so a failure leaves nothing behind.
+ *
+ * <p>Thread-safety: not thread-safe: one writer per thread.
  */
 public final class NpzWriter {
     static final int ALIGN = 64;

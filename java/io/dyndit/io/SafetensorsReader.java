@@ -14,6 +14,8 @@ import java.util.Map;
  * Reads the safetensors format: an 8-byte little-endian header length N, N bytes of JSON describing each tensor
  * (dtype, shape, data_offsets relative to the data section) plus an optional "__metadata__" string map, then the
  * raw little-endian data. Every field is validated before any tensor is handed out; tensors may overlap.
+ *
+ * <p>Thread-safety: static, safe from any thread; the TensorFile it returns is read-only after open and safe to share.
  */
 public final class SafetensorsReader {
     /** Real headers are kilobytes; anything larger than this is treated as corruption rather than allocated. */

@@ -8,6 +8,8 @@ import java.util.Arrays;
  * One named tensor as stored in a checkpoint: element type, shape and exactly its little-endian bytes in row-major
  * order. Tensors read from files hold a read-only slice of the file's memory map, so nothing is copied until one of
  * the {@code to*Array()} conversions is called.
+ *
+ * <p>Thread-safety: immutable (data() hands out a fresh view of read-only bytes), safe to share.
  */
 public final class StoredTensor {
     private static final int MAX_JAVA_ARRAY = Integer.MAX_VALUE - 8;
