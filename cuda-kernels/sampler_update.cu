@@ -72,6 +72,36 @@ __global__ void __launch_bounds__(kThreads) ddim_kernel(StepArgs a, DdimCoefs k)
     }
 }
 
+struct DpmArgs {
+    const float* x; const float* out; const float* m1; const float* m2;
+    float* x0; float* next;
+    int64_t rows, C, Co, P;
+};
+
+template <int kOrder>
+__global__ void __launch_bounds__(kThreads) dpm_kernel(DpmArgs a, DpmCoefs c) {
+    const int64_t p = (int64_t)blockIdx.x * kThreads + threadIdx.x;
+    if (p >= a.P) return;
+    const float* k = c.k;
+    for (int64_t r = blockIdx.y; r < a.rows; r += gridDim.y) {
+        const int64_t b = r / a.C, ch = r - b * a.C;
+        const int64_t xi = r * a.P + p, ei = (b * a.Co + ch) * a.P + p;
+        const float xv = a.x[xi];
+        const float x0 = sub(xv, mul(k[0], a.out[ei])) / k[1];
+        float v = sub(mul(k[2], xv), mul(k[3], x0));
+        if constexpr (kOrder == 2) {
+            v = sub(v, mul(k[4], mul(k[5], sub(x0, a.m1[xi]))));
+        } else if constexpr (kOrder == 3) {
+            const float m1 = a.m1[xi];
+            const float d10 = mul(k[6], sub(x0, m1)), d11 = mul(k[7], sub(m1, a.m2[xi]));
+            const float d1 = add(d10, mul(k[8], sub(d10, d11))), d2 = mul(k[9], sub(d10, d11));
+            v = sub(add(v, mul(k[4], d1)), mul(k[5], d2));
+        }
+        a.x0[xi] = x0;
+        a.next[xi] = v;
+    }
+}
+
 // cond[i] = u + s·(cond[i] − u), u = uncond[i]; also written to uncond[i] when kBoth (CFG's two halves).
 // cond and uncond share the [n, Co, P] layout; rows run over n·guided.
 template <bool kBoth>
@@ -124,6 +154,19 @@ cudaError_t ddim_update(const float* x, const float* out, const float* noise, fl
     // σ == 0 adds nothing, as Java's addNoise = i != 0 && σ != 0 (not mean + 0·noise: −0, inf, NaN)
     const StepArgs a{x, out, k.sigma != 0.0f ? noise : nullptr, pred_xstart, next, B * C, C, Co, P};
     return dd_launch(ddim_kernel, grid, dim3(kThreads), 0, stream, a, k);
+}
+
+cudaError_t dpm_update(const float* x, const float* out, const float* m1, const float* m2, float* x0, float* next,
+                       int64_t B, int64_t C, int64_t Co, int64_t P, const DpmCoefs& k, int order, cudaStream_t stream) {
+    if (bad_step(x, out, next, B, C, Co, P, C) || order < 1 || order > 3) return cudaErrorInvalidValue;
+    if (B * C * P == 0) return cudaSuccess;
+    if (!x0 || (order >= 2 && !m1) || (order == 3 && !m2)) return cudaErrorInvalidValue;
+    dim3 grid;
+    if (!grid_for(B * C, P, &grid)) return cudaErrorInvalidValue;
+    const DpmArgs a{x, out, m1, m2, x0, next, B * C, C, Co, P};
+    return order == 1   ? dd_launch(dpm_kernel<1>, grid, dim3(kThreads), 0, stream, a, k)
+           : order == 2 ? dd_launch(dpm_kernel<2>, grid, dim3(kThreads), 0, stream, a, k)
+                        : dd_launch(dpm_kernel<3>, grid, dim3(kThreads), 0, stream, a, k);
 }
 
 cudaError_t cfg_combine(float* out, int64_t n, int64_t Co, int64_t P, int64_t guided, float s, cudaStream_t stream) {

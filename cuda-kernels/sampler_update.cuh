@@ -54,6 +54,17 @@ inline DdimCoefs ddim_coefs(double alphas_cumprod, double alphas_cumprod_prev, d
 cudaError_t ddim_update(const float* x, const float* out, const float* noise, float* pred_xstart, float* next,
                         int64_t B, int64_t C, int64_t Co, int64_t P, const DdimCoefs& k, cudaStream_t stream);
 
+// DPM-Solver++ step scalars (io.dyndit.sampling.DpmSolverSchedule): k[0..1] = σ_i, α_i of the data prediction,
+// k[2..] the update's for the order (see dd_dpm_update in dyndit.h).
+struct DpmCoefs {
+    float k[10];
+};
+
+// x0 = (x − k0·ε)/k1 (ε = channels < C of out) into x0; next = the order-1/2/3 multistep update from x, x0 and the
+// previous data predictions m1 (order >= 2), m2 (order 3), each term rounded as io.dyndit.sampling.DpmSolverUpdate.
+cudaError_t dpm_update(const float* x, const float* out, const float* m1, const float* m2, float* x0, float* next,
+                       int64_t B, int64_t C, int64_t Co, int64_t P, const DpmCoefs& k, int order, cudaStream_t stream);
+
 // DiT forward_with_cfg: out [2n, Co, P], rows [0, n) conditional, [n, 2n) unconditional; on channels
 // < guided both halves become u + s·(c − u); other channels are left as they are.
 cudaError_t cfg_combine(float* out, int64_t n, int64_t Co, int64_t P, int64_t guided, float s, cudaStream_t stream);

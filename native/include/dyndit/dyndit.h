@@ -88,6 +88,14 @@ DD_API dd_status dd_ddpm_update(const dd_tensor* x, const dd_tensor* model_out, 
                                 dd_tensor* pred_xstart, dd_tensor* next, const float* coefs, int learned_range);
 DD_API dd_status dd_ddim_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,
                                 dd_tensor* pred_xstart, dd_tensor* next, const float* coefs);
+/* One DPM-Solver++ multistep step (diffusers' dpmsolver++, float32 in its order) on x [B,C,H,W] from model_out
+ * [B,Co,H,W] (eps = channels 0..C-1, Co >= C): x0 = (x - coefs[0] eps) / coefs[1] is written to x0 (the next steps'
+ * history) and the update of `order` (1, 2 or 3) to next, reading the previous steps' x0 from m1 (order >= 2) and m2
+ * (order 3); all [B,C,H,W] dense, next and x0 distinct from every input. coefs[2..]: order 1 {ratio, alpha_t phi};
+ * 2 {ratio, alpha_t phi, 0.5 alpha_t phi, 1/r0}; 3 {ratio, alpha_t phi, alpha_t (phi/h + 1), alpha_t ((phi + h)/h^2 - 0.5),
+ * 1/r0, 1/r1, r0/(r0 + r1), 1/(r0 + r1)}. */
+DD_API dd_status dd_dpm_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* m1, const dd_tensor* m2,
+                               dd_tensor* x0, dd_tensor* next, const float* coefs, int order);
 /* forward_with_cfg's combine in place on model_out [2n,Co,H,W] (first half conditional, second unconditional):
  * channels below `guided` of both halves become u + scale (c - u); the others keep their values. */
 DD_API dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale);

@@ -151,6 +151,16 @@ struct SamplerStepParams {
     bool learned_range;
 };
 
+// One DPM-Solver++ step (dd_dpm_update): x0 = (x - k0 eps) / k1 from channels [0, C) of out, then the update of
+// `order` with k[2..]: 1 {ratio, c0}; 2 {ratio, c0, c1, 1/r0}; 3 {ratio, c0, cD1, cD2, 1/r0, 1/r1, r0/(r0+r1), 1/(r0+r1)}.
+struct DpmStepParams {
+    const float* x; const float* out; const float* m1; const float* m2;
+    float* x0; float* next;
+    int64_t B, C, Co, P;
+    float k[10];
+    int order;
+};
+
 // forward_with_cfg's combine in place: out [2n,Co,P], channels < guided of both halves = u + s (c - u).
 struct CfgCombineParams {
     float* out;
@@ -201,6 +211,7 @@ struct Backend {
     dd_status (*ddim_update)(const SamplerStepParams&);
     dd_status (*cfg_combine)(const CfgCombineParams&);
     dd_status (*weak_guidance)(const WeakGuidanceParams&);
+    dd_status (*dpm_update)(const DpmStepParams&);
     // Makes device `index` current for the calling thread's next ops (CUDA: cudaSetDevice, that device's stream);
     // null: one device (the CPU).
     dd_status (*use_device)(int index);

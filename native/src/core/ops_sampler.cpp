@@ -65,6 +65,36 @@ dd_status dd_ddim_update(const dd_tensor* x, const dd_tensor* model_out, const d
     });
 }
 
+dd_status dd_dpm_update(const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* m1, const dd_tensor* m2,
+                        dd_tensor* x0, dd_tensor* next, const float* coefs, int order) {
+    return dd::guard("dd_dpm_update", [&] {
+        OpCheck c("dd_dpm_update");
+        if (order < 1 || order > 3) c.error(DD_ERR_INVALID_ARGUMENT, format("order %d is not 1, 2 or 3", order));
+        const int64_t C = x ? (x->ndim == 4 ? x->shape[1] : 0) : 0;
+        dd::SamplerStepParams s = check_step(c, x, model_out, nullptr, x0, next, coefs, C);
+        if (!x0) c.error(DD_ERR_INVALID_ARGUMENT, "tensor 'x0' is NULL (the step's data prediction is the next steps' history)");
+        const dd_tensor* M1 = order >= 2 ? &c.tensor(m1, "m1", DD_F32, 4) : nullptr;
+        const dd_tensor* M2 = order >= 3 ? &c.tensor(m2, "m2", DD_F32, 4) : nullptr;
+        const dd_tensor& X = *x;
+        for (const dd_tensor* m : {M1, M2}) {
+            if (!m) continue;
+            const char* name = m == M1 ? "m1" : "m2";
+            c.contiguous(*m, name);
+            c.shape(*m, name, {X.shape[0], X.shape[1], X.shape[2], X.shape[3]}, "[B,C,H,W] (as x)");
+            c.no_overlap(*next, "next", m, name);
+            c.no_overlap(*x0, "x0", m, name);
+        }
+        c.no_overlap(*x0, "x0", &X, "x");
+        c.no_overlap(*x0, "x0", model_out, "model_out");
+        c.no_overlap(*x0, "x0", next, "next");
+        dd::DpmStepParams p{};
+        p.x = s.x; p.out = s.out; p.m1 = f32(M1); p.m2 = f32(M2); p.x0 = s.pred_xstart; p.next = s.next;
+        p.B = s.B; p.C = s.C; p.Co = s.Co; p.P = s.P; p.order = order;
+        std::memcpy(p.k, coefs, (order == 1 ? 4 : order == 2 ? 6 : 10) * sizeof(float));
+        return run(c, c.backend().dpm_update, p);
+    });
+}
+
 dd_status dd_cfg_combine(dd_tensor* model_out, int64_t guided, float scale) {
     return dd::guard("dd_cfg_combine", [&] {
         OpCheck c("dd_cfg_combine");

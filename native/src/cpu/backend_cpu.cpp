@@ -39,6 +39,7 @@ dd_status sigmoid(const UnaryParams& p);
 // sampler_ops.cpp
 dd_status ddpm_update(const SamplerStepParams& p);
 dd_status ddim_update(const SamplerStepParams& p);
+dd_status dpm_update(const DpmStepParams& p);
 dd_status cfg_combine(const CfgCombineParams& p);
 dd_status weak_guidance(const WeakGuidanceParams& p);
 
@@ -223,6 +224,7 @@ const Backend cpu = {
     ddim_update,
     cfg_combine,
     weak_guidance,
+    dpm_update,
     nullptr,  // use_device: one CPU
 };
 

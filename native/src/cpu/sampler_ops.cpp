@@ -53,6 +53,30 @@ dd_status ddim_update(const SamplerStepParams& p) {
     return DD_OK;
 }
 
+dd_status dpm_update(const DpmStepParams& p) {
+    const float* k = p.k;
+#pragma omp parallel for collapse(2) if (p.B * p.C * p.P >= (1 << 16))
+    for (int64_t b = 0; b < p.B; ++b)
+        for (int64_t ch = 0; ch < p.C; ++ch) {
+            const int64_t xo = (b * p.C + ch) * p.P, eo = (b * p.Co + ch) * p.P;
+            for (int64_t i = 0; i < p.P; ++i) {
+                const int64_t e = xo + i;
+                const float x0 = (p.x[e] - k[0] * p.out[eo + i]) / k[1];
+                float v = k[2] * p.x[e] - k[3] * x0;
+                if (p.order == 2) {
+                    v = v - k[4] * (k[5] * (x0 - p.m1[e]));
+                } else if (p.order == 3) {
+                    const float d10 = k[6] * (x0 - p.m1[e]), d11 = k[7] * (p.m1[e] - p.m2[e]);
+                    const float d1 = d10 + k[8] * (d10 - d11), d2 = k[9] * (d10 - d11);
+                    v = (v + k[4] * d1) - k[5] * d2;
+                }
+                p.x0[e] = x0;
+                p.next[e] = v;
+            }
+        }
+    return DD_OK;
+}
+
 dd_status cfg_combine(const CfgCombineParams& p) {
     for (int64_t i = 0; i < p.n; ++i)
         for (int64_t ch = 0; ch < p.guided; ++ch) {

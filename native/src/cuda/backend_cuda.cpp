@@ -247,6 +247,7 @@ Backend make_cuda_backend() {
     b.ddim_update = ddim_update;
     b.cfg_combine = cfg_combine;
     b.weak_guidance = weak_guidance;
+    b.dpm_update = dpm_update;
     b.use_device = use_device;
     return b;
 }

@@ -16,6 +16,7 @@ dd_status ddpm_update(const SamplerStepParams& p);
 dd_status ddim_update(const SamplerStepParams& p);
 dd_status cfg_combine(const CfgCombineParams& p);
 dd_status weak_guidance(const WeakGuidanceParams& p);
+dd_status dpm_update(const DpmStepParams& p);
 
 // cuda_graphs.cpp
 dd_status graph_begin();

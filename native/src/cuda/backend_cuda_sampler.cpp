@@ -18,6 +18,13 @@ dd_status ddim_update(const SamplerStepParams& p) {
                         "ddim_update");
 }
 
+dd_status dpm_update(const DpmStepParams& p) {
+    ck::DpmCoefs k{};
+    for (int i = 0; i < 10; ++i) k.k[i] = p.k[i];
+    return check_launch(ck::dpm_update(p.x, p.out, p.m1, p.m2, p.x0, p.next, p.B, p.C, p.Co, p.P, k, p.order, stream()),
+                        "dpm_update");
+}
+
 dd_status cfg_combine(const CfgCombineParams& p) {
     return check_launch(ck::cfg_combine(p.out, p.n, p.Co, p.P, p.guided, p.scale, stream()), "cfg_combine");
 }

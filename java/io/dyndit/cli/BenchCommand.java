@@ -14,41 +14,94 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * `dyndit bench`: median time of a forward of a random-weight preset, its GFLOP/s, and that rate as a
  * fraction of the SGEMM rate measured in the same run (the model's fc1 shape).
  */
-final class BenchCommand implements Main.Command {
-    private static final String USAGE = "dyndit bench --model DiT-S/2 [--batch 8] [--input-size 32] [--iters 10] "
-            + "[--warmup 2] [--threads N] [--device cpu] [--dydit-width F [--dydit-token-bias B] | --diffcr-ratio R | --flexi-patch Q] | --vae [--image-size 256]";
+@Command(name = "bench", sortOptions = false,
+        description = "Forward speed of a random-weight preset vs the machine's SGEMM rate (--vae: SD-VAE decode).")
+final class BenchCommand extends CliCommand {
+    @Option(names = "--model", paramLabel = "NAME", description = "preset, e.g. DiT-S/2 (required unless --vae)")
+    String model;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--input-size", paramLabel = "I", defaultValue = "32", description = "latent size (default: ${DEFAULT-VALUE})")
+    int inputSize;
+
+    @Option(names = "--iters", paramLabel = "N", description = "timed runs (default: 10; --vae: 3, at least 3)")
+    Integer iters;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "untimed runs first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: the library's choice)")
+    Integer threads;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
+            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
+    Device device;
+
+    @Option(names = "--dydit-width", paramLabel = "F", description = "DyDiT v2: fraction of heads and MLP groups kept")
+    Double dyditWidth;
+
+    @Option(names = "--dydit-token-bias", paramLabel = "B", defaultValue = "20",
+            description = "DyDiT token router output bias (20 keeps every token; default: ${DEFAULT-VALUE})")
+    double dyditTokenBias;
+
+    @Option(names = "--diffcr-ratio", paramLabel = "R", description = "DiffCR: fraction of tokens every block keeps")
+    Double diffcrRatio;
+
+    @Option(names = "--flexi-patch", paramLabel = "Q", description = "FlexiDiT: time a forward at patch size Q")
+    Integer flexiPatch;
+
+    @Option(names = "--vae", description = "time the SD-VAE decoder instead (full-size structure, random weights)")
+    boolean vae;
+
+    @Option(names = "--image-size", paramLabel = "PX", defaultValue = "256", description = "--vae: image size (default: ${DEFAULT-VALUE})")
+    int imageSize;
 
     @Override
-    public String summary() {
-        return "forward speed of a random-weight preset vs the machine's SGEMM rate";
-    }
-
-    @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--model", "--batch", "--input-size", "--iters", "--warmup", "--threads", "--device",
-                "--dydit-width", "--dydit-token-bias", "--diffcr-ratio", "--flexi-patch", "--image-size"), Set.of("--vae"),
-                USAGE);
-        if (a.flag("--vae")) {
-            return vae(a, out);
+    public Integer call() throws UsageException {
+        PrintStream out = console.out;
+        if (vae) {
+            if (imageSize < 1 || imageSize % io.dyndit.vae.VaeConfig.stableDiffusion().upscale() != 0) {
+                throw new UsageException("--image-size must be a positive multiple of "
+                        + io.dyndit.vae.VaeConfig.stableDiffusion().upscale());
+            }
+            return vae(out);
         }
-        DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
-        int batch = a.integer("--batch", 8), iters = a.integer("--iters", 10), warmup = a.integer("--warmup", 2);
+        if (model == null) {
+            throw new UsageException("missing --model (or give --vae)");
+        }
+        int iters = this.iters != null ? this.iters : 10;
         if (batch < 1 || iters < 1 || warmup < 0) {
             throw new UsageException("--batch and --iters must be >= 1, --warmup >= 0");
         }
-        if (a.has("--threads")) {
-            LibraryInfo.setThreads(a.integer("--threads", 0));
+        if (diffcrRatio != null && !(diffcrRatio > 0 && diffcrRatio <= 1)) {
+            throw new UsageException("--diffcr-ratio must be in (0, 1]");
         }
-        Device device = Device.parse(a.get("--device", "cpu"));
+        if (dyditWidth != null && !(dyditWidth >= 0 && dyditWidth <= 1)) {
+            throw new UsageException("--dydit-width must be in [0, 1]");
+        }
+        if (threads != null && threads < 0) {
+            throw new UsageException("--threads must be >= 0");
+        }
+        DiTConfig c = DiTConfig.preset(model, inputSize);
+        if (threads != null) {
+            LibraryInfo.setThreads(threads);
+        }
         LibraryInfo info = LibraryInfo.query();
         Random r = new Random(1);
         int per = c.inChannels() * c.inputSize() * c.inputSize();
+        if ((long) batch * per > Integer.MAX_VALUE - 8) {
+            throw new UsageException("--batch " + batch + " is out of range for " + model + ": the latents alone would be "
+                    + (long) batch * per + " values (at most " + (Integer.MAX_VALUE - 8) / per + " samples)");
+        }
         float[] x = new float[batch * per];
         float[] t = new float[batch];
         long[] y = new long[batch];
@@ -57,17 +110,17 @@ final class BenchCommand implements Main.Command {
             t[i] = r.nextInt(1000);
             y[i] = r.nextInt(c.numClasses());
         }
-        if (a.has("--flexi-patch")) {
-            return flexi(a, c, batch, iters, warmup, device, x, t, y, out);
+        if (flexiPatch != null) {
+            return flexi(c, iters, x, t, y, out);
         }
-        if (a.has("--dydit-width") || a.has("--diffcr-ratio")) {
-            return dynamic(a, c, batch, iters, warmup, device, x, t, y, out);
+        if (dyditWidth != null || diffcrRatio != null) {
+            return dynamic(c, iters, x, t, y, out);
         }
         // Forward and SGEMM timings interleaved, so both medians see the same machine state.
         double[] ms = new double[iters];
         double[] sgemmRates = new double[iters];
         long m = (long) batch * c.tokens();
-        try (DiTModel model = DiTModel.load(new RandomDiT(c, 7), c, device); Scope s = Scope.open()) {
+        try (DiTModel model = ModelLoading.dit(new RandomDiT(c, 7), c, device, false); Scope s = Scope.open()) {
             Tensor gx = s.zeros(Device.cpu(), DType.F32, m, c.hiddenSize());
             Tensor gw = s.zeros(Device.cpu(), DType.F32, c.mlpHidden(), c.hiddenSize());
             Tensor gy = s.empty(Device.cpu(), DType.F32, m, c.mlpHidden());
@@ -86,7 +139,7 @@ final class BenchCommand implements Main.Command {
         double flops = 2 * DiTMacs.total(c) * batch;
         double gflops = flops / (median * 1e6);
         double sgemm = median(sgemmRates);
-        out.printf(Locale.ROOT, "model %s batch %d (%d tokens), %d threads, kernels %s, device %s%n", a.required("--model"),
+        out.printf(Locale.ROOT, "model %s batch %d (%d tokens), %d threads, kernels %s, device %s%n", model,
                 batch, c.tokens(), info.threads(), info.kernelIsa(), device);
         out.printf(Locale.ROOT, "forward: median %.1f ms over %d runs (min %.1f, max %.1f)%n", median, iters,
                 Arrays.stream(ms).min().orElse(0), Arrays.stream(ms).max().orElse(0));
@@ -103,15 +156,11 @@ final class BenchCommand implements Main.Command {
      * Static and dynamic forwards of the same weights are timed interleaved; the report compares wall time
      * with executed multiply-accumulates.
      */
-    private static int dynamic(Args a, DiTConfig c, int batch, int iters, int warmup, Device device, float[] x, float[] t,
-            long[] y, PrintStream out) throws UsageException {
+    private int dynamic(DiTConfig c, int iters, float[] x, float[] t, long[] y, PrintStream out) {
         io.dyndit.model.RandomDiT file;
         String what;
-        if (a.has("--diffcr-ratio")) {
-            double ratio = a.number("--diffcr-ratio", 1);
-            if (!(ratio > 0 && ratio <= 1)) {
-                throw new UsageException("--diffcr-ratio must be in (0, 1]");
-            }
+        if (diffcrRatio != null) {
+            double ratio = diffcrRatio;
             file = new io.dyndit.model.RandomDiT(c, 7);
             java.util.Random r = new java.util.Random(11);
             for (int i = 0; i < c.depth(); i++) {
@@ -124,10 +173,7 @@ final class BenchCommand implements Main.Command {
             file.put("diffcr.ratios", ratios, c.depth(), 1);
             what = String.format(Locale.ROOT, "DiffCR, every block keeps %.0f%% of the tokens", 100 * ratio);
         } else {
-            double width = a.number("--dydit-width", 1), bias = a.number("--dydit-token-bias", 20);
-            if (width < 0 || width > 1) {
-                throw new UsageException("--dydit-width must be in [0, 1]");
-            }
+            double width = dyditWidth, bias = dyditTokenBias;
             int keep = Math.max(1, (int) Math.round(width * c.numHeads()));
             file = io.dyndit.model.RandomDyDiT.create(c, true, keep, keep, bias, 7);
             what = String.format(Locale.ROOT, "DyDiT v2, %d of %d heads and groups kept, token bias %.1f", keep,
@@ -136,8 +182,8 @@ final class BenchCommand implements Main.Command {
         double[] staticMs = new double[iters], dynMs = new double[iters];
         double[] dynMacs = new double[1];
         java.util.Arrays.fill(t, t[0]); // one timestep per batch, as in sampling
-        try (DiTModel full = DiTModel.load(file, c, io.dyndit.model.ModelOptions.builder().device(device).staticModel(true).build());
-                DiTModel dyn = DiTModel.load(file, c, device)) {
+        try (DiTModel full = ModelLoading.dit(file, c, device, true);
+                DiTModel dyn = ModelLoading.dit(file, c, device, false)) {
             Runnable fs = () -> full.forward(x, t, y);
             Runnable fd = () -> dynMacs[0] = dyn.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE).macs();
             for (int i = 0; i < warmup; i++) {
@@ -151,7 +197,7 @@ final class BenchCommand implements Main.Command {
         }
         double ms = median(staticMs), md = median(dynMs);
         double staticMacs = DiTMacs.total(c) * batch;
-        out.printf(Locale.ROOT, "model %s (random weights) batch %d: %s%n", a.required("--model"), batch, what);
+        out.printf(Locale.ROOT, "model %s (random weights) batch %d: %s%n", model, batch, what);
         out.printf(Locale.ROOT, "static:  median %.1f ms%n", ms);
         out.printf(Locale.ROOT, "dynamic: median %.1f ms, %.1f%% of static MACs executed%n", md, 100 * dynMacs[0] / staticMacs);
         out.printf(Locale.ROOT, "time ratio dynamic/static: %.3f (MAC ratio %.3f)%n", md / ms, dynMacs[0] / staticMacs);
@@ -159,11 +205,10 @@ final class BenchCommand implements Main.Command {
     }
 
     /** FlexiDiT: a forward at patch size Q against the native patch, same weights, timed interleaved. */
-    private static int flexi(Args a, DiTConfig c, int batch, int iters, int warmup, Device device, float[] x, float[] t,
-            long[] y, PrintStream out) throws UsageException {
-        int q = a.integer("--flexi-patch", 2 * c.patchSize());
+    private int flexi(DiTConfig c, int iters, float[] x, float[] t, long[] y, PrintStream out) {
+        int q = flexiPatch;
         double[] nativeMs = new double[iters], flexiMs = new double[iters];
-        try (DiTModel m = DiTModel.load(new RandomDiT(c, 7), c, device)) {
+        try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false)) {
             Runnable fn = () -> m.forward(x, t, y);
             Runnable fq = () -> m.forwardAtPatch(x, t, y, q);
             for (int i = 0; i < warmup; i++) {
@@ -177,7 +222,7 @@ final class BenchCommand implements Main.Command {
         }
         double mn = median(nativeMs), mq = median(flexiMs);
         double macRatio = io.dyndit.model.FlexiSchedule.macsAt(c, q) / DiTMacs.total(c);
-        out.printf(Locale.ROOT, "model %s (random weights) batch %d: FlexiDiT patch %d vs native %d%n", a.required("--model"),
+        out.printf(Locale.ROOT, "model %s (random weights) batch %d: FlexiDiT patch %d vs native %d%n", model,
                 batch, q, c.patchSize());
         out.printf(Locale.ROOT, "native:  median %.1f ms (%d tokens)%n", mn, c.tokens());
         out.printf(Locale.ROOT, "patch %d: median %.1f ms (%d tokens)%n", q, mq, (c.inputSize() / q) * (c.inputSize() / q));
@@ -189,12 +234,9 @@ final class BenchCommand implements Main.Command {
      * SD-VAE decode (full-size structure 128/256/512/512, random weights) of one image, against the SGEMM rate
      * measured interleaved at a decoder-like shape (the 512-wide 3x3 convolution as a GEMM at 64x64).
      */
-    private static int vae(Args a, PrintStream out) throws UsageException {
-        int size = a.integer("--image-size", 256), iters = Math.max(3, a.integer("--iters", 3));
+    private int vae(PrintStream out) {
+        int size = imageSize, iters = Math.max(3, this.iters != null ? this.iters : 3);
         io.dyndit.vae.VaeConfig c = io.dyndit.vae.VaeConfig.stableDiffusion();
-        if (size % c.upscale() != 0) {
-            throw new UsageException("--image-size must be a multiple of " + c.upscale());
-        }
         int latent = size / c.upscale();
         float[] z = new float[c.latentChannels() * latent * latent];
         java.util.Random r = new java.util.Random(3);
@@ -202,13 +244,13 @@ final class BenchCommand implements Main.Command {
         long[] shape = {1, c.latentChannels(), latent, latent};
         double[] ms = new double[iters], gemm = new double[iters];
         long m = 64L * 64, k = 512L * 9, n = 512;
-        try (io.dyndit.vae.VaeDecoder vae = io.dyndit.vae.VaeDecoder.load(new io.dyndit.vae.RandomVae(c, 1), c, Device.cpu());
+        try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(new io.dyndit.vae.RandomVae(c, 1), c, Device.cpu());
                 Scope s = Scope.open()) {
             Tensor gx = s.zeros(Device.cpu(), DType.F32, m, k), gw = s.zeros(Device.cpu(), DType.F32, n, k);
             Tensor gy = s.empty(Device.cpu(), DType.F32, m, n);
-            vae.decodeLatents(z, shape); // plans the buffers
+            decoder.decodeLatents(z, shape); // plans the buffers
             for (int i = 0; i < iters; i++) {
-                ms[i] = timeMs(() -> vae.decodeLatents(z, shape));
+                ms[i] = timeMs(() -> decoder.decodeLatents(z, shape));
                 gemm[i] = 2.0 * m * n * k / (timeMs(() -> Ops.linear(gx, gw, null, gy)) * 1e6);
             }
         }

@@ -1,53 +1,72 @@
 package io.dyndit.cli;
 
 import io.dyndit.core.Device;
+import io.dyndit.core.Precision;
 import io.dyndit.core.ShapeMismatchException;
-import io.dyndit.io.DType;
+import io.dyndit.core.DType;
 import io.dyndit.io.SafetensorsWriter;
 import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.vae.DecodedImages;
-import io.dyndit.vae.PngImages;
 import io.dyndit.vae.VaeConfig;
 import io.dyndit.vae.VaeDecoder;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Locale;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** `dyndit decode`: raw DiT latents to images through the SD-VAE decoder (safetensors out, PNGs optional). */
-final class DecodeCommand implements Main.Command {
-    private static final String USAGE = "dyndit decode --vae FILE(.safetensors|.pt|.ckpt) [--config FILE.json] "
-            + "--latents FILE.safetensors [--key z] --out FILE.safetensors [--png DIR] [--tile N] [--device cpu|cuda|cuda-emu] [--precision tf32|fp32]\n"
-            + "  the latents are the raw samples (divided by the config's scaling_factor here, as DiT does);\n"
-            + "  without --config: the AutoencoderKL config.json beside --vae if there is one, else the structure read\n"
-            + "  off the tensors with norm_num_groups 32 and scaling_factor 0.18215 (the SD-VAE's)";
+@Command(name = "decode", sortOptions = false,
+        description = {"Decode latents with the SD-VAE: writes `image` f32 [N,3,H,W], `uint8` [N,H,W,3], PNGs with --png.",
+            "The latents are the raw samples (divided by the config's scaling_factor here, as DiT does). Without "
+                    + "--config: the AutoencoderKL config.json beside --vae if there is one, else the structure read "
+                    + "off the tensors with norm_num_groups 32 and scaling_factor 0.18215 (the SD-VAE's)."})
+final class DecodeCommand extends CliCommand {
+    @Option(names = "--vae", required = true, paramLabel = "FILE", description = "decoder checkpoint (.safetensors, .pt, .ckpt)")
+    Path vae;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "AutoencoderKL config JSON")
+    Path config;
+
+    @Option(names = "--latents", required = true, paramLabel = "FILE", description = "safetensors holding the latents")
+    Path latents;
+
+    @Option(names = "--key", paramLabel = "NAME", defaultValue = "z", description = "tensor name of the latents (default: ${DEFAULT-VALUE})")
+    String key;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "safetensors to write (`image`, `uint8`)")
+    Path out;
+
+    @Option(names = "--png", paramLabel = "DIR", description = "also write one PNG per image into DIR")
+    Path png;
+
+    @Option(names = "--tile", paramLabel = "N", defaultValue = "0",
+            description = "decode N samples at a time (0: all at once; default: ${DEFAULT-VALUE})")
+    int tile;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
+            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
+    Device device;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
+            description = "CUDA convolutions: tf32, fp32 (bf16 runs as tf32; default: ${DEFAULT-VALUE})")
+    Precision precision;
 
     @Override
-    public String summary() {
-        return "decode latents with the SD-VAE: writes `image` f32 [N,3,H,W], `uint8` [N,H,W,3], PNGs with --png";
-    }
-
-    @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--vae", "--config", "--latents", "--key", "--out", "--png", "--tile", "--device",
-                "--precision"),
-                Set.of(), USAGE);
-        Device device = Device.parse(a.get("--device", "cpu"));
-        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
-        Path vaeFile = a.path("--vae"), latentsFile = a.path("--latents"), outFile = a.path("--out");
-        Path pngDir = a.optionalPath("--png");
-        int tile = a.integer("--tile", 0);
+    public Integer call() throws UsageException {
         if (tile < 0) {
             throw new UsageException("--tile must be >= 0, got " + tile);
         }
-        String key = a.get("--key", "z");
+        FileChecks.readable(vae);
+        FileChecks.readable(config);
+        FileChecks.readable(latents);
+        FileChecks.writableFile(out);
+        FileChecks.writableDir(png);
         float[] z;
         long[] shape;
-        try (TensorFile in = TensorFiles.open(latentsFile)) {
+        try (TensorFile in = TensorFiles.open(latents)) {
             StoredTensor t = in.get(key);
             shape = t.shape();
             if (shape.length != 4) {
@@ -58,29 +77,28 @@ final class DecodeCommand implements Main.Command {
         }
         long start = System.nanoTime();
         DecodedImages images;
-        if (!a.has("--config") && VaeConfig.besideWeights(vaeFile) == null) {
-            err.println("dyndit decode: note: no --config and no AutoencoderKL config.json beside " + vaeFile
+        if (config == null && VaeConfig.besideWeights(vae) == null) {
+            console.note("decode", "no --config and no AutoencoderKL config.json beside " + vae
                     + ": structure read off the tensors, norm_num_groups 32 and scaling_factor 0.18215 assumed (SD-VAE)");
         }
-        try (VaeDecoder vae = VaeDecoder.load(vaeFile, a.optionalPath("--config"), device)) {
-            images = vae.precision(precision).tileSamples(tile).decodeLatents(z, shape);
+        try (VaeDecoder decoder = ModelLoading.vae(vae, config, device)) {
+            images = decoder.precision(precision).tileSamples(tile).decodeLatents(z, shape);
+        }
+        if (png != null && images.channels() != 3) { // checked before anything is written
+            throw new ShapeMismatchException("--png needs RGB images, the VAE gives " + images.channels() + " channels");
         }
         byte[] bytes = images.uint8Nhwc();
-        new SafetensorsWriter()
-                .addFloats("image", images.shape(), images.image())
-                .add(StoredTensor.of("uint8", DType.U8, new long[] {images.n(), images.height(), images.width(),
-                        images.channels()}, ByteBuffer.wrap(bytes)))
-                .write(outFile);
-        out.printf(Locale.ROOT, "decoded %d latent(s) %s -> images %dx%d in %.2f s; wrote %s%n", images.n(),
-                Arrays.toString(shape), images.height(), images.width(), (System.nanoTime() - start) / 1e9, outFile);
-        if (pngDir != null) {
-            if (images.channels() != 3) {
-                throw new ShapeMismatchException("--png needs RGB images, the VAE gives " + images.channels()
-                        + " channels");
-            }
-            PngImages.writeEach(pngDir, bytes, images.n(), images.height(), images.width());
-            out.printf(Locale.ROOT, "wrote %d PNG(s) to %s%n", images.n(), pngDir);
+        long[] u8Shape = {images.n(), images.height(), images.width(), images.channels()};
+        SafetensorsWriter w = new SafetensorsWriter().addFloats("image", images.shape(), images.image())
+                .add(StoredTensor.of("uint8", DType.U8, u8Shape, ByteBuffer.wrap(bytes)));
+        OutputFiles.safetensors(out, w);
+        console.info("decoded %d latent(s) %s -> images %dx%d in %.2f s; wrote %s: image %s, uint8 %s", images.n(),
+                Arrays.toString(shape), images.height(), images.width(), (System.nanoTime() - start) / 1e9, out,
+                Arrays.toString(images.shape()).replace(" ", ""), Arrays.toString(u8Shape).replace(" ", ""));
+        if (png != null) {
+            PngOutput.write(png, images, false);
+            console.info("wrote %d PNG(s) to %s", images.n(), png);
         }
-        return 0;
+        return Main.OK;
     }
 }

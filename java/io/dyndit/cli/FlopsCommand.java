@@ -2,28 +2,31 @@ package io.dyndit.cli;
 
 import io.dyndit.model.DiTConfig;
 import io.dyndit.model.DiTMacs;
-import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** `dyndit flops`: multiply-accumulates of one forward (one sample), by part. */
-final class FlopsCommand implements Main.Command {
-    private static final String USAGE = "dyndit flops --model DiT-XL/2 [--input-size 32] [--json]";
+@Command(name = "flops", sortOptions = false,
+        description = "Multiply-accumulates of one forward per sample, by part (papers' convention).")
+final class FlopsCommand extends CliCommand {
+    @Option(names = "--model", required = true, paramLabel = "NAME", description = "preset, e.g. DiT-XL/2, DiT-S/2")
+    String model;
+
+    @Option(names = "--input-size", paramLabel = "I", defaultValue = "32",
+            description = "latent size (256x256 images: 32; default: ${DEFAULT-VALUE})")
+    int inputSize;
+
+    @Option(names = "--json", description = "one JSON object instead of the table")
+    boolean json;
 
     @Override
-    public String summary() {
-        return "multiply-accumulates of one forward per sample, by part (papers' convention)";
-    }
-
-    @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--model", "--input-size"), Set.of("--json"), USAGE);
-        DiTConfig c = DiTConfig.preset(a.required("--model"), a.integer("--input-size", 32));
+    public Integer call() {
+        DiTConfig c = DiTConfig.preset(model, inputSize);
         Map<String, Double> parts = DiTMacs.breakdown(c);
         double total = DiTMacs.total(c);
-        String model = a.required("--model");
-        if (a.flag("--json")) {
+        if (json) {
             StringBuilder s = new StringBuilder("{\"model\":\"").append(model).append("\",\"input_size\":")
                     .append(c.inputSize()).append(",\"tokens\":").append(c.tokens()).append(",\"macs\":")
                     .append(String.format(Locale.ROOT, "%.0f", total)).append(",\"parts\":{");
@@ -32,15 +35,15 @@ final class FlopsCommand implements Main.Command {
                 s.append(i++ > 0 ? "," : "").append('"').append(e.getKey()).append("\":")
                         .append(String.format(Locale.ROOT, "%.0f", e.getValue()));
             }
-            out.println(s.append("}}"));
-            return 0;
+            console.out.println(s.append("}}"));
+            return Main.OK;
         }
-        out.printf(Locale.ROOT, "%s at %dx%d latent (%d tokens): %.2f GMACs per forward per sample%n", model,
+        console.out.printf(Locale.ROOT, "%s at %dx%d latent (%d tokens): %.2f GMACs per forward per sample%n", model,
                 c.inputSize(), c.inputSize(), c.tokens(), total / 1e9);
         for (Map.Entry<String, Double> e : parts.entrySet()) {
-            out.printf(Locale.ROOT, "  %-14s %10.4f G  %5.1f%%%n", e.getKey(), e.getValue() / 1e9,
+            console.out.printf(Locale.ROOT, "  %-14s %10.4f G  %5.1f%%%n", e.getKey(), e.getValue() / 1e9,
                     100 * e.getValue() / total);
         }
-        return 0;
+        return Main.OK;
     }
 }

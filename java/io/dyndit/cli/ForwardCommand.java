@@ -1,44 +1,87 @@
 package io.dyndit.cli;
 
 import io.dyndit.core.Device;
+import io.dyndit.core.Precision;
 import io.dyndit.core.ShapeMismatchException;
 import io.dyndit.io.SafetensorsWriter;
 import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import io.dyndit.model.DiTModel;
-import java.io.PrintStream;
-import java.util.Set;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** `dyndit forward`: one model evaluation on tensors from a safetensors file, written to another. */
-final class ForwardCommand implements Main.Command {
-    private static final String USAGE = "dyndit forward --weights FILE(.safetensors|.pt) [--config FILE.json] "
-            + "--inputs FILE.safetensors --out FILE.safetensors [--prefix P] [--cfg-scale S] [--static] [--patch-size Q] "
-            + "[--flexi-guided --cond-patch P --guidance-patch Q --cfg-scale S [--weak-cfg-scale W]] "
-            + "[--device cpu|cuda|cuda-emu] [--precision tf32|fp32|bf16]";
+@Command(name = "forward", sortOptions = false,
+        description = "Run the model on <P>x, <P>t, <P>y from --inputs and write `out` (with --cfg-scale: guided).")
+final class ForwardCommand extends CliCommand {
+    @Option(names = "--weights", required = true, paramLabel = "FILE", description = "checkpoint (.safetensors or .pt)")
+    Path weights;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "model config JSON (default: inferred from the tensors)")
+    Path config;
+
+    @Option(names = "--inputs", required = true, paramLabel = "FILE", description = "safetensors with <P>x, <P>t, <P>y")
+    Path inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "safetensors to write (`out`, DyDiT masks)")
+    Path out;
+
+    @Option(names = "--prefix", paramLabel = "P", defaultValue = "", description = "prefix of the input tensor names")
+    String prefix;
+
+    @Option(names = "--cfg-scale", paramLabel = "S", description = "classifier-free guidance scale (default: no guidance)")
+    Double cfgScale;
+
+    @Option(names = "--static", description = "DyDiT/DiffCR checkpoints: run the complete model, routers off")
+    boolean staticModel;
+
+    @Option(names = "--patch-size", paramLabel = "Q", description = "FlexiDiT: plain forward at patch size Q")
+    Integer patchSize;
+
+    @Option(names = "--flexi-guided", description = "FlexiDiT guided forward (needs --cfg-scale; reads <P>labels)")
+    boolean flexiGuided;
+
+    @Option(names = "--cond-patch", paramLabel = "P", description = "--flexi-guided: patch of the conditional half")
+    Integer condPatch;
+
+    @Option(names = "--guidance-patch", paramLabel = "Q", description = "--flexi-guided: patch of the guidance half")
+    Integer guidancePatch;
+
+    @Option(names = "--weak-cfg-scale", paramLabel = "W", description = "--flexi-guided: weak-model guidance scale")
+    Double weakCfgScale;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
+            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
+    Device device;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
+            description = "CUDA matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE})")
+    Precision precision;
 
     @Override
-    public String summary() {
-        return "run the model on <P>x, <P>t, <P>y from --inputs and write `out` (with --cfg-scale: guided)";
-    }
-
-    @Override
-    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException {
-        Args a = new Args(argv, Set.of("--weights", "--config", "--inputs", "--out", "--prefix", "--cfg-scale", "--device", "--precision",
-                "--patch-size", "--cond-patch", "--guidance-patch", "--weak-cfg-scale"), Set.of("--static", "--flexi-guided"),
-                USAGE);
-        boolean flexiGuided = a.flag("--flexi-guided");
-        if (flexiGuided && !a.has("--cfg-scale")) {
-            throw new UsageException("--flexi-guided needs --cfg-scale\nusage: " + USAGE);
+    public Integer call() throws UsageException {
+        if (flexiGuided && cfgScale == null) {
+            throw new UsageException("--flexi-guided needs --cfg-scale");
         }
-        Device device = Device.parse(a.get("--device", "cpu"));
-        io.dyndit.core.Precision precision = io.dyndit.core.Precision.parse(a.get("--precision", "tf32"));
-        String p = a.get("--prefix", "");
+        if (!flexiGuided && patchSize != null && cfgScale != null) {
+            throw new UsageException("--patch-size runs the plain forward; for guidance use --flexi-guided");
+        }
+        FileChecks.readable(weights);
+        FileChecks.readable(config);
+        FileChecks.readable(inputs);
+        FileChecks.writableFile(out);
+
+        String p = prefix;
         float[] x;
         float[] t;
         long[] y;
         long[] xShape;
-        try (TensorFile in = TensorFiles.open(a.path("--inputs"))) {
+        try (TensorFile in = TensorFiles.open(inputs)) {
             StoredTensor xs = in.get(p + "x");
             xShape = xs.shape();
             if (xShape.length != 4) {
@@ -53,8 +96,9 @@ final class ForwardCommand implements Main.Command {
                 throw new ShapeMismatchException("tensor '" + p + "t' has " + t.length + " entries, x has batch " + xShape[0]);
             }
         }
-        try (DiTModel model = DiTModel.load(a.path("--weights"), io.dyndit.model.ModelOptions.builder()
-                .config(a.optionalPath("--config")).device(device).staticModel(a.flag("--static")).build())) {
+        SafetensorsWriter w;
+        List<String> written = new ArrayList<>();
+        try (DiTModel model = ModelLoading.dit(weights, config, device, staticModel)) {
             model.precision(precision);
             var c = model.config();
             if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
@@ -64,30 +108,33 @@ final class ForwardCommand implements Main.Command {
             }
             DiTModel.Result r;
             if (flexiGuided) {
-                r = model.forwardFlexiGuided(x, t, y, a.integer("--cond-patch", c.patchSize()),
-                        a.integer("--guidance-patch", 2 * c.patchSize()), a.number("--cfg-scale", 1),
-                        a.number("--weak-cfg-scale", Double.NaN));
-            } else if (a.has("--patch-size")) {
-                if (a.has("--cfg-scale")) {
-                    throw new UsageException("--patch-size runs the plain forward; for guidance use --flexi-guided");
-                }
-                r = new DiTModel.Result(model.forwardAtPatch(x, t, y, a.integer("--patch-size", c.patchSize())), null, 0,
-                        new double[0], new double[0], 0);
+                r = model.forwardFlexiGuided(x, t, y, condPatch != null ? condPatch : c.patchSize(),
+                        guidancePatch != null ? guidancePatch : 2 * c.patchSize(), cfgScale,
+                        weakCfgScale != null ? weakCfgScale : Double.NaN);
+            } else if (patchSize != null) {
+                r = new DiTModel.Result(model.forwardAtPatch(x, t, y, patchSize), null, 0, new double[0], new double[0],
+                        0);
             } else {
-                r = a.has("--cfg-scale") ? model.forwardWithCfgDetailed(x, t, y, a.number("--cfg-scale", 1))
+                r = cfgScale != null ? model.forwardWithCfgDetailed(x, t, y, cfgScale)
                         : model.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE);
             }
             long n = xShape[0], l = c.depth();
-            SafetensorsWriter w = new SafetensorsWriter()
-                    .addFloats("out", new long[] {n, c.outChannels(), c.inputSize(), c.inputSize()}, r.out());
+            w = new SafetensorsWriter();
+            add(w, written, "out", new long[] {n, c.outChannels(), c.inputSize(), c.inputSize()}, r.out());
             if (r.trace() != null) { // DyDiT decisions, laid out as the official forward returns them
-                w.addFloats("attn_masks", new long[] {n, l, c.numHeads()}, r.trace().attnMasks)
-                        .addFloats("mlp_masks", new long[] {n, l, c.numHeads()}, r.trace().mlpMasks)
-                        .addFloats("token_select", new long[] {n, l, c.tokens(), 1}, r.trace().tokenSelect);
+                add(w, written, "attn_masks", new long[] {n, l, c.numHeads()}, r.trace().attnMasks);
+                add(w, written, "mlp_masks", new long[] {n, l, c.numHeads()}, r.trace().mlpMasks);
+                add(w, written, "token_select", new long[] {n, l, c.tokens(), 1}, r.trace().tokenSelect);
             }
-            w.write(a.path("--out"));
         }
-        return 0;
+        OutputFiles.safetensors(out, w);
+        console.info("wrote %s: %s", out, String.join(", ", written));
+        return Main.OK;
+    }
+
+    private static void add(SafetensorsWriter w, List<String> names, String name, long[] shape, float[] values) {
+        w.addFloats(name, shape, values);
+        names.add(name + " " + Arrays.toString(shape).replace(" ", ""));
     }
 
     private static float[] toFloats(long[] v) {

@@ -7,24 +7,18 @@ import io.dyndit.core.Scope;
 import io.dyndit.core.Tensor;
 import java.io.PrintStream;
 import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** `dyndit info [--check]`: version, CPU and chosen kernels, threads, BLAS, CUDA build and GPU state. */
-final class InfoCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "what this build is and what it found on this machine (--check: also run a tiny self-check)";
-    }
+@Command(name = "info", description = "What this build is and what it found on this machine.")
+final class InfoCommand extends CliCommand {
+    @Option(names = "--check", description = "also run a tiny self-check on every usable device (exit 1 if it fails)")
+    boolean check;
 
     @Override
-    public int run(String[] args, PrintStream out, PrintStream err) throws UsageException {
-        boolean check = false;
-        for (String a : args) {
-            if (a.equals("--check")) {
-                check = true;
-            } else {
-                throw new UsageException("unknown option '" + a + "' (usage: dyndit info [--check])");
-            }
-        }
+    public Integer call() {
+        PrintStream out = console.out;
         LibraryInfo i = LibraryInfo.query();
         out.println("dyndit " + i.version());
         out.println("cpu:      " + i.cpuName());

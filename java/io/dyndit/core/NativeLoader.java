@@ -27,6 +27,9 @@ final class NativeLoader {
                         + "/" + System.getProperty("os.arch") + ": " + root, t);
             }
             loaded = true;
+            System.getLogger("io.dyndit.core").log(System.Logger.Level.DEBUG, () -> "native library " + DynditNative.dd_version()
+                    + " loaded: CPU kernels " + DynditNative.dd_cpu_isa() + " on " + DynditNative.dd_cpu_name() + ", "
+                    + DynditNative.dd_num_threads() + " threads, BLAS " + DynditNative.dd_blas_info());
         }
     }
 }

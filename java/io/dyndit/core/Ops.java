@@ -204,6 +204,23 @@ public final class Ops {
         }
     }
 
+    /**
+     * One DPM-Solver++ step (dd_dpm_update): x0 = (x − coefs[0]·ε)/coefs[1] into x0, the order-{@code order} update
+     * into next; m1, m2 the previous steps' x0 (read by orders 2 and 3; may be null below). All [B,C,H,W].
+     */
+    public static void dpmUpdate(Tensor x, Tensor modelOut, Tensor m1, Tensor m2, Tensor x0, Tensor next, float[] coefs,
+            int order) {
+        int want = order == 1 ? 4 : order == 2 ? 6 : 10;
+        if (order < 1 || order > 3 || coefs.length != want) {
+            throw new InvalidArgumentException("dpm update: order " + order + " needs " + want + " coefficients, got "
+                    + coefs.length);
+        }
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_dpm_update(l.of(x), l.of(modelOut), l.of(m1), l.of(m2), l.of(x0),
+                    l.of(next), coefs, order));
+        }
+    }
+
     /** forward_with_cfg's combine in place on modelOut [2n,Co,H,W]: channels below guided become u + s (c - u). */
     public static void cfgCombine(Tensor modelOut, long guided, float scale) {
         try (Leases l = new Leases()) {

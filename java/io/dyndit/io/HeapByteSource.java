@@ -2,6 +2,7 @@ package io.dyndit.io;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.zip.Checksum;
 
 /** A ByteSource over bytes already in memory (tests, embedded resources). */
 final class HeapByteSource implements ByteSource {
@@ -31,6 +32,18 @@ final class HeapByteSource implements ByteSource {
     public ByteBuffer slice(long offset, long length) {
         ByteSource.checkRange(this, offset, length);
         return bytes.slice((int) offset, (int) length).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override
+    public void read(long offset, byte[] to, int at, int length, Checksum checksum, String what) {
+        ByteSource.checkRange(this, offset, length);
+        for (int done = 0; done < length; done += SafeCopy.CHUNK) {
+            int n = Math.min(SafeCopy.CHUNK, length - done);
+            bytes.get((int) offset + done, to, at + done, n);
+            if (checksum != null) {
+                checksum.update(to, at + done, n);
+            }
+        }
     }
 
     @Override

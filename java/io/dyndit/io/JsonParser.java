@@ -1,5 +1,14 @@
 package io.dyndit.io;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,12 +17,15 @@ import java.util.Map;
 /**
  * A strict RFC 8259 JSON parser for safetensors headers and config files. Values map to LinkedHashMap (key order
  * kept), ArrayList, String, Long (integers that fit) or Double, Boolean and null. Errors carry the character offset.
- * Nesting is capped so hostile input cannot overflow the stack; duplicate object keys are rejected as ambiguous.
+ * Nesting is capped so hostile input cannot overflow the stack, even a small thread stack (real headers and configs
+ * nest three or four levels); duplicate object keys are rejected as ambiguous.
  *
  * <p>Thread-safety: the static methods are safe from any thread (each call parses with its own state).
  */
 public final class JsonParser {
-    static final int MAX_DEPTH = 512;
+    static final int MAX_DEPTH = 64;
+    /** Config files are kilobytes; refuse to read anything absurd into memory. */
+    static final long MAX_FILE_BYTES = 64L << 20;
 
     private final String text;
     private int pos;
@@ -43,6 +55,51 @@ public final class JsonParser {
             throw new JsonParseException("expected an object at the top level, found " + typeName(value), 0);
         }
         return (Map<String, Object>) value;
+    }
+
+    /**
+     * Reads a JSON file whose top level is an object. Text that is not UTF-8 is reported as such, with the byte
+     * offset, rather than as a decoder's "Input length = 1"; every error names the file.
+     */
+    public static Map<String, Object> parseObjectFile(Path file) {
+        byte[] bytes;
+        try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new CheckpointFormatException(file + ": " + size + " bytes is too large for a JSON config (limit "
+                        + MAX_FILE_BYTES + ")");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e.getMessage() != null ? e.getMessage() : "I/O error";
+            throw new CheckpointException("cannot read " + file + ": " + why, e);
+        }
+        String text = decodeUtf8(bytes, file.toString());
+        try {
+            return parseObject(text);
+        } catch (JsonParseException e) {
+            throw new CheckpointFormatException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Strict UTF-8 decoding; names the first byte that is not part of a valid sequence. */
+    static String decodeUtf8(byte[] bytes, String source) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new CheckpointFormatException(String.format("%s: not valid UTF-8 (byte 0x%02x at offset %d does "
+                    + "not start a valid sequence); save it as UTF-8 text", source, bytes[in.position()] & 0xFF,
+                    in.position()));
+        }
+        return out.flip().toString();
     }
 
     /** Short JSON type name of a parsed value, for error messages. */

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The result of opening a checkpoint: every tensor already validated and backed by its slice of the file mapping.
- * The mapping stays valid until the buffers are garbage-collected, so close() only blocks further lookups.
+ * The result of opening a checkpoint: every tensor already validated and knowing where its bytes lie in the file,
+ * which it reads on demand (by path), so close() only blocks further lookups and tensors handed out stay readable.
  */
 final class LoadedTensorFile implements TensorFile {
     private final String source;

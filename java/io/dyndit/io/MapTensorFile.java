@@ -69,7 +69,7 @@ public class MapTensorFile implements TensorFile {
         if (t == null) {
             throw new TensorNotFoundException(from, source);
         }
-        return put(to, StoredTensor.of(to, t.dtype(), newShape.length > 0 ? newShape : t.shape(), t.data()));
+        return put(to, t.reshaped(to, newShape.length > 0 ? newShape : t.shape()));
     }
 
     /** The tensors by name, in order (read-only view). */

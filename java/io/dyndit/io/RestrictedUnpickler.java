@@ -21,8 +21,18 @@ import java.util.function.Function;
  *
  * <p>Python values map to: str - String, int - Long (BigInteger beyond 64 bits), float - Double, bool - Boolean,
  * None - null, bytes - byte[], tuple - {@link PickleTuple}, list - ArrayList, dict - LinkedHashMap.
+ *
+ * <p>Memory is bounded whatever the pickle says: one-byte opcodes such as DUP, MEMOIZE and EMPTY_DICT could
+ * otherwise turn a few MiB into gigabytes of Java objects. Everything that grows is counted against fixed caps (memo
+ * entries, stack size, MARK depth, values created plus items stored in containers), each far above what a real
+ * checkpoint's data.pkl needs (about twenty per tensor) and each also bounded by the pickle's own length.
  */
 final class RestrictedUnpickler {
+    static final int MAX_MEMO = 1 << 20;
+    static final int MAX_STACK = 1 << 20;
+    static final int MAX_MARKS = 1 << 16;
+    static final long MAX_VALUES = 8L << 20;
+
     private final String source;
     private final Function<String, Object> globals;
     private final Function<Object, Object> persistentLoad;
@@ -32,6 +42,8 @@ final class RestrictedUnpickler {
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    /** Values created and items stored in containers so far, against MAX_VALUES. */
+    private long values;
 
     /**
      * @param source         names the pickle in error messages (e.g. "model.pt (archive/data.pkl)")
@@ -72,7 +84,12 @@ final class RestrictedUnpickler {
                 }
             }
             case 0x95 -> readLength(8, "FRAME"); // FRAME: a hint for buffered readers; contents follow inline
-            case '(' -> marks.add(stack.size()); // MARK
+            case '(' -> { // MARK
+                if (marks.size() >= MAX_MARKS) {
+                    throw limit("MARKs open at once", MAX_MARKS);
+                }
+                marks.add(stack.size());
+            }
             case '0' -> pop(); // POP
             case '1' -> popToMark(); // POP_MARK
             case '2' -> push(peek()); // DUP
@@ -115,15 +132,17 @@ final class RestrictedUnpickler {
             }
             case 'a' -> { // APPEND
                 Object value = pop();
+                count(1);
                 listAtTop().add(value);
             }
             case 'e' -> { // APPENDS
                 List<Object> items = popToMark();
+                count(items.size());
                 listAtTop().addAll(items);
             }
-            case 'q' -> memo.put((long) readUnsigned(1), peek()); // BINPUT
-            case 'r' -> memo.put(readInt() & 0xFFFFFFFFL, peek()); // LONG_BINPUT
-            case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
+            case 'q' -> memoPut((long) readUnsigned(1)); // BINPUT
+            case 'r' -> memoPut(readInt() & 0xFFFFFFFFL); // LONG_BINPUT
+            case 0x94 -> memoPut((long) memo.size()); // MEMOIZE
             case 'h' -> push(memoGet(readUnsigned(1))); // BINGET
             case 'j' -> push(memoGet(readInt() & 0xFFFFFFFFL)); // LONG_BINGET
             case 'c' -> { // GLOBAL
@@ -203,6 +222,7 @@ final class RestrictedUnpickler {
         if (items.size() % 2 != 0) {
             throw error("odd number of items (" + items.size() + ") for dict keys and values");
         }
+        count(items.size());
         for (int i = 0; i < items.size(); i += 2) {
             Object key = items.get(i);
             if (!PickleTuple.isHashable(key)) {
@@ -246,8 +266,33 @@ final class RestrictedUnpickler {
         return memo.get(index);
     }
 
+    /** Every push is a value created or copied (DUP, BINGET): each costs a stack slot and counts as a value. */
     private void push(Object value) {
+        if (stack.size() >= MAX_STACK) {
+            throw limit("stack entries", MAX_STACK);
+        }
+        count(1);
         stack.add(value);
+    }
+
+    private void count(long added) {
+        values += added;
+        if (values > MAX_VALUES) {
+            throw limit("values created and stored", MAX_VALUES);
+        }
+    }
+
+    private void memoPut(long index) {
+        Object top = peek();
+        if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) {
+            throw limit("memo entries", MAX_MEMO);
+        }
+        memo.put(index, top);
+    }
+
+    private CheckpointFormatException limit(String what, long cap) {
+        return error("more than " + cap + " " + what + ", the limit for a checkpoint's pickle (a real one needs "
+                + "far fewer); refusing a pickle bomb or corrupt file");
     }
 
     private Object peek() {

@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -64,17 +67,42 @@ public final class SafetensorsWriter {
         writer.write(path);
     }
 
+    /**
+     * Writes to {@code path} all or nothing: the bytes go to a temporary file in the same directory, which is synced
+     * and then renamed over {@code path}. A failure part-way (disk full, a tensor whose file went away) removes the
+     * temporary file and leaves any existing {@code path} untouched.
+     */
     public void write(Path path) {
         List<Map.Entry<String, StoredTensor>> ordered = layoutOrder();
         ByteBuffer header = header(ordered);
-        try (FileChannel out = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(out, header);
-            for (Map.Entry<String, StoredTensor> entry : ordered) {
-                writeFully(out, entry.getValue().data());
+        Path dir = path.toAbsolutePath().getParent();
+        Path tmp = null;
+        boolean moved = false;
+        try {
+            tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                writeFully(out, header);
+                for (Map.Entry<String, StoredTensor> entry : ordered) {
+                    writeFully(out, entry.getValue().data());
+                }
+                out.force(true);
             }
+            try {
+                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+            }
+            moved = true;
         } catch (IOException e) {
             throw new CheckpointException("cannot write " + path + ": " + e, e);
+        } finally {
+            if (tmp != null && !moved) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the original failure is the one to report
+                }
+            }
         }
     }
 
@@ -100,7 +128,7 @@ public final class SafetensorsWriter {
     private List<Map.Entry<String, StoredTensor>> layoutOrder() {
         List<Map.Entry<String, StoredTensor>> ordered = new ArrayList<>(tensors.entrySet());
         ordered.sort(Comparator
-                .comparingInt((Map.Entry<String, StoredTensor> e) -> -e.getValue().dtype().byteSize())
+                .comparingInt((Map.Entry<String, StoredTensor> e) -> -e.getValue().dtype().size())
                 .thenComparing(Map.Entry::getKey));
         return ordered;
     }

@@ -11,8 +11,9 @@ import java.util.Map;
 /**
  * Reads PyTorch checkpoints in torch.save's zip format: {@code <root>/data.pkl} (the pickled object) and one
  * uncompressed {@code <root>/data/<key>} entry per storage. The pickle is interpreted by a restricted unpickler that
- * only knows the tensor-rebuilding globals, so a checkpoint can never run code. Tensors are zero-copy slices of the
- * mapped storages when contiguous.
+ * only knows the tensor-rebuilding globals, so a checkpoint can never run code. Contiguous tensors stay in the file
+ * until read, when their storage's CRC-32 is checked on the way; the local zip headers must agree with the central
+ * directory, and data.pkl is bounded in size and in what the unpickler may build from it.
  *
  * <p>The top level may be a state_dict (dict of name to tensor) or a training checkpoint holding one under "ema"
  * (preferred) or "model". Plain numbers inside a state_dict are skipped; any other non-tensor value is an error.
@@ -21,7 +22,12 @@ import java.util.Map;
  */
 public final class TorchCheckpointReader {
     /** data.pkl holds only structure (a few hundred bytes per tensor); larger claims are corruption. */
-    static final int MAX_PICKLE_BYTES = 256 << 20;
+    static final int MAX_PICKLE_BYTES = 64 << 20;
+    /**
+     * torch.save stores data.pkl uncompressed; a deflated one (re-zipped) compresses maybe 10:1. A higher claimed
+     * ratio is a decompression bomb, refused before inflating.
+     */
+    static final long MAX_PICKLE_RATIO = 64;
     private static final int MAX_SMALL_ENTRY_BYTES = 4096;
 
     private TorchCheckpointReader() {
@@ -30,7 +36,11 @@ public final class TorchCheckpointReader {
     /** Memory-maps and reads a .pt/.pth checkpoint. */
     public static TensorFile open(Path path) {
         try (ByteSource source = MappedFileSource.open(path)) {
-            return read(source);
+            try {
+                return read(source);
+            } catch (InternalError e) {
+                throw SafeCopy.changed(source, "its zip directory or pickle", e);
+            }
         }
     }
 
@@ -54,7 +64,7 @@ public final class TorchCheckpointReader {
             metadata.put("torch.file_version", version.trim());
         }
 
-        byte[] pickle = archive.readFully(archive.find(root + "data.pkl"), MAX_PICKLE_BYTES);
+        byte[] pickle = archive.readFully(archive.find(root + "data.pkl"), MAX_PICKLE_BYTES, MAX_PICKLE_RATIO);
         TorchGlobals globals = new TorchGlobals(file);
         StorageLoader storages = new StorageLoader(archive, root, file);
         RestrictedUnpickler unpickler = new RestrictedUnpickler(file + " (" + root + "data.pkl)", globals::resolve,
@@ -180,14 +190,14 @@ public final class TorchCheckpointReader {
             if (entry == null) {
                 throw bad("storage '" + key + "' has no zip entry '" + entryName + "'");
             }
-            long needed = numel > Long.MAX_VALUE / type.dtype().byteSize() ? Long.MAX_VALUE
-                    : numel * type.dtype().byteSize();
+            long needed = numel > Long.MAX_VALUE / type.dtype().size() ? Long.MAX_VALUE
+                    : numel * type.dtype().size();
             if (needed > entry.size()) {
                 throw bad("storage '" + key + "' declares " + numel + " x " + type.dtype() + " = " + needed
                         + " bytes, but its entry holds " + entry.size());
             }
             TorchStorage storage = new TorchStorage(key, type.dtype(), numel, archive.source(),
-                    archive.storedDataOffset(entry));
+                    archive.storedDataOffset(entry), entryName, entry.size(), entry.crc());
             loaded.put(key, storage);
             return storage;
         }

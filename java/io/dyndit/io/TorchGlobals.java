@@ -1,5 +1,6 @@
 package io.dyndit.io;
 
+import io.dyndit.core.DType;
 import java.math.BigInteger;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -94,7 +95,8 @@ final class TorchGlobals {
             return number;
         }
         if (value instanceof BigInteger) {
-            throw bad(function, what + " " + value + " is out of range");
+            throw bad(function, what + " " + value + " is out of range: it must lie in [" + Long.MIN_VALUE + ", "
+                    + Long.MAX_VALUE + "]");
         }
         throw bad(function, what + " must be an int, found " + RestrictedUnpickler.describe(value));
     }

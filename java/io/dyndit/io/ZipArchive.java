@@ -1,11 +1,13 @@
 package io.dyndit.io;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,7 @@ final class ZipArchive {
     private static final int ZIP64_END_OF_DIRECTORY = 0x06064b50;
     private static final int ZIP64_LOCATOR = 0x07064b50;
     private static final int ZIP64_EXTRA_ID = 0x0001;
+    private static final int DATA_DESCRIPTOR = 0x08074b50;
     private static final int END_RECORD_SIZE = 22;
     private static final int CENTRAL_RECORD_SIZE = 46;
     private static final int LOCAL_RECORD_SIZE = 30;
@@ -84,6 +87,7 @@ final class ZipArchive {
         }
         ByteBuffer directory = source.slice(directoryOffset, directorySize);
         Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<Long, String> localHeaders = new HashMap<>();
         int at = 0;
         for (long i = 0; i < entryCount; i++) {
             Entry entry = readCentralRecord(source, directory, at, i);
@@ -91,6 +95,12 @@ final class ZipArchive {
                     + (directory.getShort(at + 30) & 0xFFFF) + (directory.getShort(at + 32) & 0xFFFF);
             if (entries.putIfAbsent(entry.name(), entry) != null) {
                 throw format(source, "duplicate entry '" + entry.name() + "'");
+            }
+            // Two records sharing one local header would let one entry's bytes pass for another's.
+            String other = localHeaders.putIfAbsent(entry.localHeaderOffset(), entry.name());
+            if (other != null) {
+                throw format(source, "entry '" + entry.name() + "' points at the local header of entry '" + other
+                        + "' (offset " + entry.localHeaderOffset() + ")");
             }
         }
         return new ZipArchive(source, entries);
@@ -214,17 +224,27 @@ final class ZipArchive {
 
     /** An entry's bytes copied into memory, inflating if needed and verifying the CRC-32. */
     byte[] readFully(Entry entry, int maxBytes) {
+        return readFully(entry, maxBytes, MAX_DEFLATE_RATIO);
+    }
+
+    /**
+     * As {@link #readFully(Entry, int)}, refusing before anything is allocated a compressed entry whose declared
+     * size exceeds {@code maxRatio} times its compressed size (a decompression bomb).
+     */
+    byte[] readFully(Entry entry, int maxBytes, long maxRatio) {
         if (entry.size() > maxBytes) {
             throw format(source, "entry '" + entry.name() + "' declares " + entry.size()
                     + " bytes, more than the limit of " + maxBytes);
         }
-        ByteBuffer raw = rawBytes(entry);
+        if (entry.method() != STORED && entry.size() > entry.compressedSize() * maxRatio + 64) {
+            throw format(source, "entry '" + entry.name() + "' claims to inflate from " + entry.compressedSize()
+                    + " to " + entry.size() + " bytes, more than the " + maxRatio + ":1 limit for this entry");
+        }
         byte[] out;
         if (entry.method() == STORED) {
-            out = new byte[raw.remaining()];
-            raw.get(out);
+            out = rawBytes(entry, maxBytes);
         } else if (entry.method() == DEFLATED) {
-            out = inflate(entry, raw);
+            out = inflate(entry, ByteBuffer.wrap(rawBytes(entry, maxBytes)));
         } else {
             throw format(source, "entry '" + entry.name() + "' uses unsupported compression method "
                     + entry.method());
@@ -237,8 +257,16 @@ final class ZipArchive {
         return out;
     }
 
-    private ByteBuffer rawBytes(Entry entry) {
-        return source.slice(dataOffset(entry), entry.compressedSize());
+    /** The entry's stored bytes, read (not mapped) into the heap; deflate never grows data by more than ~1%. */
+    private byte[] rawBytes(Entry entry, int maxBytes) {
+        long offset = dataOffset(entry);
+        if (entry.compressedSize() > maxBytes + maxBytes / 64L + 1024) {
+            throw format(source, "entry '" + entry.name() + "' has a compressed size of " + entry.compressedSize()
+                    + " bytes, more than its size limit of " + maxBytes + " allows");
+        }
+        byte[] raw = new byte[(int) entry.compressedSize()];
+        source.read(offset, raw, 0, raw.length, null, "entry '" + entry.name() + "'");
+        return raw;
     }
 
     private long dataOffset(Entry entry) {
@@ -258,12 +286,89 @@ final class ZipArchive {
         if (local.getInt(0) != LOCAL_HEADER) {
             throw format(source, "entry '" + entry.name() + "': no local file header at offset " + header);
         }
-        long dataStart = header + LOCAL_RECORD_SIZE + (local.getShort(26) & 0xFFFF) + (local.getShort(28) & 0xFFFF);
+        int nameLength = local.getShort(26) & 0xFFFF;
+        int extraLength = local.getShort(28) & 0xFFFF;
+        long dataStart = header + LOCAL_RECORD_SIZE + nameLength + extraLength;
         if (dataStart > source.size() - entry.compressedSize()) {
             throw format(source, "entry '" + entry.name() + "': data [" + dataStart + ", +" + entry.compressedSize()
                     + ") runs past the end of the archive (" + source.size() + " bytes)");
         }
+        checkLocalHeader(entry, local, source.slice(header + LOCAL_RECORD_SIZE, nameLength),
+                source.slice(header + LOCAL_RECORD_SIZE + nameLength, extraLength), dataStart);
         return dataStart;
+    }
+
+    /**
+     * The local header must describe the same entry as the central record: readers that trust either one (zip
+     * tools, torch.load) must see the same name, method and bytes. With bit 3 set (torch.save sets it) the local CRC
+     * and sizes are zero and a data descriptor after the data carries them.
+     */
+    private void checkLocalHeader(Entry entry, ByteBuffer local, ByteBuffer name, ByteBuffer extra, long dataStart) {
+        String where = "entry '" + entry.name() + "': local header at offset " + entry.localHeaderOffset();
+        String localName = decodeName(name);
+        if (!localName.equals(entry.name())) {
+            throw format(source, where + " names '" + localName + "', not the central directory's '" + entry.name()
+                    + "'");
+        }
+        int method = local.getShort(8) & 0xFFFF;
+        if (method != entry.method()) {
+            throw format(source, where + " says compression method " + method + ", the central directory "
+                    + entry.method());
+        }
+        int localCrc = local.getInt(14);
+        long compressed = local.getInt(18) & 0xFFFFFFFFL;
+        long size = local.getInt(22) & 0xFFFFFFFFL;
+        boolean descriptor = (local.getShort(6) & 8) != 0;
+        if (descriptor && localCrc == 0 && compressed == 0 && size == 0) {
+            checkDescriptor(entry, where, dataStart + entry.compressedSize());
+            return;
+        }
+        if (size == 0xFFFFFFFFL || compressed == 0xFFFFFFFFL) {
+            ByteBuffer zip64 = findExtra(extra.order(ByteOrder.LITTLE_ENDIAN), ZIP64_EXTRA_ID);
+            int field = 0;
+            if (zip64 != null && size == 0xFFFFFFFFL) {
+                size = zip64Field(source, zip64, field++, entry.name());
+            }
+            if (zip64 != null && compressed == 0xFFFFFFFFL) {
+                compressed = zip64Field(source, zip64, field, entry.name());
+            }
+        }
+        if (localCrc != entry.crc() || compressed != entry.compressedSize() || size != entry.size()) {
+            throw format(source, String.format("%s disagrees with the central directory: CRC %08x, sizes %d/%d "
+                    + "there versus CRC %08x, sizes %d/%d (compressed/uncompressed)", where, localCrc, compressed,
+                    size, entry.crc(), entry.compressedSize(), entry.size()));
+        }
+    }
+
+    /** The data descriptor: an optional signature, then CRC-32 and the two sizes (4 or 8 bytes each). */
+    private void checkDescriptor(Entry entry, String where, long at) {
+        long available = Math.min(24, source.size() - at);
+        ByteBuffer descriptor = source.slice(at, Math.max(0, available));
+        int skip = available >= 4 && descriptor.getInt(0) == DATA_DESCRIPTOR ? 4 : 0;
+        if (available < skip + 4) {
+            throw format(source, where + " promises a data descriptor after the data, but the archive ends");
+        }
+        int crc = descriptor.getInt(skip);
+        if (crc != entry.crc()) {
+            throw format(source, String.format("%s: data descriptor CRC %08x disagrees with the central directory's "
+                    + "%08x", where, crc, entry.crc()));
+        }
+    }
+
+    private static ByteBuffer findExtra(ByteBuffer extra, int wanted) {
+        int pos = 0;
+        while (pos + 4 <= extra.capacity()) {
+            int id = extra.getShort(pos) & 0xFFFF;
+            int length = extra.getShort(pos + 2) & 0xFFFF;
+            if (pos + 4 + length > extra.capacity()) {
+                return null;
+            }
+            if (id == wanted) {
+                return extra.slice(pos + 4, length).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            pos += 4 + length;
+        }
+        return null;
     }
 
     private byte[] inflate(Entry entry, ByteBuffer compressed) {

@@ -35,7 +35,18 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         require(mlpRatio > 0, "mlp_ratio must be > 0 (got " + mlpRatio + ")");
         require(numClasses > 0, "num_classes must be > 0 (got " + numClasses + ")");
         require(classDropoutProb >= 0 && classDropoutProb < 1, "class_dropout_prob must be in [0, 1)");
+        // Bounds far above any DiT, so that sizes derived from them (tokens, rows, weights) fit the engine's integers
+        require(inputSize <= MAX_SIDE, "input_size " + inputSize + " exceeds the supported maximum " + MAX_SIDE);
+        require(inChannels <= MAX_WIDTH, "in_channels " + inChannels + " exceeds the supported maximum " + MAX_WIDTH);
+        require(hiddenSize <= MAX_WIDTH, "hidden_size " + hiddenSize + " exceeds the supported maximum " + MAX_WIDTH);
+        require(depth <= MAX_DEPTH, "depth " + depth + " exceeds the supported maximum " + MAX_DEPTH);
+        require(mlpRatio * hiddenSize <= 4.0 * MAX_WIDTH, "mlp_ratio " + mlpRatio + " x hidden_size exceeds the supported "
+                + "maximum " + 4 * MAX_WIDTH);
+        require(numClasses <= MAX_CLASSES, "num_classes " + numClasses + " exceeds the supported maximum " + MAX_CLASSES);
     }
+
+    /** Largest latent side (tokens at patch 1: 2^20), width, depth and class count a config may have. */
+    public static final int MAX_SIDE = 1024, MAX_WIDTH = 16384, MAX_DEPTH = 1024, MAX_CLASSES = 1 << 24;
 
     /** A preset by name such as "DiT-XL/2" or "XL/2", at latent size {@code inputSize} (32 for 256px). */
     public static DiTConfig preset(String name, int inputSize) {
@@ -83,17 +94,11 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
 
     /** Reads the DiT constructor keys from a JSON object; other keys are ignored. */
     public static DiTConfig fromJson(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelConfigException("cannot read config " + file + ": " + e.getMessage());
-        }
         Map<String, Object> m;
         try {
-            m = JsonParser.parseObject(text);
-        } catch (RuntimeException e) {
-            throw new ModelConfigException("config " + file + ": " + e.getMessage());
+            m = JsonParser.parseObjectFile(file); // strict UTF-8, names the file
+        } catch (io.dyndit.core.DynditException e) {
+            throw new ModelConfigException("config " + e.getMessage());
         }
         return fromMap(m, file.toString());
     }
@@ -159,8 +164,12 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
 
     private static int intKey(Map<String, Object> m, String key, String source) {
         Object v = m.get(key);
-        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 1e9) {
-            return n.intValue();
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+            if (Math.abs(n.doubleValue()) < 1e9) {
+                return n.intValue();
+            }
+            throw new ModelConfigException("config " + source + ": key '" + key + "' = " + v
+                    + " is out of range [-999999999, 999999999]");
         }
         throw new ModelConfigException("config " + source + ": key '" + key + "' must be an integer, got "
                 + (v == null ? "nothing" : v));

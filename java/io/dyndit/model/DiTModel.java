@@ -110,6 +110,7 @@ public final class DiTModel implements AutoCloseable {
     /** Copies the model's tensors of {@code file} to the device ({@code options.config()} is not read here). */
     public static DiTModel load(TensorFile file, DiTConfig config, ModelOptions options) {
         Device device = options.device();
+        CheckpointKeys.requireAllUsed(file, config);
         DiTWeights w = DiTWeights.load(file, config, device);
         DyDiTRouters r = null;
         DiffCRRouters d = null;
@@ -416,9 +417,14 @@ public final class DiTModel implements AutoCloseable {
     }
 
     Result runGroup(ExecutionContext ctx, float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g) {
+        return runGroup(ctx, x, t, y, observer, g, null);
+    }
+
+    Result runGroup(ExecutionContext ctx, float[] x, float[] t, long[] y, ForwardObserver observer, PatchGeometry g,
+            CacheSpec cache) {
         ForwardWorkspace ws = ctx.workspace(t.length, g);
         ws.x.copyFrom(x);
-        Result r = execute(ctx, ws, t, y, observer, true);
+        Result r = execute(ctx, ws, t, y, observer, true, cache);
         return new Result(ws.out.toFloatArray(), r.trace(), r.macs(), r.attnMacs(), r.mlpMacs(), r.staticMacs());
     }
 
@@ -438,6 +444,12 @@ public final class DiTModel implements AutoCloseable {
      */
     Result execute(ExecutionContext ctx, ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer,
             boolean traced) {
+        return execute(ctx, ws, t, y, observer, traced, null);
+    }
+
+    /** As execute, with the generation's cache of {@code cacheSpec} (null: none; a cache is never a CUDA graph). */
+    Result execute(ExecutionContext ctx, ForwardWorkspace ws, float[] t, long[] y, ForwardObserver observer,
+            boolean traced, CacheSpec cacheSpec) {
         int n = t.length;
         PatchGeometry g = ws.geometry;
         long wsKey = n * 1024L + g.patch();
@@ -452,11 +464,13 @@ public final class DiTModel implements AutoCloseable {
                 : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
         gemm.apply();
         double staticMacs = staticMacs(n);
-        if (cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE && ForwardGraphs.hostFree(plan, traced)) {
+        ForwardCache cache = ctx.cache(cacheSpec, ws);
+        if (cache == null && cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE
+                && ForwardGraphs.hostFree(plan, traced)) {
             Result r = ctx.graphs.run(device, ctx.pass, ws, wsKey, plan, gemm.precision(), trace);
             return new Result(null, r.trace(), r.macs(), r.attnMacs(), r.mlpMacs(), staticMacs);
         }
-        double macs = ctx.pass.run(ws, plan, observer, trace);
+        double macs = ctx.pass.run(ws, plan, observer, trace, cache);
         return new Result(null, trace, macs, ctx.pass.attnMacs.clone(), ctx.pass.mlpMacs.clone(), staticMacs);
     }
 
@@ -561,7 +575,15 @@ public final class DiTModel implements AutoCloseable {
      * result; without guidance the conditional branch's patch is used. Safe to share like the model.
      */
     public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule) {
-        return new ModelDenoiser(this, schedule);
+        return new ModelDenoiser(this, schedule, CacheSpec.NONE);
+    }
+
+    /**
+     * The denoiser with training-free caching across its generation's steps ({@link CacheSpec}) and an optional
+     * FlexiDiT schedule (null: none). step:0 and block:1 are bit for bit the uncached denoiser.
+     */
+    public io.dyndit.sampling.Denoiser denoiser(FlexiSchedule schedule, CacheSpec cache) {
+        return new ModelDenoiser(this, schedule, java.util.Objects.requireNonNull(cache, "cache"));
     }
 
     /** Runs body with an execution context of this thread's (leased; the model stays open meanwhile). */
@@ -588,6 +610,7 @@ public final class DiTModel implements AutoCloseable {
         try {
             checkOpen();
             ContextPool<ExecutionContext>.Lease l = contexts.acquire();
+            l.context().resetCaches();
             return l::close;
         } finally {
             r.unlock();

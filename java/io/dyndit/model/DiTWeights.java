@@ -35,32 +35,37 @@ public final class DiTWeights implements AutoCloseable {
     private final Device device;
 
     private DiTWeights(TensorFile file, DiTConfig c, Device device) {
-        this.file = file;
-        this.device = device;
-        long d = c.hiddenSize(), p = c.patchSize(), ch = c.inChannels(), m = c.mlpHidden();
-        posEmbed = load("pos_embed", new long[] {1, c.tokens(), d}, c.tokens(), d);
-        patchW = load("x_embedder.proj.weight", new long[] {d, ch, p, p}, d, ch * p * p);
-        patchB = load("x_embedder.proj.bias", new long[] {d});
-        t0W = load("t_embedder.mlp.0.weight", new long[] {d, 256});
-        t0B = load("t_embedder.mlp.0.bias", new long[] {d});
-        t2W = load("t_embedder.mlp.2.weight", new long[] {d, d});
-        t2B = load("t_embedder.mlp.2.bias", new long[] {d});
-        labelTable = load("y_embedder.embedding_table.weight", new long[] {c.labelTableRows(), d});
-        blocks = new Block[c.depth()];
-        for (int i = 0; i < blocks.length; i++) {
-            String b = "blocks." + i + ".";
-            blocks[i] = new Block(load(b + "attn.qkv.weight", new long[] {3 * d, d}), load(b + "attn.qkv.bias", new long[] {3 * d}),
-                    load(b + "attn.proj.weight", new long[] {d, d}), load(b + "attn.proj.bias", new long[] {d}),
-                    load(b + "mlp.fc1.weight", new long[] {m, d}), load(b + "mlp.fc1.bias", new long[] {m}),
-                    load(b + "mlp.fc2.weight", new long[] {d, m}), load(b + "mlp.fc2.bias", new long[] {d}),
-                    load(b + "adaLN_modulation.1.weight", new long[] {6 * d, d}),
-                    load(b + "adaLN_modulation.1.bias", new long[] {6 * d}));
+        try {
+            this.file = file;
+            this.device = device;
+            long d = c.hiddenSize(), p = c.patchSize(), ch = c.inChannels(), m = c.mlpHidden();
+            posEmbed = load("pos_embed", new long[] {1, c.tokens(), d}, c.tokens(), d);
+            patchW = load("x_embedder.proj.weight", new long[] {d, ch, p, p}, d, ch * p * p);
+            patchB = load("x_embedder.proj.bias", new long[] {d});
+            t0W = load("t_embedder.mlp.0.weight", new long[] {d, 256});
+            t0B = load("t_embedder.mlp.0.bias", new long[] {d});
+            t2W = load("t_embedder.mlp.2.weight", new long[] {d, d});
+            t2B = load("t_embedder.mlp.2.bias", new long[] {d});
+            labelTable = load("y_embedder.embedding_table.weight", new long[] {c.labelTableRows(), d});
+            blocks = new Block[c.depth()];
+            for (int i = 0; i < blocks.length; i++) {
+                String b = "blocks." + i + ".";
+                blocks[i] = new Block(load(b + "attn.qkv.weight", new long[] {3 * d, d}), load(b + "attn.qkv.bias", new long[] {3 * d}),
+                        load(b + "attn.proj.weight", new long[] {d, d}), load(b + "attn.proj.bias", new long[] {d}),
+                        load(b + "mlp.fc1.weight", new long[] {m, d}), load(b + "mlp.fc1.bias", new long[] {m}),
+                        load(b + "mlp.fc2.weight", new long[] {d, m}), load(b + "mlp.fc2.bias", new long[] {d}),
+                        load(b + "adaLN_modulation.1.weight", new long[] {6 * d, d}),
+                        load(b + "adaLN_modulation.1.bias", new long[] {6 * d}));
+            }
+            long out = p * p * c.outChannels();
+            finalAdaW = load("final_layer.adaLN_modulation.1.weight", new long[] {2 * d, d});
+            finalAdaB = load("final_layer.adaLN_modulation.1.bias", new long[] {2 * d});
+            finalW = load("final_layer.linear.weight", new long[] {out, d});
+            finalB = load("final_layer.linear.bias", new long[] {out});
+        } catch (RuntimeException | Error e) { // what was allocated so far is freed
+            scope.close();
+            throw e;
         }
-        long out = p * p * c.outChannels();
-        finalAdaW = load("final_layer.adaLN_modulation.1.weight", new long[] {2 * d, d});
-        finalAdaB = load("final_layer.adaLN_modulation.1.bias", new long[] {2 * d});
-        finalW = load("final_layer.linear.weight", new long[] {out, d});
-        finalB = load("final_layer.linear.bias", new long[] {out});
     }
 
     /** Copies every parameter of {@code cfg} from {@code file} to {@code device}; the file may be closed afterwards. */
@@ -77,7 +82,7 @@ public final class DiTWeights implements AutoCloseable {
                     + Arrays.toString(s.shape()) + ", expected " + Arrays.toString(expected));
         }
         Tensor t = scope.empty(device, DType.F32, as.length == 0 ? expected : as);
-        if (s.dtype() == io.dyndit.io.DType.F32) {
+        if (s.dtype() == io.dyndit.core.DType.F32) {
             t.copyFrom(s.data());
         } else if (s.dtype().isFloatingPoint()) {
             float[] f = s.toFloatArray();

@@ -25,36 +25,41 @@ public final class DiffCRRouters implements AutoCloseable {
     public final float[][] ratios; // [L][R]
 
     private DiffCRRouters(TensorFile f, DiTConfig c, Device dev) {
-        StoredTensor r = f.get("diffcr.ratios");
-        long[] rs = r.shape();
-        if (rs.length != 2 || rs[0] != c.depth() || rs[1] < 1) {
-            throw new ShapeMismatchException("tensor 'diffcr.ratios' in " + f.source() + " has shape " + Arrays.toString(rs)
-                    + ", expected [" + c.depth() + ", R] (one row per block, R >= 1 timestep regions)");
-        }
-        float[] flat = r.toFloatArray();
-        ratios = new float[c.depth()][(int) rs[1]];
-        for (int i = 0; i < c.depth(); i++) {
-            for (int j = 0; j < rs[1]; j++) {
-                float v = flat[(int) (i * rs[1] + j)];
-                if (!(v > 0f && v <= 1f)) {
-                    throw new InvalidArgumentException("tensor 'diffcr.ratios' in " + f.source() + ": entry [" + i + ", " + j
-                            + "] = " + v + " outside (0, 1]");
+        try {
+            StoredTensor r = f.get("diffcr.ratios");
+            long[] rs = r.shape();
+            if (rs.length != 2 || rs[0] != c.depth() || rs[1] < 1) {
+                throw new ShapeMismatchException("tensor 'diffcr.ratios' in " + f.source() + " has shape " + Arrays.toString(rs)
+                        + ", expected [" + c.depth() + ", R] (one row per block, R >= 1 timestep regions)");
+            }
+            float[] flat = r.toFloatArray();
+            ratios = new float[c.depth()][(int) rs[1]];
+            for (int i = 0; i < c.depth(); i++) {
+                for (int j = 0; j < rs[1]; j++) {
+                    float v = flat[(int) (i * rs[1] + j)];
+                    if (!(v > 0f && v <= 1f)) {
+                        throw new InvalidArgumentException("tensor 'diffcr.ratios' in " + f.source() + ": entry [" + i + ", " + j
+                                + "] = " + v + " outside (0, 1]");
+                    }
+                    ratios[i][j] = v;
                 }
-                ratios[i][j] = v;
             }
-        }
-        router = new Tensor[c.depth()];
-        for (int i = 0; i < c.depth(); i++) {
-            String name = "blocks." + i + ".diffcr_router.weight";
-            if (!f.contains(name)) {
-                throw new TensorNotFoundException(name, f.source() + " (DiffCR needs a router in every block)");
+            router = new Tensor[c.depth()];
+            for (int i = 0; i < c.depth(); i++) {
+                String name = "blocks." + i + ".diffcr_router.weight";
+                if (!f.contains(name)) {
+                    throw new TensorNotFoundException(name, f.source() + " (DiffCR needs a router in every block)");
+                }
+                StoredTensor w = f.get(name);
+                if (!Arrays.equals(w.shape(), new long[] {1, c.hiddenSize()})) {
+                    throw new ShapeMismatchException("tensor '" + name + "' in " + f.source() + " has shape "
+                            + Arrays.toString(w.shape()) + ", expected [1, " + c.hiddenSize() + "]");
+                }
+                router[i] = scope.of(dev, w.toFloatArray(), 1, c.hiddenSize());
             }
-            StoredTensor w = f.get(name);
-            if (!Arrays.equals(w.shape(), new long[] {1, c.hiddenSize()})) {
-                throw new ShapeMismatchException("tensor '" + name + "' in " + f.source() + " has shape "
-                        + Arrays.toString(w.shape()) + ", expected [1, " + c.hiddenSize() + "]");
-            }
-            router[i] = scope.of(dev, w.toFloatArray(), 1, c.hiddenSize());
+        } catch (RuntimeException | Error e) { // what was allocated so far is freed
+            scope.close();
+            throw e;
         }
     }
 
@@ -76,7 +81,7 @@ public final class DiffCRRouters implements AutoCloseable {
     /** Timestep region of original-scale timestep t. */
     public int region(long t) {
         int r = ratios[0].length;
-        return (int) Math.min(r - 1, Math.max(0, t) * r / 1000);
+        return (int) Math.min(r - 1, Math.min(Math.max(0, t), 1000) * r / 1000); // t clamped: no overflow of t * r
     }
 
     /** Tokens kept by block {@code layer} at timestep t out of {@code tokens}. */

@@ -27,37 +27,42 @@ public final class DyDiTRouters implements AutoCloseable {
     public final Tensor[] attnW, attnB, mlpW, mlpB, tok0W, tok0B, tok2W, tok2B;
 
     private DyDiTRouters(TensorFile f, DiTConfig c, Device dev) {
-        int depth = c.depth(), d = c.hiddenSize(), h = c.numHeads();
-        long[] first = f.get("blocks.0.attn_rate.router.weight").shape();
-        if (first.length != 2 || first[1] != d || (first[0] != h && first[0] != h - 1)) {
-            throw new ShapeMismatchException("tensor 'blocks.0.attn_rate.router.weight' in " + f.source() + " has shape "
-                    + Arrays.toString(first) + ", expected [" + h + ", " + d + "] (DyDiT v1) or [" + (h - 1) + ", " + d
-                    + "] (v2)");
-        }
-        if (c.mlpHidden() % h != 0) {
-            throw new ModelConfigException("DyDiT needs the MLP width " + c.mlpHidden() + " divisible by num_heads " + h);
-        }
-        rows = (int) first[0];
-        variant = rows == h ? Variant.V1 : Variant.V2;
-        tokenHidden = d / 16;
-        attnW = new Tensor[depth];
-        attnB = new Tensor[depth];
-        mlpW = new Tensor[depth];
-        mlpB = new Tensor[depth];
-        tok0W = new Tensor[depth];
-        tok0B = new Tensor[depth];
-        tok2W = new Tensor[depth];
-        tok2B = new Tensor[depth];
-        for (int i = 0; i < depth; i++) {
-            String b = "blocks." + i + ".";
-            attnW[i] = load(f, dev, b + "attn_rate.router.weight", rows, d);
-            attnB[i] = load(f, dev, b + "attn_rate.router.bias", rows);
-            mlpW[i] = load(f, dev, b + "mlp_rate.router.weight", rows, d);
-            mlpB[i] = load(f, dev, b + "mlp_rate.router.bias", rows);
-            tok0W[i] = load(f, dev, b + "token_selection.mlp_head.0.weight", tokenHidden, d);
-            tok0B[i] = load(f, dev, b + "token_selection.mlp_head.0.bias", tokenHidden);
-            tok2W[i] = load(f, dev, b + "token_selection.mlp_head.2.weight", 1, tokenHidden);
-            tok2B[i] = load(f, dev, b + "token_selection.mlp_head.2.bias", 1);
+        try {
+            int depth = c.depth(), d = c.hiddenSize(), h = c.numHeads();
+            long[] first = f.get("blocks.0.attn_rate.router.weight").shape();
+            if (first.length != 2 || first[1] != d || (first[0] != h && first[0] != h - 1)) {
+                throw new ShapeMismatchException("tensor 'blocks.0.attn_rate.router.weight' in " + f.source() + " has shape "
+                        + Arrays.toString(first) + ", expected [" + h + ", " + d + "] (DyDiT v1) or [" + (h - 1) + ", " + d
+                        + "] (v2)");
+            }
+            if (c.mlpHidden() % h != 0) {
+                throw new ModelConfigException("DyDiT needs the MLP width " + c.mlpHidden() + " divisible by num_heads " + h);
+            }
+            rows = (int) first[0];
+            variant = rows == h ? Variant.V1 : Variant.V2;
+            tokenHidden = d / 16;
+            attnW = new Tensor[depth];
+            attnB = new Tensor[depth];
+            mlpW = new Tensor[depth];
+            mlpB = new Tensor[depth];
+            tok0W = new Tensor[depth];
+            tok0B = new Tensor[depth];
+            tok2W = new Tensor[depth];
+            tok2B = new Tensor[depth];
+            for (int i = 0; i < depth; i++) {
+                String b = "blocks." + i + ".";
+                attnW[i] = load(f, dev, b + "attn_rate.router.weight", rows, d);
+                attnB[i] = load(f, dev, b + "attn_rate.router.bias", rows);
+                mlpW[i] = load(f, dev, b + "mlp_rate.router.weight", rows, d);
+                mlpB[i] = load(f, dev, b + "mlp_rate.router.bias", rows);
+                tok0W[i] = load(f, dev, b + "token_selection.mlp_head.0.weight", tokenHidden, d);
+                tok0B[i] = load(f, dev, b + "token_selection.mlp_head.0.bias", tokenHidden);
+                tok2W[i] = load(f, dev, b + "token_selection.mlp_head.2.weight", 1, tokenHidden);
+                tok2B[i] = load(f, dev, b + "token_selection.mlp_head.2.bias", 1);
+            }
+        } catch (RuntimeException | Error e) { // what was allocated so far is freed
+            scope.close();
+            throw e;
         }
     }
 

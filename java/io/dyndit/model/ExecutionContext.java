@@ -17,6 +17,7 @@ final class ExecutionContext implements AutoCloseable {
     private final Device device;
     private final Map<Long, ForwardWorkspace> workspaces = new HashMap<>();
     private final Map<Long, PackedWorkspace> packed = new HashMap<>();
+    private final Map<ForwardWorkspace, ForwardCache> caches = new HashMap<>(); // this generation's, per workspace
 
     ExecutionContext(DiTConfig config, Device device, ForwardPass pass, ForwardGraphs graphs) {
         this.graphs = graphs;
@@ -35,8 +36,33 @@ final class ExecutionContext implements AutoCloseable {
                 k -> new PackedWorkspace(config, gc, gu, device, n));
     }
 
+    /** The generation's cache of {@code spec} for ws, planned on its first step; null when spec caches nothing. */
+    ForwardCache cache(CacheSpec spec, ForwardWorkspace ws) {
+        if (spec == null || !spec.enabled() && spec.kind() == CacheSpec.Kind.NONE) {
+            return null;
+        }
+        ForwardCache c = caches.get(ws);
+        if (c == null || !c.spec.equals(spec)) {
+            if (c != null) {
+                c.close();
+            }
+            c = new ForwardCache(spec, ws, config, device);
+            caches.put(ws, c);
+        }
+        return c;
+    }
+
+    /** A new generation starts: no cache carries over (its buffers are freed, planned again on the first step). */
+    void resetCaches() {
+        for (ForwardCache c : caches.values()) {
+            c.close();
+        }
+        caches.clear();
+    }
+
     @Override
     public void close() {
+        resetCaches();
         graphs.close();
         rows.close();
         for (ForwardWorkspace ws : workspaces.values()) {

@@ -40,10 +40,15 @@ final class ForwardPass {
 
     /** Runs the network on ws inputs; returns executed multiply-accumulates (per block in attnMacs/mlpMacs). */
     double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
+        return run(ws, plan, obs, trace, null);
+    }
+
+    /** As run, with a step or block cache of the generation (null: none). */
+    double run(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace, ForwardCache cache) {
         int depth = Ranges.depth();
         Ranges.push("forward");
         try {
-            return runBlocks(ws, plan, obs, trace);
+            return runBlocks(ws, plan, obs, trace, cache);
         } finally {
             while (Ranges.depth() > depth) { // also after an exception half-way through a stage
                 Ranges.pop();
@@ -51,23 +56,57 @@ final class ForwardPass {
         }
     }
 
-    private double runBlocks(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace) {
+    private double runBlocks(ForwardWorkspace ws, StepPlan plan, ForwardObserver obs, DynamicTrace trace,
+            ForwardCache cache) {
         int n = ws.batch;
         PatchGeometry g = ws.geometry;
         double macs = embed(ws, obs);
+        long d = c.hiddenSize(), rows = (long) n * g.tokens();
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        boolean stepCache = cache != null && cache.spec.kind() == CacheSpec.Kind.STEP;
+        if (stepCache) { // the probe: block 0's modulated input
+            Ranges.push("step cache");
+            Ops.linear(ws.cSilu, w.blocks[0].adaW(), w.blocks[0].adaB(), ws.ada);
+            Ops.layerNormModulate(ws.h, ws.adaChunks[0], ws.adaChunks[1], LN_EPS, ws.u);
+            macs += (double) n * 6 * d * d;
+            boolean reuse = cache.reuseStep(ws.u.toFloatArray());
+            if (reuse) {
+                cache.applyResidual(ws.h);
+            } else {
+                cache.keepInput(ws.h, rows, d);
+            }
+            Ranges.pop();
+            if (reuse) {
+                java.util.Arrays.fill(attnMacs, 0);
+                java.util.Arrays.fill(mlpMacs, 0);
+                return finish(ws, g, macs, obs);
+            }
+        }
+        boolean blockCache = cache != null && cache.spec.kind() == CacheSpec.Kind.BLOCK;
+        boolean fullStep = !blockCache || cache.fullStep();
         for (int i = 0; i < c.depth(); i++) {
             LayerPlan lp = plan.layer(i);
             String name = "block." + i + ".";
             Ranges.push(blockRanges[i]);
             Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
             obs.onTensor(name + "adaLN", ws.ada);
-            macs += (double) n * 6 * c.hiddenSize() * c.hiddenSize();
+            macs += (double) n * 6 * d * d;
             if (lp.routing() == LayerPlan.TokenRouting.TOP_K) {
                 topKBlock(ws, i, lp.topK(), scale, trace);
+            } else if (!fullStep && !lp.routeTokens()) { // cached branches, this step's gates
+                Ops.gatedResidualAdd(ws.h, ws.adaChunks[2], cache.attnOut(i));
+                Ops.gatedResidualAdd(ws.h, ws.adaChunks[5], cache.mlpOut(i));
+                attnMacs[i] = 0;
+                mlpMacs[i] = 0;
             } else {
                 attnMacs[i] = attention(ws, i, lp, scale, obs);
+                if (blockCache && !lp.routeTokens()) {
+                    cache.copy(ws.proj, cache.attnOut(i), rows, d);
+                }
                 mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+                if (blockCache && !lp.routeTokens()) {
+                    cache.copy(ws.fc2, cache.mlpOut(i), rows, d);
+                }
             }
             macs += attnMacs[i] + mlpMacs[i];
             obs.onTensor(name + "out", ws.h);
@@ -76,6 +115,18 @@ final class ForwardPass {
             }
             Ranges.pop();
         }
+        if (stepCache) {
+            cache.keepResidual(ws.h, rows, d);
+        }
+        if (blockCache && fullStep) {
+            cache.blocksFilled();
+        }
+        return finish(ws, g, macs, obs);
+    }
+
+    /** The final layer (adaLN, LayerNorm, linear, unpatchify) after the blocks; returns the forward's MACs. */
+    private double finish(ForwardWorkspace ws, PatchGeometry g, double macs, ForwardObserver obs) {
+        int n = ws.batch;
         Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
         obs.onTensor("final.adaLN", ws.finalAda);
         Ops.layerNormModulate(ws.h, ws.finalShift, ws.finalScale, LN_EPS, ws.u);

@@ -29,57 +29,77 @@ final class ForwardWorkspace implements AutoCloseable {
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
-    ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
-        batch = n;
-        this.geometry = geometry;
-        long d = cfg.hiddenSize(), tk = geometry.tokens(), p = geometry.patch(), ch = cfg.inChannels();
-        long hd = cfg.headDim(), heads = cfg.numHeads();
-        x = scope.empty(dev, DType.F32, n, ch, cfg.inputSize(), cfg.inputSize());
-        t = scope.empty(dev, DType.F32, n);
-        y = scope.empty(dev, DType.I32, n);
-        patches = scope.empty(dev, DType.F32, n, tk, ch * p * p);
-        h = scope.empty(dev, DType.F32, n, tk, d);
-        tFreq = scope.empty(dev, DType.F32, n, 256);
-        t1 = scope.empty(dev, DType.F32, n, d);
-        c = scope.empty(dev, DType.F32, n, d);
-        yEmb = scope.empty(dev, DType.F32, n, d);
-        cSilu = scope.empty(dev, DType.F32, n, d);
-        c3 = scope.track(c.reshape(n, 1, d));
-        yEmb3 = scope.track(yEmb.reshape(n, 1, d));
-        ada = scope.empty(dev, DType.F32, n, 6 * d);
-        for (int i = 0; i < 6; i++) {
-            adaChunks[i] = scope.track(ada.narrow(1, i * d, d));
+    /** The native bytes the constructor allocates (each buffer below), for a memory check before allocating. */
+    static long bytes(DiTConfig cfg, PatchGeometry g, long n) {
+        long d = cfg.hiddenSize(), tk = g.tokens(), pp = (long) g.patch() * g.patch(), side = cfg.inputSize();
+        long perSample = cfg.inChannels() * side * side + cfg.outChannels() * side * side + 2 + tk * cfg.inChannels() * pp
+                + 256 + 4 * d + 6 * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
+                + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
+        try {
+            return Math.multiplyExact(4L, Math.multiplyExact(n, perSample));
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
-        u = scope.empty(dev, DType.F32, n, tk, d);
-        qkv = scope.empty(dev, DType.F32, n, tk, 3 * d);
-        // qkv channel s*D + h*hd + e (s = q, k, v): [N,T,3,H,hd] viewed per s as [N,T,H,hd]
-        long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
-        q = scope.track(qkv.view(qs, st, 0));
-        k = scope.track(qkv.view(qs, st, d));
-        v = scope.track(qkv.view(qs, st, 2 * d));
-        attn = scope.empty(dev, DType.F32, n, tk, heads, hd);
-        attnFlat = scope.track(attn.reshape(n, tk, d));
-        proj = scope.empty(dev, DType.F32, n, tk, d);
-        fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
-        fc2 = scope.empty(dev, DType.F32, n, tk, d);
-        finalAda = scope.empty(dev, DType.F32, n, 2 * d);
-        finalShift = scope.track(finalAda.narrow(1, 0, d));
-        finalScale = scope.track(finalAda.narrow(1, d, d));
-        finalTokens = scope.empty(dev, DType.F32, n, tk, p * p * cfg.outChannels());
-        out = scope.empty(dev, DType.F32, n, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
-        tokHidden = scope.empty(dev, DType.F32, n, tk, Math.max(1, d / 16));
-        tokLogits = scope.empty(dev, DType.F32, n, tk, 1);
-        tokLogits2d = scope.track(tokLogits.reshape(n, tk));
-        tokIndex = scope.empty(dev, DType.I32, n * tk);
-        tokSample = scope.empty(dev, DType.I32, n * tk);
-        tokCounts = scope.empty(dev, DType.I32, n);
-        hFlat = scope.track(h.reshape(n * tk, d));
-        rows = scope.empty(dev, DType.F32, n * tk, d);
-        tokScores = scope.empty(dev, DType.F32, n, tk, 1);
-        tokScores2d = scope.track(tokScores.reshape(n, tk));
-        tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
-        keptScores = scope.empty(dev, DType.F32, n * tk, 1);
-        rowsOut = scope.empty(dev, DType.F32, n * tk, d);
+    }
+
+    ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
+        MemoryCheck.require(dev, bytes(cfg, geometry, n), () -> "the forward workspace for batch " + n + " at patch "
+                + geometry.patch());
+        try {
+            batch = n;
+            this.geometry = geometry;
+            long d = cfg.hiddenSize(), tk = geometry.tokens(), p = geometry.patch(), ch = cfg.inChannels();
+            long hd = cfg.headDim(), heads = cfg.numHeads();
+            x = scope.empty(dev, DType.F32, n, ch, cfg.inputSize(), cfg.inputSize());
+            t = scope.empty(dev, DType.F32, n);
+            y = scope.empty(dev, DType.I32, n);
+            patches = scope.empty(dev, DType.F32, n, tk, ch * p * p);
+            h = scope.empty(dev, DType.F32, n, tk, d);
+            tFreq = scope.empty(dev, DType.F32, n, 256);
+            t1 = scope.empty(dev, DType.F32, n, d);
+            c = scope.empty(dev, DType.F32, n, d);
+            yEmb = scope.empty(dev, DType.F32, n, d);
+            cSilu = scope.empty(dev, DType.F32, n, d);
+            c3 = scope.track(c.reshape(n, 1, d));
+            yEmb3 = scope.track(yEmb.reshape(n, 1, d));
+            ada = scope.empty(dev, DType.F32, n, 6 * d);
+            for (int i = 0; i < 6; i++) {
+                adaChunks[i] = scope.track(ada.narrow(1, i * d, d));
+            }
+            u = scope.empty(dev, DType.F32, n, tk, d);
+            qkv = scope.empty(dev, DType.F32, n, tk, 3 * d);
+            // qkv channel s*D + h*hd + e (s = q, k, v): [N,T,3,H,hd] viewed per s as [N,T,H,hd]
+            long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
+            q = scope.track(qkv.view(qs, st, 0));
+            k = scope.track(qkv.view(qs, st, d));
+            v = scope.track(qkv.view(qs, st, 2 * d));
+            attn = scope.empty(dev, DType.F32, n, tk, heads, hd);
+            attnFlat = scope.track(attn.reshape(n, tk, d));
+            proj = scope.empty(dev, DType.F32, n, tk, d);
+            fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
+            fc2 = scope.empty(dev, DType.F32, n, tk, d);
+            finalAda = scope.empty(dev, DType.F32, n, 2 * d);
+            finalShift = scope.track(finalAda.narrow(1, 0, d));
+            finalScale = scope.track(finalAda.narrow(1, d, d));
+            finalTokens = scope.empty(dev, DType.F32, n, tk, p * p * cfg.outChannels());
+            out = scope.empty(dev, DType.F32, n, cfg.outChannels(), cfg.inputSize(), cfg.inputSize());
+            tokHidden = scope.empty(dev, DType.F32, n, tk, Math.max(1, d / 16));
+            tokLogits = scope.empty(dev, DType.F32, n, tk, 1);
+            tokLogits2d = scope.track(tokLogits.reshape(n, tk));
+            tokIndex = scope.empty(dev, DType.I32, n * tk);
+            tokSample = scope.empty(dev, DType.I32, n * tk);
+            tokCounts = scope.empty(dev, DType.I32, n);
+            hFlat = scope.track(h.reshape(n * tk, d));
+            rows = scope.empty(dev, DType.F32, n * tk, d);
+            tokScores = scope.empty(dev, DType.F32, n, tk, 1);
+            tokScores2d = scope.track(tokScores.reshape(n, tk));
+            tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
+            keptScores = scope.empty(dev, DType.F32, n * tk, 1);
+            rowsOut = scope.empty(dev, DType.F32, n * tk, d);
+        } catch (RuntimeException | Error e) { // what was allocated so far is freed
+            scope.close();
+            throw e;
+        }
     }
 
     /** A view of {@code base}, created the first time this shape is asked for and reused afterwards. */

@@ -19,8 +19,10 @@ final class ModelDenoiser implements DeviceDenoiser {
     private final DiTModel m;
     private final DiTConfig config;
     private final FlexiSchedule schedule; // null: none
+    private final CacheSpec cache;
 
-    ModelDenoiser(DiTModel model, FlexiSchedule schedule) {
+    ModelDenoiser(DiTModel model, FlexiSchedule schedule, CacheSpec cache) {
+        this.cache = cache;
         this.m = model;
         this.config = model.config();
         this.schedule = schedule;
@@ -41,15 +43,32 @@ final class ModelDenoiser implements DeviceDenoiser {
         Arrays.fill(t, modelTimestep);
         int p = config.patchSize();
         StepPlan plan = plan(step);
-        if (plan.condPatch() == 0 || (plan.condPatch() == p && plan.guidancePatch() == p)) {
+        if (cache.kind() == CacheSpec.Kind.NONE && (plan.condPatch() == 0
+                || (plan.condPatch() == p && plan.guidancePatch() == p))) {
             DiTModel.Result r = cfgScale == 1.0 ? m.forwardDetailed(x, t, y, ForwardObserver.NONE)
                     : m.forwardWithCfgDetailed(x, t, y, cfgScale);
             return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
         }
-        if (cfgScale == 1.0) {
+        boolean onePatch = plan.condPatch() == 0 || plan.condPatch() == plan.guidancePatch();
+        if (cfgScale == 1.0 || cache.kind() != CacheSpec.Kind.NONE && onePatch) {
             m.validate(y.length, x, y);
-            PatchGeometry g = m.geometry(plan.condPatch());
-            DiTModel.Result r = m.call(ctx -> m.runGroup(ctx, x, t, y, ForwardObserver.NONE, g));
+            PatchGeometry g = m.geometry(plan.condPatch() == 0 ? p : plan.condPatch());
+            float[] in = x;
+            if (cfgScale != 1.0) { // forward_with_cfg: the first half serves both halves
+                if (y.length % 2 != 0) {
+                    throw new InvalidArgumentException("forward_with_cfg needs an even batch ([cond; uncond]), got "
+                            + y.length);
+                }
+                in = x.clone();
+                System.arraycopy(x, 0, in, x.length / 2, x.length / 2);
+            }
+            float[] input = in;
+            DiTModel.Result r = m.call(ctx -> m.runGroup(ctx, input, t, y, ForwardObserver.NONE, g, cache));
+            if (cfgScale != 1.0) {
+                Guidance.combineFirstChannels(r.out(), y.length / 2, config.outChannels(),
+                        config.inputSize() * config.inputSize(), Math.min(3, config.outChannels()), (float) cfgScale);
+                return new Evaluation(r.out(), r.macs(), r.attnMacs(), r.mlpMacs());
+            }
             return new Evaluation(r.out(), r.macs());
         }
         int n = y.length / 2, per = x.length / y.length;
@@ -93,7 +112,7 @@ final class ModelDenoiser implements DeviceDenoiser {
             ctx.rows.copy(x, n, per, guided ? DeviceRows.RowMap.HALF_TWICE : DeviceRows.RowMap.ALL, ws.x);
             float[] t = new float[n];
             Arrays.fill(t, modelTimestep);
-            DiTModel.Result r = m.execute(ctx, ws, t, y, ForwardObserver.NONE, false);
+            DiTModel.Result r = m.execute(ctx, ws, t, y, ForwardObserver.NONE, false, cache);
             if (guided) {
                 Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
             }

@@ -21,62 +21,67 @@ final class PackedWorkspace implements AutoCloseable {
     final Tensor[] adaC = new Tensor[6], adaU = new Tensor[6], finalC = new Tensor[2], finalU = new Tensor[2];
 
     PackedWorkspace(DiTConfig cfg, PatchGeometry gc, PatchGeometry gu, Device dev, int n) {
-        this.n = n;
-        this.gc = gc;
-        this.gu = gu;
-        long d = cfg.hiddenSize(), tc = gc.tokens(), tu = gu.tokens(), rows = n * (tc + tu), ch = cfg.inChannels();
-        long hd = cfg.headDim(), heads = cfg.numHeads(), co = cfg.outChannels(), side = cfg.inputSize();
-        x = scope.empty(dev, DType.F32, n, ch, side, side);
-        t = scope.empty(dev, DType.F32, 2L * n);
-        y = scope.empty(dev, DType.I32, 2L * n);
-        tFreq = scope.empty(dev, DType.F32, 2L * n, 256);
-        t1 = scope.empty(dev, DType.F32, 2L * n, d);
-        c = scope.empty(dev, DType.F32, 2L * n, d);
-        yEmb = scope.empty(dev, DType.F32, 2L * n, d);
-        cSilu = scope.empty(dev, DType.F32, 2L * n, d);
-        c3 = scope.track(c.reshape(2L * n, 1, d));
-        yEmb3 = scope.track(yEmb.reshape(2L * n, 1, d));
-        patchesC = scope.empty(dev, DType.F32, n, tc, ch * gc.patch() * gc.patch());
-        patchesU = scope.empty(dev, DType.F32, n, tu, ch * gu.patch() * gu.patch());
-        h = scope.empty(dev, DType.F32, rows, d);
-        hc = branch(h, n, tc, d, 0);
-        hu = branch(h, n, tu, d, n * tc * d);
-        u = scope.empty(dev, DType.F32, rows, d);
-        uc = branch(u, n, tc, d, 0);
-        uu = branch(u, n, tu, d, n * tc * d);
-        qkv = scope.empty(dev, DType.F32, rows, 3 * d);
-        long[] shape = {rows, heads, hd}, st = {3 * d, hd, 1};
-        q = scope.track(qkv.view(shape, st, 0));
-        k = scope.track(qkv.view(shape, st, d));
-        v = scope.track(qkv.view(shape, st, 2 * d));
-        attn = scope.empty(dev, DType.F32, rows, heads, hd);
-        attnFlat = scope.track(attn.reshape(rows, d));
-        proj = scope.empty(dev, DType.F32, rows, d);
-        projC = branch(proj, n, tc, d, 0);
-        projU = branch(proj, n, tu, d, n * tc * d);
-        fc1 = scope.empty(dev, DType.F32, rows, cfg.mlpHidden());
-        fc2 = scope.empty(dev, DType.F32, rows, d);
-        fc2C = branch(fc2, n, tc, d, 0);
-        fc2U = branch(fc2, n, tu, d, n * tc * d);
-        int[] cu = new int[2 * n + 1];
-        for (int i = 1; i <= 2 * n; i++) {
-            cu[i] = cu[i - 1] + (int) (i <= n ? tc : tu);
+        try {
+            this.n = n;
+            this.gc = gc;
+            this.gu = gu;
+            long d = cfg.hiddenSize(), tc = gc.tokens(), tu = gu.tokens(), rows = n * (tc + tu), ch = cfg.inChannels();
+            long hd = cfg.headDim(), heads = cfg.numHeads(), co = cfg.outChannels(), side = cfg.inputSize();
+            x = scope.empty(dev, DType.F32, n, ch, side, side);
+            t = scope.empty(dev, DType.F32, 2L * n);
+            y = scope.empty(dev, DType.I32, 2L * n);
+            tFreq = scope.empty(dev, DType.F32, 2L * n, 256);
+            t1 = scope.empty(dev, DType.F32, 2L * n, d);
+            c = scope.empty(dev, DType.F32, 2L * n, d);
+            yEmb = scope.empty(dev, DType.F32, 2L * n, d);
+            cSilu = scope.empty(dev, DType.F32, 2L * n, d);
+            c3 = scope.track(c.reshape(2L * n, 1, d));
+            yEmb3 = scope.track(yEmb.reshape(2L * n, 1, d));
+            patchesC = scope.empty(dev, DType.F32, n, tc, ch * gc.patch() * gc.patch());
+            patchesU = scope.empty(dev, DType.F32, n, tu, ch * gu.patch() * gu.patch());
+            h = scope.empty(dev, DType.F32, rows, d);
+            hc = branch(h, n, tc, d, 0);
+            hu = branch(h, n, tu, d, n * tc * d);
+            u = scope.empty(dev, DType.F32, rows, d);
+            uc = branch(u, n, tc, d, 0);
+            uu = branch(u, n, tu, d, n * tc * d);
+            qkv = scope.empty(dev, DType.F32, rows, 3 * d);
+            long[] shape = {rows, heads, hd}, st = {3 * d, hd, 1};
+            q = scope.track(qkv.view(shape, st, 0));
+            k = scope.track(qkv.view(shape, st, d));
+            v = scope.track(qkv.view(shape, st, 2 * d));
+            attn = scope.empty(dev, DType.F32, rows, heads, hd);
+            attnFlat = scope.track(attn.reshape(rows, d));
+            proj = scope.empty(dev, DType.F32, rows, d);
+            projC = branch(proj, n, tc, d, 0);
+            projU = branch(proj, n, tu, d, n * tc * d);
+            fc1 = scope.empty(dev, DType.F32, rows, cfg.mlpHidden());
+            fc2 = scope.empty(dev, DType.F32, rows, d);
+            fc2C = branch(fc2, n, tc, d, 0);
+            fc2U = branch(fc2, n, tu, d, n * tc * d);
+            int[] cu = new int[2 * n + 1];
+            for (int i = 1; i <= 2 * n; i++) {
+                cu[i] = cu[i - 1] + (int) (i <= n ? tc : tu);
+            }
+            cuSeqlens = scope.ofInts(Device.cpu(), cu, cu.length);
+            ada = scope.empty(dev, DType.F32, 2L * n, 6 * d);
+            for (int i = 0; i < 6; i++) {
+                adaC[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, i * d));
+                adaU[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, n * 6 * d + i * d));
+            }
+            finalAda = scope.empty(dev, DType.F32, 2L * n, 2 * d);
+            for (int i = 0; i < 2; i++) {
+                finalC[i] = scope.track(finalAda.view(new long[] {n, d}, new long[] {2 * d, 1}, i * d));
+                finalU[i] = scope.track(finalAda.view(new long[] {n, d}, new long[] {2 * d, 1}, n * 2 * d + i * d));
+            }
+            tokensC = scope.empty(dev, DType.F32, n, tc, (long) gc.patch() * gc.patch() * co);
+            tokensU = scope.empty(dev, DType.F32, n, tu, (long) gu.patch() * gu.patch() * co);
+            outC = scope.empty(dev, DType.F32, n, co, side, side);
+            outU = scope.empty(dev, DType.F32, n, co, side, side);
+        } catch (RuntimeException | Error e) { // what was allocated so far is freed
+            scope.close();
+            throw e;
         }
-        cuSeqlens = scope.ofInts(Device.cpu(), cu, cu.length);
-        ada = scope.empty(dev, DType.F32, 2L * n, 6 * d);
-        for (int i = 0; i < 6; i++) {
-            adaC[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, i * d));
-            adaU[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, n * 6 * d + i * d));
-        }
-        finalAda = scope.empty(dev, DType.F32, 2L * n, 2 * d);
-        for (int i = 0; i < 2; i++) {
-            finalC[i] = scope.track(finalAda.view(new long[] {n, d}, new long[] {2 * d, 1}, i * d));
-            finalU[i] = scope.track(finalAda.view(new long[] {n, d}, new long[] {2 * d, 1}, n * 2 * d + i * d));
-        }
-        tokensC = scope.empty(dev, DType.F32, n, tc, (long) gc.patch() * gc.patch() * co);
-        tokensU = scope.empty(dev, DType.F32, n, tu, (long) gu.patch() * gu.patch() * co);
-        outC = scope.empty(dev, DType.F32, n, co, side, side);
-        outU = scope.empty(dev, DType.F32, n, co, side, side);
     }
 
     private Tensor branch(Tensor base, long n, long tokens, long d, long offset) {

@@ -155,6 +155,9 @@ public final class DynditNative {
     public static native int dd_ddim_update(@Const dd_tensor x, @Const dd_tensor modelOut, @Const dd_tensor noise,
             dd_tensor predXstart, dd_tensor next, @Cast("const float*") float[] coefs);
     public static native int dd_cfg_combine(dd_tensor modelOut, @Cast("int64_t") long guided, float scale);
+    public static native int dd_dpm_update(@Const dd_tensor x, @Const dd_tensor modelOut, @Const dd_tensor m1,
+            @Const dd_tensor m2, dd_tensor x0, dd_tensor next, @Cast("const float*") float[] coefs, int order);
+
     public static native int dd_weak_guidance(dd_tensor cond, @Const dd_tensor guide, @Cast("int64_t") long guided,
             float scale);
     public static native int dd_attention_varlen(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,

@@ -3,9 +3,11 @@ package io.dyndit.sampling;
 import io.dyndit.io.CheckpointException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -37,7 +39,7 @@ public final class AtomicOutput {
         checkWritable(target);
         Path tmp;
         try {
-            tmp = Files.createTempFile(directoryOf(target), "." + target.getFileName() + ".", ".tmp");
+            tmp = newTemporary(target);
         } catch (IOException e) {
             throw new CheckpointException("cannot write " + target + ": " + e, e);
         }
@@ -58,6 +60,24 @@ public final class AtomicOutput {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // the original error is the one to report
+                }
+            }
+        }
+    }
+
+    /**
+     * An empty file beside {@code target}, created with the default permissions (the umask's, as a direct write would
+     * get; Files.createTempFile would make it owner-only).
+     */
+    private static Path newTemporary(Path target) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = directoryOf(target).resolve("." + target.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
                 }
             }
         }

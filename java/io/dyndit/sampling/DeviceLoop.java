@@ -24,8 +24,11 @@ final class DeviceLoop {
     private final int outChannels;
     private final boolean noisy;
 
-    DeviceLoop(DeviceDenoiser denoiser, GenerationRequest r, DiffusionSchedule schedule, VarianceType variance, long[] y,
-            long[] shape, int outChannels, boolean noisy) {
+    private final DpmSolverSchedule dpm; // null: DDPM / DDIM
+
+    DeviceLoop(DeviceDenoiser denoiser, GenerationRequest r, DiffusionSchedule schedule, DpmSolverSchedule dpm,
+            VarianceType variance, long[] y, long[] shape, int outChannels, boolean noisy) {
+        this.dpm = dpm;
         this.denoiser = denoiser;
         this.r = r;
         this.schedule = schedule;
@@ -44,14 +47,17 @@ final class DeviceLoop {
             Tensor cur = s.of(denoiser.device(), x, shape), next = s.empty(denoiser.device(), DType.F32, shape);
             Tensor noiseDev = noisy ? s.empty(denoiser.device(), DType.F32, shape) : null;
             Tensor pred = inspect ? s.empty(denoiser.device(), DType.F32, shape) : null;
+            // DPM-Solver++: a ring of three data predictions (this step's, and m1, m2 of the two before)
+            Tensor[] x0Ring = dpm == null ? null : new Tensor[] {s.empty(denoiser.device(), DType.F32, shape),
+                s.empty(denoiser.device(), DType.F32, shape), s.empty(denoiser.device(), DType.F32, shape)};
             for (int k = 0; k < steps; k++) {
                 if (r.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
                     throw new GenerationCancelledException("generation cancelled after " + k + " of " + steps + " steps",
                             k);
                 }
                 long stepStart = System.nanoTime();
-                int i = steps - 1 - k;
-                long t = schedule.timestep(i);
+                int i = dpm != null ? k : steps - 1 - k;
+                long t = dpm != null ? dpm.timestep(k) : schedule.timestep(i);
                 Ranges.push("sampler step");
                 DeviceDenoiser.DeviceEvaluation ev;
                 try {
@@ -70,7 +76,11 @@ final class DeviceLoop {
                     noiseDev.copyFrom(noise);
                 }
                 Ranges.push("sampler update");
-                if (r.sampler() == SamplerType.DDPM) {
+                if (dpm != null) {
+                    Tensor x0 = x0Ring[k % 3], m1 = x0Ring[(k + 2) % 3], m2 = x0Ring[(k + 1) % 3];
+                    Ops.dpmUpdate(cur, ev.output(), m1, m2, x0, next, DpmSolverUpdate.coefs(dpm, k), dpm.order(k));
+                    pred = inspect ? x0 : null;
+                } else if (r.sampler() == SamplerType.DDPM) {
                     Ops.ddpmUpdate(cur, ev.output(), noise != null ? noiseDev : null, pred, next,
                             DdpmUpdate.coefs(schedule, i), variance == VarianceType.LEARNED_RANGE);
                 } else {

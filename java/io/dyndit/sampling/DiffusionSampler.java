@@ -36,27 +36,37 @@ public final class DiffusionSampler {
         long[] y = batchLabels(r.labels(), guided);
         BatchLayout layout = new BatchLayout(batch, c, co, size * size);
         int perSample = c * size * size;
-        boolean noisy = r.sampler() == SamplerType.DDPM || r.eta() > 0;
+        long values = (long) Math.max(batch, co / Math.max(1, c) * (long) batch) * perSample;
+        if (values > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException(n + " samples" + (guided ? " with guidance (" + batch + " in the batch)" : "")
+                    + " need " + values + " latent values per step, more than one Java array holds; generate them in "
+                    + "smaller requests");
+        }
+        boolean noisy = r.sampler().addsNoise(r.eta());
         int steps = r.steps();
         // steps 0..S-2 add noise (the last, i = 0, never does)
         r.noise().check(n, batch, c, size, noisy ? steps - 1 : 0);
-        DiffusionSchedule schedule = DiffusionSchedule.respaced(steps);
+        boolean dpm = r.sampler().dpmOrder() > 0;
+        DiffusionSchedule schedule = dpm ? null : DiffusionSchedule.respaced(steps);
+        DpmSolverSchedule dpmSchedule = dpm ? new DpmSolverSchedule(steps, r.sampler().dpmOrder()) : null;
 
         float[] x = r.noise().initialLatents(n, batch, perSample);
         List<StepStats> stats = new ArrayList<>(steps);
         long start = System.nanoTime();
         if (denoiser instanceof DeviceDenoiser d && d.keepsLatentsOnDevice()) {
-            x = new DeviceLoop(d, r, schedule, variance, y, new long[] {batch, c, size, size}, co, noisy).run(x, stats,
+            x = new DeviceLoop(d, r, schedule, dpmSchedule, variance, y, new long[] {batch, c, size, size}, co, noisy).run(x, stats,
                     start);
             return result(r, x, n, perSample, c, size, stats, start, batch, steps);
         }
+        // DPM-Solver++ keeps the data predictions of the last steps: m0 of this step, m1 and m2 before it
+        float[] m1 = dpm ? new float[x.length] : null, m2 = dpm ? new float[x.length] : null;
         for (int k = 0; k < steps; k++) {
             if (r.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
                 throw new GenerationCancelledException("generation cancelled after " + k + " of " + steps + " steps", k);
             }
             long stepStart = System.nanoTime();
-            int i = steps - 1 - k;
-            long t = schedule.timestep(i);
+            int i = dpm ? k : steps - 1 - k;
+            long t = dpm ? dpmSchedule.timestep(k) : schedule.timestep(i);
             io.dyndit.core.Ranges.push("sampler step");
             Denoiser.Evaluation ev;
             try {
@@ -73,7 +83,11 @@ public final class DiffusionSampler {
             float[] predX0 = new float[x.length];
             float[] next = new float[x.length];
             io.dyndit.core.Ranges.push("sampler update");
-            if (r.sampler() == SamplerType.DDPM) {
+            if (dpm) {
+                DpmSolverUpdate.apply(dpmSchedule, k, layout, x, out, m1, m2, predX0, next);
+                m2 = m1;
+                m1 = predX0; // a fresh array every step
+            } else if (r.sampler() == SamplerType.DDPM) {
                 DdpmUpdate.apply(schedule, i, variance, layout, x, out, noise, predX0, next);
             } else {
                 DdimUpdate.apply(schedule, i, r.eta(), layout, x, out, noise, predX0, next);

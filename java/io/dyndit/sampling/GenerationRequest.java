@@ -176,6 +176,10 @@ public final class GenerationRequest {
             if (!(cfgScale >= 0) || Double.isInfinite(cfgScale)) {
                 throw new InvalidArgumentException("guidance scale must be a finite number >= 0, got " + cfgScale);
             }
+            if (sampler.dpmOrder() > 0 && (steps < sampler.dpmOrder() || steps > DiffusionSchedule.TRAINING_TIMESTEPS - 1)) {
+                throw new InvalidArgumentException(sampler.cliName() + " needs between " + sampler.dpmOrder() + " and "
+                        + (DiffusionSchedule.TRAINING_TIMESTEPS - 1) + " steps, got " + steps);
+            }
             if (!(eta >= 0 && eta <= 1)) {
                 throw new InvalidArgumentException("eta must be between 0 and 1, got " + eta);
             }

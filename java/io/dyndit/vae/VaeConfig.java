@@ -85,17 +85,11 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
 
     /** The hub's flat config.json, or a JSON whose {@code config} member is that dict (as the golden case.json). */
     public static VaeConfig fromJson(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelConfigException("cannot read VAE config " + file + ": " + e.getMessage());
-        }
         Map<String, Object> m;
         try {
-            m = JsonParser.parseObject(text);
-        } catch (RuntimeException e) {
-            throw new ModelConfigException("VAE config " + file + ": " + e.getMessage());
+            m = JsonParser.parseObjectFile(file); // strict UTF-8, names the file
+        } catch (io.dyndit.core.DynditException e) {
+            throw new ModelConfigException("VAE config " + e.getMessage());
         }
         return fromMap(m, file.toString());
     }
@@ -112,8 +106,8 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
         }
         Map<String, Object> m;
         try {
-            m = JsonParser.parseObject(Files.readString(cfg));
-        } catch (IOException | RuntimeException e) {
+            m = JsonParser.parseObjectFile(cfg);
+        } catch (RuntimeException e) {
             return null;
         }
         return "AutoencoderKL".equals(m.get("_class_name")) ? fromMap(m, cfg.toString()) : null;
@@ -212,8 +206,11 @@ public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int 
     }
 
     private static int asInt(String key, Object v) {
-        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 1e9) {
-            return n.intValue();
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+            if (Math.abs(n.doubleValue()) < 1e9) {
+                return n.intValue();
+            }
+            throw new ModelConfigException("key '" + key + "' = " + v + " is out of range [-999999999, 999999999]");
         }
         throw new ModelConfigException("key '" + key + "' must be an integer, got " + v);
     }

@@ -201,12 +201,17 @@ public final class VaeDecoder implements AutoCloseable {
             throw new ShapeMismatchException("latent '" + name + "' has shape " + Arrays.toString(shape) + ", expected [N, "
                     + config.latentChannels() + ", h, w] (latent_channels of the VAE config)");
         }
-        long count = shape[0] * shape[1] * shape[2] * shape[3];
+        long count;
+        try {
+            count = Math.multiplyExact(Math.multiplyExact(shape[0], shape[1]), Math.multiplyExact(shape[2], shape[3]));
+        } catch (ArithmeticException e) {
+            throw new ShapeMismatchException("latent '" + name + "' shape " + Arrays.toString(shape) + " is too large");
+        }
         if (count != data.length) {
             throw new ShapeMismatchException("latent '" + name + "' has " + data.length + " values, shape "
                     + Arrays.toString(shape) + " needs " + count);
         }
-        long pixels = count / shape[1] * config.outChannels() * (long) config.upscale() * config.upscale();
+        double pixels = (double) (count / shape[1]) * config.outChannels() * config.upscale() * config.upscale();
         if (pixels > Integer.MAX_VALUE - 8) {
             throw new ShapeMismatchException("latent '" + name + "' " + Arrays.toString(shape)
                     + " decodes to more values than one Java array holds; decode it in parts");

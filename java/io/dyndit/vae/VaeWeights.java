@@ -139,7 +139,7 @@ final class VaeWeights implements AutoCloseable {
             throw mismatch(key, s.shape(), Arrays.toString(expected));
         }
         Tensor t = track(Tensor.empty(device, DType.F32, expected));
-        if (s.dtype() == io.dyndit.io.DType.F32) {
+        if (s.dtype() == io.dyndit.core.DType.F32) {
             t.copyFrom(s.data());
         } else {
             t.copyFrom(littleEndian(floats(key, s)));

@@ -100,7 +100,7 @@ class ErrorsTest {
         int code = io.dyndit.cli.Main.run(new String[] {"forward", "--weights", "w.pt", "--inputs", "i.safetensors",
             "--out", "o.safetensors", "--precision", "fp8"}, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
                 new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-        assertEquals(1, code);
+        assertEquals(2, code); // a bad option value is a usage error, reported before any file is read
         assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("fp8"), err.toString());
     }
 }

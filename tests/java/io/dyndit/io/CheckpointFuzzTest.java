@@ -24,16 +24,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutates valid checkpoints and requires every open-and-read-all to either succeed or fail with a DynditException:
- * never an unchecked JDK exception, an OutOfMemoryError or a hang. The seed is fresh each run and appears in every
- * failure message; -Ddyndit.fuzz.seed=N replays one, -Ddyndit.fuzz.scale=K runs K times as many cases (a soak).
+ * Mutates valid checkpoints and JSON and requires every open-and-read-all to either succeed or fail with a
+ * DynditException: never an unchecked JDK exception, an OutOfMemoryError or a hang. The seed is fresh each run and
+ * appears in every failure message; -Ddyndit.fuzz.seed=N replays one, -Ddyndit.fuzz.scale=K runs K times as many
+ * cases (a soak). Each campaign must also reach the parser: most mutants have to get past the format's first check,
+ * and the refusals have to be varied (distinct messages, digits ignored), or the fuzz is only testing one branch.
  */
 class CheckpointFuzzTest {
     private static final int SCALE = Integer.getInteger("dyndit.fuzz.scale", 1);
-    private static final int SAFETENSORS_CASES = 1500 * SCALE;
-    private static final int ZIP_CASES = 1000 * SCALE;
-    private static final int PICKLE_CASES = 1000 * SCALE;
+    private static final int SAFETENSORS_CASES = 1000 * SCALE;
+    private static final int ZIP_CASES = 800 * SCALE;
+    private static final int PICKLE_CASES = 800 * SCALE;
     private static final int FILE_CASES = 60 * SCALE;
+    private static final int JSON_CASES = 600 * SCALE;
 
     @TempDir
     Path dir;
@@ -45,7 +48,7 @@ class CheckpointFuzzTest {
         long seed = Long.getLong("dyndit.fuzz.seed", new Random().nextLong());
         System.out.println("CheckpointFuzzTest seed " + seed + " (replay with -Ddyndit.fuzz.seed=" + seed + ")");
         assertTimeoutPreemptively(Duration.ofSeconds(120L * SCALE), () -> run(seed), "fuzzing hung; seed " + seed);
-        System.out.println("CheckpointFuzzTest outcomes:" + summary);
+        System.out.println("CheckpointFuzzTest outcomes (seed " + seed + "):" + summary);
     }
 
     private void run(long seed) throws IOException {
@@ -94,6 +97,51 @@ class CheckpointFuzzTest {
             byte[] original = random.nextBoolean() ? ditPt : weights;
             return RandomMutation.of(original, 0, original == ditPt ? original.length : 2048, random);
         });
+        // JSON: golden case files and a safetensors header, through the same strict UTF-8 decoding as config files.
+        List<byte[]> documents = List.of(GoldenFiles.bytes(GoldenFiles.DIT, "case.json"),
+                GoldenFiles.bytes(GoldenFiles.DYDIT, "case.json"),
+                java.util.Arrays.copyOfRange(io, 8, 8 + headerLength(io)));
+        campaign("json", seed, JSON_CASES, bytes -> {
+            JsonParser.parse(JsonParser.decodeUtf8(bytes, "fuzz"));
+            return null;
+        }, () -> {
+            byte[] original = documents.get(random.nextInt(documents.size()));
+            return RandomMutation.of(original, 0, original.length, random);
+        });
+        checkSpread(seed);
+    }
+
+    /** Campaign name, outcome counts and the distinct refusal messages (digits folded, so offsets do not count). */
+    private record Outcome(String campaign, int opened, int refused, int pastFirstCheck, Map<String, Integer> messages) {
+    }
+
+    private final List<Outcome> outcomes = new java.util.ArrayList<>();
+
+    /**
+     * The mutants must exercise the readers, not just their first gate: at least half get past the format's first
+     * check (the file-size/length/magic test), and refusals come with many different messages.
+     */
+    private void checkSpread(long seed) {
+        Map<String, Integer> minimumDistinct = Map.of("safetensors", 12, "zip", 12, "pickle", 15, "files", 4,
+                "json", 10);
+        for (Outcome o : outcomes) {
+            int cases = o.opened + o.refused;
+            String detail = "seed " + seed + ", campaign " + o.campaign + ": " + o.pastFirstCheck + " of " + cases + " past the first check, "
+                    + o.messages.size() + " distinct messages " + o.messages.keySet();
+            if (o.pastFirstCheck * 2 < cases) {
+                fail("fuzz mutants do not reach the parser: " + detail);
+            }
+            if (o.messages.size() < minimumDistinct.get(o.campaign)) {
+                fail("fuzz refusals are not varied enough: " + detail);
+            }
+        }
+    }
+
+    /** Messages of the very first checks each reader makes, before it looks at any structure. */
+    private static boolean firstCheck(String message) {
+        return message.contains("too short") || message.contains("is absurd") || message.contains("runs past the end "
+                + "of the file") || message.contains("no zip end-of-central-directory") || message.contains("neither a "
+                + "safetensors file") || message.contains("invalid JSON at character 0:");
     }
 
     /** Runs {@code cases} mutants through {@code reader}; any non-Dyndit throwable fails with a replayable report. */
@@ -101,22 +149,34 @@ class CheckpointFuzzTest {
             java.util.function.Supplier<RandomMutation> mutants) {
         int opened = 0;
         int refused = 0;
+        int pastFirstCheck = 0;
+        Map<String, Integer> messages = new java.util.TreeMap<>();
         for (int i = 0; i < cases; i++) {
             RandomMutation mutant = mutants.get();
             try (TensorFile file = reader.apply(mutant.bytes())) {
                 readEverything(file);
                 opened++;
+                pastFirstCheck++;
             } catch (DynditException expected) {
                 refused++;
+                String message = String.valueOf(expected.getMessage());
+                if (!firstCheck(message)) {
+                    pastFirstCheck++;
+                }
+                messages.merge(message.replaceAll("[0-9]+", "#").replaceAll("'[^']*'", "'…'"), 1, Integer::sum);
             } catch (Throwable unexpected) {
                 fail(report(name, seed, i, mutant.description(), unexpected), unexpected);
             }
         }
-        summary.append(String.format("%n  %-11s %6d read fine, %6d refused with a DynditException", name, opened,
-                refused));
+        outcomes.add(new Outcome(name, opened, refused, pastFirstCheck, messages));
+        summary.append(String.format("%n  %-11s %6d read fine, %6d refused with a DynditException (%d past the first "
+                + "check, %d distinct messages)", name, opened, refused, pastFirstCheck, messages.size()));
     }
 
     private static void readEverything(TensorFile file) {
+        if (file == null) {
+            return; // the JSON campaign has nothing more to read
+        }
         for (String name : file.names()) {
             StoredTensor tensor = file.get(name);
             if (tensor.dtype().isFloatingPoint()) {

@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JsonParserTest {
     @Test
@@ -74,9 +79,49 @@ class JsonParserTest {
     void deepNestingIsRefusedNotAStackOverflow() {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
         JsonParseException e = assertThrows(JsonParseException.class, () -> JsonParser.parse(deep));
-        assertTrue(e.getMessage().contains("nesting"), e.getMessage());
-        String fine = "[".repeat(100) + "]".repeat(100);
+        assertTrue(e.getMessage().contains("nesting deeper than 64"), e.getMessage());
+        String fine = "[".repeat(64) + "]".repeat(64);
         assertTrue(JsonParser.parse(fine) instanceof List);
+        assertThrows(JsonParseException.class, () -> JsonParser.parse("[".repeat(65) + "]".repeat(65)));
+    }
+
+    /** The cap must hold on a small thread stack too (the recursion depth, not the default stack, is the limit). */
+    @Test
+    void deepNestingOnA256KiBStack() throws InterruptedException {
+        String[] outcome = new String[2];
+        Thread small = new Thread(null, () -> {
+            try {
+                JsonParser.parse("{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000));
+                outcome[0] = "parsed";
+            } catch (JsonParseException e) {
+                outcome[0] = e.getMessage();
+            } catch (StackOverflowError e) {
+                outcome[0] = "stack overflow";
+            }
+            Object nested = JsonParser.parse("{\"a\":[".repeat(32) + "1" + "]}".repeat(32));
+            outcome[1] = nested instanceof Map ? "ok" : "wrong";
+        }, "json-small-stack", 256 * 1024);
+        small.start();
+        small.join();
+        assertTrue(outcome[0] != null && outcome[0].contains("nesting deeper than 64"), outcome[0]);
+        assertEquals("ok", outcome[1]);
+    }
+
+    @Test
+    void configFileThatIsNotUtf8NamesTheFileAndTheByte(@TempDir Path dir)
+            throws IOException {
+        Path latin1 = dir.resolve("config.json");
+        Files.write(latin1, "{\"name\": \"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1));
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> JsonParser.parseObjectFile(latin1));
+        assertTrue(e.getMessage().contains(latin1.toString()) && e.getMessage().contains("not valid UTF-8")
+                && e.getMessage().contains("byte 0xe9 at offset 13"), e.getMessage());
+        Path good = Files.writeString(dir.resolve("good.json"), "{\"name\": \"caf\u00e9\"}");
+        assertEquals(Map.of("name", "caf\u00e9"), JsonParser.parseObjectFile(good));
+        Path bad = Files.writeString(dir.resolve("bad.json"), "{\"a\": }");
+        CheckpointFormatException json = assertThrows(CheckpointFormatException.class,
+                () -> JsonParser.parseObjectFile(bad));
+        assertTrue(json.getMessage().startsWith(bad + ": invalid JSON at character 6"), json.getMessage());
     }
 
     @Test

@@ -38,12 +38,14 @@ class LargeFileTest {
     @Test
     void safetensorsPast2GiBIsMappedInWindows() throws IOException {
         long crossing = 3 * (MappedFileSource.DEFAULT_WINDOW / 2) - 8; // straddles a window start
-        long far = 5 * GIB / 2 + 12;
         long big = 2 * GIB + 4096;
         long bigBytes = 600L << 20; // longer than half a window: mapped on its own
+        long far = big + bigBytes; // past 2.5 GiB
         String header = "{\"near\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                + pad("pad1", 16, crossing)
                 + "\"crossing\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + crossing + "," + (crossing + 16)
-                + "]},\"big\":{\"dtype\":\"F32\",\"shape\":[" + bigBytes / 4 + "],\"data_offsets\":[" + big + ","
+                + "]}," + pad("pad2", crossing + 16, big)
+                + "\"big\":{\"dtype\":\"F32\",\"shape\":[" + bigBytes / 4 + "],\"data_offsets\":[" + big + ","
                 + (big + bigBytes) + "]},\"far\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[" + far + ","
                 + (far + 16) + "]}}";
         byte[] json = header.getBytes(StandardCharsets.UTF_8);
@@ -65,8 +67,9 @@ class LargeFileTest {
             assertArrayEquals(new float[] {10, 11, 12, 13}, file.get("far").toFloatArray());
             StoredTensor bigTensor = file.get("big");
             assertEquals(bigBytes, bigTensor.byteSize());
-            assertEquals(9f, bigTensor.data().getFloat((int) bigBytes - 4));
-            assertEquals(0f, bigTensor.data().getFloat(0));
+            ByteBuffer bigData = bigTensor.data();
+            assertEquals(9f, bigData.getFloat((int) bigBytes - 4));
+            assertEquals(0f, bigData.getFloat(0));
         }
     }
 
@@ -108,6 +111,12 @@ class LargeFileTest {
             assertArrayEquals(new float[] {1, 2, 3, 4}, file.get("w").toFloatArray());
             assertArrayEquals(new float[] {1, 3, 2, 4}, file.get("wT").toFloatArray());
         }
+    }
+
+    /** A U8 filler tensor over [begin, end): safetensors data must be tiled without gaps. */
+    private static String pad(String name, long begin, long end) {
+        return "\"" + name + "\":{\"dtype\":\"U8\",\"shape\":[" + (end - begin) + "],\"data_offsets\":["
+                + begin + "," + end + "]},";
     }
 
     private static void write(FileChannel out, long position, byte[] bytes) throws IOException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dyndit.core.DType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -98,22 +99,89 @@ class SafetensorsReaderTest {
     }
 
     @Test
-    void readsMetadataAndOverlappingTensors() throws IOException {
+    void readsMetadataScalarsAndEmptyTensors() throws IOException {
         String header = "{\"__metadata__\":{\"format\":\"pt\",\"note\":\"\\u00e9\"},"
                 + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
-                + "\"s\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]},"
+                + "\"s\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[8,12]},"
                 + "\"e\":{\"dtype\":\"F16\",\"shape\":[0,3],\"data_offsets\":[8,8]}}";
-        ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+        ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f)
+                .putInt(7).putFloat(0.25f);
         Path path = write("meta.safetensors", header, data.array());
         try (TensorFile file = SafetensorsReader.open(path)) {
             assertEquals(List.of("a", "b", "s", "e"), file.names());
             assertEquals(Map.of("format", "pt", "note", "é"), file.metadata());
             assertArrayEquals(new float[] {1.5f, -2f}, file.get("a").toFloatArray());
-            assertArrayEquals(new float[] {-2f}, file.get("b").toFloatArray());
-            assertEquals(Float.floatToIntBits(1.5f), file.get("s").toLongArray()[0]);
+            assertArrayEquals(new float[] {0.25f}, file.get("b").toFloatArray());
+            assertEquals(7, file.get("s").toLongArray()[0]);
             assertEquals(0, file.get("e").elementCount());
         }
+    }
+
+    // ---- the data section must be tiled exactly by the tensors, as the reference implementation requires ----
+
+    private static final String A = "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+    private static final String B = "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":";
+
+    @Test
+    void headerLengthOffByOneIsRefused() throws IOException {
+        byte[] valid = new SafetensorsWriter().addFloats("a", new long[] {2}, new float[] {1.5f, -2f})
+                .addFloats("b", new long[] {1}, new float[] {3f}).toByteArray();
+        long length = ByteBuffer.wrap(valid).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        for (long delta : new long[] {-1, 1}) {
+            byte[] bytes = valid.clone();
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(0, length + delta);
+            expectError(Files.write(dir.resolve("off" + delta), bytes), "");
+        }
+        try (TensorFile file = SafetensorsReader.open(Files.write(dir.resolve("valid"), valid))) {
+            assertArrayEquals(new float[] {3f}, file.get("b").toFloatArray());
+        }
+    }
+
+    @Test
+    void shiftedOffsetsLeaveAGapAtTheStart() throws IOException {
+        expectError(write("shifted", "{" + A + "[4,12]}," + B + "[12,16]}}", new byte[16]),
+                "tensor 'a' at data_offsets [4, 12] leaves a gap of 4 unused bytes after the start");
+    }
+
+    @Test
+    void overlappingTensorsAreRefused() throws IOException {
+        expectError(write("overlap", "{" + A + "[0,8]}," + B + "[4,8]}}", new byte[8]),
+                "tensor 'b' at data_offsets [4, 8] overlaps tensor 'a' (which ends at 8)");
+    }
+
+    @Test
+    void aliasedTensorsAreRefused() throws IOException {
+        String b2 = "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":";
+        expectError(write("alias", "{" + A + "[0,8]}," + b2 + "[0,8]}}", new byte[8]), "aliases tensor 'a'");
+    }
+
+    @Test
+    void trailingBytesAreRefused() throws IOException {
+        expectError(write("trailing", "{" + A + "[0,8]}," + B + "[8,12]}}", new byte[13]),
+                "leaving 1 trailing bytes after tensor 'b'");
+    }
+
+    @Test
+    void gapBetweenTensorsIsRefused() throws IOException {
+        expectError(write("gap", "{" + A + "[0,8]}," + B + "[12,16]}}", new byte[16]),
+                "tensor 'b' at data_offsets [12, 16] leaves a gap of 4 unused bytes after tensor 'a'");
+    }
+
+    @Test
+    void headerMustStartWithABrace() throws IOException {
+        expectError(write("space", " {}", new byte[0]), "does not start with '{'");
+    }
+
+    @Test
+    void shapeOfRank100000IsCappedInMessages() throws IOException {
+        StringBuilder shape = new StringBuilder("[");
+        for (int i = 0; i < 100_000; i++) {
+            shape.append(i == 0 ? "" : ",").append(i == 99_999 ? "-1" : "1");
+        }
+        CheckpointFormatException e = expectError(write("rank", entry("F32", shape + "]", "[0,4]"), new byte[4]),
+                "(100000 dims)");
+        assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " chars: " + e.getMessage());
     }
 
     @Test
@@ -152,7 +220,7 @@ class SafetensorsReaderTest {
                 "not valid JSON");
         assertTrue(e.getMessage().contains("character 15"), e.getMessage());
         assertTrue(e.getCause() instanceof JsonParseException);
-        expectError(write("array", "[1, 2]", new byte[0]), "expected an object");
+        expectError(write("array", "[1, 2]", new byte[0]), "does not start with '{'");
         byte[] badUtf8 = {'{', '"', (byte) 0xC3, '"', ':', '1', '}', ' '};
         ByteBuffer bytes = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(8).put(badUtf8);
         expectError(Files.write(dir.resolve("utf8"), bytes.array()), "UTF-8");
@@ -171,6 +239,9 @@ class SafetensorsReaderTest {
         expectError(write("negative", entry("F32", "[1]", "[-4,0]"), new byte[8]), "need 0 <= begin <= end");
         expectError(write("three", entry("F32", "[1]", "[0,4,8]"), new byte[8]), "exactly [begin, end]");
         expectError(write("float", entry("F32", "[1]", "[0,4.0]"), new byte[8]), "must hold integers");
+        expectError(write("frac", entry("F32", "[1]", "[0,4.5]"), new byte[8]), "must hold integers");
+        expectError(write("big", entry("F32", "[1]", "[0,99999999999999999999]"), new byte[8]),
+                "out of range: it must lie in [-9223372036854775808, 9223372036854775807]");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -121,5 +122,42 @@ class SafetensorsWriterTest {
             bits[i] = Float.floatToRawIntBits(values[i]);
         }
         return bits;
+    }
+
+    /** A write that fails half-way (a tensor whose backing file was truncated) leaves the old file and no litter. */
+    @Test
+    void failedWriteKeepsTheExistingFile() throws Exception {
+        long seed = new Random().nextLong();
+        Random random = new Random(seed);
+        Path path = dir.resolve("keep.safetensors");
+        float[] old = new float[] {random.nextFloat(), random.nextFloat()};
+        new SafetensorsWriter().addFloats("old", new long[] {2}, old).write(path);
+        byte[] before = Files.readAllBytes(path);
+
+        Path sourcePath = dir.resolve("source.safetensors");
+        float[] big = new float[1 << 20];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (float) random.nextGaussian();
+        }
+        new SafetensorsWriter().addFloats("big", new long[] {big.length}, big).write(sourcePath);
+        try (TensorFile source = SafetensorsReader.open(sourcePath)) {
+            StoredTensor vanishing = source.get("big");
+            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(sourcePath.toFile(), "rw")) {
+                raf.setLength(Files.size(sourcePath) / 2);
+            }
+            // "a" (8-byte elements) is laid out and written first, then "big" fails.
+            SafetensorsWriter writer = new SafetensorsWriter().addLongs("a", new long[] {3}, new long[] {1, 2, 3})
+                    .add("big", vanishing);
+            CheckpointChangedException e = assertThrows(CheckpointChangedException.class, () -> writer.write(path));
+            assertTrue(e.getMessage().contains(sourcePath.toString()), "seed " + seed + ": " + e.getMessage());
+        }
+        assertArrayEquals(before, Files.readAllBytes(path), "seed " + seed + ": the existing file was damaged");
+        try (var listing = Files.list(dir)) {
+            assertEquals(List.of("keep.safetensors", "source.safetensors"),
+                    listing.map(p -> p.getFileName().toString()).sorted().toList(), "temporary file left behind");
+        }
+        try (TensorFile reread = SafetensorsReader.open(path)) {
+            assertArrayEquals(old, reread.get("old").toFloatArray());
+        }
     }
 }

@@ -2,9 +2,13 @@ package io.dyndit.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dyndit.core.DType;
+import io.dyndit.core.DTypeMismatchException;
+import io.dyndit.core.InvalidArgumentException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
@@ -12,18 +16,40 @@ import org.junit.jupiter.api.Test;
 class StoredTensorTest {
     @Test
     void dtypeSizes() {
-        assertEquals(8, DType.F64.byteSize());
-        assertEquals(4, DType.F32.byteSize());
-        assertEquals(2, DType.F16.byteSize());
-        assertEquals(2, DType.BF16.byteSize());
-        assertEquals(8, DType.I64.byteSize());
-        assertEquals(4, DType.I32.byteSize());
-        assertEquals(2, DType.I16.byteSize());
-        assertEquals(1, DType.I8.byteSize());
-        assertEquals(1, DType.U8.byteSize());
-        assertEquals(1, DType.BOOL.byteSize());
+        assertEquals(8, DType.F64.size());
+        assertEquals(4, DType.F32.size());
+        assertEquals(2, DType.F16.size());
+        assertEquals(2, DType.BF16.size());
+        assertEquals(8, DType.I64.size());
+        assertEquals(4, DType.I32.size());
+        assertEquals(2, DType.I16.size());
+        assertEquals(1, DType.I8.size());
+        assertEquals(1, DType.U8.size());
+        assertEquals(1, DType.BOOL.size());
         assertEquals(DType.BF16, DType.fromSafetensorsName("BF16"));
         assertEquals(null, DType.fromSafetensorsName("f32"));
+    }
+
+    /** Native codes are the dd_dtype values of dyndit.h; storage-only types refuse code() naming themselves. */
+    @Test
+    void oneDTypeForNativeAndStoredTypes() {
+        long[][] codes = {{0, 4}, {1, 2}, {2, 2}, {3, 4}, {4, 8}};
+        DType[] natives = {DType.F32, DType.BF16, DType.F16, DType.I32, DType.I64};
+        for (int i = 0; i < natives.length; i++) {
+            assertTrue(natives[i].isNative());
+            assertEquals(codes[i][0], natives[i].code());
+            assertEquals(codes[i][1], natives[i].size());
+            assertEquals(natives[i], DType.ofCode((int) codes[i][0]));
+        }
+        for (DType stored : new DType[] {DType.F64, DType.I16, DType.I8, DType.U8, DType.BOOL}) {
+            assertFalse(stored.isNative());
+            DTypeMismatchException e = assertThrows(DTypeMismatchException.class, stored::code);
+            assertTrue(e.getMessage().contains(stored.name()), e.getMessage());
+        }
+        assertThrows(InvalidArgumentException.class, () -> DType.ofCode(-1));
+        assertThrows(InvalidArgumentException.class, () -> DType.ofCode(5));
+        assertTrue(DType.F64.isFloatingPoint());
+        assertFalse(DType.I32.isFloatingPoint());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dyndit.core.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -207,6 +208,79 @@ class TorchCheckpointReaderTest {
         int at = indexOf(zip, new byte[] {(byte) 0x80, 2, '}', '.'});
         zip[at + 2] = ']';
         assertError(zip, "CRC-32");
+    }
+
+    @Test
+    void storageFailingItsCrcIsRefusedWhenRead() {
+        for (long[] view : new long[][] {{0, 4}, {1, 2}}) { // the whole storage, then a partial view of it
+            byte[] pickle = stateDict("FloatStorage", "0", 4, view[0], new long[] {view[1]}, new long[] {1});
+            byte[] zip = TestZipWriter.torchCheckpoint(pickle, Map.of("0", floats(1, 2, 3, 4)));
+            try (TensorFile file = TorchCheckpointReader.read(ByteBuffer.wrap(zip.clone()), "broken.pt")) {
+                assertEquals(view[1], file.get("w").toFloatArray().length, "intact file reads");
+            }
+            zip[indexOf(zip, floats(1, 2, 3, 4)) + 13] ^= 1; // a bit of the 4th float, outside the partial view
+            try (TensorFile file = TorchCheckpointReader.read(ByteBuffer.wrap(zip), "broken.pt")) {
+                CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                        () -> file.get("w").toFloatArray());
+                for (String part : new String[] {"broken.pt", "tensor 'w'", "'archive/data/0'", "CRC-32"}) {
+                    assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void localHeaderMustAgreeWithTheCentralDirectory() {
+        byte[] pickle = stateDict("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1});
+        byte[] valid = TestZipWriter.torchCheckpoint(pickle, Map.of("0", floats(1, 2, 3, 4)));
+        int local = localHeader(valid, "archive/data/0");
+
+        byte[] method = valid.clone();
+        method[local + 8] = 8;
+        assertError(method, "says compression method 8, the central directory 0");
+
+        byte[] size = valid.clone();
+        size[local + 22] = 17;
+        assertError(size, "disagrees with the central directory");
+
+        byte[] crc = valid.clone();
+        crc[local + 14] ^= 0x40;
+        assertError(crc, "disagrees with the central directory");
+
+        byte[] name = valid.clone();
+        name[local + 30 + "archive/data/".length()] = '1';
+        assertError(name, "names 'archive/data/1', not the central directory's 'archive/data/0'");
+    }
+
+    @Test
+    void centralRecordPointingAtAnotherEntrysLocalHeaderIsRefused() {
+        byte[] pickle = stateDict("FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1});
+        byte[] zip = TestZipWriter.torchCheckpoint(pickle, Map.of("0", floats(1, 2, 3, 4)));
+        int pickleHeader = localHeader(zip, "archive/data.pkl");
+        // The central record of the storage now claims data.pkl's local header (and so data.pkl's bytes).
+        int central = lastIndexOf(zip, "archive/data/0".getBytes(StandardCharsets.UTF_8)) - 46;
+        ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN).putInt(central + 42, pickleHeader);
+        assertError(zip, "entry 'archive/data/0' points at the local header of entry 'archive/data.pkl'");
+    }
+
+    /** Offset of the local header whose name is {@code name} (the first occurrence of the name). */
+    private static int localHeader(byte[] zip, String name) {
+        int at = indexOf(zip, name.getBytes(StandardCharsets.UTF_8)) - 30;
+        assertEquals(0x04034b50, ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN).getInt(at));
+        return at;
+    }
+
+    private static int lastIndexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = haystack.length - needle.length; i >= 0; i--) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("pattern not found");
     }
 
     @Test

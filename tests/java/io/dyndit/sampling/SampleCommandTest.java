@@ -97,7 +97,7 @@ class SampleCommandTest {
         assertTrue(run(1, base("--labels", "12", "--steps", "2", "--out", out))[1].contains("classes 0..9"));
         assertTrue(run(2, base("--labels", "1,x", "--out", out))[1].contains("--labels"));
         assertTrue(run(2, base("--labels", "1", "--seed", "1", "--noise", "n", "--out", out))[1].contains("either"));
-        assertTrue(run(1, base("--labels", "1", "--sampler", "plms", "--out", out))[1].contains("unknown sampler"));
+        assertTrue(run(2, base("--labels", "1", "--sampler", "plms", "--out", out))[1].contains("unknown sampler"));
         // the golden z is [4,...]: 3 labels need [3,...] or [6,...]
         assertTrue(run(1, base("--labels", "1,2,3", "--steps", "2", "--noise", golden("io.safetensors").toString(),
                 "--out", out))[1].contains("'z'"));

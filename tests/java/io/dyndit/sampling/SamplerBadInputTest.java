@@ -125,4 +125,15 @@ class SamplerBadInputTest {
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(s0, trace.get(0).noise());
     }
+
+    /** 5M guided samples of 4x32x32 latents exceed one Java array: a typed error naming the count, not an overflow. */
+    @Test
+    void aRequestTooLargeForOneArrayIsRefusedWithAMessage() {
+        long[] labels = new long[5_000_000];
+        java.util.Arrays.fill(labels, 3);
+        io.dyndit.core.InvalidArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.dyndit.core.InvalidArgumentException.class, () -> new DiffusionSampler(new FakeDenoiser(4, 32, true,
+                        1000)).generate(GenerationRequest.builder().labels(labels).steps(2).seed(1).build()));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("5000000 samples"), e.getMessage());
+    }
 }

@@ -119,4 +119,35 @@ class SamplerOpsTest {
             }
         }
     }
+
+    /** dd_dpm_update of every order on fresh inputs equals the Java DPM-Solver++ update bit for bit. */
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"cpu", "cuda-emu"})
+    void dpmSolverStepsEqualTheJavaUpdate(String device) {
+        Device d = Device.parse(device);
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        DpmSolverSchedule sched = new DpmSolverSchedule(12, 3);
+        BatchLayout learned = new BatchLayout(B, C, 2 * C, P);
+        try (Scope s = Scope.open()) {
+            for (int k : new int[] {0, 1, 5, 10, 11}) { // orders 1, 2, 3, 2, 1
+                float[] x = randoms(r, B * C * P, 3), out = randoms(r, B * 2 * C * P, 1);
+                float[] m1 = randoms(r, B * C * P, 1), m2 = randoms(r, B * C * P, 1);
+                float[] refX0 = new float[x.length], refNext = new float[x.length];
+                DpmSolverUpdate.apply(sched, k, learned, x, out, m1, m2, refX0, refNext);
+                Tensor tx0 = s.empty(d, DType.F32, B, C, H, W), tnext = s.empty(d, DType.F32, B, C, H, W);
+                Ops.dpmUpdate(s.of(d, x, B, C, H, W), s.of(d, out, B, 2 * C, H, W), s.of(d, m1, B, C, H, W),
+                        s.of(d, m2, B, C, H, W), tx0, tnext, DpmSolverUpdate.coefs(sched, k), sched.order(k));
+                assertWithinUlp(refX0, tx0.toFloatArray(), 0, "x0 step " + k + " (seed " + seed + ")");
+                assertWithinUlp(refNext, tnext.toFloatArray(), 0, "next step " + k + " order " + sched.order(k)
+                        + " (seed " + seed + ")");
+            }
+            Tensor x = s.empty(d, DType.F32, B, C, H, W), o = s.empty(d, DType.F32, B, 2 * C, H, W);
+            assertThrows(io.dyndit.core.InvalidArgumentException.class, () -> Ops.dpmUpdate(x, o, null, null, null,
+                    s.empty(d, DType.F32, B, C, H, W), DpmSolverUpdate.coefs(sched, 0), 1));
+            assertThrows(ShapeMismatchException.class, () -> Ops.dpmUpdate(x, o, s.empty(d, DType.F32, B, C, H, 1),
+                    null, s.empty(d, DType.F32, B, C, H, W), s.empty(d, DType.F32, B, C, H, W),
+                    DpmSolverUpdate.coefs(sched, 1), 2));
+        }
+    }
 }

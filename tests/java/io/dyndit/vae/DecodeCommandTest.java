@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dyndit.cli.Main;
-import io.dyndit.io.DType;
+import io.dyndit.core.DType;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorFiles;
 import java.io.ByteArrayOutputStream;
