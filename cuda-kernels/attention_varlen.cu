@@ -14,6 +14,12 @@
 namespace dd::cuda_kernels {
 namespace {
 
+#ifndef DD_ATTENTION_VARLEN_MUTATION
+// 1 only in the mutation-test build (cmake/DynditEmu.cmake): each quad lane takes the probability of its
+// neighbour's key (src ^ 1), a wrong key ownership that the emulated attention tests must catch.
+#define DD_ATTENTION_VARLEN_MUTATION 0
+#endif
+
 constexpr int kBQ = 32, kBK = 16, kThreads = 128;  // 32 rows x 4 threads
 constexpr float kLog2e = 1.4426950408889634f;
 
@@ -102,7 +108,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_kernel(const AttentionV
         for (int jj = 0; jj < kJ; ++jj)
             DD_UNROLL
             for (int src = 0; src < 4; ++src) {
-                const float pj = __shfl_sync(0xffffffffu, s[jj], (lane & ~3) | src);
+                const float pj = __shfl_sync(0xffffffffu, s[jj], (lane & ~3) | (DD_ATTENTION_VARLEN_MUTATION ? src ^ 1 : src));
                 const float* vr = Vs + (4 * jj + src) * kLd + t;
                 DD_UNROLL
                 for (int i = 0; i < kPer; ++i) acc[i] += pj * vr[4 * i];

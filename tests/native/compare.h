@@ -19,6 +19,20 @@ struct Tolerance {
     double atol = 0;
 };
 
+// Reduced-precision products on a CUDA device (dd_set_gemm_precision TF32 / BF16). The kernels round each
+// operand to nearest once (cvt.rna.tf32 / __float2bfloat16_rn): relative error <= u, u = 2^-11 for tf32 (10
+// explicit mantissa bits) and 2^-8 for bf16 (7 bits). The product of two rounded operands is exact in fp32
+// (at most 22 significant bits) and within (2u + u^2) |x w| of the exact product; the tensor core adds in
+// fp32 but may truncate instead of round, so each of the K additions (and the bias) costs up to 2^-23 of
+// sum |terms|. Worst case, any order: |err| <= (2u + u^2 + (K + 1) 2^-23) * sum |x w| + |bias| terms.
+// `u` = 0 (fp32 operands, nothing rounded): the test's own fp32 tolerance `fp32` is returned unchanged.
+inline double tf32_unit_roundoff() { return std::ldexp(1.0, -11); }
+inline double bf16_unit_roundoff() { return std::ldexp(1.0, -8); }
+inline Tolerance rounded_operand_gemm(double u, int64_t K, Tolerance fp32) {
+    if (u == 0) return fp32;
+    return {fp32.rtol, 2 * u + u * u + (double)(K + 1) * std::ldexp(1.0, -23), fp32.atol};
+}
+
 // Passes when every element is within tolerance (NaN never is); otherwise reports how many were not
 // and the worst five, with their reference, magnitude and allowed error.
 inline testing::AssertionResult AllClose(const std::vector<float>& got, const ddref::Expected& want, Tolerance tol) {

@@ -177,15 +177,16 @@ TEST_F(AttentionErrors, NullDtypeLayoutAndScale) {
             << "scale " << scale;
 }
 
-// Tensors on two devices: only constructible where CUDA works.
+// Tensors on two devices: only constructible where CUDA works (or on cuda-emu with DYNDIT_TEST_CUDA=emu).
 TEST(DeviceErrors, TensorsOnDifferentDevices) {
     const int64_t shape[] = {4, 8};
+    const int cuda = cuda_test_device_type();
     dd_tensor* raw = nullptr;
-    if (dd_tensor_new(DD_DEVICE_CUDA, 0, DD_F32, 2, shape, &raw) != DD_OK)
+    if (dd_tensor_new(cuda, 0, DD_F32, 2, shape, &raw) != DD_OK)
         GTEST_SKIP() << "no CUDA tensor on this machine: " << dd_last_error();
     Tensor w_gpu(raw), x = f32({3, 8}), y = f32({3, 4});
     EXPECT_TRUE(FailsWith(dd_linear(x.get(), w_gpu.get(), nullptr, y.get()), DD_ERR_DEVICE,
-                          {"'w'", "cuda:0", "'x'", "cpu:0"}));
+                          {"'w'", cuda == DD_DEVICE_CUDA_EMU ? "cuda-emu:0" : "cuda:0", "'x'", "cpu:0"}));
 }
 
 }  // namespace

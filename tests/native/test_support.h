@@ -51,24 +51,50 @@ inline testing::AssertionResult FailsWith(dd_status got, dd_status want, std::in
     return testing::AssertionSuccess();
 }
 
-// A device the ops can run on.
+// A device the ops can run on, and the GEMM arithmetic (dd_precision) the fixture sets for the test on it.
+// The CUDA default is TF32, so a device test that compares against fp32 tolerances must ask for FP32; the
+// CPU ignores the setting (always fp32).
 struct Backend {
     const char* name;
     int device_type;
     int device_index;
+    int precision = DD_PRECISION_FP32;
 };
 
 // Test names and failure messages show the backend's name instead of its bytes.
 inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
+// The device behind the "cuda0" parameterisations: CUDA device 0, or with DYNDIT_TEST_CUDA=emu the cuda-emu
+// device (the same backend host code and kernels on the SIMT emulator), so the GPU-only paths of the suite
+// run on machines without a GPU (dyndit_native_tests_cuda_emu sets it; ctest entries "cuda_emu:*"). Read
+// when a test starts, not when the parameters are registered, so a main() may set it.
+inline int cuda_test_device_type() {
+    const char* e = std::getenv("DYNDIT_TEST_CUDA");
+    return e && std::string(e) == "emu" ? DD_DEVICE_CUDA_EMU : DD_DEVICE_CUDA;
+}
+
 inline std::vector<Backend> all_backends() {
-    return {{"cpu", DD_DEVICE_CPU, 0}, {"cuda0", DD_DEVICE_CUDA, 0}};
+    return {{"cpu", DD_DEVICE_CPU, 0}, {"cuda0", DD_DEVICE_CUDA, 0, DD_PRECISION_FP32}};
+}
+
+// For the tests of GEMM-based ops: the CUDA device once per precision (fp32 under the name cuda0, as in
+// all_backends, and cuda0_tf32 / cuda0_bf16); each test takes its tolerance from backend().precision.
+inline std::vector<Backend> gemm_backends() {
+    return {{"cpu", DD_DEVICE_CPU, 0},
+            {"cuda0", DD_DEVICE_CUDA, 0, DD_PRECISION_FP32},
+            {"cuda0_tf32", DD_DEVICE_CUDA, 0, DD_PRECISION_TF32},
+            {"cuda0_bf16", DD_DEVICE_CUDA, 0, DD_PRECISION_BF16}};
+}
+
+inline const char* precision_name(int precision) {
+    return precision == DD_PRECISION_TF32 ? "tf32" : precision == DD_PRECISION_BF16 ? "bf16" : "fp32";
 }
 
 // Why `b` cannot run on this machine, or "" when it can.
 inline std::string unavailable_reason(const Backend& b) {
     if (b.device_type == DD_DEVICE_CPU) return "";
-    if (dd_cuda_probe(b.device_index) == DD_OK) return "";
+    const dd_status s = b.device_type == DD_DEVICE_CUDA_EMU ? dd_cuda_emu_load(nullptr) : dd_cuda_probe(b.device_index);
+    if (s == DD_OK) return "";
     std::string why = dd_last_error();
     dd_clear_error();
     return why;
@@ -156,23 +182,42 @@ private:
     std::mt19937 gen_;
 };
 
-// Fixture of the op tests: one instance per backend (skipped where the backend is not usable) and a
-// fresh seed that every failure message of the test carries.
+// Fixture of the op tests: one instance per backend (skipped where the backend is not usable), the
+// backend's GEMM precision set for this thread (never inherited from an earlier test), and a fresh seed
+// that every failure message of the test carries.
 class OpTest : public testing::TestWithParam<Backend> {
 protected:
     void SetUp() override {
-        std::string why = unavailable_reason(GetParam());
-        if (!why.empty()) GTEST_SKIP() << GetParam().name << " is not usable here: " << why;
+        backend_ = GetParam();
+        if (backend_.device_type == DD_DEVICE_CUDA) backend_.device_type = cuda_test_device_type();
+        const Backend& b = backend_;
+        std::string why = unavailable_reason(b);
+        if (!why.empty()) GTEST_SKIP() << b.name << " is not usable here: " << why;
+        if (b.device_type != DD_DEVICE_CPU) {
+            ASSERT_EQ(dd_set_gemm_precision(b.device_type, b.precision), DD_OK) << dd_last_error();
+            precision_set_ = true;
+        }
+        const std::string device = b.device_type == DD_DEVICE_CUDA_EMU ? " (emulated: cuda-emu)" : "";
         trace_.emplace(__FILE__, __LINE__,
-                       std::string("backend=") + GetParam().name + " seed=" + std::to_string(rng.seed()) +
-                           " (replay with DYNDIT_TEST_SEED=" + std::to_string(rng.seed()) + ")");
+                       std::string("backend=") + b.name + device + " precision=" + precision_name(b.precision) +
+                           " seed=" + std::to_string(rng.seed()) + " (replay with DYNDIT_TEST_SEED=" +
+                           std::to_string(rng.seed()) + ")");
     }
-    void TearDown() override { trace_.reset(); }
-    const Backend& backend() const { return GetParam(); }
+    void TearDown() override {
+        trace_.reset();
+        // Back to the library default (TF32) for whatever runs next on this thread outside the fixture.
+        if (precision_set_) {
+            EXPECT_EQ(dd_set_gemm_precision(backend_.device_type, DD_PRECISION_TF32), DD_OK) << dd_last_error();
+        }
+    }
+    // The parameter with its device resolved (cuda0 may be cuda-emu).
+    const Backend& backend() const { return backend_; }
 
     Random rng;
 
 private:
+    Backend backend_{"", DD_DEVICE_CPU, 0};
+    bool precision_set_ = false;
     std::optional<testing::ScopedTrace> trace_;
 };
 
@@ -183,13 +228,18 @@ private:
     INSTANTIATE_TEST_SUITE_P(Backends, Suite, testing::ValuesIn(ddtest::all_backends()),           \
                              [](const testing::TestParamInfo<ddtest::Backend>& i) { return std::string(i.param.name); })
 
-// Runs an op. A backend other than the CPU may lack an op (DD_ERR_UNSUPPORTED): the test is skipped
-// there, as ggml's backend tests do; any other failure fails the test.
+// The same with the CUDA device once per GEMM precision (…/cpu, …/cuda0, …/cuda0_tf32, …/cuda0_bf16).
+#define DD_INSTANTIATE_ON_GEMM_BACKENDS(Suite)                                                      \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite, testing::ValuesIn(ddtest::gemm_backends()),          \
+                             [](const testing::TestParamInfo<ddtest::Backend>& i) { return std::string(i.param.name); })
+
+// Runs an op; anything but DD_OK fails the test, DD_ERR_UNSUPPORTED on a device included: every op has a
+// CUDA kernel, so a kernel limit hit by a test's shapes is a failure; a test about a documented limit
+// checks that refusal itself (FailsWith with the limit's words, as VaeConvTest.ConvNonSquareKernel does).
 #define DD_RUN_OP(call)                                                                                  \
     do {                                                                                                 \
         const dd_status dd_run_status_ = (call);                                                         \
-        if (dd_run_status_ == DD_ERR_UNSUPPORTED && backend().device_type != DD_DEVICE_CPU)              \
-            GTEST_SKIP() << backend().name << " lacks this op: " << dd_last_error();                     \
-        ASSERT_EQ(dd_run_status_, DD_OK) << #call << " -> " << dd_status_name(dd_run_status_) << ": "    \
-                                         << dd_last_error();                                             \
+        ASSERT_EQ(dd_run_status_, DD_OK) << backend().name << ": " << #call << " -> "                    \
+                                         << dd_status_name(dd_run_status_) << ": " << dd_last_error();   \
     } while (0)
+

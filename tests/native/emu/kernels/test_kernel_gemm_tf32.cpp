@@ -148,6 +148,13 @@ TEST(EmuGemmTf32, FullTilesNoBias) {
     c.bias = false;
     check(c);
 }
+// bf16 alone (the mutation test's probe of the bf16 mma path: no tf32 case in this test).
+TEST(EmuGemmTf32, FullTilesBf16) {
+    Case c;
+    c.M = c.N = c.K = 128;
+    c.precision = GemmPrecision::kBf16;
+    check(c);
+}
 TEST(EmuGemmTf32, TinyAndSingleColumn) {
     Case c;
     c.M = 1; c.N = 1; c.K = 1;

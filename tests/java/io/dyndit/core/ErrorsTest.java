@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -57,15 +59,27 @@ class ErrorsTest {
     @Test
     void cudaRequestWithoutGpuCarriesCudasReason() {
         Device cuda = Device.cuda(0);
-        if (cuda.isAvailable()) {
-            return; // a GPU machine: nothing to refuse
-        }
+        assumeFalse(cuda.isAvailable(), "a GPU machine: nothing to refuse (gpuIsUsableWhereProbed covers it)");
         DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, cuda::checkAvailable);
         String info = LibraryInfo.query().cudaCompiled() ? "CUDA" : "without CUDA";
         assertMentions(e, "cuda:0", info);
         assertThrows(DeviceUnavailableException.class, () -> Tensor.empty(cuda, DType.F32, 4));
         // the emulated device is part of every build with CUDA headers, GPU or not
         Device.cudaEmulated().checkAvailable();
+    }
+
+    /** Where a GPU answers the probe, it is usable: tensors round-trip and an op error on it is typed. */
+    @Test
+    void gpuIsUsableWhereProbed() {
+        Device cuda = Device.cuda(0);
+        assumeTrue(cuda.isAvailable(), "no usable CUDA device here (cudaRequestWithoutGpuCarriesCudasReason covers it)");
+        cuda.checkAvailable();
+        try (Scope s = Scope.open()) {
+            Tensor t = s.of(cuda, new float[] {1, -2, 3}, 3);
+            assertArrayEquals(new float[] {1, -2, 3}, t.toFloatArray());
+            Tensor wrong = s.empty(cuda, DType.F32, 4);
+            assertThrows(ShapeMismatchException.class, () -> Ops.silu(t, wrong));
+        }
     }
 
     @Test

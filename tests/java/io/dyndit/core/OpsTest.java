@@ -1,5 +1,8 @@
 package io.dyndit.core;
 
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -10,8 +13,25 @@ import org.junit.jupiter.params.provider.MethodSource;
  * while a wrong index or formula is off by O(|ref|).
  */
 class OpsTest {
-    static java.util.stream.Stream<Device> devices() {
-        return TestData.devices();
+    /** The CPU, CUDA device 0 where a GPU exists, and the emulated CUDA device (the GPU code path on any machine). */
+    static Stream<Device> devices() {
+        Device emu = Device.cudaEmulated();
+        return emu.isAvailable() ? Stream.concat(TestData.devices(), Stream.of(emu)) : TestData.devices();
+    }
+
+    /**
+     * The tolerances here are fp32 rounding, and the CUDA default is TF32: every test runs its CUDA devices in
+     * FP32, set on this thread before each test (never left over from an earlier test class), and the library
+     * default put back after.
+     */
+    @BeforeEach
+    void fp32OnCudaDevices() {
+        devices().filter(Device::isCuda).forEach(d -> d.setGemmPrecision(Precision.FP32));
+    }
+
+    @AfterEach
+    void defaultPrecisionAgain() {
+        devices().filter(Device::isCuda).forEach(d -> d.setGemmPrecision(Precision.TF32));
     }
 
     @ParameterizedTest

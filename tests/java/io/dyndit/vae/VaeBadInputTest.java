@@ -4,18 +4,19 @@ import io.dyndit.io.MapTensorFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.dyndit.core.DeviceUnavailableException;
 import io.dyndit.core.Device;
-import io.dyndit.core.DynditException;
+import io.dyndit.core.Precision;
 import io.dyndit.core.ShapeMismatchException;
-import io.dyndit.core.UnsupportedOnDeviceException;
 import io.dyndit.io.StoredTensor;
 import io.dyndit.io.TensorFile;
 import io.dyndit.io.TensorNotFoundException;
 import io.dyndit.model.ModelConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,14 +112,40 @@ class VaeBadInputTest {
                 "dit.safetensors");
     }
 
-    /** CUDA: unavailable here (typed), or, where a GPU exists, the VAE ops are not there yet (typed). */
+    /** Without a GPU, a decoder on cuda:0 is refused with a typed error that names the device. */
     @Test
-    void cudaIsRefusedWithATypedError() {
-        DynditException e = assertThrows(DynditException.class, () -> {
+    void cudaWithoutAGpuIsRefusedWithATypedError() {
+        assumeFalse(Device.cuda(0).isAvailable(), "a GPU is present: decoding on it is a feature (next test)");
+        DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class, () -> {
             try (VaeDecoder vae = VaeDecoder.load(weights(), VaeGolden.config(CASE), Device.cuda(0))) {
                 vae.decode(new float[4 * 4 * 6], new long[] {1, 4, 4, 6});
             }
         });
-        assertTrue(e instanceof DeviceUnavailableException || e instanceof UnsupportedOnDeviceException, e.toString());
+        assertMentions(e, "cuda:0");
+    }
+
+    /**
+     * Decoding is a CUDA feature: on the emulated device always and on cuda:0 where a GPU exists, bad latents are
+     * the same typed errors as on the CPU, and a valid input decodes to the golden image (FP32: the golden test's
+     * tolerance).
+     */
+    @Test
+    void cudaDevicesDecodeAndRefuseBadLatents() {
+        List<Device> devices = new ArrayList<>(List.of(Device.cudaEmulated()));
+        if (Device.cuda(0).isAvailable()) {
+            devices.add(Device.cuda(0));
+        }
+        for (Device dev : devices) {
+            try (TensorFile io = VaeGolden.io(CASE);
+                    VaeDecoder vae = VaeDecoder.load(weights(), VaeGolden.config(CASE), dev).precision(Precision.FP32)) {
+                var e = assertThrows(ShapeMismatchException.class, () -> vae.decodeLatents(new float[2 * 3 * 4 * 6],
+                        new long[] {2, 3, 4, 6}), dev.toString());
+                assertMentions(e, "'z'", "[2, 3, 4, 6]", "[N, 4, h, w]");
+                assertThrows(ShapeMismatchException.class, () -> vae.decode(new float[10], new long[] {1, 4, 4, 6}),
+                        dev.toString());
+                DecodedImages out = vae.decode(io.get("decoder_in").toFloatArray(), io.get("decoder_in").shape());
+                VaeGolden.assertClose(io.get("image").toFloatArray(), out.image(), "image on " + dev);
+            }
+        }
     }
 }
