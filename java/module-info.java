@@ -10,8 +10,10 @@
  */
 module io.dyndit {
     requires java.desktop; // PNG output through ImageIO
+    requires jdk.management; // free memory for the model's memory check (and java.management with it)
     requires org.bytedeco.javacpp;
     requires org.bytedeco.openblas;
+    requires info.picocli; // the command line (io.dyndit.cli)
 
     exports io.dyndit.core;
     exports io.dyndit.io;
@@ -22,4 +24,6 @@ module io.dyndit {
 
     // JavaCPP's Loader reads the mapping classes' annotations and resources and binds their native methods.
     opens io.dyndit.nativelib to org.bytedeco.javacpp;
+    // picocli fills the commands' annotated (private) fields and creates them by reflection.
+    opens io.dyndit.cli to info.picocli;
 }
