@@ -3,6 +3,8 @@ package io.dyndit.core;
 /**
  * Element types, one enum for native tensors and stored checkpoints. The first five are native tensor types whose
  * codes match dd_dtype in dyndit.h; the rest exist only in files (safetensors names) and have no native code.
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
  */
 public enum DType {
     F32(0, 4, true), BF16(1, 2, true), F16(2, 2, true), I32(3, 4, false), I64(4, 8, false),

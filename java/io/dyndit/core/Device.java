@@ -4,7 +4,12 @@ import io.dyndit.nativelib.DynditNative;
 import java.util.Locale;
 import java.util.Objects;
 
-/** Where tensors live and ops run: the CPU, a CUDA GPU, or the emulated CUDA device used in tests. */
+/**
+ * Where tensors live and ops run: the CPU, a CUDA GPU, or the emulated CUDA device used in tests.
+ *
+ * <p>Thread-safety: an immutable value, safe to share; {@link #setGemmPrecision} sets a value of the calling thread
+ * only.
+ */
 public final class Device {
     /** Device kinds; codes match dd_device_type in dyndit.h. */
     public enum Type {

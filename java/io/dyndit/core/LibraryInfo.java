@@ -2,7 +2,11 @@ package io.dyndit.core;
 
 import io.dyndit.nativelib.DynditNative;
 
-/** What the native library is and what it found on this machine (for `dyndit info`). */
+/**
+ * What the native library is and what it found on this machine (for `dyndit info`).
+ *
+ * <p>Thread-safety: immutable record, safe to share.
+ */
 public record LibraryInfo(String version, String cpuName, String cpuFeatures, String kernelIsa, int threads,
         String blas, boolean cudaCompiled, String cudaArchs, boolean gpuUsable, String gpuStatus) {
 
@@ -16,7 +20,7 @@ public record LibraryInfo(String version, String cpuName, String cpuFeatures, St
                 DynditNative.dd_cuda_archs(), probe == NativeErrors.OK, gpu);
     }
 
-    /** Threads used by CPU kernels and BLAS; n <= 0 means all cores. */
+    /** Threads used by CPU kernels and BLAS; {@code n <= 0} means all cores. */
     public static void setThreads(int n) {
         NativeLoader.ensureLoaded();
         DynditNative.dd_set_num_threads(n);

@@ -6,6 +6,9 @@ import io.dyndit.nativelib.DynditNative;
  * The tensor operations, each executed by the backend of the device its tensors live on. Every op
  * checks all inputs before touching memory; a mismatch throws the typed exception naming the tensor.
  * Shapes follow native/include/dyndit/dyndit.h.
+ *
+ * <p>Thread-safety: stateless; ops may run on many threads at once, on tensors as {@link Tensor} allows (two ops
+ * writing the same output race).
  */
 public final class Ops {
     private Ops() {}

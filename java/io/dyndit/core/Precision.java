@@ -6,6 +6,8 @@ import java.util.Locale;
  * Arithmetic of matrix products on CUDA devices (codes match dd_precision). TF32 is the default, as PyTorch runs
  * DiT's official sampler; FP32 matches the CPU within float rounding; BF16 rounds operands to bfloat16. The CPU
  * always computes FP32.
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
  */
 public enum Precision {
     FP32(0), TF32(1), BF16(2);

@@ -5,6 +5,8 @@ import io.dyndit.nativelib.DynditNative;
 /**
  * Profiler ranges around the stages of the forward and the sampler (NVTX in CUDA builds: Nsight Systems shows
  * blocks, attention, MLP, routers and sampler steps as nested ranges). Push and pop must pair up on one thread.
+ *
+ * <p>Thread-safety: safe from any thread; ranges nest per thread, so each pop belongs on the thread of its push.
  */
 public final class Ranges {
     private Ranges() {}

@@ -5,6 +5,9 @@ import io.dyndit.nativelib.DynditVaeNative;
 /**
  * The image-space ops of the SD-VAE decoder (native/include/dyndit/dyndit_vae.h), f32 NCHW. Like {@link Ops},
  * every op checks all its inputs before touching memory and throws the typed exception naming the tensor.
+ *
+ * <p>Thread-safety: stateless; ops may run on many threads at once, on tensors as {@link Tensor} allows (two ops
+ * writing the same output race).
  */
 public final class VaeOps {
     private VaeOps() {}

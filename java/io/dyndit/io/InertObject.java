@@ -7,6 +7,8 @@ import java.util.Map;
  * A plain-data Python object (such as the argparse.Namespace that DiT's train.py stores as "args") rebuilt
  * as a class name plus its attribute map. No Python code is involved: the allow-listed class is only a
  * label, and BUILD just records the state it is given.
+ *
+ * <p>Thread-safety: not thread-safe while the unpickler builds it; safe to read from many threads afterwards.
  */
 public final class InertObject {
     /** The allow-listed class itself, as a pickle global. */

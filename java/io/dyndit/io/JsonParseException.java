@@ -2,7 +2,11 @@ package io.dyndit.io;
 
 import io.dyndit.core.DynditException;
 
-/** Malformed JSON text; the message and {@link #offset()} give the character offset of the problem. */
+/**
+ * Malformed JSON text; the message and {@link #offset()} give the character offset of the problem.
+ *
+ * <p>Thread-safety: immutable once thrown, safe to pass between threads.
+ */
 public class JsonParseException extends DynditException {
     private final int offset;
 

@@ -19,6 +19,8 @@ import java.util.Map;
  * kept), ArrayList, String, Long (integers that fit) or Double, Boolean and null. Errors carry the character offset.
  * Nesting is capped so hostile input cannot overflow the stack, even a small thread stack (real headers and configs
  * nest three or four levels); duplicate object keys are rejected as ambiguous.
+ *
+ * <p>Thread-safety: the static methods are safe from any thread (each call parses with its own state).
  */
 public final class JsonParser {
     static final int MAX_DEPTH = 64;

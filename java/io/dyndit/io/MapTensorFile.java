@@ -9,6 +9,9 @@ import java.util.function.Predicate;
 /**
  * A checkpoint held in memory: named tensors in insertion order. Used for generated weights, for the
  * small set of tensors a model keeps to derive other forms later, and for tests that edit checkpoints.
+ *
+ * <p>Thread-safety: not thread-safe while being edited (put, remove); reads from many threads are safe once it is no
+ * longer edited.
  */
 public class MapTensorFile implements TensorFile {
     private final Map<String, StoredTensor> tensors = new LinkedHashMap<>();

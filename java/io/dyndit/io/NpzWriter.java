@@ -23,8 +23,10 @@ import java.util.zip.ZipOutputStream;
  * "\x93NUMPY", bytes 1 and 0, a little-endian uint16 header length, then the header text
  * {@code {'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }} padded with spaces and ended by '\n' so that
  * magic + length + header is a multiple of 64 bytes, then the values little-endian in C order.
- * Supported element types: float32 ('<f4'), int64 ('<i8') and uint8 ('|u1', for images).
+ * Supported element types: float32 ({@code '<f4'}), int64 ({@code '<i8'}) and uint8 ({@code '|u1'}, for images).
  * Files are written to a temporary file next to the target and moved into place, so a failure leaves nothing behind.
+ *
+ * <p>Thread-safety: not thread-safe: one writer per thread.
  */
 public final class NpzWriter {
     static final int ALIGN = 64;

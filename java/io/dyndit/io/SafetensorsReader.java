@@ -20,6 +20,8 @@ import java.util.Map;
  * implementation, the tensors' byte ranges must tile the data section exactly: sorted by offset, the first begins at
  * 0, each begins where the previous one ended and the last ends at the end of the file (no gap, overlap, aliasing or
  * trailing bytes), so every byte of the file is accounted for.
+ *
+ * <p>Thread-safety: static, safe from any thread; the TensorFile it returns is read-only after open and safe to share.
  */
 public final class SafetensorsReader {
     /** Real headers are kilobytes; anything larger than this is treated as corruption rather than allocated. */

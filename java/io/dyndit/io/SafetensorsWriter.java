@@ -20,6 +20,8 @@ import java.util.Map;
  * Writes the safetensors format. Output is deterministic whatever order tensors were added in: like the reference
  * implementation, tensors are laid out by element size (largest first, so every tensor stays aligned to its element
  * size) and then by name; the JSON header is padded with spaces to a multiple of 8 bytes.
+ *
+ * <p>Thread-safety: not thread-safe: one writer per thread.
  */
 public final class SafetensorsWriter {
     private final Map<String, StoredTensor> tensors = new LinkedHashMap<>();

@@ -11,6 +11,9 @@ import java.util.zip.Checksum;
  * of the {@code to*Array()} conversions is called. Those read the bytes into the Java heap with ordinary reads, never
  * through the memory mapping: no code, native or Java, can fault on a file that was truncated after it was opened
  * (that becomes a {@link CheckpointChangedException}).
+ *
+ * <p>Thread-safety: immutable, safe to share; every {@link #data()} or conversion call reads on its own (a file
+ * tensor through its own file channel), so calls from many threads may run at once.
  */
 public final class StoredTensor {
     private static final int MAX_JAVA_ARRAY = Integer.MAX_VALUE - 8;

@@ -6,6 +6,9 @@ import java.util.Map;
 /**
  * A checkpoint opened for reading: named tensors in file order plus string metadata. Implementations validate the
  * whole file when opened, so {@link #get} only fails for unknown names.
+ *
+ * <p>Thread-safety: files opened by {@link TensorFiles} and the readers are read-only after open and safe to share
+ * (close() only stops later lookups); a {@link MapTensorFile} is safe once no longer edited.
  */
 public interface TensorFile extends AutoCloseable {
     /** Where the tensors came from (a file path or a description), used in error messages. */

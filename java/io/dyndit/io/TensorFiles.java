@@ -5,7 +5,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Opens a checkpoint with the right reader, chosen by the file's first bytes rather than its extension. */
+/**
+ * Opens a checkpoint with the right reader, chosen by the file's first bytes rather than its extension.
+ *
+ * <p>Thread-safety: static, safe from any thread; the TensorFile it returns is read-only after open and safe to share.
+ */
 public final class TensorFiles {
     private TensorFiles() {
     }

@@ -1,6 +1,10 @@
 package io.dyndit.io;
 
-/** A tensor was requested by a name the file does not hold. */
+/**
+ * A tensor was requested by a name the file does not hold.
+ *
+ * <p>Thread-safety: immutable once thrown, safe to pass between threads.
+ */
 public class TensorNotFoundException extends CheckpointException {
     private final String tensorName;
 

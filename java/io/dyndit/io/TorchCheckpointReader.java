@@ -17,6 +17,8 @@ import java.util.Map;
  *
  * <p>The top level may be a state_dict (dict of name to tensor) or a training checkpoint holding one under "ema"
  * (preferred) or "model". Plain numbers inside a state_dict are skipped; any other non-tensor value is an error.
+ *
+ * <p>Thread-safety: static, safe from any thread; the TensorFile it returns is read-only after open and safe to share.
  */
 public final class TorchCheckpointReader {
     /** data.pkl holds only structure (a few hundred bytes per tensor); larger claims are corruption. */

@@ -3,6 +3,8 @@ package io.dyndit.io;
 /**
  * A PyTorch checkpoint's pickle asked for a Python global that is not on the allow-list. Loading never runs code,
  * so anything beyond the tensor-rebuilding constructs is refused instead of being imported or called.
+ *
+ * <p>Thread-safety: immutable once thrown, safe to pass between threads.
  */
 public class UnsafePickleException extends CheckpointException {
     private final String global;

@@ -14,7 +14,9 @@ import java.util.Locale;
  * and MLP branch outputs (before their gates); the steps between reuse them, each with its own step's adaLN gates.
  * Blocks with token routing (DyDiT tokens, DiffCR) always run. N = 1 never reuses.</li>
  * </ul>
- * Both treat the guidance batch [cond; uncond] as one. Immutable.
+ * Both treat the guidance batch [cond; uncond] as one.
+ *
+ * <p>Thread-safety: immutable record, safe to share.
  */
 public record CacheSpec(Kind kind, double threshold, int interval) {
     /** What is cached. */

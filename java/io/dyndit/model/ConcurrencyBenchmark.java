@@ -15,6 +15,8 @@ import java.util.concurrent.Future;
  * Forward throughput of one shared model with 1, 2, 4... concurrent callers (random weights of a DiT preset):
  * {@code java -cp target/dyndit-all.jar io.dyndit.model.ConcurrencyBenchmark [DiT-S/2] [batch] [forwards per caller]
  * [callers, e.g. 1,2,4]}. Each caller runs its forwards back to back; throughput = all forwards / wall time.
+ *
+ * <p>Thread-safety: a command-line program (main only); it shares no state.
  */
 public final class ConcurrencyBenchmark {
     /** Callers, wall seconds, forwards per second, and that rate relative to one caller. */

@@ -12,6 +12,8 @@ import java.util.Map;
 /**
  * The DiT constructor arguments (official names in JSON). Comes from a JSON file, or is inferred from a
  * checkpoint's tensor shapes plus the DiT paper's presets (S/B/L/XL with patch 2/4/8).
+ *
+ * <p>Thread-safety: immutable record, safe to share.
  */
 public record DiTConfig(int inputSize, int patchSize, int inChannels, int hiddenSize, int depth, int numHeads,
         double mlpRatio, double classDropoutProb, int numClasses, boolean learnSigma) {

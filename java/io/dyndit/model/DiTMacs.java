@@ -6,6 +6,8 @@ import java.util.Map;
 /**
  * Multiply-accumulates of one static DiT forward for one sample, by part, in the papers' convention
  * (GEMM-like work only; norms, softmax and activations are not counted). DiT-XL/2 at 256x256: 118.6 G.
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
  */
 public final class DiTMacs {
     private DiTMacs() {}

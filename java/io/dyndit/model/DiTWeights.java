@@ -11,7 +11,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
-/** DiT parameters in native memory under the official key names, shape-checked against the config. */
+/**
+ * DiT parameters in native memory under the official key names, shape-checked against the config.
+ *
+ * <p>Thread-safety: read-only after loading, so forwards on many threads may use it at once; close it only when no
+ * forward uses it (the model that loaded it does).
+ */
 public final class DiTWeights implements AutoCloseable {
     /** One adaLN-Zero block's parameters (PyTorch Linear layout [out, in]). */
     public record Block(Tensor qkvW, Tensor qkvB, Tensor projW, Tensor projB, Tensor fc1W, Tensor fc1B, Tensor fc2W,

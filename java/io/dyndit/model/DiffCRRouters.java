@@ -15,6 +15,9 @@ import java.util.Arrays;
  * DiffCR's token routers (blocks.{i}.diffcr_router.weight [1,D], no bias) and keep ratios (diffcr.ratios
  * [L,R]: per block and timestep region). Region of model timestep t: min(R-1, t*R/1000) in integers;
  * k = max(1, ceil(ratio * T)).
+ *
+ * <p>Thread-safety: read-only after loading, so forwards on many threads may use it at once; close it only when no
+ * forward uses it (the model that loaded it does).
  */
 public final class DiffCRRouters implements AutoCloseable {
     private final Scope scope = Scope.open();

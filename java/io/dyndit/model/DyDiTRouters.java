@@ -13,6 +13,9 @@ import java.util.Arrays;
 /**
  * DyDiT's per-block routers: head and MLP-group routers on the timestep embedding (v1: one output per
  * head; v2: heads - 1 outputs, head/group 0 always on) and the token router on the residual stream.
+ *
+ * <p>Thread-safety: read-only after loading, so forwards on many threads may use it at once; close it only when no
+ * forward uses it (the model that loaded it does).
  */
 public final class DyDiTRouters implements AutoCloseable {
     public enum Variant { V1, V2 }

@@ -7,6 +7,8 @@ import io.dyndit.plan.LayerPlan;
  * What a dynamic forward decided, in the official DyDiT output layout: attn_masks and mlp_masks [N,L,H]
  * (0/1, v2 including the always-on unit 0) and token_select [N,L,T] (1 = the token ran the MLP).
  * All samples of one call share a timestep, so width masks are the same for every sample.
+ *
+ * <p>Thread-safety: not thread-safe: the forward that creates it fills it; read it after that call returns.
  */
 public final class DynamicTrace {
     final int n, layers, heads, tokens;

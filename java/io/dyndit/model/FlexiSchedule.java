@@ -4,9 +4,11 @@ import io.dyndit.core.InvalidArgumentException;
 import io.dyndit.plan.StepPlan;
 
 /**
- * FlexiDiT's step schedule: loop steps k < kCond run the conditional branch at the weak patch size q,
- * k < kGuide the guidance branch (kGuide >= kCond), later steps the native patch. {@code weakScale} is
+ * FlexiDiT's step schedule: loop steps {@code k < kCond} run the conditional branch at the weak patch size q,
+ * {@code k < kGuide} the guidance branch ({@code kGuide >= kCond}), later steps the native patch. {@code weakScale} is
  * s_w for weak-guidance steps (NaN: 1 - (1 - s)/2.5).
+ *
+ * <p>Thread-safety: immutable record, safe to share.
  */
 public record FlexiSchedule(int patch, int kCond, int kGuide, double weakScale) {
     public FlexiSchedule {

@@ -1,6 +1,10 @@
 package io.dyndit.model;
 
-/** DiT's fixed 2-D sin-cos position embedding (float64, cast to float32), as in the official code. */
+/**
+ * DiT's fixed 2-D sin-cos position embedding (float64, cast to float32), as in the official code.
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
+ */
 public final class PosEmbed {
     private PosEmbed() {}
 

@@ -5,6 +5,9 @@ import java.util.SplittableRandom;
 /**
  * A DiT checkpoint with random weights under the official names (for benchmarks and tests): weights
  * uniform with std 1/sqrt(fan_in), biases std 0.1, label table std 0.5, pos_embed the official sin-cos.
+ *
+ * <p>Thread-safety: as {@link io.dyndit.io.MapTensorFile}: safe to read from many threads once no longer edited; put
+ * and remove are not thread-safe.
  */
 public final class RandomDiT extends io.dyndit.io.MapTensorFile {
 

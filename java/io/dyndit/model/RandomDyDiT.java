@@ -7,6 +7,8 @@ import java.util.SplittableRandom;
  * group routers have zero weights and biases +-4, so exactly the first {@code keepHeads} heads and
  * {@code keepGroups} groups run at every timestep (v2 counts its always-on unit 0); the token router is
  * random with output bias {@code tokenBias} (large negative: no token runs the MLP, large positive: all).
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
  */
 public final class RandomDyDiT {
     private RandomDyDiT() {}

@@ -7,6 +7,9 @@ import java.util.Arrays;
  * (null = all; sorted ascending, possibly empty) and how tokens are routed: not at all, DyDiT's per-token
  * MLP skipping (a threshold on a token router), or DiffCR's top-k (only the k best-scoring tokens of each
  * sample run the whole block).
+ *
+ * <p>Thread-safety: treated as immutable (its arrays are not copied and nobody writes them after construction), safe to
+ * share.
  */
 public record LayerPlan(int[] heads, int[] groups, TokenRouting routing, int topK) {
     /** How a block decides which tokens it processes. */

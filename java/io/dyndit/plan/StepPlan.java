@@ -7,6 +7,9 @@ import java.util.Arrays;
  * branch (0 = the checkpoint's own; FlexiDiT) and, block by block, width and token routing (DyDiT,
  * DiffCR). The forward pass obeys it without knowing which method produced it; methods differ only in
  * the plans they provide, and plans compose (a patch schedule over a width plan).
+ *
+ * <p>Thread-safety: treated as immutable (its array is not copied and nobody writes it after construction), safe to
+ * share.
  */
 public record StepPlan(LayerPlan[] layers, int condPatch, int guidancePatch) {
     public StepPlan(LayerPlan[] layers) {

@@ -13,6 +13,9 @@ import java.util.function.Consumer;
 /**
  * Writes a file all or nothing: the content goes to a temporary file in the target's directory, which is then moved
  * over the target; on any failure the temporary file is deleted and the target is untouched.
+ *
+ * <p>Thread-safety: stateless static functions, safe from any thread; two writers of the same target race (the last
+ * move wins).
  */
 public final class AtomicOutput {
     private AtomicOutput() {}

@@ -7,6 +7,8 @@ import java.util.Locale;
  * A one-line progress bar for a terminal: redrawn in place with '\r', showing steps done, steps/s and the time left
  * (estimated from the mean step time so far), at most ten times a second and always at the last step. Call
  * {@link #finish()} to end the line.
+ *
+ * <p>Thread-safety: not thread-safe: one bar per generation (listeners are called on the generating thread).
  */
 public final class ConsoleProgressBar implements ProgressListener {
     private static final int WIDTH = 30;

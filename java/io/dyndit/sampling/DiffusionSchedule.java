@@ -13,6 +13,8 @@ package io.dyndit.sampling;
  * <p>Index i is the respaced index (0 = least noisy); {@link #timestep(int)} maps it to the original timestep the model
  * receives. Where the official code has no value (posterior_log_variance_clipped with a single step) the table holds
  * NaN: the only user is the variance of the last step, which never adds noise.
+ *
+ * <p>Thread-safety: immutable after construction, safe to share.
  */
 public final class DiffusionSchedule {
     /** The official number of training timesteps (create_diffusion's diffusion_steps). */

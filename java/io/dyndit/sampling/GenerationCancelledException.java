@@ -2,7 +2,11 @@ package io.dyndit.sampling;
 
 import io.dyndit.core.DynditException;
 
-/** The generation was cancelled (through its {@link Cancellation} or a thread interrupt) before it finished. */
+/**
+ * The generation was cancelled (through its {@link Cancellation} or a thread interrupt) before it finished.
+ *
+ * <p>Thread-safety: immutable once thrown, safe to pass between threads.
+ */
 public class GenerationCancelledException extends DynditException {
     private final int completedSteps;
 

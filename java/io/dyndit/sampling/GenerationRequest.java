@@ -9,6 +9,10 @@ import java.util.Objects;
  * noise. Defaults follow the official sample.py: DDPM, 250 steps, guidance 4.0, seed 0. Built with {@link #builder()};
  * values that are wrong whatever the model throw {@link InvalidArgumentException} from {@link Builder#build()}.
  * The device is the model's.
+ *
+ * <p>Thread-safety: immutable; one request may serve generations on many threads at once when its noise source,
+ * listener and inspector allow it (the default seeded noise does; listeners run on each generating thread). The
+ * {@link Builder} is not thread-safe.
  */
 public final class GenerationRequest {
     public static final int DEFAULT_STEPS = 250;

@@ -14,6 +14,8 @@ import java.util.Arrays;
  * {@code step.{k}.noise} [batch, C, I, I], when present, replaces the fresh draw of loop step k. A file holds either
  * every step noise the run needs or none (then steps draw from a {@link SeededNoise} with the fallback seed).
  * Tensors are read lazily, step by step; close() releases the file.
+ *
+ * <p>Thread-safety: not thread-safe: one generation at a time (it remembers whether the file holds step noise).
  */
 public final class InjectedNoise implements NoiseSource, AutoCloseable {
     private final TensorFile file;

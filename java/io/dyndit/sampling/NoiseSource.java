@@ -5,6 +5,9 @@ package io.dyndit.sampling;
  * N(0, 1) draw of every step. Batches use the official layout: with guidance the loop carries 2n rows, [z; z] for the
  * initial latent (rows n..2n-1 repeat rows 0..n-1) and independent noise for all 2n rows at each step; without
  * guidance it carries n rows. Values are row-major [batch, C, I, I].
+ *
+ * <p>Thread-safety: {@link SeededNoise} is immutable and safe to share; {@link InjectedNoise} serves one generation at
+ * a time.
  */
 public sealed interface NoiseSource permits SeededNoise, InjectedNoise {
     /** A deterministic generator keyed by {@code seed} (see {@link SeededNoise}). */

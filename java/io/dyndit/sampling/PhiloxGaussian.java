@@ -15,6 +15,8 @@ package io.dyndit.sampling;
  * u1 = (top 53 bits of w0:w1 + 1)·2⁻⁵³ ∈ (0, 1], u2 = (top 53 bits of w2:w3)·2⁻⁵³ ∈ [0, 1),
  * r = sqrt(−2 ln u1), z0 = r cos(2π u2), z1 = r sin(2π u2), each rounded to float32. ln, cos and sin are
  * {@link StrictMath}'s (fdlibm), so the values are bit-identical on every platform.
+ *
+ * <p>Thread-safety: stateless (pure functions of key and counter), safe from any thread.
  */
 public final class PhiloxGaussian {
     private static final int M0 = 0xD2511F53, M1 = 0xCD9E8D57;

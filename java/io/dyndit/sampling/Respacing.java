@@ -7,6 +7,8 @@ import java.util.TreeSet;
  * The official {@code space_timesteps(num_timesteps, str(steps))} for one section: which original timesteps a
  * respaced schedule keeps. The stride is accumulated by repeated float64 addition and rounded half-to-even (Python's
  * round, i.e. {@link Math#rint}; {@link Math#round} rounds half up and picks different timesteps, e.g. 166.5 at S=25).
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
  */
 public final class Respacing {
     private Respacing() {}

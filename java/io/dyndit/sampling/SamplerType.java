@@ -5,7 +5,9 @@ import java.util.Locale;
 
 /**
  * Which reverse-diffusion update the loop applies: the official p_sample or ddim_sample over DiT's respaced
- * schedule, or diffusers' DPM-Solver++ multistep (what DiTPipeline users run, ~25 steps). Immutable.
+ * schedule, or diffusers' DPM-Solver++ multistep (what DiTPipeline users run, ~25 steps).
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
  */
 public enum SamplerType {
     /** Ancestral DDPM sampling (p_sample_loop), the default of the official sample.py. */

@@ -13,6 +13,8 @@ import java.util.List;
  *   <li>2: the step noise of the unconditional row n + j.</li>
  * </ul>
  * Keying by sample index rather than batch position gives sample j the same noise whatever the batch size.
+ *
+ * <p>Thread-safety: immutable, safe to share between generations on many threads.
  */
 public final class SeededNoise implements NoiseSource {
     static final int STREAM_INITIAL = 0, STREAM_STEP = 1, STREAM_STEP_UNCOND = 2;

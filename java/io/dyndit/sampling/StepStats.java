@@ -6,6 +6,8 @@ package io.dyndit.sampling;
  * step (model evaluation and update), {@code macs} the multiply-accumulates the model reported for the whole batch,
  * {@code attnMacs}/{@code mlpMacs} the same per block (attention incl. projections; MLP incl. token routers), empty
  * when the model gives no breakdown.
+ *
+ * <p>Thread-safety: immutable values (the per-block arrays are not copied: do not write them), safe to share.
  */
 public record StepStats(int step, int index, long timestep, double seconds, double macs, double[] attnMacs,
         double[] mlpMacs) {

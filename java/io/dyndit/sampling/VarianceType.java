@@ -3,6 +3,8 @@ package io.dyndit.sampling;
 /**
  * How DDPM gets the per-step variance. The official create_diffusion picks LEARNED_RANGE for models with learned
  * sigma (Co = 2C) and, with learn_sigma=False and its default sigma_small=False, FIXED_LARGE (Co = C).
+ *
+ * <p>Thread-safety: immutable (an enum), safe to share.
  */
 public enum VarianceType {
     /** log variance = frac·log β + (1 − frac)·posterior_log_variance_clipped, frac = (v + 1)/2 from the model. */

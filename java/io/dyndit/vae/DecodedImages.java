@@ -3,6 +3,8 @@ package io.dyndit.vae;
 /**
  * Decoded images: {@code image} f32 [n, channels, height, width] as the VAE returns it (no clamp), and the
  * DiT uint8 form on demand.
+ *
+ * <p>Thread-safety: a record owned by the caller; {@code image} is not copied, so share it only while nobody writes it.
  */
 public record DecodedImages(float[] image, int n, int channels, int height, int width) {
     public DecodedImages {

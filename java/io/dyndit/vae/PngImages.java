@@ -10,7 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
-/** PNG files from uint8 NHWC RGB batches (the form {@link Uint8Images} produces). */
+/**
+ * PNG files from uint8 NHWC RGB batches (the form {@link Uint8Images} produces).
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
+ */
 public final class PngImages {
     private PngImages() {}
 

@@ -15,6 +15,9 @@ import java.util.SplittableRandom;
  * golden cases: conv/linear weights with std 1/sqrt(fan_in), biases std 0.1, GroupNorm gamma 1 +- 0.1, beta
  * std 0.1 (uniform draws). Tensors are generated on each get() from a per-name seed, so the full-size SD decoder
  * (49.5M parameters) never sits in the Java heap as a whole.
+ *
+ * <p>Thread-safety: immutable after construction; get() draws each tensor from a per-name seed, so reads from many
+ * threads are safe.
  */
 public final class RandomVae implements TensorFile {
     private enum Kind { WEIGHT, BIAS, GAMMA, BETA }

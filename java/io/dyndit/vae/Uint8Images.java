@@ -3,6 +3,8 @@ package io.dyndit.vae;
 /**
  * DiT's conversion of decoded images to bytes (sample_ddp.py): {@code clamp(127.5 * x + 128, 0, 255)} in float32,
  * truncated to uint8, NCHW -> NHWC.
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
  */
 public final class Uint8Images {
     private Uint8Images() {}

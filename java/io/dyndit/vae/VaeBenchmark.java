@@ -12,6 +12,8 @@ import java.util.SplittableRandom;
 /**
  * Decode time and memory of a random-weight decoder (by default the full-size SD-VAE structure at 256x256):
  * {@code java -cp target/dyndit-all.jar io.dyndit.vae.VaeBenchmark [image size] [batch] [timed runs]}.
+ *
+ * <p>Thread-safety: a command-line program (main only); it shares no state.
  */
 public final class VaeBenchmark {
     /** Median seconds per decode call, its GFLOP/s, and the process's peak resident memory (-1 where unknown). */

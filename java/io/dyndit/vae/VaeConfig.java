@@ -23,6 +23,8 @@ import java.util.Map;
  * @param shiftFactor       added after that division (0 for SD; some later VAEs set it)
  * @param usePostQuantConv  whether post_quant_conv (1x1, before the decoder) exists
  * @param midBlockAttention whether the mid block has its attention
+ *
+ * <p>Thread-safety: immutable record, safe to share.
  */
 public record VaeConfig(List<Integer> blockOutChannels, int layersPerBlock, int normNumGroups, int latentChannels,
         int outChannels, double scalingFactor, double shiftFactor, boolean usePostQuantConv, boolean midBlockAttention) {

@@ -1,6 +1,10 @@
 package io.dyndit.vae;
 
-/** Multiply-accumulates of one decoded sample, for GFLOP/s figures (the convolutions dominate). */
+/**
+ * Multiply-accumulates of one decoded sample, for GFLOP/s figures (the convolutions dominate).
+ *
+ * <p>Thread-safety: stateless static functions, safe to call from any thread.
+ */
 public final class VaeFlops {
     private VaeFlops() {}
 
