@@ -50,6 +50,10 @@ final class SampleCommand extends CliCommand {
                     + "N steps); see docs/caching.md")
     io.dyndit.model.CacheSpec cache;
 
+    @Option(names = "--compare-static", description = "also run the uncached static schedule from the same noise and "
+            + "report the deviation (final latents; decoded images' PSNR with --vae)")
+    boolean compareStatic;
+
     @Option(names = "--cfg-scale", paramLabel = "S", description = "guidance scale; 1 = no guidance (default: "
             + GenerationRequest.DEFAULT_CFG_SCALE + ")")
     Double cfgScale;
@@ -147,6 +151,7 @@ final class SampleCommand extends CliCommand {
         request.progress(bar != null ? bar : ProgressListener.NONE);
 
         GenerationResult result;
+        GenerationResult reference = null; // --compare-static
         GenerationRequest r;
         io.dyndit.model.DiTConfig staticConfig;
         try (DiTModel model = ModelLoading.dit(weights, config, device, staticModel);
@@ -164,6 +169,17 @@ final class SampleCommand extends CliCommand {
                     bar.finish();
                 }
             }
+            if (compareStatic) { // same request, same noise: no cache, no FlexiDiT schedule, routers off
+                GenerationRequest plain = r.withProgress(ProgressListener.NONE);
+                if (model.isDynamic()) {
+                    try (DiTModel full = ModelLoading.dit(weights, config, device, true)) {
+                        full.precision(precision);
+                        reference = full.generate(plain);
+                    }
+                } else {
+                    reference = model.generate(plain);
+                }
+            }
         }
         long[] shape = result.shape();
         SafetensorsWriter st = new SafetensorsWriter().addFloats("samples", shape, result.samples())
@@ -175,10 +191,13 @@ final class SampleCommand extends CliCommand {
         for (int k = 0; k < traced.size(); k++) {
             st.addFloats("step." + k + ".sample", new long[] {batch, shape[1], shape[2], shape[3]}, traced.get(k));
         }
-        io.dyndit.vae.DecodedImages images = null;
+        io.dyndit.vae.DecodedImages images = null, referenceImages = null;
         if (vae != null) { // decoded before anything is written: a failing decoder leaves no files behind
             try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(vae, vaeConfig, device)) {
                 images = decoder.decodeLatents(result.samples(), shape);
+                if (reference != null) {
+                    referenceImages = decoder.decodeLatents(reference.samples(), shape);
+                }
             }
         }
         OutputFiles.safetensors(out, st);
@@ -196,6 +215,13 @@ final class SampleCommand extends CliCommand {
             OutputFiles.npz(npz, w.addLongs("labels", new long[] {shape[0]}, r.labels()));
         }
         report(r, result, shape);
+        if (reference != null) {
+            console.info("  vs the uncached static schedule (%.4g GMACs): final latents relative L2 %.4g%s",
+                    reference.executedMacs() / 1e9, io.dyndit.sampling.Deviation.relativeL2(result.samples(),
+                            reference.samples()), referenceImages == null ? "" : String.format(java.util.Locale.ROOT,
+                            ", decoded images PSNR %.2f dB", io.dyndit.sampling.Deviation.psnr(images.uint8Nhwc(),
+                                    referenceImages.uint8Nhwc())));
+        }
         if (perStep) {
             printPerStep(r, result, staticConfig);
         }

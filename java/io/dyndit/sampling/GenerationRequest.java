@@ -44,6 +44,13 @@ public final class GenerationRequest {
         return new Builder();
     }
 
+    /** The same request (labels, steps, sampler, guidance, noise) with another progress listener and no inspector. */
+    public GenerationRequest withProgress(ProgressListener listener) {
+        Builder b = new Builder().labels(labels).steps(steps).sampler(sampler).cfgScale(cfgScale).eta(eta).noise(noise)
+                .progress(listener).cancellation(cancellation);
+        return new GenerationRequest(b);
+    }
+
     public long[] labels() {
         return labels.clone();
     }

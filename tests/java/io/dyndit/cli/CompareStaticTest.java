@@ -1,0 +1,66 @@
+package io.dyndit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `sample --cache ... --compare-static`: the uncached static run from the same noise is the reference; caching nothing
+ * deviates by exactly 0, caching something by more; the compute line reports what the cache skipped.
+ */
+class CompareStaticTest {
+    private static Path golden(String dir, String name) throws Exception {
+        return Path.of(CompareStaticTest.class.getResource("/" + dir + "/" + name).toURI());
+    }
+
+    private static String sample(Path out, String... extra) throws Exception {
+        String[] base = {"sample", "--weights", golden("golden/dpmpp2m_10_cfg4", "weights.safetensors").toString(),
+            "--config", golden("golden/dpmpp2m_10_cfg4", "case.json").toString(), "--labels", "1,8", "--sampler",
+            "dpm++2m", "--steps", "12", "--cfg-scale", "4", "--compare-static", "--out", out.toString()};
+        String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true,
+                StandardCharsets.UTF_8));
+        String all = o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, all);
+        return all;
+    }
+
+    private static double number(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), "no '" + regex + "' in:\n" + text);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void deviationIsZeroWhenNothingIsCachedAndPositiveOtherwise(@TempDir Path tmp) throws Exception {
+        String none = sample(tmp.resolve("a.safetensors"), "--cache", "block:1");
+        assertEquals(0.0, number(none, "final latents relative L2 ([0-9.eE+-]+)"), "block:1 caches nothing");
+        assertEquals(100.0, number(none, "GMACs static \\(([0-9.]+)%\\)"), 1e-9);
+        String cached = sample(tmp.resolve("b.safetensors"), "--cache", "block:3");
+        assertTrue(number(cached, "final latents relative L2 ([0-9.eE+-]+)") > 0, cached);
+        assertTrue(number(cached, "GMACs static \\(([0-9.]+)%\\)") < 60, cached);
+    }
+
+    @Test
+    void decodedImagesAreComparedByPsnr(@TempDir Path tmp) throws Exception {
+        Path vae = golden("golden-vae/v1_tiny_32_64_g8_4x6", "weights.safetensors");
+        Path cfg = golden("golden-vae/v1_tiny_32_64_g8_4x6", "case.json"); // its "config" member is the VAE's
+        String same = sample(tmp.resolve("a.safetensors"), "--cache", "step:0", "--vae", vae.toString(), "--vae-config",
+                cfg.toString());
+        assertTrue(same.contains("PSNR Infinity dB"), same);
+        String cached = sample(tmp.resolve("b.safetensors"), "--cache", "step:0.5", "--vae", vae.toString(),
+                "--vae-config", cfg.toString());
+        double psnr = number(cached, "PSNR ([0-9.]+) dB");
+        assertTrue(psnr > 0 && psnr < 200, cached);
+    }
+}
