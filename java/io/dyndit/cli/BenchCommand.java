@@ -130,7 +130,7 @@ final class BenchCommand extends CliCommand {
             if (sampleSteps < 1 || !(cfgScale >= 1) || Double.isInfinite(cfgScale)) {
                 throw new UsageException("--sample-steps must be >= 1 and --cfg-scale a finite number >= 1");
             }
-            return GenerationBench.run(c, batch, sampleSteps, sampler, cfgScale, cache, this.iters != null ? this.iters
+            return GenerationBench.run(model, c, batch, sampleSteps, sampler, cfgScale, cache, this.iters != null ? this.iters
                     : 3, device, out);
         }
         if (flexiPatch != null) {

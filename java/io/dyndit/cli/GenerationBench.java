@@ -23,7 +23,7 @@ final class GenerationBench {
     private GenerationBench() {}
 
     /** batch = the forward's batch: with guidance (cfg != 1) batch / 2 images, each run twice ([z; z]). */
-    static int run(DiTConfig c, int batch, int steps, SamplerType sampler, double cfg, CacheSpec cache, int iters,
+    static int run(String name, DiTConfig c, int batch, int steps, SamplerType sampler, double cfg, CacheSpec cache, int iters,
             Device device, PrintStream out) throws UsageException {
         boolean guided = cfg != 1.0;
         if (guided && batch % 2 != 0) {
@@ -53,7 +53,7 @@ final class GenerationBench {
         double tb = median(baseS), tr = median(reqS);
         double macRatio = req.executedMacs() / base.executedMacs(), timeRatio = tr / tb;
         out.printf(Locale.ROOT, "model %s batch %d (%d image(s)%s), %s %d steps, device %s, median of %d%n",
-                c.depth() + "x" + c.hiddenSize() + "/" + c.patchSize(), batch, labels.length, guided ? ", guided" : "",
+                name, batch, labels.length, guided ? ", guided" : "",
                 sampler.cliName(), steps, device, iters);
         out.printf(Locale.ROOT, "uncached:  %.2f s, %.1f GMACs%n", tb, base.executedMacs() / 1e9);
         out.printf(Locale.ROOT, "cache %s: %.2f s, %.1f GMACs%n", cache, tr, req.executedMacs() / 1e9);
