@@ -11,6 +11,7 @@ import io.dyndit.plan.StepPlanner;
 import io.dyndit.core.ModelClosedException;
 import io.dyndit.core.Tensor;
 import io.dyndit.internal.ContextPool;
+import io.dyndit.internal.Lifecycle;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationRequest;
 import io.dyndit.sampling.GenerationResult;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
 /**
@@ -53,8 +53,7 @@ public final class DiTModel implements AutoCloseable {
     private volatile boolean cudaGraphs;
     private final AtomicInteger captured = new AtomicInteger();
     private final ContextPool<ExecutionContext> contexts;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final Lifecycle lifecycle = new Lifecycle("model");
 
     /**
      * Output of one forward: the model output, what a dynamic model decided, the MACs executed in total and per
@@ -401,7 +400,9 @@ public final class DiTModel implements AutoCloseable {
             return nativeGeometry;
         }
         synchronized (flexiGeometries) {
-            checkOpen();
+            if (lifecycle.isClosed()) {
+                throw new ModelClosedException("model is closed");
+            }
             return flexiGeometries.computeIfAbsent(patchSize,
                     q -> FlexiWeights.load(flexiSource, config, q, device, flexiScope));
         }
@@ -588,16 +589,11 @@ public final class DiTModel implements AutoCloseable {
 
     /** Runs body with an execution context of this thread's (leased; the model stays open meanwhile). */
     <T> T call(Function<ExecutionContext, T> body) {
-        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
-        r.lock();
-        try {
-            checkOpen();
+        return lifecycle.whileOpen(() -> {
             try (ContextPool<ExecutionContext>.Lease l = contexts.acquire()) {
                 return body.apply(l.context());
             }
-        } finally {
-            r.unlock();
-        }
+        });
     }
 
     /**
@@ -605,27 +601,16 @@ public final class DiTModel implements AutoCloseable {
      * the context's workspace until the next step). The model may still be closed meanwhile: later calls then fail.
      */
     io.dyndit.sampling.Denoiser.Reservation reserve() {
-        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
-        r.lock();
-        try {
-            checkOpen();
+        return lifecycle.whileOpen(() -> {
             ContextPool<ExecutionContext>.Lease l = contexts.acquire();
             l.context().resetCaches();
             return l::close;
-        } finally {
-            r.unlock();
-        }
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new ModelClosedException("model is closed");
-        }
+        });
     }
 
     /** Whether close() was called. */
     public boolean isClosed() {
-        return closed;
+        return lifecycle.isClosed();
     }
 
     /**
@@ -635,18 +620,8 @@ public final class DiTModel implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (lifecycle.getReadHoldCount() > 0) {
-            throw new IllegalStateException("close() called from inside this model's own forward");
-        }
-        ReentrantReadWriteLock.WriteLock w = lifecycle.writeLock();
-        w.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        } finally {
-            w.unlock();
+        if (!lifecycle.close()) {
+            return;
         }
         contexts.close();
         synchronized (flexiGeometries) {

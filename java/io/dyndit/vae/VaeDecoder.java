@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The SD-VAE (diffusers AutoencoderKL) decoder: latents to images, exactly as {@code vae.decode(z /
@@ -36,8 +35,7 @@ public final class VaeDecoder implements AutoCloseable {
     private volatile io.dyndit.core.Precision precision = io.dyndit.core.Precision.TF32;
     private volatile int tileSamples;  // 0: chosen from DEFAULT_TILE_BYTES
     private final ContextPool<Plans> contexts;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final io.dyndit.internal.Lifecycle lifecycle = new io.dyndit.internal.Lifecycle("VAE decoder");
 
     /** One caller's tile plans: the two most recent tile shapes. */
     private final class Plans implements AutoCloseable {
@@ -172,12 +170,7 @@ public final class VaeDecoder implements AutoCloseable {
         float[] image = new float[Math.toIntExact((long) n * oc * oh * ow)];
         int tile = tileFor(n, h, w);
         int perLatent = config.latentChannels() * h * w, perImage = oc * oh * ow;
-        ReentrantReadWriteLock.ReadLock r = lifecycle.readLock();
-        r.lock();
-        try {
-            if (closed) {
-                throw new ModelClosedException("VAE decoder is closed");
-            }
+        lifecycle.whileOpen(() -> {
             if (device.isCuda()) {
                 device.setGemmPrecision(precision); // per calling thread
             }
@@ -190,9 +183,8 @@ public final class VaeDecoder implements AutoCloseable {
                     System.arraycopy(plan.image.toFloatArray(), 0, image, first * perImage, count * perImage);
                 }
             }
-        } finally {
-            r.unlock();
-        }
+            return null;
+        });
         return new DecodedImages(image, n, oc, oh, ow);
     }
 
@@ -221,18 +213,8 @@ public final class VaeDecoder implements AutoCloseable {
     /** Frees the decoder after running decodes finish; idempotent; later decodes throw ModelClosedException. */
     @Override
     public void close() {
-        if (lifecycle.getReadHoldCount() > 0) {
-            throw new IllegalStateException("close() called from inside this decoder's own decode");
-        }
-        ReentrantReadWriteLock.WriteLock w = lifecycle.writeLock();
-        w.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        } finally {
-            w.unlock();
+        if (!lifecycle.close()) {
+            return;
         }
         contexts.close();
         weights.close();
