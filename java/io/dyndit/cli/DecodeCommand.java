@@ -46,13 +46,8 @@ final class DecodeCommand extends CliCommand {
             description = "decode N samples at a time (0: all at once; default: ${DEFAULT-VALUE})")
     int tile;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
-            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
-    Device device;
-
-    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
-            description = "CUDA convolutions: tf32, fp32 (bf16 runs as tf32; default: ${DEFAULT-VALUE})")
-    Precision precision;
+    @picocli.CommandLine.Mixin
+    DeviceOptions devices;
 
     @Override
     public Integer call() throws UsageException {
@@ -81,8 +76,8 @@ final class DecodeCommand extends CliCommand {
             console.note("decode", "no --config and no AutoencoderKL config.json beside " + vae
                     + ": structure read off the tensors, norm_num_groups 32 and scaling_factor 0.18215 assumed (SD-VAE)");
         }
-        try (VaeDecoder decoder = ModelLoading.vae(vae, config, device)) {
-            images = decoder.precision(precision).tileSamples(tile).decodeLatents(z, shape);
+        try (VaeDecoder decoder = ModelLoading.vae(vae, config, devices.device)) {
+            images = decoder.precision(devices.precision).tileSamples(tile).decodeLatents(z, shape);
         }
         if (png != null && images.channels() != 3) { // checked before anything is written
             throw new ShapeMismatchException("--png needs RGB images, the VAE gives " + images.channels() + " channels");

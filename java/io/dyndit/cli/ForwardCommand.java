@@ -55,13 +55,8 @@ final class ForwardCommand extends CliCommand {
     @Option(names = "--weak-cfg-scale", paramLabel = "W", description = "--flexi-guided: weak-model guidance scale")
     Double weakCfgScale;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
-            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
-    Device device;
-
-    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
-            description = "CUDA matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE})")
-    Precision precision;
+    @picocli.CommandLine.Mixin
+    DeviceOptions devices;
 
     @Override
     public Integer call() throws UsageException {
@@ -98,8 +93,8 @@ final class ForwardCommand extends CliCommand {
         }
         SafetensorsWriter w;
         List<String> written = new ArrayList<>();
-        try (DiTModel model = ModelLoading.dit(weights, config, device, staticModel)) {
-            model.precision(precision);
+        try (DiTModel model = ModelLoading.dit(weights, config, devices.device, staticModel)) {
+            model.precision(devices.precision);
             var c = model.config();
             if (xShape[1] != c.inChannels() || xShape[2] != c.inputSize() || xShape[3] != c.inputSize()) {
                 throw new ShapeMismatchException("latent '" + p + "x' has shape [" + xShape[0] + "," + xShape[1] + ","

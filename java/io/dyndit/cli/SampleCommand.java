@@ -104,13 +104,8 @@ final class SampleCommand extends CliCommand {
     @Option(names = "--png", paramLabel = "DIR", description = "write the decoded images as PNGs (needs --vae)")
     Path png;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
-            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
-    Device device;
-
-    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
-            description = "CUDA matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE})")
-    Precision precision;
+    @picocli.CommandLine.Mixin
+    DeviceOptions devices;
 
     @Override
     public Integer call() throws UsageException {
@@ -154,12 +149,12 @@ final class SampleCommand extends CliCommand {
         GenerationResult reference = null; // --compare-static
         GenerationRequest r;
         io.dyndit.model.DiTConfig staticConfig;
-        try (DiTModel model = ModelLoading.dit(weights, config, device, staticModel);
+        try (DiTModel model = ModelLoading.dit(weights, config, devices.device, staticModel);
                 InjectedNoise injected = noise != null ? InjectedNoise.open(noise, seedValue) : null) {
             if (injected != null) {
                 request.noise(injected);
             }
-            model.precision(precision);
+            model.precision(devices.precision);
             staticConfig = model.config();
             r = request.build();
             try {
@@ -172,8 +167,8 @@ final class SampleCommand extends CliCommand {
             if (compareStatic) { // same request, same noise: no cache, no FlexiDiT schedule, routers off
                 GenerationRequest plain = r.withProgress(ProgressListener.NONE);
                 if (model.isDynamic()) {
-                    try (DiTModel full = ModelLoading.dit(weights, config, device, true)) {
-                        full.precision(precision);
+                    try (DiTModel full = ModelLoading.dit(weights, config, devices.device, true)) {
+                        full.precision(devices.precision);
                         reference = full.generate(plain);
                     }
                 } else {
@@ -193,7 +188,7 @@ final class SampleCommand extends CliCommand {
         }
         io.dyndit.vae.DecodedImages images = null, referenceImages = null;
         if (vae != null) { // decoded before anything is written: a failing decoder leaves no files behind
-            try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(vae, vaeConfig, device)) {
+            try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(vae, vaeConfig, devices.device)) {
                 images = decoder.decodeLatents(result.samples(), shape);
                 if (reference != null) {
                     referenceImages = decoder.decodeLatents(reference.samples(), shape);
@@ -253,7 +248,7 @@ final class SampleCommand extends CliCommand {
     }
 
     private void report(GenerationRequest r, GenerationResult g, long[] s) {
-        console.info("sampled %d latent(s) [%d,%d,%d] on %s: %s", s[0], s[1], s[2], s[3], device, r);
+        console.info("sampled %d latent(s) [%d,%d,%d] on %s: %s", s[0], s[1], s[2], s[3], devices.device, r);
         console.info("  %d steps in %.2f s (%.2f steps/s)", g.steps().size(), g.seconds(), g.stepsPerSecond());
         console.info("  compute: %.4g GMACs executed, %.4g GMACs static (%.1f%%)", g.executedMacs() / 1e9,
                 g.staticMacs() / 1e9, g.staticMacs() > 0 ? 100 * g.executedMacs() / g.staticMacs() : 100.0);

@@ -1,0 +1,16 @@
+package io.dyndit.cli;
+
+import io.dyndit.core.Device;
+import io.dyndit.core.Precision;
+import picocli.CommandLine.Option;
+
+/** --device and --precision, shared by the commands that compute on a device (a picocli mixin). */
+final class DeviceOptions {
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
+            description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
+    Device device;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
+            description = "CUDA matrix products and convolutions: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE})")
+    Precision precision;
+}
