@@ -13,7 +13,10 @@ import io.dyndit.plan.LayerPlan;
 public final class DynamicTrace {
     final int n, layers, heads, tokens;
     public final float[] attnMasks, mlpMasks, tokenSelect;
-    /** DiffCR: per block, the router scores [N,T] and the kept token indices [N,k] (within each sample). */
+    /**
+     * DiffCR: per block, the router scores [N,T] and the kept token indices [N,k] (within each sample). A batch whose
+     * samples sit in different timestep regions has a k per sample: topK is then null (tokenSelect holds the choice).
+     */
     public final float[][] scores;
     public final int[][] topK;
 
@@ -86,6 +89,14 @@ public final class DynamicTrace {
             System.arraycopy(part.attnMasks, j * layers * heads, attnMasks, s * layers * heads, layers * heads);
             System.arraycopy(part.mlpMasks, j * layers * heads, mlpMasks, s * layers * heads, layers * heads);
             System.arraycopy(part.tokenSelect, j * layers * tokens, tokenSelect, s * layers * tokens, layers * tokens);
+            for (int l = 0; l < layers; l++) {
+                if (part.scores[l] != null) {
+                    if (scores[l] == null) {
+                        scores[l] = new float[n * tokens];
+                    }
+                    System.arraycopy(part.scores[l], j * tokens, scores[l], s * tokens, tokens);
+                }
+            }
         }
     }
 }

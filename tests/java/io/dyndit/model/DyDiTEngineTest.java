@@ -73,6 +73,44 @@ class DyDiTEngineTest {
         check(file, v2, 321, 3);
     }
 
+    /**
+     * Units kept that are not a prefix (heads {0, 2}, groups {1} or {1, 2}): the sliced GEMMs must pick the right
+     * rows and columns, not the first k (v2: unit 0 always on, router output j decides unit j + 1).
+     */
+    @ParameterizedTest(name = "v2={0} head biases {1}, group biases {2}")
+    @CsvSource(delimiter = ';', value = {"false; 4,-4,4; -4,4,-4", "true; -4,4; 4,4", "false; -4,4,4; 4,-4,4"})
+    void nonPrefixMasksMatchDenseReference(boolean v2, String headBias, String groupBias) {
+        RandomDiT file = RandomDyDiT.create(CFG, v2, 1, 1, 0.3, new Random().nextLong());
+        float[] hb = floats(headBias), gb = floats(groupBias);
+        for (int i = 0; i < CFG.depth(); i++) {
+            file.put("blocks." + i + ".attn_rate.router.bias", hb, hb.length);
+            file.put("blocks." + i + ".mlp_rate.router.bias", gb, gb.length);
+        }
+        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu())) {
+            io.dyndit.plan.LayerPlan lp = m.planFor(321).layer(0);
+            int[] heads = lp.allHeads() ? new int[0] : lp.heads(), groups = lp.allGroups() ? new int[0] : lp.groups();
+            boolean prefix = true;
+            for (int k = 0; k < heads.length; k++) {
+                prefix &= heads[k] == k;
+            }
+            for (int k = 0; k < groups.length; k++) {
+                prefix &= groups[k] == k;
+            }
+            assertTrue(!prefix, "the case keeps a non-prefix set: heads " + java.util.Arrays.toString(heads) + " groups "
+                    + java.util.Arrays.toString(groups));
+        }
+        check(file, v2, 321, 3);
+    }
+
+    private static float[] floats(String csv) {
+        String[] p = csv.split(",");
+        float[] v = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            v[i] = Float.parseFloat(p[i].trim());
+        }
+        return v;
+    }
+
     @Test
     void zeroKeptTokensInOneSampleOnly() {
         // search random routers until one sample keeps no token while another keeps some
