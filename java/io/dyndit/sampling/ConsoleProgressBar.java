@@ -15,18 +15,25 @@ public final class ConsoleProgressBar implements ProgressListener {
     private static final long MIN_REDRAW_NANOS = 100_000_000L;
     private final PrintStream out;
     private final String label;
+    private final java.util.function.LongSupplier clock; // nanoseconds
     private boolean drawn;
     private long lastDraw;
 
     public ConsoleProgressBar(PrintStream out, String label) {
+        this(out, label, System::nanoTime);
+    }
+
+    /** With the clock that paces redraws (tests give a fake one). */
+    ConsoleProgressBar(PrintStream out, String label, java.util.function.LongSupplier nanoClock) {
         this.out = out;
         this.label = label;
+        this.clock = nanoClock;
     }
 
     @Override
     public void onStep(StepStats stats, int totalSteps, double elapsedSeconds) {
         int done = stats.step() + 1;
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (drawn && done < totalSteps && now - lastDraw < MIN_REDRAW_NANOS) {
             return;
         }

@@ -74,7 +74,7 @@ class TensorLifetimeTest {
      */
     @Test
     void closeWhileAnotherThreadsOpUsesTheTensorIsSafe() throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         int m = 256, k = 512, n = 256;
         float[] xs = new float[m * k], ws = new float[n * k];

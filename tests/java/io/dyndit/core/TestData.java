@@ -6,7 +6,7 @@ import java.util.stream.Stream;
 
 /** Fresh random inputs (seed printed on failure) and the list of devices every op runs on. */
 final class TestData {
-    final long seed = new Random().nextLong();
+    final long seed = io.dyndit.testing.Seeds.fresh();
     final Random random = new Random(seed);
 
     float[] gaussian(int n, double std) {

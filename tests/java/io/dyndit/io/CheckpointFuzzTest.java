@@ -45,7 +45,7 @@ class CheckpointFuzzTest {
 
     @Test
     void mutatedCheckpointsOnlyEverFailWithTypedExceptions() {
-        long seed = Long.getLong("dyndit.fuzz.seed", new Random().nextLong());
+        long seed = Long.getLong("dyndit.fuzz.seed", io.dyndit.testing.Seeds.fresh());
         System.out.println("CheckpointFuzzTest seed " + seed + " (replay with -Ddyndit.fuzz.seed=" + seed + ")");
         assertTimeoutPreemptively(Duration.ofSeconds(120L * SCALE), () -> run(seed), "fuzzing hung; seed " + seed);
         System.out.println("CheckpointFuzzTest outcomes (seed " + seed + "):" + summary);

@@ -23,7 +23,7 @@ class SafetensorsWriterTest {
 
     @Test
     void roundTripsFreshRandomValues() throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         String context = "seed " + seed;
         Random random = new Random(seed);
         float[] weights = new float[3 * 5 * 7];
@@ -127,7 +127,7 @@ class SafetensorsWriterTest {
     /** A write that fails half-way (a tensor whose backing file was truncated) leaves the old file and no litter. */
     @Test
     void failedWriteKeepsTheExistingFile() throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random random = new Random(seed);
         Path path = dir.resolve("keep.safetensors");
         float[] old = new float[] {random.nextFloat(), random.nextFloat()};

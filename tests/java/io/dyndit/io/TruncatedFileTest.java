@@ -111,7 +111,7 @@ class TruncatedFileTest {
     }
 
     private static float[] randomFloats() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         System.out.println("TruncatedFileTest seed " + seed);
         Random random = new Random(seed);
         float[] values = new float[FLOATS];

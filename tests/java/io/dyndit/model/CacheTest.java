@@ -35,7 +35,7 @@ class CacheTest {
     @ParameterizedTest(name = "on {0}")
     @ValueSource(strings = {"cpu", "cuda-emu"})
     void settingsThatCacheNothingAreBitIdenticalToNoCaching(String device) {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         for (RandomDiT file : new RandomDiT[] {new RandomDiT(CFG, seed), RandomDyDiT.create(CFG, true, 2, 2, 0.5, seed),
             ConcurrencyTest.diffcr(seed)}) {
             try (DiTModel m = DiTModel.load(file, CFG, Device.parse(device)).precision(Precision.FP32)) {
@@ -67,7 +67,7 @@ class CacheTest {
 
     @Test
     void aBlockCachedStepOnTheSameInputsReproducesTheComputedOneExactly() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
             Denoiser.Evaluation[] e = twice(m, CacheSpec.parse("block:2"), seed);
             assertArrayEquals(e[0].output(), e[1].output(), "seed " + seed);
@@ -82,7 +82,7 @@ class CacheTest {
 
     @Test
     void aStepCachedStepOnTheSameInputsReproducesTheComputedOne() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
             Denoiser.Evaluation[] e = twice(m, CacheSpec.parse("step:0.05"), seed);
             float[] a = e[0].output(), b = e[1].output();
@@ -100,7 +100,7 @@ class CacheTest {
 
     @Test
     void cachingSkipsStepsInAGenerationAndCountsThem() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
             GenerationResult full = run(m, CacheSpec.NONE, SamplerType.DPMPP_2M, seed);
             GenerationResult block = run(m, CacheSpec.parse("block:3"), SamplerType.DPMPP_2M, seed);

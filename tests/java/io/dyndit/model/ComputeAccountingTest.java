@@ -36,7 +36,7 @@ class ComputeAccountingTest {
 
     @Test
     void dydit_headsGroupsAndTokensKept() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         int n = 3, heads = 2, groups = 1; // v2: unit 0 plus the first router outputs
         double t = CFG.tokens(), gs = M / CFG.numHeads(), h16 = D / 16;
         for (double tokenBias : new double[] {30, -30}) { // every token runs the MLP / none does
@@ -61,7 +61,7 @@ class ComputeAccountingTest {
 
     @Test
     void diffcr_topKTokensPerBlock() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         RandomDiT file = ConcurrencyTest.diffcr(seed);
         int n = 2;
         long timestep = 700;
@@ -86,7 +86,7 @@ class ComputeAccountingTest {
 
     @Test
     void flexidit_patchSizeSetsTheTokens() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         int n = 2;
         try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
             for (int p : new int[] {2, 4, 8}) {

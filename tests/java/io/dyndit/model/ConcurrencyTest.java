@@ -74,7 +74,7 @@ class ConcurrencyTest {
 
     /** Runs every job alone for the reference, then all of them from 4 threads several times, in shuffled orders. */
     private static void sharedForwardsEqualSequential(Device device, int jobCount, int rounds) throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         try (DiTModel dit = DiTModel.load(new RandomDiT(CFG, seed), CFG, device).precision(Precision.FP32);
                 DiTModel dydit = DiTModel.load(RandomDyDiT.create(CFG, true, 2, 2, 0.0, seed + 1), CFG, device)
@@ -123,7 +123,7 @@ class ConcurrencyTest {
 
     /** Generations on one shared model (the device loop on cuda-emu keeps its outputs in its own context). */
     private static void sharedGenerationsEqualSequential(Device device) throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, device).precision(Precision.FP32)) {
             GenerationRequest[] requests = new GenerationRequest[4];
             float[][] alone = new float[4][];
@@ -167,7 +167,7 @@ class ConcurrencyTest {
     /** Tensor in, tensor out: the same values as the float[] forward, on the model's device. */
     @Test
     void tensorForwardEqualsArrayForward() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         for (Device d : new Device[] {Device.cpu(), Device.cudaEmulated()}) {
             try (DiTModel m = DiTModel.load(RandomDyDiT.create(CFG, true, 2, 3, 0.5, seed), CFG, d)
@@ -196,7 +196,7 @@ class ConcurrencyTest {
     /** close() racing with forwards on other threads: each forward completes or says the model is closed. */
     @Test
     void closeWhileOtherThreadsForwardWaitsOrRefuses() throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         int per = CFG.inChannels() * CFG.inputSize() * CFG.inputSize();
         float[] x = new float[2 * per];
         for (int i = 0; i < x.length; i++) {

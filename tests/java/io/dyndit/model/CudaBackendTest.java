@@ -103,7 +103,7 @@ class CudaBackendTest {
     @Test
     void kernelLimitsAndMixedDevicesAreTypedErrorsAndTheDeviceStaysUsable() {
         Device emu = Device.cudaEmulated();
-        Random r = new Random();
+        Random r = new Random(io.dyndit.testing.Seeds.fresh());
         try (Scope s = Scope.open()) {
             Tensor q = s.of(emu, randoms(r, 2 * 3 * 200), 1, 2, 3, 200);
             Tensor o = s.empty(emu, DType.F32, 1, 2, 3, 200);
@@ -135,7 +135,7 @@ class CudaBackendTest {
     @Test
     void cudaGraphsReplayTheForwardBitForBit() {
         DiTConfig c = DyDiTEngineTest.CFG;
-        Random r = new Random();
+        Random r = new Random(io.dyndit.testing.Seeds.fresh());
         RandomDiT file = new RandomDiT(c, r.nextLong());
         Device emu = Device.cudaEmulated();
         try (DiTModel graphed = DiTModel.load(file, c, emu).precision(Precision.FP32);
@@ -161,7 +161,7 @@ class CudaBackendTest {
     @Test
     void twoThreadsWithDifferentPrecisionsDoNotInterfere() throws Exception {
         DiTConfig c = DyDiTEngineTest.CFG;
-        Random r = new Random();
+        Random r = new Random(io.dyndit.testing.Seeds.fresh());
         RandomDiT file = new RandomDiT(c, r.nextLong());
         Device emu = Device.cudaEmulated();
         int n = 2, per = c.inChannels() * c.inputSize() * c.inputSize();

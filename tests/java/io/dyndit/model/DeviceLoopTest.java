@@ -67,7 +67,7 @@ class DeviceLoopTest {
     @ParameterizedTest
     @EnumSource(SamplerType.class)
     void deviceLoopMatchesTheHostLoop(SamplerType sampler) {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         RandomDiT file = new RandomDiT(CFG, seed);
         try (DiTModel m = DiTModel.load(file, CFG, Device.cudaEmulated()).precision(Precision.FP32)) {
             GenerationRequest r = GenerationRequest.builder().labels(1, 3).steps(6).sampler(sampler).eta(0.5)

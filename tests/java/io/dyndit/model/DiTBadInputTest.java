@@ -119,7 +119,7 @@ class DiTBadInputTest {
 
     @Test
     void mutatedWeightFilesLoadOrFailTyped() throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         byte[] original = Files.readAllBytes(golden("weights.safetensors"));
         Random r = new Random(seed);
         Path f = tmp.resolve("fuzz.safetensors");

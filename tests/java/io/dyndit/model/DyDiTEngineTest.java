@@ -22,7 +22,7 @@ class DyDiTEngineTest {
     /** Fresh inputs until every decision has a margin fp32 can resolve (bounded), then compare. */
     private static void check(RandomDiT file, boolean v2, long t, int n) {
         for (int attempt = 0; attempt < 20; attempt++) {
-            long seed = new Random().nextLong();
+            long seed = io.dyndit.testing.Seeds.fresh();
             Random g = new Random(seed);
             float[] x = new float[n * 4 * 8 * 8];
             for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
@@ -69,7 +69,7 @@ class DyDiTEngineTest {
         "false, 2, 1, 0.3",  // partial everything, token decisions from the random router
     })
     void engineMatchesDenseReference(boolean v2, int heads, int groups, double tokenBias) {
-        RandomDiT file = RandomDyDiT.create(CFG, v2, heads, groups, tokenBias, new Random().nextLong());
+        RandomDiT file = RandomDyDiT.create(CFG, v2, heads, groups, tokenBias, io.dyndit.testing.Seeds.fresh());
         check(file, v2, 321, 3);
     }
 
@@ -80,7 +80,7 @@ class DyDiTEngineTest {
     @ParameterizedTest(name = "v2={0} head biases {1}, group biases {2}")
     @CsvSource(delimiter = ';', value = {"false; 4,-4,4; -4,4,-4", "true; -4,4; 4,4", "false; -4,4,4; 4,-4,4"})
     void nonPrefixMasksMatchDenseReference(boolean v2, String headBias, String groupBias) {
-        RandomDiT file = RandomDyDiT.create(CFG, v2, 1, 1, 0.3, new Random().nextLong());
+        RandomDiT file = RandomDyDiT.create(CFG, v2, 1, 1, 0.3, io.dyndit.testing.Seeds.fresh());
         float[] hb = floats(headBias), gb = floats(groupBias);
         for (int i = 0; i < CFG.depth(); i++) {
             file.put("blocks." + i + ".attn_rate.router.bias", hb, hb.length);
@@ -115,7 +115,7 @@ class DyDiTEngineTest {
     void zeroKeptTokensInOneSampleOnly() {
         // search random routers until one sample keeps no token while another keeps some
         for (int attempt = 0; attempt < 200; attempt++) {
-            long seed = new Random().nextLong();
+            long seed = io.dyndit.testing.Seeds.fresh();
             RandomDiT file = RandomDyDiT.create(CFG, true, 2, 2, -1.2, seed);
             DenseReference ref = new DenseReference(CFG, file, true);
             float[] x = new float[2 * 4 * 8 * 8];
@@ -140,7 +140,7 @@ class DyDiTEngineTest {
     void staticRunOfADyDiTCheckpointIsThePlainDiT() {
         RandomDiT file = RandomDyDiT.create(CFG, true, 1, 1, -20, 9);
         float[] x = new float[2 * 4 * 8 * 8];
-        Random g = new Random();
+        Random g = new Random(io.dyndit.testing.Seeds.fresh());
         for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
         double[] want = new DenseReference(CFG, file, false).forward(x, 77, new long[] {0, 5});
         try (DiTModel m = DiTModel.load(file, CFG, ModelOptions.builder().staticModel(true).build())) {

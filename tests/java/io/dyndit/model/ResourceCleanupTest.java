@@ -29,20 +29,20 @@ class ResourceCleanupTest {
 
     @Test
     void aLoadFailingOnTheLastDiTTensorFreesWhatItCopied() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         failsWithoutLeaking(300, () -> new RandomDiT(CFG, seed).remove("final_layer.linear.bias"));
     }
 
     @Test
     void aLoadFailingInTheDyDiTRoutersFreesTheWeightsAndRouters() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         String last = "blocks." + (CFG.depth() - 1) + ".token_selection.mlp_head.2.bias";
         failsWithoutLeaking(200, () -> RandomDyDiT.create(CFG, true, 2, 2, 0, seed).remove(last));
     }
 
     @Test
     void aLoadFailingInTheDiffCRRoutersFreesEverything() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         String last = "blocks." + (CFG.depth() - 1) + ".diffcr_router.weight";
         failsWithoutLeaking(200, () -> ConcurrencyTest.diffcr(seed).remove(last));
     }

@@ -22,7 +22,7 @@ class DpmSolverReferenceTest {
 
     @Test
     void ordersTwoAndThreeMatchAFloat64Reference() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         int steps = 20;
         DpmSolverSchedule s = new DpmSolverSchedule(steps, 3);
@@ -75,7 +75,7 @@ class DpmSolverReferenceTest {
     /** A denoiser whose ε is exact for the single data point x*: ε = (x − α_t x*) / σ_t. */
     @Test
     void exactDataPredictionsLandOnTheDataPoint() {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         for (int order : new int[] {2, 3}) {
             int steps = 12, c = 2, size = 4, per = c * size * size;

@@ -38,7 +38,7 @@ class SamplerOpsTest {
     @ValueSource(strings = {"cpu", "cuda-emu"})
     void ddpmAndDdimStepsEqualTheJavaUpdate(String device) {
         Device d = Device.parse(device);
-        Random r = new Random();
+        Random r = new Random(io.dyndit.testing.Seeds.fresh());
         DiffusionSchedule sched = DiffusionSchedule.respaced(50);
         BatchLayout learned = new BatchLayout(B, C, 2 * C, P);
         try (Scope s = Scope.open()) {
@@ -69,7 +69,7 @@ class SamplerOpsTest {
     @ValueSource(strings = {"cpu", "cuda-emu"})
     void cfgCombineMatchesForwardWithCfg(String device) {
         Device d = Device.parse(device);
-        Random r = new Random();
+        Random r = new Random(io.dyndit.testing.Seeds.fresh());
         int n = 2, co = 8;
         float[] out = randoms(r, 2 * n * co * P, 2);
         float[] ref = out.clone();
@@ -125,7 +125,7 @@ class SamplerOpsTest {
     @ValueSource(strings = {"cpu", "cuda-emu"})
     void dpmSolverStepsEqualTheJavaUpdate(String device) {
         Device d = Device.parse(device);
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         DpmSolverSchedule sched = new DpmSolverSchedule(12, 3);
         BatchLayout learned = new BatchLayout(B, C, 2 * C, P);

@@ -22,7 +22,7 @@ class VaeConcurrencyTest {
     @ParameterizedTest(name = "on {0}")
     @ValueSource(strings = {"cpu", "cuda-emu"})
     void sharedDecoderGivesEachCallerWhatItGetsAlone(String device) throws Exception {
-        long seed = new Random().nextLong();
+        long seed = io.dyndit.testing.Seeds.fresh();
         Random r = new Random(seed);
         VaeConfig c = VaeConfig.fromJson(VaeGolden.dir("v1_tiny_32_64_g8_4x6").resolve("case.json"));
         try (VaeDecoder vae = VaeDecoder.load(new RandomVae(c, seed), c, Device.parse(device))
