@@ -1,7 +1,7 @@
 package io.dyndit.cli;
 
 import io.dyndit.io.CheckpointException;
-import io.dyndit.sampling.AtomicOutput;
+import io.dyndit.io.AtomicOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -3,7 +3,7 @@ package io.dyndit.cli;
 import io.dyndit.io.CheckpointException;
 import io.dyndit.io.NpzWriter;
 import io.dyndit.io.SafetensorsWriter;
-import io.dyndit.sampling.AtomicOutput;
+import io.dyndit.io.AtomicOutput;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,7 +18,8 @@ final class OutputFiles {
     private OutputFiles() {}
 
     static void safetensors(Path target, SafetensorsWriter writer) {
-        AtomicOutput.write(target, writer::write);
+        AtomicOutput.checkWritable(target);
+        writer.write(target); // itself all or nothing (through AtomicOutput)
     }
 
     static void npz(Path target, NpzWriter writer) {

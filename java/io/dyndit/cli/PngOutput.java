@@ -1,7 +1,7 @@
 package io.dyndit.cli;
 
 import io.dyndit.io.CheckpointException;
-import io.dyndit.sampling.AtomicOutput;
+import io.dyndit.io.AtomicOutput;
 import io.dyndit.vae.DecodedImages;
 import io.dyndit.vae.PngImages;
 import java.io.IOException;

@@ -75,35 +75,17 @@ public final class SafetensorsWriter {
     public void write(Path path) {
         List<Map.Entry<String, StoredTensor>> ordered = layoutOrder();
         ByteBuffer header = header(ordered);
-        Path dir = path.toAbsolutePath().getParent();
-        Path tmp = null;
-        boolean moved = false;
-        try {
-            tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        AtomicOutput.write(path, tmp -> {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 writeFully(out, header);
                 for (Map.Entry<String, StoredTensor> entry : ordered) {
                     writeFully(out, entry.getValue().data());
                 }
-                out.force(true);
+                out.force(true); // on disk before the rename makes it visible
+            } catch (IOException e) {
+                throw new CheckpointException("cannot write " + path + ": " + AtomicOutput.plain(e), e);
             }
-            try {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
-        } catch (IOException e) {
-            throw new CheckpointException("cannot write " + path + ": " + e, e);
-        } finally {
-            if (tmp != null && !moved) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is the one to report
-                }
-            }
-        }
+        });
     }
 
     /** The complete file contents in memory (small files and tests). */

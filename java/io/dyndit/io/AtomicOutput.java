@@ -1,6 +1,5 @@
-package io.dyndit.sampling;
+package io.dyndit.io;
 
-import io.dyndit.io.CheckpointException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -41,7 +40,7 @@ public final class AtomicOutput {
         try {
             tmp = newTemporary(target);
         } catch (IOException e) {
-            throw new CheckpointException("cannot write " + target + ": " + e, e);
+            throw new CheckpointException("cannot write " + target + ": " + plain(e), e);
         }
         boolean moved = false;
         try {
@@ -53,7 +52,7 @@ public final class AtomicOutput {
             }
             moved = true;
         } catch (IOException e) {
-            throw new CheckpointException("cannot write " + target + ": " + e, e);
+            throw new CheckpointException("cannot write " + target + ": " + plain(e), e);
         } finally {
             if (!moved) {
                 try {
@@ -81,6 +80,20 @@ public final class AtomicOutput {
                 }
             }
         }
+    }
+
+    /** An I/O failure in words, without the exception's class name. */
+    static String plain(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : "I/O error";
     }
 
     private static Path directoryOf(Path target) {

@@ -1,4 +1,4 @@
-package io.dyndit.sampling;
+package io.dyndit.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
