@@ -50,6 +50,10 @@ final class SampleCommand extends CliCommand {
                     + "N steps); see docs/caching.md")
     io.dyndit.model.CacheSpec cache;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "write compute per step: compute.png (executed vs "
+            + "static GMACs, seconds) and steps.csv")
+    Path report;
+
     @Option(names = "--compare-static", description = "also run the uncached static schedule from the same noise and "
             + "report the deviation (final latents; decoded images' PSNR with --vae)")
     boolean compareStatic;
@@ -134,6 +138,7 @@ final class SampleCommand extends CliCommand {
         FileChecks.writableFile(out);
         FileChecks.writableFile(npz);
         FileChecks.writableDir(png);
+        FileChecks.writableDir(report);
         if (vae != null) {
             ModelLoading.checkVae(vae, vaeConfig); // a bad decoder checkpoint is reported before the sampling
         }
@@ -210,6 +215,10 @@ final class SampleCommand extends CliCommand {
             OutputFiles.npz(npz, w.addLongs("labels", new long[] {shape[0]}, r.labels()));
         }
         report(r, result, shape);
+        if (report != null) {
+            StepReport.write(report, result);
+            console.info("  wrote %s and %s", report.resolve("compute.png"), report.resolve("steps.csv"));
+        }
         if (reference != null) {
             console.info("  vs the uncached static schedule (%.4g GMACs): final latents relative L2 %.4g%s",
                     reference.executedMacs() / 1e9, io.dyndit.sampling.Deviation.relativeL2(result.samples(),

@@ -63,4 +63,37 @@ class CompareStaticTest {
         double psnr = number(cached, "PSNR ([0-9.]+) dB");
         assertTrue(psnr > 0 && psnr < 200, cached);
     }
+
+    /** --report: steps.csv holds every step's MACs (adding up to the compute line), compute.png the plot. */
+    @Test
+    void reportWritesThePerStepTableAndPlot(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("report");
+        String out = sample(tmp.resolve("r.safetensors"), "--cache", "block:3", "--report", dir.toString());
+        java.util.List<String> rows = java.nio.file.Files.readAllLines(dir.resolve("steps.csv"));
+        assertEquals("step,timestep,seconds,executed_gmacs,static_gmacs", rows.get(0));
+        assertEquals(13, rows.size(), "a header and 12 steps");
+        double executed = 0, staticSum = 0, first = 0, second = 0;
+        for (int k = 1; k < rows.size(); k++) {
+            String[] f = rows.get(k).split(",");
+            assertEquals(k - 1, Integer.parseInt(f[0]));
+            executed += Double.parseDouble(f[3]);
+            staticSum += Double.parseDouble(f[4]);
+            first = k == 1 ? Double.parseDouble(f[3]) : first;
+            second = k == 2 ? Double.parseDouble(f[3]) : second;
+        }
+        assertEquals(number(out, "compute: ([0-9.e+-]+) GMACs executed"), executed, 1e-3 * executed);
+        assertEquals(number(out, "executed, ([0-9.e+-]+) GMACs static"), staticSum, 1e-3 * staticSum);
+        assertTrue(second < 0.5 * first, "block:3: step 1 reuses step 0's branches");
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(dir.resolve("compute.png").toFile());
+        assertEquals(800, png.getWidth());
+        boolean blue = false, orange = false;
+        for (int y = 0; y < png.getHeight(); y++) {
+            for (int x = 0; x < png.getWidth(); x++) {
+                int rgb = png.getRGB(x, y) & 0xFFFFFF;
+                blue |= rgb == 0x1f77b4;
+                orange |= rgb == 0xff7f0e;
+            }
+        }
+        assertTrue(blue && orange, "both panels drawn");
+    }
 }
