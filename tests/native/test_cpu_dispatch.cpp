@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "test_support.h"
 
@@ -57,3 +58,19 @@ TEST(CpuDispatch, ChoiceIsFixedForTheProcess) {
 }
 
 }  // namespace
+
+// dd_set_num_threads on one thread governs the ops of every thread (OpenMP's own setting is per calling thread: a
+// thread that never set it would keep the default team size).
+TEST(CpuThreads, SettingOnOneThreadGovernsOtherThreads) {
+    const int before = dd_num_threads();
+    dd_set_num_threads(1);
+    int seen = -1;
+    std::thread t([&] { seen = dd_num_threads(); });
+    t.join();
+    dd_set_num_threads(before);
+    EXPECT_EQ(seen, 1);
+    int restored = -1;
+    std::thread u([&] { restored = dd_num_threads(); });
+    u.join();
+    EXPECT_EQ(restored, before);
+}

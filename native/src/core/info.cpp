@@ -13,6 +13,7 @@
 #endif
 
 #include "../cpu/cpu_kernels.h"
+#include "../cpu/cpu_threads.h"
 
 namespace dd::cpu {
 std::string cpu_brand();
@@ -43,11 +44,16 @@ const char* dd_blas_info(void) {
     return s.c_str();
 }
 
-int dd_num_threads(void) { return omp_get_max_threads(); }
+int dd_num_threads(void) {
+    dd::cpu::apply_thread_count();
+    return omp_get_max_threads();
+}
 
-// Threads are OpenMP's only: BLAS calls run single-threaded inside the backend's parallel regions.
+// Threads are OpenMP's only: BLAS calls run single-threaded inside the backend's parallel regions. OpenMP's team
+// size is a per-thread setting; the count is kept process-wide and applied to each thread's ops.
 void dd_set_num_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
+    dd::cpu::g_threads.store(n, std::memory_order_relaxed);
     omp_set_num_threads(n);
 }
 

@@ -4,11 +4,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
 #include "../core/backend.h"
 #include "cpu_kernels.h"
+#include "cpu_threads.h"
 
 namespace dd::cpu {
 
@@ -16,6 +18,22 @@ void use_single_threaded_blas() {
     static const bool once = (openblas_set_num_threads(1), true);
     (void)once;
 }
+
+// OpenMP keeps the team size per calling thread: dd_set_num_threads records it process-wide and every op applies it
+// to its calling thread, so a setting made on one thread governs the ops of all threads.
+std::atomic<int> g_threads{0};  // 0: OpenMP's default (OMP_NUM_THREADS or the cores)
+
+void apply_thread_count() {
+    const int t = g_threads.load(std::memory_order_relaxed);
+    if (t > 0 && omp_get_max_threads() != t) omp_set_num_threads(t);
+}
+
+namespace {
+dd_status use_cpu(int) {
+    apply_thread_count();
+    return DD_OK;
+}
+}  // namespace
 
 // layout_ops.cpp
 dd_status patchify(const PatchParams& p);
@@ -225,7 +243,7 @@ const Backend cpu = {
     cfg_combine,
     weak_guidance,
     dpm_update,
-    nullptr,  // use_device: one CPU
+    use_cpu,  // use_device: one CPU; applies the thread count
 };
 
 }  // namespace
