@@ -77,6 +77,10 @@ final class BenchCommand extends CliCommand {
             description = "--sample-steps: step:THRESHOLD or block:N (default: ${DEFAULT-VALUE})")
     io.dyndit.model.CacheSpec cache;
 
+    @Option(names = "--budget", paramLabel = "F", description = "--sample-steps: the schedule that spends F of the static "
+            + "compute (instead of --cache)")
+    Double budget;
+
     @Option(names = "--cfg-scale", paramLabel = "S", defaultValue = "4",
             description = "--sample-steps: guidance scale; the batch is then [cond; uncond] (default: ${DEFAULT-VALUE})")
     double cfgScale;
@@ -130,7 +134,11 @@ final class BenchCommand extends CliCommand {
             if (sampleSteps < 1 || !(cfgScale >= 1) || Double.isInfinite(cfgScale)) {
                 throw new UsageException("--sample-steps must be >= 1 and --cfg-scale a finite number >= 1");
             }
-            return GenerationBench.run(model, c, batch, sampleSteps, sampler, cfgScale, cache, this.iters != null ? this.iters
+            if (budget != null && (cache.kind() != io.dyndit.model.CacheSpec.Kind.NONE || !(budget > 0 && budget <= 1))) {
+                throw new UsageException("--budget takes a fraction in (0, 1] and replaces --cache");
+            }
+            return GenerationBench.run(model, c, batch, sampleSteps, sampler, cfgScale, cache, budget,
+                    this.iters != null ? this.iters
                     : 3, device, out);
         }
         if (flexiPatch != null) {

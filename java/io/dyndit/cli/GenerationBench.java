@@ -23,8 +23,8 @@ final class GenerationBench {
     private GenerationBench() {}
 
     /** batch = the forward's batch: with guidance (cfg != 1) batch / 2 images, each run twice ([z; z]). */
-    static int run(String name, DiTConfig c, int batch, int steps, SamplerType sampler, double cfg, CacheSpec cache, int iters,
-            Device device, PrintStream out) throws UsageException {
+    static int run(String name, DiTConfig c, int batch, int steps, SamplerType sampler, double cfg, CacheSpec cache,
+            Double budget, int iters, Device device, PrintStream out) throws UsageException {
         boolean guided = cfg != 1.0;
         if (guided && batch % 2 != 0) {
             throw new UsageException("--batch " + batch + " with guidance must be even ([cond; uncond]); give --cfg-scale 1 "
@@ -40,7 +40,13 @@ final class GenerationBench {
         GenerationResult base = null, req = null;
         try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false)) {
             DiffusionSampler plain = new DiffusionSampler(m.denoiser(null, CacheSpec.NONE));
-            DiffusionSampler cached = new DiffusionSampler(m.denoiser(null, cache));
+            io.dyndit.model.BudgetPlanner.Plan plan = budget == null ? null
+                    : io.dyndit.model.BudgetPlanner.plan(c, steps, budget);
+            if (plan != null) {
+                out.printf(Locale.ROOT, "budget %.1f%%: %s%n", 100 * budget, plan);
+            }
+            DiffusionSampler cached = new DiffusionSampler(plan != null ? m.denoiser(plan.flexi(), plan.cache())
+                    : m.denoiser(null, cache));
             new DiffusionSampler(m.denoiser()).generate(GenerationRequest.builder().labels(labels).steps(1)
                     .sampler(SamplerType.DDIM).cfgScale(cfg).build()); // plans the workspace
             for (int i = 0; i < iters; i++) { // interleaved: both see the same machine state
@@ -56,7 +62,8 @@ final class GenerationBench {
                 name, batch, labels.length, guided ? ", guided" : "",
                 sampler.cliName(), steps, device, iters);
         out.printf(Locale.ROOT, "uncached:  %.2f s, %.1f GMACs%n", tb, base.executedMacs() / 1e9);
-        out.printf(Locale.ROOT, "cache %s: %.2f s, %.1f GMACs%n", cache, tr, req.executedMacs() / 1e9);
+        out.printf(Locale.ROOT, "%s: %.2f s, %.1f GMACs%n", budget != null ? "budget " + budget : "cache " + cache, tr,
+                req.executedMacs() / 1e9);
         out.printf(Locale.ROOT, "time ratio %.3f at MAC ratio %.3f%n", timeRatio, macRatio);
         out.printf(Locale.ROOT, "deviation: final latents relative L2 %.3g%n", Deviation.relativeL2(req.samples(),
                 base.samples()));

@@ -50,6 +50,10 @@ final class SampleCommand extends CliCommand {
                     + "N steps); see docs/caching.md")
     io.dyndit.model.CacheSpec cache;
 
+    @Option(names = "--budget", paramLabel = "F", description = "spend F of the static compute (0, 1]: a schedule of "
+            + "coarse-patch steps and block caching is chosen and printed (not with --cache or --flexi-*)")
+    Double budget;
+
     @Option(names = "--report", paramLabel = "DIR", description = "write compute per step: compute.png (executed vs "
             + "static GMACs, seconds) and steps.csv")
     Path report;
@@ -125,6 +129,13 @@ final class SampleCommand extends CliCommand {
         if (flexiPatch != null && flexiSteps == null && flexiBudget == null) {
             throw new UsageException("--flexi-patch needs --flexi-steps K_c (or --flexi-budget F)");
         }
+        if (budget != null && (cache.kind() != io.dyndit.model.CacheSpec.Kind.NONE || flexiPatch != null
+                || flexiSteps != null || flexiBudget != null)) {
+            throw new UsageException("--budget chooses the schedule itself: give it without --cache and --flexi-*");
+        }
+        if (budget != null && !(budget > 0 && budget <= 1)) {
+            throw new UsageException("--budget must be in (0, 1], got " + budget);
+        }
         long seedValue = seed != null ? seed : 0;
         GenerationRequest.Builder request = GenerationRequest.builder().labels(labels.values()).sampler(sampler)
                 .steps(steps != null ? steps : sampler.defaultSteps())
@@ -163,7 +174,17 @@ final class SampleCommand extends CliCommand {
             staticConfig = model.config();
             r = request.build();
             try {
-                result = new DiffusionSampler(model.denoiser(flexiSchedule(model, r.steps()), cache)).generate(r);
+                if (budget != null) {
+                    io.dyndit.model.BudgetPlanner.Plan plan = io.dyndit.model.BudgetPlanner.plan(model.config(),
+                            r.steps(), budget);
+                    console.info("budget %.1f%%: %s", 100 * budget, plan);
+                    for (String row : plan.steps()) {
+                        console.info("  %s", row);
+                    }
+                    result = new DiffusionSampler(model.denoiser(plan.flexi(), plan.cache())).generate(r);
+                } else {
+                    result = new DiffusionSampler(model.denoiser(flexiSchedule(model, r.steps()), cache)).generate(r);
+                }
             } finally {
                 if (bar != null) {
                     bar.finish();

@@ -18,13 +18,26 @@ import java.util.Locale;
  *
  * <p>Thread-safety: immutable record, safe to share.
  */
-public record CacheSpec(Kind kind, double threshold, int interval) {
+public record CacheSpec(Kind kind, double threshold, int interval, int fromStep) {
     /** What is cached. */
     public enum Kind { NONE, STEP, BLOCK }
 
     public static final CacheSpec NONE = new CacheSpec(Kind.NONE, 0, 1);
 
+    /** Caching from the first step on. */
+    public CacheSpec(Kind kind, double threshold, int interval) {
+        this(kind, threshold, interval, 0);
+    }
+
+    /** The same cache, active only from loop step {@code step} on (the steps before run uncached). */
+    public CacheSpec from(int step) {
+        return new CacheSpec(kind, threshold, interval, step);
+    }
+
     public CacheSpec {
+        if (fromStep < 0) {
+            throw new InvalidArgumentException("cache start step must be >= 0, got " + fromStep);
+        }
         if (kind == Kind.STEP && !(threshold >= 0 && threshold <= 10)) {
             throw new InvalidArgumentException("step cache threshold must be in [0, 10], got " + threshold);
         }
@@ -60,6 +73,7 @@ public record CacheSpec(Kind kind, double threshold, int interval) {
 
     @Override
     public String toString() {
-        return kind == Kind.NONE ? "none" : kind == Kind.STEP ? "step:" + threshold : "block:" + interval;
+        String s = kind == Kind.NONE ? "none" : kind == Kind.STEP ? "step:" + threshold : "block:" + interval;
+        return fromStep > 0 && kind != Kind.NONE ? s + " from step " + fromStep : s;
     }
 }

@@ -507,6 +507,15 @@ public final class DiTModel implements AutoCloseable {
         return new DiffusionSampler(denoiser()).generate(request);
     }
 
+    /**
+     * Generates with the schedule of training-free levers that spends {@code budget} of the run's static compute
+     * (within 2% below it; {@link BudgetPlanner}); a budget below what the levers reach is refused, naming the minimum.
+     */
+    public GenerationResult generate(GenerationRequest request, double budget) {
+        BudgetPlanner.Plan plan = BudgetPlanner.plan(config, request.steps(), budget);
+        return new DiffusionSampler(denoiser(plan.flexi(), plan.cache())).generate(request);
+    }
+
     /** As {@link #generate(GenerationRequest)} with a FlexiDiT patch schedule on top. */
     public GenerationResult generate(GenerationRequest request, FlexiSchedule schedule) {
         return new DiffusionSampler(denoiser(schedule)).generate(request);

@@ -39,6 +39,7 @@ final class ModelDenoiser implements DeviceDenoiser {
 
     @Override
     public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
+        CacheSpec cache = step < this.cache.fromStep() ? CacheSpec.NONE : this.cache;
         float[] t = new float[y.length];
         Arrays.fill(t, modelTimestep);
         int p = config.patchSize();
@@ -96,6 +97,7 @@ final class ModelDenoiser implements DeviceDenoiser {
      */
     @Override
     public DeviceEvaluation evaluate(Tensor x, long[] y, int step, long modelTimestep, double cfgScale) {
+        CacheSpec cache = step < this.cache.fromStep() ? CacheSpec.NONE : this.cache;
         int n = y.length;
         boolean guided = cfgScale != 1.0;
         if (guided && n % 2 != 0) {

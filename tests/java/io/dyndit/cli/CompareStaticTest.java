@@ -96,4 +96,18 @@ class CompareStaticTest {
         }
         assertTrue(blue && orange, "both panels drawn");
     }
+
+    /** --budget prints the chosen schedule and spends what it planned, within 2% below the budget. */
+    @Test
+    void budgetPicksAndPrintsASchedule(@TempDir Path tmp) throws Exception {
+        String out = sample(tmp.resolve("b.safetensors"), "--budget", "0.4");
+        double planned = number(out, "budget 40.0%: .*: ([0-9.]+)% of the static compute");
+        double spent = number(out, "GMACs static \\(([0-9.]+)%\\)");
+        assertEquals(planned, spent, 0.11, out);
+        assertTrue(spent <= 40.05 && spent >= 37.95, out);
+        assertTrue(out.contains("step 11: patch"), out);
+        CliConventionsTest.Run both = CliConventionsTest.run(2, "sample", "--weights", "w.pt", "--labels", "1", "--out",
+                tmp.resolve("c.safetensors").toString(), "--budget", "0.4", "--cache", "block:2");
+        assertTrue(both.err().contains("--budget"), both.err());
+    }
 }
