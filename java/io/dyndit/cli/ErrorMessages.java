@@ -1,13 +1,8 @@
 package io.dyndit.cli;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import picocli.CommandLine.MissingParameterException;
@@ -43,31 +38,9 @@ final class ErrorMessages {
         return CLASS_NAME.matcher(m).replaceAll("").trim();
     }
 
-    /** IOExceptions in words: "no such file", "permission denied", ... */
+    /** IOExceptions in words: "no such file", "permission denied", ... (class names removed). */
     static String ioWords(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileAlreadyExistsException) {
-            return "already exists";
-        }
-        if (e instanceof NotDirectoryException) {
-            return "not a directory";
-        }
-        if (e instanceof DirectoryNotEmptyException) {
-            return "directory not empty";
-        }
-        if (e instanceof EOFException) {
-            return "unexpected end of file";
-        }
-        if (e instanceof FileSystemException fs && fs.getReason() != null) {
-            return lowerFirst(fs.getReason());
-        }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? "input/output error" : CLASS_NAME.matcher(m).replaceAll("").trim();
+        return CLASS_NAME.matcher(io.dyndit.internal.IoWords.of(e)).replaceAll("").trim();
     }
 
     private static String fileOf(IOException e) {

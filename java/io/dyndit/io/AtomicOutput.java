@@ -84,16 +84,7 @@ public final class AtomicOutput {
 
     /** An I/O failure in words, without the exception's class name. */
     static String plain(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "no such file or directory";
-        }
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() != null ? e.getMessage() : "I/O error";
+        return io.dyndit.internal.IoWords.of(e);
     }
 
     private static Path directoryOf(Path target) {

@@ -71,10 +71,7 @@ public final class JsonParser {
             }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
-                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                    : e.getMessage() != null ? e.getMessage() : "I/O error";
-            throw new CheckpointException("cannot read " + file + ": " + why, e);
+            throw new CheckpointException("cannot read " + file + ": " + io.dyndit.internal.IoWords.of(e), e);
         }
         String text = decodeUtf8(bytes, file.toString());
         try {

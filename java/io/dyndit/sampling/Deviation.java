@@ -2,7 +2,11 @@ package io.dyndit.sampling;
 
 import io.dyndit.core.ShapeMismatchException;
 
-/** How far a result lies from its reference: what a saving (caching, dynamic plans) costs in quality. */
+/**
+ * How far a result lies from its reference: what a saving (caching, dynamic plans) costs in quality.
+ *
+ * <p>Thread-safety: stateless static functions, safe from any thread.
+ */
 public final class Deviation {
     private Deviation() {}
 

@@ -14,8 +14,6 @@ import io.dyndit.model.FlexiSchedule;
 import io.dyndit.model.RandomDiT;
 import io.dyndit.sampling.GenerationRequest;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,11 +23,6 @@ class CommandRunsTest {
     @TempDir
     Path tmp;
 
-    private static double number(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertTrue(m.find(), "no '" + regex + "' in:\n" + text);
-        return Double.parseDouble(m.group(1));
-    }
 
     /** The demo's latents equal the same generation run here; its .npz holds them; its PNGs exist at 256x256. */
     @Test
@@ -58,8 +51,8 @@ class CommandRunsTest {
     void benchReportsConsistentRates() {
         String out = CliConventionsTest.run(0, "bench", "--model", "DiT-S/2", "--batch", "1", "--iters", "2", "--warmup",
                 "0").out();
-        double ms = number(out, "forward: median ([0-9.]+) ms"), gflops = number(out, "achieved: ([0-9.]+) GFLOP/s");
-        double sgemm = number(out, "sgemm: +([0-9.]+) GFLOP/s"), ratio = number(out, "ratio: +([0-9.]+)% of the SGEMM");
+        double ms = io.dyndit.testing.Numbers.find(out, "forward: median ([0-9.]+) ms"), gflops = io.dyndit.testing.Numbers.find(out, "achieved: ([0-9.]+) GFLOP/s");
+        double sgemm = io.dyndit.testing.Numbers.find(out, "sgemm: +([0-9.]+) GFLOP/s"), ratio = io.dyndit.testing.Numbers.find(out, "ratio: +([0-9.]+)% of the SGEMM");
         double want = 2 * DiTMacs.total(DiTConfig.preset("DiT-S/2", 32)) / (ms * 1e6);
         assertEquals(want, gflops, 0.06 * want + 0.1, "rounded to 0.1 ms / 0.1 GFLOP/s");
         assertEquals(100 * gflops / sgemm, ratio, 0.1 + 0.002 * ratio);
@@ -74,7 +67,7 @@ class CommandRunsTest {
         double d = c.hiddenSize(), t = c.tokens(), pp = 4, n = 2;
         double full = DiTMacs.total(c) * n;
         double cached = n * (t * d * 4 * pp + 256 * d + d * d) + c.depth() * n * 6 * d * d + n * (2 * d * d + t * d * pp * 8);
-        assertEquals((full + cached) / (2 * full), number(out, "at MAC ratio ([0-9.]+)"), 1e-3, out);
+        assertEquals((full + cached) / (2 * full), io.dyndit.testing.Numbers.find(out, "at MAC ratio ([0-9.]+)"), 1e-3, out);
     }
 
     /** --flexi-steps K: K steps at the weak patch, the rest native (unguided: one branch per step), as MACs. */
@@ -86,13 +79,13 @@ class CommandRunsTest {
             "--out", tmp.resolve("f.safetensors").toString()};
         DiTConfig c = DiTConfig.fromJson(dir.resolve("case.json"));
         String out = CliConventionsTest.run(0, with(base, "--flexi-patch", "4", "--flexi-steps", "2")).out();
-        double executed = number(out, "compute: ([0-9.e+-]+) GMACs executed");
-        double stat = number(out, "executed, ([0-9.e+-]+) GMACs static");
+        double executed = io.dyndit.testing.Numbers.find(out, "compute: ([0-9.e+-]+) GMACs executed");
+        double stat = io.dyndit.testing.Numbers.find(out, "executed, ([0-9.e+-]+) GMACs static");
         double want = (2 * FlexiSchedule.macsAt(c, 4) + 3 * DiTMacs.total(c)) / (5 * DiTMacs.total(c));
         assertEquals(want, executed / stat, 2e-3, out); // the line prints 4 significant digits
         assertEquals(5 * 2 * DiTMacs.total(c) / 1e9, stat, 1e-3 * stat);
         String budget = CliConventionsTest.run(0, with(base, "--flexi-budget", "0.6")).out();
-        double share = number(budget, "GMACs static \\(([0-9.]+)%\\)");
+        double share = io.dyndit.testing.Numbers.find(budget, "GMACs static \\(([0-9.]+)%\\)");
         int k = FlexiSchedule.forBudget(c, 4, 5, 0.6, Double.NaN).kCond();
         double exact = 100 * (k * FlexiSchedule.macsAt(c, 4) + (5 - k) * DiTMacs.total(c)) / (5 * DiTMacs.total(c));
         assertEquals(exact, share, 0.051, budget);

@@ -7,8 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,20 +33,15 @@ class CompareStaticTest {
         return all;
     }
 
-    private static double number(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertTrue(m.find(), "no '" + regex + "' in:\n" + text);
-        return Double.parseDouble(m.group(1));
-    }
 
     @Test
     void deviationIsZeroWhenNothingIsCachedAndPositiveOtherwise(@TempDir Path tmp) throws Exception {
         String none = sample(tmp.resolve("a.safetensors"), "--cache", "block:1");
-        assertEquals(0.0, number(none, "final latents relative L2 ([0-9.eE+-]+)"), "block:1 caches nothing");
-        assertEquals(100.0, number(none, "GMACs static \\(([0-9.]+)%\\)"), 1e-9);
+        assertEquals(0.0, io.dyndit.testing.Numbers.find(none, "final latents relative L2 ([0-9.eE+-]+)"), "block:1 caches nothing");
+        assertEquals(100.0, io.dyndit.testing.Numbers.find(none, "GMACs static \\(([0-9.]+)%\\)"), 1e-9);
         String cached = sample(tmp.resolve("b.safetensors"), "--cache", "block:3");
-        assertTrue(number(cached, "final latents relative L2 ([0-9.eE+-]+)") > 0, cached);
-        assertTrue(number(cached, "GMACs static \\(([0-9.]+)%\\)") < 60, cached);
+        assertTrue(io.dyndit.testing.Numbers.find(cached, "final latents relative L2 ([0-9.eE+-]+)") > 0, cached);
+        assertTrue(io.dyndit.testing.Numbers.find(cached, "GMACs static \\(([0-9.]+)%\\)") < 60, cached);
     }
 
     @Test
@@ -60,7 +53,7 @@ class CompareStaticTest {
         assertTrue(same.contains("PSNR Infinity dB"), same);
         String cached = sample(tmp.resolve("b.safetensors"), "--cache", "step:0.5", "--vae", vae.toString(),
                 "--vae-config", cfg.toString());
-        double psnr = number(cached, "PSNR ([0-9.]+) dB");
+        double psnr = io.dyndit.testing.Numbers.find(cached, "PSNR ([0-9.]+) dB");
         assertTrue(psnr > 0 && psnr < 200, cached);
     }
 
@@ -81,8 +74,8 @@ class CompareStaticTest {
             first = k == 1 ? Double.parseDouble(f[3]) : first;
             second = k == 2 ? Double.parseDouble(f[3]) : second;
         }
-        assertEquals(number(out, "compute: ([0-9.e+-]+) GMACs executed"), executed, 1e-3 * executed);
-        assertEquals(number(out, "executed, ([0-9.e+-]+) GMACs static"), staticSum, 1e-3 * staticSum);
+        assertEquals(io.dyndit.testing.Numbers.find(out, "compute: ([0-9.e+-]+) GMACs executed"), executed, 1e-3 * executed);
+        assertEquals(io.dyndit.testing.Numbers.find(out, "executed, ([0-9.e+-]+) GMACs static"), staticSum, 1e-3 * staticSum);
         assertTrue(second < 0.5 * first, "block:3: step 1 reuses step 0's branches");
         java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(dir.resolve("compute.png").toFile());
         assertEquals(800, png.getWidth());
@@ -101,8 +94,8 @@ class CompareStaticTest {
     @Test
     void budgetPicksAndPrintsASchedule(@TempDir Path tmp) throws Exception {
         String out = sample(tmp.resolve("b.safetensors"), "--budget", "0.4");
-        double planned = number(out, "budget 40.0%: .*: ([0-9.]+)% of the static compute");
-        double spent = number(out, "GMACs static \\(([0-9.]+)%\\)");
+        double planned = io.dyndit.testing.Numbers.find(out, "budget 40.0%: .*: ([0-9.]+)% of the static compute");
+        double spent = io.dyndit.testing.Numbers.find(out, "GMACs static \\(([0-9.]+)%\\)");
         assertEquals(planned, spent, 0.11, out);
         assertTrue(spent <= 40.05 && spent >= 37.95, out);
         assertTrue(out.contains("step 11: patch"), out);
