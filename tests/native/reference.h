@@ -137,6 +137,39 @@ inline Expected attention(const std::vector<float>& q, const std::vector<float>&
     return e;
 }
 
+// out[n,j] = (1/H) sum_h sum_i p_ij with p_i = softmax(q_i k^T * scale); q, k dense [N,T,H,Dh], out [N,T].
+// magnitude = (1/H) sum_h sum_i p_ij (1 + 2 * scale * max_j sum_d |q_d k_jd|): each probability carries its fp32
+// score error (own score and row maximum), the column sum adds the rounding of T * H positive terms.
+inline Expected attention_key_mass(const std::vector<float>& q, const std::vector<float>& k, int64_t N, int64_t T,
+                                   int64_t H, int64_t Dh, double scale) {
+    Expected e = sized((size_t)(N * T));
+    auto at = [&](int64_t n, int64_t t, int64_t h) { return (size_t)(((n * T + t) * H + h) * Dh); };
+    std::vector<double> p((size_t)T);
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t i = 0; i < T; ++i) {
+                double mx = -INFINITY, abs_max = 0;
+                for (int64_t j = 0; j < T; ++j) {
+                    double s = 0, a = 0;
+                    for (int64_t d = 0; d < Dh; ++d) {
+                        const double x = (double)q[at(n, i, h) + d] * k[at(n, j, h) + d];
+                        s += x;
+                        a += std::fabs(x);
+                    }
+                    p[j] = s * scale;
+                    mx = std::max(mx, p[j]);
+                    abs_max = std::max(abs_max, a);
+                }
+                double sum = 0;
+                for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
+                for (int64_t j = 0; j < T; ++j) {
+                    e.value[n * T + j] += p[j] / sum / H;
+                    e.magnitude[n * T + j] += p[j] / sum / H * (1.0 + 2.0 * scale * abs_max);
+                }
+            }
+    return e;
+}
+
 // dst[i,:] = src[index[i],:]; exact.
 inline Expected gather_rows(const std::vector<float>& src, const std::vector<int32_t>& index, int64_t D) {
     Expected e = sized(index.size() * D);

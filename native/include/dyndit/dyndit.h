@@ -180,6 +180,11 @@ DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, cons
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 
+/* Attention mass each key receives: out[n,j] = (1/H) sum_h sum_i softmax_j(scale q[n,i,h,:] . k[n,j,h,:]),
+ * i.e. the column sums of the attention probabilities averaged over heads (each row of out sums to T).
+ * q, k: [N,T,H,Dh] views as in dd_attention; out [N,T] contiguous. Token caching's importance score. */
+DD_API dd_status dd_attention_key_mass(const dd_tensor* q, const dd_tensor* k, float scale, dd_tensor* out);
+
 /* Packed variable-length attention (block-diagonal): sequences of lengths cu_seqlens[b+1] - cu_seqlens[b]
  * lie back to back in q, k, v, out [R,H,Dh] (views with any strides on R and H, contiguous Dh); each token
  * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. */

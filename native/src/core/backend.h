@@ -50,6 +50,15 @@ struct AttentionParams {
     float scale;
 };
 
+// out[n,j] = (1/H) sum_h sum_i softmax_j(scale q_i . k_j): attention column sums, mean over heads; out [N,T]
+struct AttentionKeyMassParams {
+    const float* q; int64_t q_sn, q_st, q_sh;
+    const float* k; int64_t k_sn, k_st, k_sh;
+    float* out;
+    int64_t N, T, H, Dh;
+    float scale;
+};
+
 // Packed sequences [R,H,Dh]: sequence b is rows [cu[b], cu[b+1])
 struct AttentionVarlenParams {
     const float* q; int64_t q_st, q_sh;
@@ -215,6 +224,7 @@ struct Backend {
     // Makes device `index` current for the calling thread's next ops (CUDA: cudaSetDevice, that device's stream);
     // null: one device (the CPU).
     dd_status (*use_device)(int index);
+    dd_status (*attention_key_mass)(const AttentionKeyMassParams&);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

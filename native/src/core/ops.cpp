@@ -210,6 +210,30 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
     });
 }
 
+dd_status dd_attention_key_mass(const dd_tensor* q, const dd_tensor* k, float scale, dd_tensor* out) {
+    return dd::guard("dd_attention_key_mass", [&] {
+        OpCheck c("dd_attention_key_mass");
+        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
+        const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
+        const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+        const dd_tensor& O = c.tensor(out, "out", DD_F32, 2);
+        c.shape(K, "k", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+        c.shape(O, "out", {N, T}, "[N,T] (of q)");
+        c.last_dim_contiguous(Q, "q");
+        c.last_dim_contiguous(K, "k");
+        c.contiguous(O, "out");
+        c.no_overlap(O, "out", &Q, "q");
+        c.no_overlap(O, "out", &K, "k");
+        if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
+        dd::AttentionKeyMassParams p{};
+        p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
+        p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
+        p.out = f32w(&O);
+        p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
+        return run(c, c.backend().attention_key_mass, p);
+    });
+}
+
 dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, const dd_tensor* cu_seqlens,
                               float scale, dd_tensor* out) {
     return dd::guard("dd_attention_varlen", [&] {

@@ -54,6 +54,9 @@ dd_status scatter_rows(const ScatterAddRowsParams& p);
 dd_status scale_rows(const ScaleRowsParams& p);
 dd_status sigmoid(const UnaryParams& p);
 
+// attention_mass.cpp
+dd_status attention_key_mass(const AttentionKeyMassParams& p);
+
 // sampler_ops.cpp
 dd_status ddpm_update(const SamplerStepParams& p);
 dd_status ddim_update(const SamplerStepParams& p);
@@ -244,6 +247,7 @@ const Backend cpu = {
     weak_guidance,
     dpm_update,
     use_cpu,  // use_device: one CPU; applies the thread count
+    attention_key_mass,
 };
 
 }  // namespace

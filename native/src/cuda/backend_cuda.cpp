@@ -249,6 +249,7 @@ Backend make_cuda_backend() {
     b.weak_guidance = weak_guidance;
     b.dpm_update = dpm_update;
     b.use_device = use_device;
+    b.attention_key_mass = attention_key_mass;
     return b;
 }
 

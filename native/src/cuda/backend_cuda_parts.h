@@ -18,6 +18,9 @@ dd_status cfg_combine(const CfgCombineParams& p);
 dd_status weak_guidance(const WeakGuidanceParams& p);
 dd_status dpm_update(const DpmStepParams& p);
 
+// backend_cuda_mass.cpp
+dd_status attention_key_mass(const AttentionKeyMassParams& p);
+
 // cuda_graphs.cpp
 dd_status graph_begin();
 dd_status graph_end(void** graph);

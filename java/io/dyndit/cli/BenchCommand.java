@@ -74,7 +74,8 @@ final class BenchCommand extends CliCommand {
     io.dyndit.sampling.SamplerType sampler;
 
     @Option(names = "--cache", paramLabel = "SPEC", defaultValue = "none", converter = Converters.CacheValue.class,
-            description = "--sample-steps: step:THRESHOLD or block:N (default: ${DEFAULT-VALUE})")
+            description = "--sample-steps: step:THRESHOLD, block:N[,order=1] or token:FRACTION[,refresh=N] "
+                    + "(default: ${DEFAULT-VALUE})")
     io.dyndit.model.CacheSpec cache;
 
     @Option(names = "--budget", paramLabel = "F", description = "--sample-steps: the schedule that spends F of the static "

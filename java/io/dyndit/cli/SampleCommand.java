@@ -46,8 +46,9 @@ final class SampleCommand extends CliCommand {
     Integer steps;
 
     @Option(names = "--cache", paramLabel = "SPEC", defaultValue = "none", converter = Converters.CacheValue.class,
-            description = "reuse work across steps: none, step:THRESHOLD (residual reuse), block:N (branch reuse every "
-                    + "N steps); see docs/caching.md")
+            description = "reuse work across steps: none, step:THRESHOLD (residual reuse), block:N[,order=1] (branch "
+                    + "reuse every N steps; order=1 extrapolates), token:FRACTION[,refresh=N] (recompute that fraction of "
+                    + "tokens between full steps); see docs/caching.md")
     io.dyndit.model.CacheSpec cache;
 
     @Option(names = "--budget", paramLabel = "F", description = "spend F of the static compute (0, 1]: a schedule of "

@@ -168,6 +168,16 @@ public final class Ops {
     }
 
     /**
+     * The attention mass each key receives, averaged over heads: out[n,j] = (1/H) Σ_h Σ_i softmax_j(scale q_i·k_j);
+     * q, k [N,T,H,Dh] views as for {@link #attention}, out [N,T] (each row sums to T).
+     */
+    public static void attentionKeyMass(Tensor q, Tensor k, float scale, Tensor out) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_attention_key_mass(l.of(q), l.of(k), scale, l.of(out)));
+        }
+    }
+
+    /**
      * Block-diagonal attention over packed sequences: q, k, v, out [R,H,Dh]; cuSeqlens [B+1] i32 on the CPU
      * (prefix sums of the sequence lengths).
      */

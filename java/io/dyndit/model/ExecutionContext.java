@@ -38,7 +38,7 @@ final class ExecutionContext implements AutoCloseable {
 
     /** The generation's cache of {@code spec} for ws, planned on its first step; null when spec caches nothing. */
     ForwardCache cache(CacheSpec spec, ForwardWorkspace ws) {
-        if (spec == null || !spec.enabled() && spec.kind() == CacheSpec.Kind.NONE) {
+        if (spec == null || spec.kind() == CacheSpec.Kind.NONE || spec.kind() == CacheSpec.Kind.TOKEN && !spec.enabled()) {
             return null;
         }
         ForwardCache c = caches.get(ws);

@@ -20,14 +20,32 @@ final class ForwardCache implements AutoCloseable {
     private float[] previous;        // block 0's modulated input at the previous step
     private double accumulated;
     private boolean haveResidual;
-    // block reuse
-    private Tensor[] attnOut, mlpOut;
-    private boolean haveBlocks;
-    private int step;                // forwards run through this cache so far
+    // block reuse: the last full step's branch outputs, and (order 1) the one before
+    private Tensor[] attnOut, mlpOut, attnPrev, mlpPrev;
+    private Tensor coefLast, coefPrev; // [N,D] order-1 extrapolation factors (1 + c on last is split as last + c·last)
+    private float[] coefHost;
+    private float coefSet = Float.NaN;
+    private int fullSteps, lastFull = -1, prevFull = -1;
+    private int step, current;       // forwards run through this cache so far; the index of the running one
+    // token reuse
+    final TokenCache tokens;
+
+    /** The native bytes a cache of {@code spec} holds for a workspace of n samples with t tokens. */
+    static long bytes(CacheSpec spec, DiTConfig c, long n, long t) {
+        long d = c.hiddenSize(), per = n * t * d * 4;
+        return switch (spec.kind()) {
+            case STEP -> 2 * per + n * d * 4;
+            case BLOCK -> c.depth() * per * (spec.order() == 1 ? 4 : 2) + 2 * n * d * 4;
+            case TOKEN -> TokenCache.bytes(c, n, t);
+            case NONE -> 0;
+        } + n * t * 4;
+    }
 
     ForwardCache(CacheSpec spec, ForwardWorkspace ws, DiTConfig c, Device device) {
         this.spec = spec;
         long n = ws.batch, t = ws.geometry.tokens(), d = c.hiddenSize();
+        MemoryCheck.require(device, bytes(spec, c, n, t), () -> "the " + spec + " cache for batch " + n);
+        TokenCache tc = null;
         try {
             int[] idx = new int[Math.toIntExact(n * t)];
             Arrays.setAll(idx, i -> i);
@@ -35,21 +53,39 @@ final class ForwardCache implements AutoCloseable {
             if (spec.kind() == CacheSpec.Kind.STEP) {
                 h0 = scope.empty(device, DType.F32, n, t, d);
                 residual = scope.empty(device, DType.F32, n, t, d);
-                float[] minus = new float[Math.toIntExact(n * d)];
-                Arrays.fill(minus, -1f);
-                negOnes = scope.of(device, minus, n, d);
-            } else {
-                attnOut = new Tensor[c.depth()];
-                mlpOut = new Tensor[c.depth()];
-                for (int i = 0; i < c.depth(); i++) {
-                    attnOut[i] = scope.empty(device, DType.F32, n, t, d);
-                    mlpOut[i] = scope.empty(device, DType.F32, n, t, d);
+                negOnes = scope.of(device, filled(n * d, -1f), n, d);
+            } else if (spec.kind() == CacheSpec.Kind.BLOCK) {
+                attnOut = buffers(c.depth(), device, n, t, d);
+                mlpOut = buffers(c.depth(), device, n, t, d);
+                if (spec.order() == 1) {
+                    attnPrev = buffers(c.depth(), device, n, t, d);
+                    mlpPrev = buffers(c.depth(), device, n, t, d);
+                    coefLast = scope.empty(device, DType.F32, n, d);
+                    coefPrev = scope.empty(device, DType.F32, n, d);
+                    coefHost = new float[Math.toIntExact(n * d)];
                 }
+            } else if (spec.kind() == CacheSpec.Kind.TOKEN) {
+                tc = new TokenCache(spec, ws, c, device, this);
             }
         } catch (RuntimeException | Error e) {
             scope.close();
             throw e;
         }
+        tokens = tc;
+    }
+
+    private Tensor[] buffers(int count, Device device, long n, long t, long d) {
+        Tensor[] b = new Tensor[count];
+        for (int i = 0; i < count; i++) {
+            b[i] = scope.empty(device, DType.F32, n, t, d);
+        }
+        return b;
+    }
+
+    private static float[] filled(long count, float v) {
+        float[] a = new float[Math.toIntExact(count)];
+        Arrays.fill(a, v);
+        return a;
     }
 
     /** dst = src, both [N,T,D] on the device (row gather with the identity index). */
@@ -103,27 +139,81 @@ final class ForwardCache implements AutoCloseable {
 
     // ---- block reuse ----
 
-    /** Whether this step runs the blocks (every interval-th step, and until a full step has filled the cache). */
+    /**
+     * Whether this step runs the blocks (every interval-th step, and until a full step has filled the cache); on a
+     * cached step of order 1 with two full steps behind it, sets the extrapolation factor c = (k − k1) / (k1 − k0).
+     */
     boolean fullStep() {
-        boolean full = !haveBlocks || step % spec.interval() == 0;
-        step++;
+        current = step++;
+        boolean full = fullSteps == 0 || current % spec.interval() == 0;
+        if (!full && extrapolates()) {
+            float c = (float) ((double) (current - lastFull) / (lastFull - prevFull));
+            if (c != coefSet) {
+                Arrays.fill(coefHost, c);
+                coefLast.copyFrom(coefHost);
+                Arrays.fill(coefHost, -c);
+                coefPrev.copyFrom(coefHost);
+                coefSet = c;
+            }
+        }
         return full;
     }
 
-    Tensor attnOut(int block) {
-        return attnOut[block];
+    private boolean extrapolates() {
+        return spec.order() == 1 && fullSteps >= 2;
     }
 
-    Tensor mlpOut(int block) {
-        return mlpOut[block];
+    /** A full step's attention branch output of block i, kept (order 1: the previous one moves back). */
+    void keepAttn(int block, Tensor proj, long rows, long d) {
+        if (spec.order() == 1) {
+            Tensor t = attnPrev[block];
+            attnPrev[block] = attnOut[block];
+            attnOut[block] = t;
+        }
+        copy(proj, attnOut[block], rows, d);
     }
 
+    /** As keepAttn, for the MLP branch. */
+    void keepMlp(int block, Tensor fc2, long rows, long d) {
+        if (spec.order() == 1) {
+            Tensor t = mlpPrev[block];
+            mlpPrev[block] = mlpOut[block];
+            mlpOut[block] = t;
+        }
+        copy(fc2, mlpOut[block], rows, d);
+    }
+
+    /** The attention branch output a cached step adds for block i (order 1: written into {@code scratch}). */
+    Tensor attnOut(int block, Tensor scratch, long rows, long d) {
+        return extrapolates() ? extrapolate(attnOut[block], attnPrev[block], scratch, rows, d) : attnOut[block];
+    }
+
+    /** As attnOut, for the MLP branch. */
+    Tensor mlpOut(int block, Tensor scratch, long rows, long d) {
+        return extrapolates() ? extrapolate(mlpOut[block], mlpPrev[block], scratch, rows, d) : mlpOut[block];
+    }
+
+    /** scratch = last + c·last − c·prev = last + c (last − prev). */
+    private Tensor extrapolate(Tensor last, Tensor prev, Tensor scratch, long rows, long d) {
+        copy(last, scratch, rows, d);
+        Ops.gatedResidualAdd(scratch, coefLast, last);
+        Ops.gatedResidualAdd(scratch, coefPrev, prev);
+        return scratch;
+    }
+
+    /** After a full step: the branch outputs of every block are in the cache. */
     void blocksFilled() {
-        haveBlocks = true;
+        fullSteps++;
+        prevFull = lastFull;
+        lastFull = current;
     }
 
     @Override
     public void close() {
         scope.close();
+    }
+
+    Scope scope() {
+        return scope;
     }
 }

@@ -83,7 +83,8 @@ final class ForwardPass {
             }
         }
         boolean blockCache = cache != null && cache.spec.kind() == CacheSpec.Kind.BLOCK;
-        boolean fullStep = !blockCache || cache.fullStep();
+        TokenCache tokens = cache == null ? null : cache.tokens;
+        boolean fullStep = blockCache ? cache.fullStep() : tokens == null || tokens.fullStep();
         for (int i = 0; i < c.depth(); i++) {
             LayerPlan lp = plan.layer(i);
             String name = "block." + i + ".";
@@ -93,19 +94,25 @@ final class ForwardPass {
             macs += (double) n * 6 * d * d;
             if (lp.routing() == LayerPlan.TokenRouting.TOP_K) {
                 topKBlock(ws, i, lp.topK(), scale, trace);
-            } else if (!fullStep && !lp.routeTokens()) { // cached branches, this step's gates
-                Ops.gatedResidualAdd(ws.h, ws.adaChunks[2], cache.attnOut(i));
-                Ops.gatedResidualAdd(ws.h, ws.adaChunks[5], cache.mlpOut(i));
+            } else if (blockCache && !fullStep && !lp.routeTokens()) { // cached branches, this step's gates
+                Ops.gatedResidualAdd(ws.h, ws.adaChunks[2], cache.attnOut(i, ws.proj, rows, d));
+                Ops.gatedResidualAdd(ws.h, ws.adaChunks[5], cache.mlpOut(i, ws.fc2, rows, d));
                 attnMacs[i] = 0;
                 mlpMacs[i] = 0;
+            } else if (tokens != null && !fullStep && TokenCache.eligible(lp) && tokens.filled(i)) {
+                Ranges.push("token cache");
+                double[] spent = tokens.run(i, w.blocks[i], ws, scale);
+                attnMacs[i] = spent[0];
+                mlpMacs[i] = spent[1];
+                Ranges.pop();
             } else {
                 attnMacs[i] = attention(ws, i, lp, scale, obs);
-                if (blockCache && !lp.routeTokens()) {
-                    cache.copy(ws.proj, cache.attnOut(i), rows, d);
-                }
                 mlpMacs[i] = mlp(ws, i, lp, obs, trace);
                 if (blockCache && !lp.routeTokens()) {
-                    cache.copy(ws.fc2, cache.mlpOut(i), rows, d);
+                    cache.keepAttn(i, ws.proj, rows, d);
+                    cache.keepMlp(i, ws.fc2, rows, d);
+                } else if (tokens != null && TokenCache.eligible(lp)) {
+                    attnMacs[i] += tokens.keep(i, ws, cache, scale);
                 }
             }
             macs += attnMacs[i] + mlpMacs[i];

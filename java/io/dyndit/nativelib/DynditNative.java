@@ -162,4 +162,5 @@ public final class DynditNative {
             float scale);
     public static native int dd_attention_varlen(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,
             @Const dd_tensor cuSeqlens, float scale, dd_tensor out);
+    public static native int dd_attention_key_mass(@Const dd_tensor q, @Const dd_tensor k, float scale, dd_tensor out);
 }
