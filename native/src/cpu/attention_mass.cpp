@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "cpu_kernels.h"
 
 namespace dd::cpu {
 
@@ -19,27 +20,19 @@ dd_status attention_key_mass(const AttentionKeyMassParams& p) {
     if ((int64_t)scratch.size() < T * T) scratch.resize(T * T);
     float* S = scratch.data();
     const float inv_heads = 1.0f / (float)p.H;
+    const Kernels& k = kernels();
     for (int64_t n = 0; n < p.N; ++n) {
         for (int64_t h = 0; h < p.H; ++h) {
             LinearParams qk{p.q + n * p.q_sn + h * p.q_sh, p.q_st, p.k + n * p.k_sn + h * p.k_sh, p.k_st,
                             nullptr, S, T, T, T, p.Dh};
             if (dd_status s = cpu_backend()->linear(qk)) return s;
 #pragma omp parallel for if (T * T >= (1 << 14))
-            for (int64_t i = 0; i < T; ++i) {
-                float* row = S + i * T;
-                float m = -INFINITY;
-                for (int64_t j = 0; j < T; ++j) m = std::max(m, row[j] * p.scale);
-                float sum = 0.f;
-                for (int64_t j = 0; j < T; ++j) sum += row[j] = std::exp(row[j] * p.scale - m);
-                const float inv = 1.0f / sum;
-                for (int64_t j = 0; j < T; ++j) row[j] *= inv;
-            }
+            for (int64_t i = 0; i < T; ++i) k.softmax_row(S + i * T, T, p.scale);  // this ISA's vector exp
             float* out = p.out + n * T;
-#pragma omp parallel for if (T * T >= (1 << 14))
-            for (int64_t j = 0; j < T; ++j) {
-                float col = 0.f;
-                for (int64_t i = 0; i < T; ++i) col += S[i * T + j];
-                out[j] += col * inv_heads;
+            // out += column sums / H: rows added in order, a vectorizable loop over columns
+            for (int64_t i = 0; i < T; ++i) {
+                const float* row = S + i * T;
+                for (int64_t j = 0; j < T; ++j) out[j] += row[j] * inv_heads;
             }
         }
     }

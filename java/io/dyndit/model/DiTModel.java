@@ -154,6 +154,17 @@ public final class DiTModel implements AutoCloseable {
         return planner == null ? fullPlan : planner.plan(0, modelTimestep); // width/token plans depend on t only
     }
 
+    /**
+     * The dynamic plan at patch geometry g (FlexiDiT x DyDiT/DiffCR): DyDiT's width and token routing do not depend on
+     * the token count; DiffCR keeps its ratio of g's tokens (k = ceil(ratio T_g), at least 1).
+     */
+    private StepPlan planAt(long modelTimestep, PatchGeometry g) {
+        if (g == nativeGeometry || planner == null) {
+            return planAt(modelTimestep);
+        }
+        return planner instanceof DiffCRPlanner d ? d.plan(modelTimestep, g.tokens()) : planner.plan(0, modelTimestep);
+    }
+
     public DiTConfig config() {
         return config;
     }
@@ -460,9 +471,9 @@ public final class DiTModel implements AutoCloseable {
             labels[i] = (int) y[i];
         }
         ws.y.copyFrom(labels);
-        StepPlan plan = g == nativeGeometry ? planAt((long) t[0]) : fullPlan;
+        StepPlan plan = planAt((long) t[0], g);
         DynamicTrace trace = planner == null || !traced ? null
-                : new DynamicTrace(n, config.depth(), config.numHeads(), config.tokens());
+                : new DynamicTrace(n, config.depth(), config.numHeads(), g.tokens());
         gemm.apply();
         double staticMacs = staticMacs(n);
         ForwardCache cache = ctx.cache(cacheSpec, ws);

@@ -16,9 +16,14 @@ final class DiffCRPlanner implements StepPlanner {
 
     @Override
     public StepPlan plan(int step, long modelTimestep) {
+        return plan(modelTimestep, tokens);
+    }
+
+    /** The plan for evaluations with {@code tokenCount} tokens per sample (a FlexiDiT patch size). */
+    StepPlan plan(long modelTimestep, int tokenCount) {
         LayerPlan[] l = new LayerPlan[routers.ratios.length];
         for (int i = 0; i < l.length; i++) {
-            l[i] = LayerPlan.topK(routers.keep(i, modelTimestep, tokens));
+            l[i] = LayerPlan.topK(routers.keep(i, modelTimestep, tokenCount));
         }
         return new StepPlan(l);
     }
