@@ -99,22 +99,23 @@ inline Expected gated_residual_add(const std::vector<float>& h, const std::vecto
     return e;
 }
 
-// out = softmax(q k^T * scale) v per (n, head); q, k, v, out dense [N,T,H,Dh].
+// out = softmax(q k^T * scale) v per (n, head); q, out dense [N,Tq,H,Dh], k, v dense [N,Tk,H,Dh].
 // magnitude = sum_j p_j |v_j| * (1 + 2 * scale * max_j sum_d |q_d k_jd|): the output error is the
 // probabilities' relative error (from the fp32 scores and from the row maximum, hence 2) carried by
 // the values, plus the rounding of the weighted sum itself.
-inline Expected attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                          int64_t N, int64_t T, int64_t H, int64_t Dh, double scale) {
+inline Expected attention_rows(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                               int64_t N, int64_t Tq, int64_t Tk, int64_t H, int64_t Dh, double scale) {
     Expected e = sized(q.size());
-    auto at = [&](int64_t n, int64_t t, int64_t h) { return (size_t)(((n * T + t) * H + h) * Dh); };
-    std::vector<double> p((size_t)T);
+    auto qat = [&](int64_t n, int64_t t, int64_t h) { return (size_t)(((n * Tq + t) * H + h) * Dh); };
+    auto kat = [&](int64_t n, int64_t t, int64_t h) { return (size_t)(((n * Tk + t) * H + h) * Dh); };
+    std::vector<double> p((size_t)Tk);
     for (int64_t n = 0; n < N; ++n)
         for (int64_t h = 0; h < H; ++h)
-            for (int64_t i = 0; i < T; ++i) {
-                const float* qi = &q[at(n, i, h)];
+            for (int64_t i = 0; i < Tq; ++i) {
+                const float* qi = &q[qat(n, i, h)];
                 double mx = -INFINITY, abs_max = 0;
-                for (int64_t j = 0; j < T; ++j) {
-                    const float* kj = &k[at(n, j, h)];
+                for (int64_t j = 0; j < Tk; ++j) {
+                    const float* kj = &k[kat(n, j, h)];
                     double s = 0, a = 0;
                     for (int64_t d = 0; d < Dh; ++d) s += (double)qi[d] * kj[d], a += std::fabs((double)qi[d] * kj[d]);
                     p[j] = s * scale;
@@ -122,19 +123,25 @@ inline Expected attention(const std::vector<float>& q, const std::vector<float>&
                     abs_max = std::max(abs_max, a);
                 }
                 double sum = 0;
-                for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
+                for (int64_t j = 0; j < Tk; ++j) sum += (p[j] = std::exp(p[j] - mx));
                 for (int64_t d = 0; d < Dh; ++d) {
                     double o = 0, a = 0;
-                    for (int64_t j = 0; j < T; ++j) {
-                        const double vj = v[at(n, j, h) + d];
+                    for (int64_t j = 0; j < Tk; ++j) {
+                        const double vj = v[kat(n, j, h) + d];
                         o += p[j] / sum * vj;
                         a += p[j] / sum * std::fabs(vj);
                     }
-                    e.value[at(n, i, h) + d] = o;
-                    e.magnitude[at(n, i, h) + d] = a * (1.0 + 2.0 * scale * abs_max);
+                    e.value[qat(n, i, h) + d] = o;
+                    e.magnitude[qat(n, i, h) + d] = a * (1.0 + 2.0 * scale * abs_max);
                 }
             }
     return e;
+}
+
+// Self-attention: q, k, v, out dense [N,T,H,Dh].
+inline Expected attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                          int64_t N, int64_t T, int64_t H, int64_t Dh, double scale) {
+    return attention_rows(q, k, v, N, T, T, H, Dh, scale);
 }
 
 // out[n,j] = (1/H) sum_h sum_i p_ij with p_i = softmax(q_i k^T * scale); q, k dense [N,T,H,Dh], out [N,T].

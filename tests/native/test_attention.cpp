@@ -113,6 +113,23 @@ TEST_P(AttentionTest, ZeroTokenStrideKeysAndValues) {
                          attention_tolerance(backend())));
 }
 
+// Fewer (and more) queries than keys, as token caching runs it: the chosen tokens' queries (gathered, dense
+// [N,Tq,H,Dh]) against every token's keys and values in a packed qkv [N,Tk,3,H,Dh]. On CUDA devices this is the
+// plain fp32 attention_rows kernel at every precision, so the fp32 tolerance holds there too.
+TEST_P(AttentionTest, QueriesAgainstMoreKeys) {
+    for (int64_t tq : {int64_t{9}, T + 3}) {
+        SCOPED_TRACE("Tq=" + std::to_string(tq) + " Tk=" + std::to_string(T));
+        const auto packed = rng.uniform(N * T * 3 * D, -3, 3), hq = rng.uniform(N * tq * D, -3, 3);
+        const float scale = 1.0f / std::sqrt((float)Dh);
+        Tensor qkv = upload_f32(backend(), packed, {N, T, 3, H, Dh});
+        Tensor q = upload_f32(backend(), hq, {N, tq, H, Dh}), out = new_tensor(backend(), DD_F32, {N, tq, H, Dh});
+        DD_RUN_OP(dd_attention(q.get(), qkv_view(qkv, 1).get(), qkv_view(qkv, 2).get(), scale, out.get()));
+        EXPECT_TRUE(AllClose(download(out.get()),
+                             ddref::attention_rows(hq, qkv_part(packed, 1), qkv_part(packed, 2), N, tq, T, H, Dh, scale),
+                             kAttention));
+    }
+}
+
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);
 
 }  // namespace

@@ -152,8 +152,12 @@ protected:
 
 TEST_F(AttentionErrors, ShapesNameTheTensor) {
     Tensor short_k = part(1, t - 1), wide_out = f32({n, t, h, dh + 1}), q3 = f32({n, t, h * dh});
+    Tensor k_heads = f32({n, t, h + 1, dh});
+    // k may have another token count than q (some queries against all keys), but v must match k
     EXPECT_TRUE(FailsWith(dd_attention(q.get(), short_k.get(), v.get(), 0.5f, out.get()), DD_ERR_SHAPE,
-                          {"dd_attention", "'k'", "[2,4,3,8]", "[2,5,3,8]"}));
+                          {"dd_attention", "'v'", "[2,5,3,8]", "[2,4,3,8]"}));
+    EXPECT_TRUE(FailsWith(dd_attention(q.get(), k_heads.get(), v.get(), 0.5f, out.get()), DD_ERR_SHAPE,
+                          {"dd_attention", "'k'", "[2,5,4,8]", "[2,5,3,8]"}));
     EXPECT_TRUE(FailsWith(dd_attention(q.get(), k.get(), v.get(), 0.5f, wide_out.get()), DD_ERR_SHAPE,
                           {"'out'", "[2,5,3,9]", "[2,5,3,8]"}));
     EXPECT_TRUE(FailsWith(dd_attention(q3.get(), k.get(), v.get(), 0.5f, out.get()), DD_ERR_SHAPE,

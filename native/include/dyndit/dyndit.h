@@ -175,8 +175,9 @@ DD_API dd_status dd_silu(const dd_tensor* x, dd_tensor* y);
 DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_tensor* x);
 
 /* Softmax attention per batch entry and head: out = softmax(q k^T * scale) v.
- * q, k, v, out: [N,T,H,Dh] views with any strides on N,T,H and a contiguous last dim (q, k, v may be
- * views into one packed qkv tensor [N,T,3,H,Dh]). */
+ * q, out: [N,Tq,H,Dh]; k, v: [N,Tk,H,Dh]; views with any strides on N,T,H and a contiguous last dim (q, k, v may
+ * be views into one packed qkv tensor [N,T,3,H,Dh]). Tq = Tk is self-attention; Tq != Tk (some queries against
+ * all keys: token caching) runs a plain kernel on CUDA devices, head dims up to 128. */
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 

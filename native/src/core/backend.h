@@ -40,13 +40,14 @@ struct GatedResidualParams {
     int64_t N, T, D;
 };
 
-// out = softmax(q k^T * scale) v per (n, head); [N,T,H,Dh] views
+// out = softmax(q k^T * scale) v per (n, head); q, o [N,T,H,Dh], k, v [N,Tk,H,Dh] views (Tk = T: self-attention)
 struct AttentionParams {
     const float* q; int64_t q_sn, q_st, q_sh;
     const float* k; int64_t k_sn, k_st, k_sh;
     const float* v; int64_t v_sn, v_st, v_sh;
     float* o; int64_t o_sn, o_st, o_sh;
     int64_t N, T, H, Dh;
+    int64_t Tk;
     float scale;
 };
 

@@ -193,11 +193,12 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
         const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
         const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
         const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+        const int64_t Tk = K.shape[1];
         const dd_tensor& V = c.tensor(v, "v", DD_F32, 4);
         const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
-        c.shape(K, "k", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
-        c.shape(V, "v", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
-        c.shape(O, "out", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+        c.shape(K, "k", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (N, H, Dh as q)");
+        c.shape(V, "v", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (as k)");
+        c.shape(O, "out", {N, T, H, Dh}, "[N,Tq,H,Dh] (as q)");
         for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
         if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
         dd::AttentionParams p{};
@@ -205,7 +206,7 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
         p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
         p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
         p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
-        p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
+        p.N = N; p.T = T; p.Tk = Tk; p.H = H; p.Dh = Dh; p.scale = scale;
         return run(c, c.backend().attention, p);
     });
 }

@@ -151,7 +151,13 @@ dd_status gated_residual_add(const GatedResidualParams& p) {
 dd_status attention(const AttentionParams& p) {
     const Kernels& k = kernels();
     if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
-    const int64_t need = k.attention_scratch_floats(p.T, p.Dh);
+    if (p.Tk == 0) {  // no keys: an empty softmax; defined as zeros
+        for (int64_t n = 0; n < p.N; ++n)
+            for (int64_t t = 0; t < p.T; ++t)
+                for (int64_t h = 0; h < p.H; ++h) std::memset(p.o + n * p.o_sn + t * p.o_st + h * p.o_sh, 0, 4 * p.Dh);
+        return DD_OK;
+    }
+    const int64_t need = k.attention_scratch_floats(p.Tk, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
     {
@@ -161,7 +167,7 @@ dd_status attention(const AttentionParams& p) {
             for (int64_t h = 0; h < p.H; ++h) {
                 AttentionHead a{p.q + n * p.q_sn + h * p.q_sh, p.q_st, p.k + n * p.k_sn + h * p.k_sh, p.k_st,
                                 p.v + n * p.v_sn + h * p.v_sh, p.v_st, p.o + n * p.o_sn + h * p.o_sh, p.o_st,
-                                p.T, p.Dh, p.scale, scratch.data()};
+                                p.Tk, p.Dh, p.scale, scratch.data(), p.T};
                 k.attention_head(a);
             }
     }
@@ -186,7 +192,7 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
                 if (len == 0) continue;
                 AttentionHead a{p.q + r0 * p.q_st + h * p.q_sh, p.q_st, p.k + r0 * p.k_st + h * p.k_sh, p.k_st,
                                 p.v + r0 * p.v_st + h * p.v_sh, p.v_st, p.o + r0 * p.o_st + h * p.o_sh, p.o_st,
-                                len, p.Dh, p.scale, scratch.data()};
+                                len, p.Dh, p.scale, scratch.data(), len};
                 k.attention_head(a);
             }
     }

@@ -11,9 +11,10 @@ struct AttentionHead {
     const float* k; int64_t k_st;
     const float* v; int64_t v_st;
     float* o; int64_t o_st;
-    int64_t T, Dh;
+    int64_t T, Dh;   // T keys (and values)
     float scale;
     float* scratch;  // attention_scratch_floats(T, Dh) floats
+    int64_t Tq;      // query rows (T for self-attention)
 };
 
 struct Kernels {

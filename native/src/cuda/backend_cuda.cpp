@@ -7,6 +7,7 @@
 #include "../core/backend.h"
 #include "../core/vae_backend.h"
 #include "activations.cuh"
+#include "attention_rows.cuh"
 #include "attention_varlen.cuh"
 #include "backend_cuda_parts.h"
 #include "cuda_context.h"
@@ -122,7 +123,19 @@ dd_status attention_by_gemm(const AttentionParams& p) {
     return DD_OK;
 }
 
+// Some queries against every key (Tq != Tk, token caching): attention_rows.cu.
+dd_status attention_rows(const AttentionParams& p) {
+    const char* name = "attention (attention_rows, queries != keys)";
+    if (p.Dh > 128)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA %s: head dim %lld, at most 128", name, (long long)p.Dh));
+    if (!fits_int(p.T) || !fits_int(p.Tk) || p.N > 65535 || p.H > 65535) return too_big(name, "tokens, batch or heads", p.T);
+    ck::AttentionRowsArgs a{p.q, p.q_sn, p.q_st, p.q_sh, p.k, p.k_sn, p.k_st, p.k_sh, p.v, p.v_sn, p.v_st, p.v_sh,
+                            p.o, p.o_sn, p.o_st, p.o_sh, (int)p.N, (int)p.T, (int)p.Tk, (int)p.H, (int)p.Dh, p.scale};
+    return check_launch(ck::attention_rows(a, stream()), name);
+}
+
 dd_status attention(const AttentionParams& p) {
+    if (p.Tk != p.T) return attention_rows(p);
     if (p.Dh > 128) return attention_by_gemm(p);
     if (dd_status s = attention_args_fit(p.N, p.T, p.H, p.Dh, "attention (attention_varlen)")) return s;
     ck::AttentionVarlenArgs a{};

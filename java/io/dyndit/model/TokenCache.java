@@ -129,10 +129,13 @@ final class TokenCache {
         Tensor qkvS = ws.prefix(ws.qkv, rows, 3 * d);
         Ops.linear(us, b.qkvW(), b.qkvB(), qkvS);
         Ops.scatterRows(qkvRows[block], index, qkvS);
-        Ops.attention(q[block], kk[block], v[block], scale, ws.attn); // every query: the kernel takes Tq = Tk
-        Ops.gatherRows(ws.prefix(ws.attn, (long) n * t, d), index, xs);
+        // the chosen queries against every token's keys and values (theirs fresh, the others' cached)
+        long hd = c.headDim(), heads = c.numHeads();
+        Tensor qS = ws.view(ws.qkv, new long[] {n, k, heads, hd}, new long[] {k * 3 * d, 3 * d, hd, 1}, 0);
+        Tensor oS = ws.prefix(ws.attn, n, k, heads, hd);
+        Ops.attention(qS, kk[block], v[block], scale, oS);
         Tensor projS = ws.prefix(ws.proj, rows, d);
-        Ops.linear(xs, b.projW(), b.projB(), projS);
+        Ops.linear(ws.prefix(ws.attn, rows, d), b.projW(), b.projB(), projS);
         Ops.scatterRows(attnRows[block], index, projS);
         Ops.gatedResidualAdd(ws.h, a[2], attnOut[block]);
         // MLP branch of the chosen tokens
@@ -144,7 +147,7 @@ final class TokenCache {
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Ops.scatterRows(mlpRows[block], index, fc2);
         Ops.gatedResidualAdd(ws.h, a[5], mlpOut[block]);
-        return new double[] {rows * 4 * d * d + 2.0 * n * t * t * d, rows * 2 * d * m};
+        return new double[] {rows * 4 * d * d + 2.0 * n * k * t * d, rows * 2 * d * m};
     }
 
     /**

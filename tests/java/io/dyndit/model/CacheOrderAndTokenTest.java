@@ -139,7 +139,7 @@ class CacheOrderAndTokenTest {
             double k = Math.ceil(0.25 * t), depth = CFG.depth();
             double embed = n * t * d * CFG.inChannels() * pp + n * (256 * d + d * d);
             double fin = n * 2 * d * d + n * t * d * pp * CFG.outChannels();
-            double block = n * 6 * d * d + n * k * 4 * d * d + 2 * n * t * t * d + n * k * 2 * d * mh;
+            double block = n * 6 * d * d + n * k * 4 * d * d + 2 * n * k * t * d + n * k * 2 * d * mh;
             assertEquals(embed + depth * block + fin, e[1].macs(), 1e-9 * e[1].macs(), "cached step");
             assertEquals(DiTMacs.total(CFG) * n + depth * n * t * t * d, e[0].macs(), 1e-9 * e[0].macs(),
                     "full step + the attention mass (Q K^T once more) per block");
@@ -173,7 +173,7 @@ class CacheOrderAndTokenTest {
             double mass = depth * n * t * t * d, staticStep = DiTMacs.total(CFG) * n;
             double cached = n * t * d * CFG.inChannels() * pp + n * (256 * d + d * d) + n * 2 * d * d
                     + n * t * d * pp * CFG.outChannels()
-                    + depth * (n * 6 * d * d + n * k * 4 * d * d + 2 * n * t * t * d + n * k * 2 * d * mh);
+                    + depth * (n * 6 * d * d + n * k * 4 * d * d + 2 * n * k * t * d + n * k * 2 * d * mh);
             double want = 0;
             for (int step = 0; step < 8; step++) {
                 StepStats s = tok.steps().get(step);
