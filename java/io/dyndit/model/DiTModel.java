@@ -347,10 +347,18 @@ public final class DiTModel implements AutoCloseable {
      * branch at {@code guidancePatch}. Equal patches: standard DiT guidance (null label for the guidance branch,
      * scale s). Conditional at the finer patch: weak guidance, both branches with the class label, one packed
      * network evaluation, eps = g + s_w (c - g) on channels 0..2 and the conditional branch elsewhere
-     * ({@code weakScale} NaN: s_w = 1 - (1 - s) / 2.5). Returns [n, Co, I, I] and the MACs executed.
+     * ({@code weakScale} NaN: s_w = 1 - (1 - s) / 2.5). A dynamic model (DyDiT, DiffCR) evaluates the two branches
+     * separately instead, each under its own dynamic plan at its patch size. Returns [n, Co, I, I] and the MACs
+     * executed.
      */
     public Result forwardFlexiGuided(float[] x, float[] t, long[] labels, int condPatch, int guidancePatch, double scale,
             double weakScale) {
+        return forwardFlexiGuided(x, t, labels, condPatch, guidancePatch, scale, weakScale, null);
+    }
+
+    /** As forwardFlexiGuided, with the generation's cache (null: none): a cache also splits the branches. */
+    Result forwardFlexiGuided(float[] x, float[] t, long[] labels, int condPatch, int guidancePatch, double scale,
+            double weakScale, CacheSpec cache) {
         int n = t.length;
         validate(n, x, labels);
         checkTimesteps(t);
@@ -386,6 +394,16 @@ public final class DiTModel implements AutoCloseable {
         }
         double sw = Double.isNaN(weakScale) ? 1 - (1 - scale) / 2.5 : weakScale;
         PatchGeometry gc = packedCond(condPatch, guidancePatch), gu = geometry(guidancePatch);
+        if (splitsWeakGuidance(cache)) {
+            return call(ctx -> {
+                Result rc = runGroup(ctx, x, t, labels, ForwardObserver.NONE, gc, cache);
+                Result ru = runGroup(ctx, x, t, labels, ForwardObserver.NONE, gu, cache); // weak: the class label too
+                float[] cond = rc.out();
+                Guidance.weak(cond, ru.out(), n, config.outChannels(), config.inputSize() * config.inputSize(),
+                        Math.min(3, config.outChannels()), (float) sw);
+                return sum(cond, rc, ru, staticMacs(2 * n));
+            });
+        }
         return call(ctx -> {
             PackedWorkspace ws = ctx.packedWorkspace(n, gc, gu);
             ws.x.copyFrom(x);
@@ -403,6 +421,24 @@ public final class DiTModel implements AutoCloseable {
                     Math.min(3, config.outChannels()), (float) sw);
             return new Result(cond, null, macs, new double[0], new double[0], staticMacs(2 * n));
         });
+    }
+
+    /**
+     * Whether a weak-guidance evaluation runs its two branches as separate forwards (each with its own dynamic plan
+     * and cache) rather than packed into one static evaluation: for dynamic models and with a cache.
+     */
+    boolean splitsWeakGuidance(CacheSpec cache) {
+        return planner != null || cache != null && cache.kind() != CacheSpec.Kind.NONE;
+    }
+
+    /** Two branches' results as one: the given output, summed MACs (in total and per block). */
+    static Result sum(float[] out, Result a, Result b, double staticMacs) {
+        double[] attn = a.attnMacs().clone(), mlp = a.mlpMacs().clone();
+        for (int i = 0; i < attn.length; i++) {
+            attn[i] += b.attnMacs()[i];
+            mlp[i] += b.mlpMacs()[i];
+        }
+        return new Result(out, null, a.macs() + b.macs(), attn, mlp, staticMacs);
     }
 
     /** The model at one patch size (derived once, kept, shared by every caller). */

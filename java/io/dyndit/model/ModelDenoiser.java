@@ -74,11 +74,12 @@ final class ModelDenoiser implements DeviceDenoiser {
         }
         int n = y.length / 2, per = x.length / y.length;
         DiTModel.Result r = m.forwardFlexiGuided(Arrays.copyOf(x, n * per), Arrays.copyOf(t, n), Arrays.copyOf(y, n),
-                plan.condPatch(), plan.guidancePatch(), cfgScale, schedule.weakScale());
+                plan.condPatch(), plan.guidancePatch(), cfgScale, schedule.weakScale(), cache);
         float[] out = new float[2 * r.out().length];
         System.arraycopy(r.out(), 0, out, 0, r.out().length);
         System.arraycopy(r.out(), 0, out, r.out().length, r.out().length);
-        return new Evaluation(out, r.macs());
+        return r.attnMacs().length == 0 ? new Evaluation(out, r.macs())
+                : new Evaluation(out, r.macs(), r.attnMacs(), r.mlpMacs());
     }
 
     @Override
@@ -105,7 +106,8 @@ final class ModelDenoiser implements DeviceDenoiser {
         }
         StepPlan plan = plan(step);
         if (guided && plan.condPatch() != 0 && plan.condPatch() != plan.guidancePatch()) {
-            return evaluatePacked(x, y, modelTimestep, cfgScale, plan);
+            return m.splitsWeakGuidance(cache) ? evaluateSplit(x, y, modelTimestep, cfgScale, plan, cache)
+                    : evaluatePacked(x, y, modelTimestep, cfgScale, plan);
         }
         int p = config.patchSize(), per = config.inChannels() * config.inputSize() * config.inputSize();
         PatchGeometry g = m.geometry(plan.condPatch() == 0 ? p : plan.condPatch());
@@ -119,6 +121,33 @@ final class ModelDenoiser implements DeviceDenoiser {
                 Ops.cfgCombine(ws.out, Math.min(3, config.outChannels()), (float) cfgScale);
             }
             return new DeviceEvaluation(ws.out, r.macs(), r.attnMacs(), r.mlpMacs());
+        });
+    }
+
+    /**
+     * Weak guidance on device latents [2n,...] as two forwards (dynamic models, caches): the conditional branch at its
+     * patch and the guidance branch at its own, both from the first half with the class labels; output [2n,Co,I,I].
+     */
+    private DeviceEvaluation evaluateSplit(Tensor x, long[] y, long modelTimestep, double cfgScale, StepPlan plan,
+            CacheSpec cache) {
+        int n2 = y.length, n = n2 / 2, per = config.inChannels() * config.inputSize() * config.inputSize();
+        PatchGeometry gc = m.packedCond(plan.condPatch(), plan.guidancePatch()), gu = m.geometry(plan.guidancePatch());
+        float[] t = new float[n];
+        Arrays.fill(t, modelTimestep);
+        long[] labels = Arrays.copyOf(y, n);
+        return m.call(ctx -> {
+            ForwardWorkspace wc = ctx.workspace(n, gc), wu = ctx.workspace(n, gu);
+            ctx.rows.copy(x, n2, per, DeviceRows.RowMap.FIRST_HALF, wc.x);
+            ctx.rows.copy(x, n2, per, DeviceRows.RowMap.FIRST_HALF, wu.x);
+            DiTModel.Result rc = m.execute(ctx, wc, t, labels, ForwardObserver.NONE, false, cache);
+            DiTModel.Result ru = m.execute(ctx, wu, t, labels, ForwardObserver.NONE, false, cache);
+            double sw = Double.isNaN(schedule.weakScale()) ? 1 - (1 - cfgScale) / 2.5 : schedule.weakScale();
+            Ops.weakGuidance(wc.out, wu.out, Math.min(3, config.outChannels()), (float) sw);
+            int side = config.inputSize(), outPer = config.outChannels() * side * side;
+            Tensor out = ctx.rows.buffer(n2, config.outChannels(), side, side);
+            ctx.rows.copy(wc.out, n, outPer, DeviceRows.RowMap.TWICE, out); // both halves get the guided output
+            DiTModel.Result r = DiTModel.sum(null, rc, ru, 0);
+            return new DeviceEvaluation(out, r.macs(), r.attnMacs(), r.mlpMacs());
         });
     }
 
