@@ -45,6 +45,8 @@ class CacheTest {
                             "step:0 " + sampler + " (seed " + seed + ")");
                     assertArrayEquals(plain, run(m, CacheSpec.parse("block:1"), sampler, seed).samples(),
                             "block:1 " + sampler + " (seed " + seed + ")");
+                    assertArrayEquals(plain, run(m, CacheSpec.parse("token:1.0"), sampler, seed).samples(),
+                            "token:1.0 " + sampler + " (seed " + seed + ")");
                 }
             }
         }
