@@ -99,6 +99,25 @@ inline Expected gated_residual_add(const std::vector<float>& h, const std::vecto
     return e;
 }
 
+// Row i of softmax(q k^T * scale) for one (n, head): p[j] (normalised) and max_j sum_d |q_d k_jd| (returned).
+// q_row: Dh floats; k: key j's Dh floats at k + j * k_stride.
+inline double softmax_row(const float* q_row, const float* k, int64_t k_stride, int64_t Tk, int64_t Dh, double scale,
+                          std::vector<double>& p) {
+    double mx = -INFINITY, abs_max = 0;
+    for (int64_t j = 0; j < Tk; ++j) {
+        const float* kj = k + j * k_stride;
+        double s = 0, a = 0;
+        for (int64_t d = 0; d < Dh; ++d) s += (double)q_row[d] * kj[d], a += std::fabs((double)q_row[d] * kj[d]);
+        p[j] = s * scale;
+        mx = std::max(mx, p[j]);
+        abs_max = std::max(abs_max, a);
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < Tk; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    for (int64_t j = 0; j < Tk; ++j) p[j] /= sum;
+    return abs_max;
+}
+
 // out = softmax(q k^T * scale) v per (n, head); q, out dense [N,Tq,H,Dh], k, v dense [N,Tk,H,Dh].
 // magnitude = sum_j p_j |v_j| * (1 + 2 * scale * max_j sum_d |q_d k_jd|): the output error is the
 // probabilities' relative error (from the fp32 scores and from the row maximum, hence 2) carried by
@@ -112,24 +131,13 @@ inline Expected attention_rows(const std::vector<float>& q, const std::vector<fl
     for (int64_t n = 0; n < N; ++n)
         for (int64_t h = 0; h < H; ++h)
             for (int64_t i = 0; i < Tq; ++i) {
-                const float* qi = &q[qat(n, i, h)];
-                double mx = -INFINITY, abs_max = 0;
-                for (int64_t j = 0; j < Tk; ++j) {
-                    const float* kj = &k[kat(n, j, h)];
-                    double s = 0, a = 0;
-                    for (int64_t d = 0; d < Dh; ++d) s += (double)qi[d] * kj[d], a += std::fabs((double)qi[d] * kj[d]);
-                    p[j] = s * scale;
-                    mx = std::max(mx, p[j]);
-                    abs_max = std::max(abs_max, a);
-                }
-                double sum = 0;
-                for (int64_t j = 0; j < Tk; ++j) sum += (p[j] = std::exp(p[j] - mx));
+                const double abs_max = softmax_row(&q[qat(n, i, h)], &k[kat(n, 0, h)], H * Dh, Tk, Dh, scale, p);
                 for (int64_t d = 0; d < Dh; ++d) {
                     double o = 0, a = 0;
                     for (int64_t j = 0; j < Tk; ++j) {
                         const double vj = v[kat(n, j, h) + d];
-                        o += p[j] / sum * vj;
-                        a += p[j] / sum * std::fabs(vj);
+                        o += p[j] * vj;
+                        a += p[j] * std::fabs(vj);
                     }
                     e.value[qat(n, i, h) + d] = o;
                     e.magnitude[qat(n, i, h) + d] = a * (1.0 + 2.0 * scale * abs_max);
@@ -155,23 +163,10 @@ inline Expected attention_key_mass(const std::vector<float>& q, const std::vecto
     for (int64_t n = 0; n < N; ++n)
         for (int64_t h = 0; h < H; ++h)
             for (int64_t i = 0; i < T; ++i) {
-                double mx = -INFINITY, abs_max = 0;
+                const double abs_max = softmax_row(&q[at(n, i, h)], &k[at(n, 0, h)], H * Dh, T, Dh, scale, p);
                 for (int64_t j = 0; j < T; ++j) {
-                    double s = 0, a = 0;
-                    for (int64_t d = 0; d < Dh; ++d) {
-                        const double x = (double)q[at(n, i, h) + d] * k[at(n, j, h) + d];
-                        s += x;
-                        a += std::fabs(x);
-                    }
-                    p[j] = s * scale;
-                    mx = std::max(mx, p[j]);
-                    abs_max = std::max(abs_max, a);
-                }
-                double sum = 0;
-                for (int64_t j = 0; j < T; ++j) sum += (p[j] = std::exp(p[j] - mx));
-                for (int64_t j = 0; j < T; ++j) {
-                    e.value[n * T + j] += p[j] / sum / H;
-                    e.magnitude[n * T + j] += p[j] / sum / H * (1.0 + 2.0 * scale * abs_max);
+                    e.value[n * T + j] += p[j] / H;
+                    e.magnitude[n * T + j] += p[j] / H * (1.0 + 2.0 * scale * abs_max);
                 }
             }
     return e;

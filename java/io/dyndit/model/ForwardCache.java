@@ -165,22 +165,21 @@ final class ForwardCache implements AutoCloseable {
 
     /** A full step's attention branch output of block i, kept (order 1: the previous one moves back). */
     void keepAttn(int block, Tensor proj, long rows, long d) {
-        if (spec.order() == 1) {
-            Tensor t = attnPrev[block];
-            attnPrev[block] = attnOut[block];
-            attnOut[block] = t;
-        }
-        copy(proj, attnOut[block], rows, d);
+        keep(attnOut, attnPrev, block, proj, rows, d);
     }
 
     /** As keepAttn, for the MLP branch. */
     void keepMlp(int block, Tensor fc2, long rows, long d) {
-        if (spec.order() == 1) {
-            Tensor t = mlpPrev[block];
-            mlpPrev[block] = mlpOut[block];
-            mlpOut[block] = t;
+        keep(mlpOut, mlpPrev, block, fc2, rows, d);
+    }
+
+    private void keep(Tensor[] last, Tensor[] prev, int block, Tensor src, long rows, long d) {
+        if (spec.order() == 1) { // the buffers swap roles: no copy of the older output
+            Tensor t = prev[block];
+            prev[block] = last[block];
+            last[block] = t;
         }
-        copy(fc2, mlpOut[block], rows, d);
+        copy(src, last[block], rows, d);
     }
 
     /** The attention branch output a cached step adds for block i (order 1: written into {@code scratch}). */
