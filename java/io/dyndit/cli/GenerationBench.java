@@ -41,7 +41,7 @@ final class GenerationBench {
         try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false)) {
             DiffusionSampler plain = new DiffusionSampler(m.denoiser(null, CacheSpec.NONE));
             io.dyndit.model.BudgetPlanner.Plan plan = budget == null ? null
-                    : io.dyndit.model.BudgetPlanner.plan(c, steps, budget);
+                    : m.budgetPlan(sampler, steps, budget);
             if (plan != null) {
                 out.printf(Locale.ROOT, "budget %.1f%%: %s%n", 100 * budget, plan);
             }

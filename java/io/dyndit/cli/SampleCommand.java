@@ -176,8 +176,7 @@ final class SampleCommand extends CliCommand {
             r = request.build();
             try {
                 if (budget != null) {
-                    io.dyndit.model.BudgetPlanner.Plan plan = io.dyndit.model.BudgetPlanner.plan(model.config(),
-                            r.steps(), budget);
+                    io.dyndit.model.BudgetPlanner.Plan plan = model.budgetPlan(r.sampler(), r.steps(), budget);
                     console.info("budget %.1f%%: %s", 100 * budget, plan);
                     for (String row : plan.steps()) {
                         console.info("  %s", row);

@@ -10,9 +10,10 @@ import java.util.Locale;
  * at FlexiDiT's coarser patch q = 2p (both guidance branches; when the input allows it) and block caching every N
  * steps ({@link CacheSpec} block:N, counted per patch size as the caches are). The cost of every step is exact (the
  * forward's own MAC count: a full forward at its patch, or for a cached step the embeddings, every block's adaLN and
- * the final layer), so the plan's fraction is what the run reports for a static DiT; DyDiT and DiffCR checkpoints
- * spend less than planned (their plans are counted as static). Among the plans within 2% below the budget it takes
- * the one closest to it, then the one with the fewest cached steps.
+ * the final layer), so the plan's fraction is what the run reports for a static DiT; a dynamic model's costs come
+ * from its own plan at each step's timestep ({@link PlanMacs}: exact for DiffCR and DyDiT widths; DyDiT's per-token
+ * MLP skipping is counted at every token, so such a run spends at most the plan). Among the plans within 2% below
+ * the budget it takes the one closest to it, then the one with the fewest cached steps.
  *
  * <p>Thread-safety: stateless static functions; the returned {@link Plan} is immutable.
  */
@@ -46,8 +47,48 @@ public final class BudgetPlanner {
         }
     }
 
-    /** The plan for {@code steps} steps of {@code c} that spends {@code budget} (0, 1] of the static run. */
+    /**
+     * What each step costs (MACs of one sample) and runs, at the native patch p or the coarse patch 2p: a full
+     * forward under the step's plan, a block-cached step, and the step's levers in words ("width 0.75, tokens 0.50").
+     */
+    public interface StepCosts {
+        double full(int step, int patch);
+
+        double cached(int step, int patch);
+
+        String levers(int step, int patch);
+    }
+
+    /** A static DiT's costs: every step the same at each patch size. */
+    public static StepCosts staticCosts(DiTConfig c) {
+        return new StepCosts() {
+            @Override
+            public double full(int step, int patch) {
+                return FlexiSchedule.macsAt(c, patch);
+            }
+
+            @Override
+            public double cached(int step, int patch) {
+                return cachedStep(c, patch);
+            }
+
+            @Override
+            public String levers(int step, int patch) {
+                return "width 1.0, tokens 1.0";
+            }
+        };
+    }
+
+    /** The plan for {@code steps} steps of a static {@code c} that spends {@code budget} (0, 1] of the static run. */
     public static Plan plan(DiTConfig c, int steps, double budget) {
+        return plan(c, steps, budget, staticCosts(c));
+    }
+
+    /**
+     * The plan for {@code steps} steps with per-step {@code costs} (a dynamic model's own plans: {@link
+     * DiTModel#budgetPlan}) that spends {@code budget} (0, 1] of the static run (every step the static forward).
+     */
+    public static Plan plan(DiTConfig c, int steps, double budget, StepCosts costs) {
         if (!(budget > 0 && budget <= 1)) {
             throw new InvalidArgumentException("compute budget must be in (0, 1], got " + budget);
         }
@@ -56,7 +97,11 @@ public final class BudgetPlanner {
         }
         int p = c.patchSize(), q = 2 * p;
         int maxWeak = c.inputSize() % q == 0 ? steps : 0, fromStride = Math.max(1, steps / 50);
-        double[] cost = {FlexiSchedule.macsAt(c, p), cachedStep(c, p), FlexiSchedule.macsAt(c, q), cachedStep(c, q)};
+        double[][] cost = new double[steps][];
+        for (int s = 0; s < steps; s++) {
+            cost[s] = new double[] {costs.full(s, p), costs.cached(s, p), maxWeak > 0 ? costs.full(s, q) : 0,
+                maxWeak > 0 ? costs.cached(s, q) : 0};
+        }
         double[] best = null, cheapest = null; // {fraction, k, n, from}
         for (int k = 0; k <= maxWeak; k++) {
             for (int n = 1; n <= Math.min(steps, MAX_INTERVAL); n++) {
@@ -76,12 +121,12 @@ public final class BudgetPlanner {
             }
         }
         if (best == null) {
-            Plan min = describe(c, steps, (int) cheapest[1], q, (int) cheapest[2], (int) cheapest[3], cheapest[0]);
+            Plan min = describe(c, steps, (int) cheapest[1], q, (int) cheapest[2], (int) cheapest[3], cheapest[0], costs);
             throw new InvalidArgumentException(String.format(Locale.ROOT, "no plan of %d steps spends %.1f%% of the static "
                     + "compute within %.0f%% (the levers reach down to %.1f%%: %s)", steps, 100 * budget, 100 * TOLERANCE,
                     100 * min.fraction(), min));
         }
-        return describe(c, steps, (int) best[1], q, (int) best[2], (int) best[3], best[0]);
+        return describe(c, steps, (int) best[1], q, (int) best[2], (int) best[3], best[0], costs);
     }
 
     /** Whether step s is computed in full (not served from the block cache), per-patch counters from cacheFrom on. */
@@ -93,10 +138,10 @@ public final class BudgetPlanner {
         return (s - first) % n == 0;
     }
 
-    private static double fraction(int steps, int k, int n, int from, double[] cost) {
+    private static double fraction(int steps, int k, int n, int from, double[][] cost) {
         double total = 0;
         for (int s = 0; s < steps; s++) {
-            total += cost[(s < k ? 2 : 0) + (full(s, k, n, from) ? 0 : 1)];
+            total += cost[s][(s < k ? 2 : 0) + (full(s, k, n, from) ? 0 : 1)];
         }
         return total;
     }
@@ -116,11 +161,12 @@ public final class BudgetPlanner {
                 + t * d * pp * c.outChannels();
     }
 
-    private static Plan describe(DiTConfig c, int steps, int k, int q, int n, int from, double f) {
+    private static Plan describe(DiTConfig c, int steps, int k, int q, int n, int from, double f, StepCosts costs) {
         List<String> rows = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
-            rows.add(String.format(Locale.ROOT, "step %d: patch %d, width 1.0, tokens 1.0, %s", s, s < k ? q
-                    : c.patchSize(), full(s, k, n, from) ? "computed" : "cached"));
+            int patch = s < k ? q : c.patchSize();
+            rows.add(String.format(Locale.ROOT, "step %d: patch %d, %s, %s", s, patch, costs.levers(s, patch),
+                    full(s, k, n, from) ? "computed" : "cached"));
         }
         return new Plan(k, q, n, from, f, List.copyOf(rows));
     }

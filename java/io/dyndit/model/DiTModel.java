@@ -559,8 +559,63 @@ public final class DiTModel implements AutoCloseable {
      * (within 2% below it; {@link BudgetPlanner}); a budget below what the levers reach is refused, naming the minimum.
      */
     public GenerationResult generate(GenerationRequest request, double budget) {
-        BudgetPlanner.Plan plan = BudgetPlanner.plan(config, request.steps(), budget);
+        BudgetPlanner.Plan plan = budgetPlan(request.sampler(), request.steps(), budget);
         return new DiffusionSampler(denoiser(plan.flexi(), plan.cache())).generate(request);
+    }
+
+    /**
+     * The budget plan for {@code steps} steps of {@code sampler}, costed with this model's own plan at each step's
+     * timestep (DyDiT widths, DiffCR's k; static models: the static forward).
+     */
+    public BudgetPlanner.Plan budgetPlan(io.dyndit.sampling.SamplerType sampler, int steps, double budget) {
+        if (planner == null) {
+            return BudgetPlanner.plan(config, steps, budget);
+        }
+        long[] ts = DiffusionSampler.modelTimesteps(sampler, steps);
+        StepPlan[][] plans = new StepPlan[steps][2]; // native, coarse
+        for (int s = 0; s < steps; s++) {
+            long t = ts[s];
+            plans[s][0] = call(ctx -> planAt(t));
+            int coarseTokens = (int) Math.pow(config.inputSize() / (2.0 * config.patchSize()), 2);
+            plans[s][1] = planner instanceof DiffCRPlanner d ? d.plan(t, Math.max(1, coarseTokens)) : plans[s][0];
+        }
+        int p = config.patchSize();
+        return BudgetPlanner.plan(config, steps, budget, new BudgetPlanner.StepCosts() {
+            @Override
+            public double full(int step, int patch) {
+                return PlanMacs.full(config, patch, plans[step][patch == p ? 0 : 1]);
+            }
+
+            @Override
+            public double cached(int step, int patch) {
+                return PlanMacs.cached(config, patch, plans[step][patch == p ? 0 : 1]);
+            }
+
+            @Override
+            public String levers(int step, int patch) {
+                return describeLevers(plans[step][patch == p ? 0 : 1], patch);
+            }
+        });
+    }
+
+    /** "width W, tokens F" of a plan at a patch size: mean kept fraction of heads+groups, and of tokens. */
+    private String describeLevers(StepPlan plan, int patch) {
+        double width = 0, tokens = 0;
+        boolean routed = false;
+        double t = Math.pow((double) config.inputSize() / patch, 2);
+        for (int i = 0; i < config.depth(); i++) {
+            io.dyndit.plan.LayerPlan lp = plan.layer(i);
+            if (lp.routing() == io.dyndit.plan.LayerPlan.TokenRouting.TOP_K) {
+                width += 1;
+                tokens += Math.min(1, lp.topK() / t);
+            } else {
+                width += 0.5 * (lp.headCount(config.numHeads()) + lp.groupCount(config.numHeads())) / config.numHeads();
+                tokens += 1;
+                routed |= lp.routeTokens();
+            }
+        }
+        return String.format(java.util.Locale.ROOT, "width %.2f, tokens %s", width / config.depth(),
+                routed ? "routed (<= 1.0)" : String.format(java.util.Locale.ROOT, "%.2f", tokens / config.depth()));
     }
 
     /** As {@link #generate(GenerationRequest)} with a FlexiDiT patch schedule on top. */

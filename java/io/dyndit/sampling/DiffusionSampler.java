@@ -21,6 +21,26 @@ public final class DiffusionSampler {
         this.denoiser = denoiser;
     }
 
+    /** The model timestep each loop step k = 0..steps-1 of {@code sampler} evaluates (what the denoiser is asked). */
+    public static long[] modelTimesteps(SamplerType sampler, int steps) {
+        if (steps < 1) {
+            throw new InvalidArgumentException("steps must be >= 1, got " + steps);
+        }
+        long[] t = new long[steps];
+        if (sampler.dpmOrder() > 0) {
+            DpmSolverSchedule d = new DpmSolverSchedule(steps, sampler.dpmOrder());
+            for (int k = 0; k < steps; k++) {
+                t[k] = d.timestep(k);
+            }
+        } else {
+            DiffusionSchedule d = DiffusionSchedule.respaced(steps);
+            for (int k = 0; k < steps; k++) {
+                t[k] = d.timestep(steps - 1 - k);
+            }
+        }
+        return t;
+    }
+
     public GenerationResult generate(GenerationRequest r) {
         try (Denoiser.Reservation held = denoiser.reserve()) {
             return run(r);
