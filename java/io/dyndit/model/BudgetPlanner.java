@@ -50,6 +50,7 @@ public final class BudgetPlanner {
     /**
      * What each step costs (MACs of one sample) and runs, at the native patch p or the coarse patch 2p: a full
      * forward under the step's plan, a block-cached step, and the step's levers in words ("width 0.75, tokens 0.50").
+     * Thread-safety: the planner calls it from the planning thread only; the implementations here are immutable.
      */
     public interface StepCosts {
         double full(int step, int patch);
