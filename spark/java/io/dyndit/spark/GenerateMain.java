@@ -1,0 +1,63 @@
+package io.dyndit.spark;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * `dyndit generate` (the launcher runs it for that command; spark-submit runs it as the jar's main class). Exit codes
+ * as the core CLI's: 0 success (and --help), 1 the run failed, 2 bad command line.
+ *
+ * <p>Thread-safety: {@link #run} keeps its state per call; runs in one JVM share the executor's model cache.
+ */
+public final class GenerateMain {
+    static final int OK = 0, FAILED = 1, USAGE = 2;
+
+    private GenerateMain() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one `generate` command line; never exits the JVM (tests call this). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        GenerateCommand command = new GenerateCommand();
+        CommandLine cl = new CommandLine(command).setUsageHelpWidth(100).setExpandAtFiles(false)
+                .setOverwrittenOptionsAllowed(true)
+                .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
+                .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        ParseResult parsed;
+        try {
+            parsed = cl.parseArgs(args);
+        } catch (ParameterException e) {
+            return usage(cl, e.getMessage(), err);
+        }
+        if (CommandLine.printHelpIfRequested(parsed)) {
+            return OK;
+        }
+        try {
+            command.call(out);
+            return OK;
+        } catch (GenerateUsageException e) {
+            return usage(cl, e.getMessage(), err);
+        } catch (Throwable t) { // every failure ends as one plain line
+            err.println("dyndit generate: error: " + Words.of(t));
+            if (command.verbose) {
+                t.printStackTrace(err);
+            }
+            return FAILED;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private static int usage(CommandLine cl, String message, PrintStream err) {
+        err.println("dyndit generate: " + message);
+        cl.usage(err);
+        return USAGE;
+    }
+}
