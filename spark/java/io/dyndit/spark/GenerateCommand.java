@@ -167,9 +167,6 @@ final class GenerateCommand {
                 cfgScale != null ? cfgScale : GenerationRequest.DEFAULT_CFG_SCALE, eta, cache,
                 Precision.parse(precision).toString(), Device.parse(device).toString(), staticModel, seed, n, labels, k,
                 batchSize, t, failShardOnce != null ? failShardOnce : -1);
-        if (local && where == null && System.getProperty("log4j2.configurationFile") == null) {
-            quietSparkLogs();
-        }
         new GenerateJob(s, outDir, where, sparkConf, out, quiet).run(merge);
     }
 
@@ -238,14 +235,6 @@ final class GenerateCommand {
             return ShardFile.sha256(p);
         } catch (IOException e) {
             throw new GenerateFailure("cannot read " + p + ": " + Words.of(e), e);
-        }
-    }
-
-    /** Local mode prints Spark's warnings only (its INFO lines would bury the progress); a log4j2 config overrides. */
-    private static void quietSparkLogs() {
-        java.net.URL cfg = GenerateCommand.class.getResource("log4j2-local.properties");
-        if (cfg != null) {
-            System.setProperty("log4j2.configurationFile", cfg.toString());
         }
     }
 }

@@ -59,8 +59,10 @@ final class GenerateJob {
         } else {
             manifest = new Manifest(identity);
         }
-        List<Integer> pending = verifyShards();
-        manifest.write(outDir);
+        List<Integer> pending = verifyShards(mergeOnly);
+        if (!mergeOnly) { // --merge only reads: the next full run reports what it found itself
+            manifest.write(outDir);
+        }
         if (mergeOnly && !pending.isEmpty()) {
             throw new GenerateFailure("cannot merge: " + pending.size() + " of " + settings.shards() + " shards are "
                     + "missing or corrupt (" + shardList(pending) + "); rerun without --merge to generate them");
@@ -88,7 +90,7 @@ final class GenerateJob {
     }
 
     /** Drops manifest entries whose file is missing or changed; returns the shards to (re)generate, in order. */
-    private List<Integer> verifyShards() {
+    private List<Integer> verifyShards(boolean mergeOnly) {
         List<Integer> pending = new ArrayList<>();
         for (int k = 0; k < settings.shards(); k++) {
             Manifest.Entry e = manifest.get(k);
@@ -110,7 +112,7 @@ final class GenerateJob {
             }
             if (e == null || problem != null) {
                 if (problem != null) {
-                    info("shard %d: %s %s, regenerating it", k, file.getFileName(), problem);
+                    info("shard %d: %s %s%s", k, file.getFileName(), problem, mergeOnly ? "" : ", regenerating it");
                 }
                 manifest.remove(k);
                 pending.add(k);
@@ -142,7 +144,7 @@ final class GenerateJob {
                     ClassTag$.MODULE$.apply(Manifest.Entry.class));
         } catch (GenerateFailure e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked but undeclared (Scala)
             throw new GenerateFailure("the Spark job failed: " + rootMessage(e) + " (completed shards are kept: "
                     + "rerun the same command to resume)", e);
         }
@@ -157,12 +159,23 @@ final class GenerateJob {
         }
     }
 
-    /** Spark wraps task failures several times; the innermost message names what went wrong. */
+    /**
+     * Spark wraps a task's failure ("Job aborted due to stage failure: ... : some.Exception: message"); the innermost
+     * cause says what went wrong. Its first line, without Java class names.
+     */
     private static String rootMessage(Throwable t) {
-        String first = Words.of(t);
-        int cut = first.indexOf("\n");
-        return cut > 0 ? first.substring(0, cut) : first;
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = Words.of(root);
+        int cut = m.indexOf('\n');
+        m = cut > 0 ? m.substring(0, cut) : m;
+        return JAVA_NAME.matcher(m).replaceAll("");
     }
+
+    private static final java.util.regex.Pattern JAVA_NAME = java.util.regex.Pattern.compile(
+            "\\b[a-z][a-z0-9_]*(\\.[a-zA-Z0-9_$]+)+(Exception|Error|Failure)(: )?");
 
     /** Called by Spark on the driver as each task reports its shard. */
     private synchronized void completed(Manifest.Entry e) {

@@ -19,7 +19,20 @@ public final class GenerateMain {
     private GenerateMain() {}
 
     public static void main(String[] args) {
+        quietSparkLogs();
         System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Outside spark-submit (which brings the cluster's logging setup), Spark prints warnings only: its INFO lines would
+     * bury the progress. Set before anything touches log4j; a -Dlog4j2.configurationFile of the user's wins.
+     */
+    private static void quietSparkLogs() {
+        java.net.URL cfg = GenerateMain.class.getResource("log4j2-local.properties");
+        if (cfg != null && System.getProperty("spark.master") == null
+                && System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", cfg.toString());
+        }
     }
 
     /** Runs one `generate` command line; never exits the JVM (tests call this). */

@@ -1,6 +1,10 @@
 package io.dyndit.spark;
 
+import io.dyndit.io.AtomicOutput;
 import io.dyndit.io.NpzWriter;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -35,7 +39,14 @@ final class ShardFile {
             w.addFloats("samples", samples.shape(), samples.latents());
         }
         long[] n = {indices.length};
-        w.addLongs("labels", n, labels).addLongs("indices", n, indices).write(file);
+        w.addLongs("labels", n, labels).addLongs("indices", n, indices);
+        AtomicOutput.write(file, tmp -> { // AtomicOutput keeps the umask's permissions, for readers on other machines
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                w.writeTo(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file + ": " + Words.of(e), e);
+            }
+        });
     }
 
     /** Hex SHA-256 of the file's bytes. */
