@@ -139,6 +139,7 @@ final class GenerateJob {
                 conf.get("spark.master"), settings.threads());
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             JavaRDD<Integer> shards = sc.parallelize(pending, pending.size()); // one shard per partition, so a task
+            sc.sc().addSparkListener(new FailedAttempts(this, pending));
             startNanos = System.nanoTime();
             sc.sc().runJob(shards.rdd(), new ShardTask(settings, outDir), new Completed(this),
                     ClassTag$.MODULE$.apply(Manifest.Entry.class));
@@ -168,7 +169,10 @@ final class GenerateJob {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String m = Words.of(root);
+        return plainFirstLine(Words.of(root));
+    }
+
+    private static String plainFirstLine(String m) {
         int cut = m.indexOf('\n');
         m = cut > 0 ? m.substring(0, cut) : m;
         return JAVA_NAME.matcher(m).replaceAll("");
@@ -202,9 +206,31 @@ final class GenerateJob {
         return "shard " + String.join(", ", names) + (shards.size() > 10 ? ", ..." : "");
     }
 
-    private void info(String format, Object... args) {
+    private synchronized void info(String format, Object... args) {
         if (!quiet) {
             out.println(String.format(Locale.ROOT, format, args));
+        }
+    }
+
+    /** Reports each failed task attempt (Spark retries it, up to spark.task.maxFailures / local[N,F] tries). */
+    private static final class FailedAttempts extends org.apache.spark.scheduler.SparkListener {
+        private final GenerateJob job;
+        private final List<Integer> shardOfPartition;
+
+        FailedAttempts(GenerateJob job, List<Integer> shardOfPartition) {
+            this.job = job;
+            this.shardOfPartition = List.copyOf(shardOfPartition);
+        }
+
+        @Override
+        public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+            org.apache.spark.scheduler.TaskInfo t = end.taskInfo();
+            if (t != null && t.failed()) {
+                String why = end.reason() instanceof org.apache.spark.ExceptionFailure f ? f.description()
+                        : end.reason() instanceof org.apache.spark.TaskFailedReason r ? r.toErrorString() : "killed";
+                job.info("shard %d: task attempt %d failed on %s (%s)", shardOfPartition.get(t.index()),
+                        t.attemptNumber(), t.host(), plainFirstLine(why));
+            }
         }
     }
 

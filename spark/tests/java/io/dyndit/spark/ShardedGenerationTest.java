@@ -82,7 +82,10 @@ class ShardedGenerationTest {
         long seed = Seeds.fresh();
         Path clean = tmp.resolve("clean"), failing = tmp.resolve("failing");
         generate(0, GenerateRun.tinyRun(GenerateRun.WEIGHTS, clean, seed));
-        generate(0, GenerateRun.tinyRun(GenerateRun.WEIGHTS, failing, seed, "--test-fail-shard-once", "2"));
+        String stdout = generate(0, GenerateRun.tinyRun(GenerateRun.WEIGHTS, failing, seed, "--test-fail-shard-once",
+                "2")).out();
+        assertTrue(stdout.contains("shard 2: task attempt 0 failed") && stdout.contains("injected failure (test switch)")
+                && stdout.contains("4/4 shards"), "the failure happened and was retried: " + stdout);
         assertArrayEquals(GenerateRun.floats(clean.resolve("samples.npz"), "arr_0"),
                 GenerateRun.floats(failing.resolve("samples.npz"), "arr_0"));
         assertArrayEquals(GenerateRun.longs(clean.resolve("samples.npz"), "arr_1"),
