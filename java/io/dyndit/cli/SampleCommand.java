@@ -124,11 +124,11 @@ final class SampleCommand extends CliCommand {
         if (png != null && vae == null) {
             throw new UsageException("--png needs --vae FILE (the SD-VAE decoder checkpoint)");
         }
-        if (seed != null && noise != null) {
-            throw new UsageException("give either --seed or --noise, not both");
-        }
         if (firstIndex != null && noise != null) {
             throw new UsageException("--first-index numbers the seeded noise: give it with --seed, not --noise");
+        }
+        if (seed != null && noise != null) {
+            throw new UsageException("give either --seed or --noise, not both");
         }
         if (firstIndex != null && (firstIndex < 0 || firstIndex > io.dyndit.sampling.SeededNoise.MAX_INDEX)) {
             throw new UsageException("--first-index must be in 0.." + io.dyndit.sampling.SeededNoise.MAX_INDEX + ", got "
