@@ -11,7 +11,8 @@ import picocli.CommandLine.ParseResult;
  * `dyndit generate` (the launcher runs it for that command; spark-submit runs it as the jar's main class). Exit codes
  * as the core CLI's: 0 success (and --help), 1 the run failed, 2 bad command line.
  *
- * <p>Thread-safety: {@link #run} keeps its state per call; runs in one JVM share the executor's model cache.
+ * <p>Thread-safety: {@link #run} is for one call at a time per JVM (Spark allows one active SparkContext per JVM);
+ * calls one after another are fine and reuse the JVM's loaded model when the settings match.
  */
 public final class GenerateMain {
     static final int OK = 0, FAILED = 1, USAGE = 2;
