@@ -81,30 +81,29 @@ final class NpyMember implements AutoCloseable {
 
     /** All values of an {@code <i8} array. */
     long[] longs() throws IOException {
-        if (!descr.equals("<i8")) {
-            throw new IOException("expected int64 ('<i8') values, found '" + descr + "'");
-        }
         long[] out = new long[Math.toIntExact(count())];
-        ByteBuffer b = ByteBuffer.wrap(values.readNBytes(out.length * 8)).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.remaining() != out.length * 8) {
-            throw new IOException("array ends early");
-        }
-        b.asLongBuffer().get(out);
+        all("<i8", "int64", 8).asLongBuffer().get(out);
         return out;
     }
 
     /** All values of a {@code <f4} array. */
     float[] floats() throws IOException {
-        if (!descr.equals("<f4")) {
-            throw new IOException("expected float32 ('<f4') values, found '" + descr + "'");
-        }
         float[] out = new float[Math.toIntExact(count())];
-        ByteBuffer b = ByteBuffer.wrap(values.readNBytes(out.length * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.remaining() != out.length * 4) {
+        all("<f4", "float32", 4).asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** The whole array's bytes, little-endian, after checking its dtype. */
+    private ByteBuffer all(String expected, String words, int size) throws IOException {
+        if (!descr.equals(expected)) {
+            throw new IOException("expected " + words + " ('" + expected + "') values, found '" + descr + "'");
+        }
+        int bytes = Math.toIntExact(count() * size);
+        ByteBuffer b = ByteBuffer.wrap(values.readNBytes(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() != bytes) {
             throw new IOException("array ends early");
         }
-        b.asFloatBuffer().get(out);
-        return out;
+        return b;
     }
 
     int elementSize() throws IOException {
