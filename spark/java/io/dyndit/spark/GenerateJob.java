@@ -24,6 +24,8 @@ import scala.runtime.BoxedUnit;
  * its scheduler thread).
  */
 final class GenerateJob {
+    /** How long a failed run waits for its cancelled tasks to stop (each finishes its current batch first). */
+    private static final long CANCEL_WAIT_MS = 600_000;
     private final GenerationSettings settings;
     private final Path outDir;
     private final SparkMaster master;
@@ -139,13 +141,20 @@ final class GenerateJob {
                 conf.get("spark.master"), settings.threads());
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             JavaRDD<Integer> shards = sc.parallelize(pending, pending.size()); // one shard per partition, so a task
-            sc.sc().addSparkListener(new FailedAttempts(this, pending));
+            TaskTracker tasks = new TaskTracker(this, pending);
+            sc.sc().addSparkListener(tasks);
             startNanos = System.nanoTime();
-            sc.sc().runJob(shards.rdd(), new ShardTask(settings, outDir), new Completed(this),
-                    ClassTag$.MODULE$.apply(Manifest.Entry.class));
+            try {
+                sc.sc().runJob(shards.rdd(), new ShardTask(settings, outDir), new Completed(this),
+                        ClassTag$.MODULE$.apply(Manifest.Entry.class));
+            } catch (Exception e) { // SparkException is checked but undeclared (Scala)
+                // the job's other tasks were cancelled: let them stop (within a batch) before the JVM may exit
+                tasks.awaitNoneRunning(CANCEL_WAIT_MS);
+                throw e;
+            }
         } catch (GenerateFailure e) {
             throw e;
-        } catch (Exception e) { // SparkException is checked but undeclared (Scala)
+        } catch (Exception e) {
             throw new GenerateFailure("the Spark job failed: " + rootMessage(e) + " (completed shards are kept: "
                     + "rerun the same command to resume)", e);
         }
@@ -212,20 +221,45 @@ final class GenerateJob {
         }
     }
 
-    /** Reports each failed task attempt (Spark retries it, up to spark.task.maxFailures / local[N,F] tries). */
-    private static final class FailedAttempts extends org.apache.spark.scheduler.SparkListener {
+    /**
+     * Counts running tasks and reports each failed attempt (Spark retries it, up to spark.task.maxFailures or the F of
+     * local[N,F] tries). Events arrive on Spark's listener thread.
+     */
+    private static final class TaskTracker extends org.apache.spark.scheduler.SparkListener {
         private final GenerateJob job;
         private final List<Integer> shardOfPartition;
+        private int running;
 
-        FailedAttempts(GenerateJob job, List<Integer> shardOfPartition) {
+        TaskTracker(GenerateJob job, List<Integer> shardOfPartition) {
             this.job = job;
             this.shardOfPartition = List.copyOf(shardOfPartition);
         }
 
         @Override
+        public synchronized void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart start) {
+            running++;
+        }
+
+        synchronized void awaitNoneRunning(long timeoutMs) {
+            long end = System.currentTimeMillis() + timeoutMs;
+            for (long left = timeoutMs; running > 0 && left > 0; left = end - System.currentTimeMillis()) {
+                try {
+                    wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
+        @Override
         public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+            synchronized (this) {
+                running--;
+                notifyAll();
+            }
             org.apache.spark.scheduler.TaskInfo t = end.taskInfo();
-            if (t != null && t.failed()) {
+            if (t != null && t.failed() && !t.killed()) {
                 String why = end.reason() instanceof org.apache.spark.ExceptionFailure f ? f.description()
                         : end.reason() instanceof org.apache.spark.TaskFailedReason r ? r.toErrorString() : "killed";
                 job.info("shard %d: task attempt %d failed on %s (%s)", shardOfPartition.get(t.index()),

@@ -21,8 +21,11 @@ import java.nio.file.Path;
 final class ShardGenerator {
     private ShardGenerator() {}
 
-    /** {@code attempt} 0 is a task's first try (the test switch fails only that one). */
-    static Manifest.Entry generate(GenerationSettings s, int shard, Path outDir, int attempt) {
+    /**
+     * {@code attempt} 0 is a task's first try (the test switch fails only that one); {@code checkCancelled} runs
+     * before each batch and throws when Spark has cancelled the task (so a killed task stops within one batch).
+     */
+    static Manifest.Entry generate(GenerationSettings s, int shard, Path outDir, int attempt, Runnable checkCancelled) {
         ExecutorModels.Loaded loaded = ExecutorModels.get(s);
         SamplerType sampler = SamplerType.parse(s.sampler());
         CacheSpec cache = CacheSpec.parse(s.cache());
@@ -32,6 +35,7 @@ final class ShardGenerator {
         byte[] images = null;
         long[] shape = null;
         for (int b = 0; b < n; b += s.batchSize()) {
+            checkCancelled.run();
             int m = Math.min(s.batchSize(), n - b);
             long[] batchLabels = new long[m];
             for (int j = 0; j < m; j++) {
@@ -62,6 +66,7 @@ final class ShardGenerator {
                 throw new GenerateFailure("injected failure (test switch) in shard " + shard + " after its first batch");
             }
         }
+        checkCancelled.run();
         String name = ShardFile.name(shard);
         Path file = outDir.resolve(name);
         ShardFile.write(file, new ShardFile.Samples(shape, latents, images), labels, indices);

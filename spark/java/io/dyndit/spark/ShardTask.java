@@ -29,6 +29,7 @@ final class ShardTask extends AbstractFunction2<TaskContext, Iterator<Integer>, 
         if (shards.hasNext()) {
             throw new IllegalStateException("a partition holds more than one shard"); // the driver makes one each
         }
-        return ShardGenerator.generate(settings, shard, Path.of(outDir), context.attemptNumber());
+        return ShardGenerator.generate(settings, shard, Path.of(outDir), context.attemptNumber(),
+                context::killTaskIfInterrupted);
     }
 }
