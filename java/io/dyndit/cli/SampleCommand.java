@@ -73,6 +73,10 @@ final class SampleCommand extends CliCommand {
     @Option(names = "--seed", paramLabel = "N", description = "noise seed (default: 0)")
     Long seed;
 
+    @Option(names = "--first-index", paramLabel = "A", description = "label i draws the noise of global sample A + i "
+            + "(as `generate` numbers them), to reproduce a shard of a sharded run (default: 0)")
+    Long firstIndex;
+
     @Option(names = "--noise", paramLabel = "FILE", description = "initial noise `z` (and step noise) from safetensors")
     Path noise;
 
@@ -121,8 +125,15 @@ final class SampleCommand extends CliCommand {
         if (png != null && vae == null) {
             throw new UsageException("--png needs --vae FILE (the SD-VAE decoder checkpoint)");
         }
+        if (firstIndex != null && noise != null) {
+            throw new UsageException("--first-index numbers the seeded noise: give it with --seed, not --noise");
+        }
         if (seed != null && noise != null) {
             throw new UsageException("give either --seed or --noise, not both");
+        }
+        if (firstIndex != null && (firstIndex < 0 || firstIndex > io.dyndit.sampling.SeededNoise.MAX_INDEX)) {
+            throw new UsageException("--first-index must be in 0.." + io.dyndit.sampling.SeededNoise.MAX_INDEX + ", got "
+                    + firstIndex);
         }
         if (flexiBudget != null && flexiSteps != null) {
             throw new UsageException("give --flexi-steps or --flexi-budget, not both");
@@ -141,6 +152,9 @@ final class SampleCommand extends CliCommand {
         GenerationRequest.Builder request = GenerationRequest.builder().labels(labels.values()).sampler(sampler)
                 .steps(steps != null ? steps : sampler.defaultSteps())
                 .cfgScale(cfgScale != null ? cfgScale : GenerationRequest.DEFAULT_CFG_SCALE).eta(eta).seed(seedValue);
+        if (firstIndex != null) {
+            request.noise(io.dyndit.sampling.NoiseSource.seeded(seedValue, firstIndex));
+        }
         request.build(); // rejects bad values before anything is loaded
         FileChecks.readable(weights);
         FileChecks.readable(config);
@@ -207,7 +221,8 @@ final class SampleCommand extends CliCommand {
                 .putMetadata("sampler", r.sampler().cliName()).putMetadata("steps", Integer.toString(r.steps()))
                 .putMetadata("cfg_scale", Double.toString(r.cfgScale())).putMetadata("eta", Double.toString(r.eta()))
                 .putMetadata("labels", Arrays.toString(r.labels()))
-                .putMetadata("noise", noise != null ? noise.toString() : "seed " + seedValue);
+                .putMetadata("noise", noise != null ? noise.toString() : "seed " + seedValue
+                        + (firstIndex != null ? " first index " + firstIndex : ""));
         long batch = r.guided() ? 2 * shape[0] : shape[0];
         for (int k = 0; k < traced.size(); k++) {
             st.addFloats("step." + k + ".sample", new long[] {batch, shape[1], shape[2], shape[3]}, traced.get(k));

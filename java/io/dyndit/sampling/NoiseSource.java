@@ -16,6 +16,14 @@ public sealed interface NoiseSource permits SeededNoise, InjectedNoise {
     }
 
     /**
+     * The same generator for a batch whose sample j is global sample {@code firstIndex + j}: any split of a run into
+     * batches or shards gives each global sample the same noise.
+     */
+    static NoiseSource seeded(long seed, long firstIndex) {
+        return new SeededNoise(seed, Runtime.getRuntime().availableProcessors(), firstIndex);
+    }
+
+    /**
      * Throws a {@link io.dyndit.core.DynditException} subclass, before any model evaluation, when this source cannot
      * serve a run of {@code n} samples in a batch of {@code batch} rows of shape [channels, size, size] whose steps
      * 0..{@code noisySteps}-1 need noise.

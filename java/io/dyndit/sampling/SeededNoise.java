@@ -12,7 +12,9 @@ import java.util.List;
  *   <li>1: the step noise of row j (the conditional rows, or all rows without guidance);</li>
  *   <li>2: the step noise of the unconditional row n + j.</li>
  * </ul>
- * Keying by sample index rather than batch position gives sample j the same noise whatever the batch size.
+ * Keying by sample index rather than batch position gives sample j the same noise whatever the batch size. With a
+ * first index a, sample j of the batch draws as global sample a + j, so a large run split into batches or shards
+ * anywhere gives every global sample the noise it gets in one batch.
  *
  * <p>Thread-safety: immutable, safe to share between generations on many threads.
  */
@@ -21,8 +23,12 @@ public final class SeededNoise implements NoiseSource {
     /** Below this many values one thread is faster than starting more. */
     private static final int PARALLEL_THRESHOLD = 1 << 16;
 
+    /** Global sample indices are one 32-bit counter word. */
+    public static final long MAX_INDEX = 0xFFFFFFFFL;
+
     private final long seed;
     private final int threads;
+    private final long firstIndex;
 
     public SeededNoise(long seed) {
         this(seed, Runtime.getRuntime().availableProcessors());
@@ -30,19 +36,41 @@ public final class SeededNoise implements NoiseSource {
 
     /** {@code threads} only changes speed, never the values. */
     public SeededNoise(long seed, int threads) {
+        this(seed, threads, 0);
+    }
+
+    /**
+     * Sample j of a batch draws the noise of global sample {@code firstIndex + j}; {@code threads} only changes speed.
+     * Throws InvalidArgumentException for a negative first index or one past {@link #MAX_INDEX}.
+     */
+    public SeededNoise(long seed, int threads, long firstIndex) {
         if (threads < 1) {
             throw new InvalidArgumentException("noise threads must be >= 1, got " + threads);
         }
+        if (firstIndex < 0 || firstIndex > MAX_INDEX) {
+            throw new InvalidArgumentException("first sample index must be in 0.." + MAX_INDEX + ", got " + firstIndex);
+        }
         this.seed = seed;
         this.threads = threads;
+        this.firstIndex = firstIndex;
     }
 
     public long seed() {
         return seed;
     }
 
+    /** The global index of the batch's sample 0. */
+    public long firstIndex() {
+        return firstIndex;
+    }
+
     @Override
-    public void check(int n, int batch, int channels, int size, int noisySteps) {}
+    public void check(int n, int batch, int channels, int size, int noisySteps) {
+        if (firstIndex + n - 1 > MAX_INDEX) {
+            throw new InvalidArgumentException("global sample indices " + firstIndex + ".." + (firstIndex + n - 1)
+                    + " pass the last one the noise counter holds, " + MAX_INDEX);
+        }
+    }
 
     @Override
     public float[] initialLatents(int n, int batch, int valuesPerSample) {
@@ -95,7 +123,7 @@ public final class SeededNoise implements NoiseSource {
             int row = pos / perSample, element = pos % perSample;
             int count = Math.min(to - pos, perSample - element);
             int stream = initial ? STREAM_INITIAL : row < n ? STREAM_STEP : STREAM_STEP_UNCOND;
-            int sample = row < n ? row : row - n;
+            int sample = (int) (firstIndex + (row < n ? row : row - n)); // the counter word, unsigned
             PhiloxGaussian.fill(out, pos, count, seed, sample, initial ? 0 : step, stream, element);
             pos += count;
         }

@@ -82,7 +82,7 @@ class ReadmeExampleTest {
     }
 
     private static Path projectDir() {
-        return Path.of(System.getProperty("basedir", "."));
+        return Path.of(System.getProperty("dyndit.root.dir", System.getProperty("basedir", ".")));
     }
 
     /** javac through java.util.spi.ToolProvider (java.base), against the classes these tests run with. */

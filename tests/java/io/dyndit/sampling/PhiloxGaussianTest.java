@@ -60,6 +60,34 @@ class PhiloxGaussianTest {
         assertArrayEquals(s.initialLatents(1, 1, per), Arrays.copyOfRange(z, 0, per));
     }
 
+    /** A batch starting at global index a is rows a.. of one batch from 0, in every stream, with and without guidance. */
+    @Test
+    void firstIndexShiftsTheBatchAlongTheGlobalSamples() {
+        int per = 48, n = 7, a = 5;
+        long seed = io.dyndit.testing.Seeds.fresh();
+        SeededNoise whole = new SeededNoise(seed, 1), shifted = new SeededNoise(seed, 3, a);
+        float[] z = whole.initialLatents(a + n, 2 * (a + n), per), zs = shifted.initialLatents(n, 2 * n, per);
+        assertArrayEquals(Arrays.copyOfRange(z, a * per, (a + n) * per), Arrays.copyOfRange(zs, 0, n * per));
+        float[] step = whole.stepNoise(4, a + n, 2 * (a + n), per), steps = shifted.stepNoise(4, n, 2 * n, per);
+        assertArrayEquals(Arrays.copyOfRange(step, a * per, (a + n) * per), Arrays.copyOfRange(steps, 0, n * per),
+                "conditional rows");
+        assertArrayEquals(Arrays.copyOfRange(step, (2 * a + n) * per, 2 * (a + n) * per),
+                Arrays.copyOfRange(steps, n * per, 2 * n * per), "unconditional rows");
+        assertArrayEquals(whole.stepNoise(2, a + n, a + n, per), concat(whole.stepNoise(2, a, a, per),
+                new SeededNoise(seed, 1, a).stepNoise(2, n, n, per)), "no guidance: two batches make the whole");
+        assertEquals(a, shifted.firstIndex());
+        org.junit.jupiter.api.Assertions.assertThrows(io.dyndit.core.InvalidArgumentException.class,
+                () -> new SeededNoise(seed, 1, -1));
+        org.junit.jupiter.api.Assertions.assertThrows(io.dyndit.core.InvalidArgumentException.class,
+                () -> new SeededNoise(seed, 1, SeededNoise.MAX_INDEX).check(2, 2, 4, 8, 1));
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     /**
      * 2^21 draws. For N(0,1) the sample mean has standard deviation 1/√N = 6.9e-4, the sample variance √(2/N) =
      * 9.8e-4, the fourth moment √((105−9)/N) = 6.8e-3, and P(|z| < 1) = 0.682689 has √(p(1−p)/N) = 3.2e-4. Each bound
