@@ -1,5 +1,4 @@
 // Library facts for `dyndit info`: version, CPU and chosen kernel set, threads, BLAS, CUDA.
-#include <cblas.h>
 #include <omp.h>
 
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "../cpu/cpu_kernels.h"
 #include "../cpu/cpu_threads.h"
+#include "../cpu/gemm.h"
 
 namespace dd::cpu {
 std::string cpu_brand();
@@ -38,9 +38,8 @@ const char* dd_cpu_isa(void) { return dd::cpu::kernels().isa; }
 
 const char* dd_blas_info(void) {
     thread_local std::string s;
-    dd::cpu_backend();  // settles the BLAS thread count
-    s = std::string(openblas_get_config()) + " core=" + openblas_get_corename() +
-        " (one BLAS thread per dyndit thread)";
+    dd::cpu::apply_thread_count();
+    s = dd::cpu::engine_info();
     return s.c_str();
 }
 
@@ -49,7 +48,7 @@ int dd_num_threads(void) {
     return omp_get_max_threads();
 }
 
-// Threads are OpenMP's only: BLAS calls run single-threaded inside the backend's parallel regions. OpenMP's team
+// Threads are OpenMP's only (oneDNN shares the one libgomp and runs on the calling thread's team). OpenMP's team
 // size is a per-thread setting; the count is kept process-wide and applied to each thread's ops.
 void dd_set_num_threads(int n) {
     if (n <= 0) n = omp_get_num_procs();
