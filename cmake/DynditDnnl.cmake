@@ -11,3 +11,13 @@ set_target_properties(dyndit::dnnl PROPERTIES
   IMPORTED_LOCATION "${DYNDIT_DNNL_LIB}"
   IMPORTED_SONAME "libdnnl.so.3"
   INTERFACE_INCLUDE_DIRECTORIES "${DYNDIT_DNNL_INCLUDE}")
+
+# OpenMP for libdyndit: the compiler's -fopenmp, linked against the jar's libgomp (not the compiler's copy), so the
+# native tests load the same runtime the Java process does.
+find_file(DYNDIT_DNNL_GOMP libgomp.so.1 PATHS "${DNNL_ROOT}" NO_DEFAULT_PATH REQUIRED)
+add_library(dyndit::gomp SHARED IMPORTED)
+set_target_properties(dyndit::gomp PROPERTIES IMPORTED_LOCATION "${DYNDIT_DNNL_GOMP}" IMPORTED_SONAME "libgomp.so.1")
+add_library(dyndit_openmp INTERFACE)
+target_compile_options(dyndit_openmp INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp>)
+target_link_libraries(dyndit_openmp INTERFACE dyndit::gomp)
+add_library(dyndit::openmp ALIAS dyndit_openmp)
