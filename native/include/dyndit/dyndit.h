@@ -61,6 +61,10 @@ DD_API const char* dd_cpu_name(void);              /* CPU brand string */
 DD_API const char* dd_cpu_isa(void);               /* kernel set the dispatcher chose: avx512, avx2, sse2 */
 DD_API const char* dd_cpu_features(void);          /* detected features, space separated */
 DD_API const char* dd_blas_info(void);             /* GEMM engine (oneDNN): version, bf16 support, threads */
+/* Writes into buf (cap bytes, NUL-terminated, truncated to fit) the oneDNN kernel (impl_info) an M x N x K linear
+ * runs on the CPU in `precision` on the calling thread's thread count (tf32: fp32). DD_ERR_UNSUPPORTED for bf16 on
+ * a CPU without bf16 arithmetic. */
+DD_API dd_status dd_cpu_matmul_kernel(int64_t m, int64_t n, int64_t k, int precision, char* buf, int64_t cap);
 DD_API int dd_num_threads(void);
 DD_API void dd_set_num_threads(int n);             /* kernels and oneDNN (one OpenMP pool); n <= 0: all cores */
 DD_API int dd_cuda_compiled(void);                 /* 1 if CUDA code is in this build */

@@ -1,10 +1,12 @@
 // Library facts for `dyndit info`: version, CPU and chosen kernel set, threads, BLAS, CUDA.
 #include <omp.h>
 
+#include <algorithm>
 #include <string>
 
 #include "backend.h"
 #include "device_memory.h"
+#include "error.h"
 #include "dyndit/dyndit.h"
 
 #ifndef DYNDIT_VERSION
@@ -41,6 +43,24 @@ const char* dd_blas_info(void) {
     dd::cpu::apply_thread_count();
     s = dd::cpu::engine_info();
     return s.c_str();
+}
+
+dd_status dd_cpu_matmul_kernel(int64_t m, int64_t n, int64_t k, int precision, char* buf, int64_t cap) {
+    return dd::guard("dd_cpu_matmul_kernel", [&]() -> dd_status {
+        if (m < 1 || n < 1 || k < 1 || !buf || cap < 1)
+            return dd::fail(DD_ERR_INVALID_ARGUMENT,
+                            dd::format("dd_cpu_matmul_kernel: sizes must be >= 1, got %lld x %lld x %lld and a "
+                                       "buffer of %lld bytes",
+                                       (long long)m, (long long)n, (long long)k, (long long)cap));
+        const bool bf16 = precision == DD_PRECISION_BF16;
+        if (bf16 && !dd::cpu::bf16_supported()) return dd::cpu::set_thread_precision(DD_PRECISION_BF16);  // refusal
+        dd::cpu::apply_thread_count();
+        const std::string impl = dd::cpu::matmul_impl(m, n, k, bf16);
+        const size_t len = std::min<size_t>(impl.size(), size_t(cap - 1));
+        impl.copy(buf, len);
+        buf[len] = 0;
+        return DD_OK;
+    });
 }
 
 int dd_num_threads(void) {

@@ -59,6 +59,9 @@ public final class DynditNative {
     public static native @Cast("const char*") String dd_cpu_isa();
     public static native @Cast("const char*") String dd_cpu_features();
     public static native @Cast("const char*") String dd_blas_info();
+
+    public static native int dd_cpu_matmul_kernel(long m, long n, long k, int precision, @Cast("char*") byte[] buf,
+            long cap);
     public static native int dd_num_threads();
     public static native void dd_set_num_threads(int n);
     public static native int dd_cuda_compiled();
