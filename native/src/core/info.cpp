@@ -1,4 +1,4 @@
-// Library facts for `dyndit info`: version, CPU and chosen kernel set, threads, BLAS, CUDA.
+// Library facts for `dyndit info`: version, CPU and chosen kernel set, threads, GEMM engine (oneDNN), CUDA.
 #include <omp.h>
 
 #include <algorithm>
