@@ -1,13 +1,14 @@
-// CPU forms of the DyDiT ops: width-sliced GEMMs (one oneDNN matmul over the kept blocks of the weights, or of their
-// bf16 copy, packed side by side), ragged-row LayerNorm, token selection.
+// CPU forms of the DyDiT ops: width-sliced GEMMs (oneDNN matmuls on the kept blocks of the weights read in place, or
+// of their bf16 copy), ragged-row LayerNorm, token selection.
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
+#include <string>
 
 #include "../core/backend.h"
+#include "../core/error.h"
 #include "cpu_kernels.h"
 #include "gemm.h"
 
@@ -29,49 +30,26 @@ Weights weights(const BlockLinearParams& p) {
     return {p.w, nullptr, p.w_row_stride};
 }
 
-// The kept blocks of w packed into one contiguous [rows, cols] matrix, so the sliced product is one matmul (one
-// parallel region, full-width kernels) instead of one per head or MLP group. The buffer is per thread and only grows.
-// Packing reads the kept weights once (~5% of the matmul's time at DiT-B/2 batch-8 shapes).
-struct Packed {
-    const void* data;
-    int64_t ld;
-};
-
-template <class T, int Use = 0>  // Use: 0 weights, 1 bias (separate buffers)
-T* pack_buffer(size_t n) {
-    thread_local std::vector<T> buf;
-    if (buf.size() < n) buf.resize(n);
-    return buf.data();
-}
-
-// Rows [start, start + len) of each block, stacked (out-blocks).
-template <class T>
-Packed pack_rows(const T* w, int64_t ld, const BlockLinearParams& p, int64_t rows) {
-    T* dst = pack_buffer<T>(size_t(rows) * size_t(p.K));
-    int64_t r0 = 0;
-    for (int b = 0; b < p.nblocks; ++b) {
-        const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-#pragma omp parallel for if (len * p.K >= (1 << 16))
-        for (int64_t r = 0; r < len; ++r) std::memcpy(dst + (r0 + r) * p.K, w + (start + r) * ld, sizeof(T) * p.K);
-        r0 += len;
-    }
-    return {dst, p.K};
-}
-
-// Columns [start, start + len) of each block, side by side (in-blocks).
-template <class T>
-Packed pack_cols(const T* w, int64_t ld, const BlockLinearParams& p, int64_t cols) {
-    T* dst = pack_buffer<T>(size_t(p.N) * size_t(cols));
-#pragma omp parallel for if (p.N * cols >= (1 << 16))
-    for (int64_t n = 0; n < p.N; ++n) {
-        int64_t c0 = 0;
-        for (int b = 0; b < p.nblocks; ++b) {
-            const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            std::memcpy(dst + n * cols + c0, w + n * ld + start, sizeof(T) * len);
-            c0 += len;
+// Runs body(m0, m1) -> dd_status over row chunks: one OpenMP region whose threads each run the blocks' matmuls on
+// their rows (oneDNN runs single-threaded inside it), reading the kept weights in place; small work stays on the
+// calling thread, where oneDNN threads each matmul itself. Packing the kept blocks into one matrix instead copied
+// the weights per call (per timestep group) and made DyDiT's speed lag its MACs. A worker's failure message is
+// carried back to the calling thread.
+template <class F>
+dd_status for_row_chunks(int64_t M, int64_t work_per_row, F&& body) {
+    const int threads = omp_get_max_threads();
+    if (threads == 1 || M * work_per_row < (1 << 20) || M < 2 * threads) return body(0, M);
+    dd_status failed = DD_OK;
+    std::string message;
+#pragma omp parallel num_threads(threads)
+    {
+        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads(), step = (M + n - 1) / n;
+        if (dd_status s = body(std::min(M, t * step), std::min(M, (t + 1) * step))) {
+#pragma omp critical(dd_sliced_failure)
+            if (failed == DD_OK) failed = s, message = dd_last_error();
         }
     }
-    return {dst, cols};
+    return failed == DD_OK ? DD_OK : fail(failed, message);
 }
 
 int64_t kept(const BlockLinearParams& p) {
@@ -82,40 +60,47 @@ int64_t kept(const BlockLinearParams& p) {
 
 }  // namespace
 
-// y[:, 0:kept) = x w[kept rows]^T + bias[kept rows]: one matmul over the packed rows (in place for one block).
+// Each block of output rows of w is one matmul into its columns of y, per row chunk.
 dd_status linear_out_blocks(const BlockLinearParams& p) {
-    const int64_t rows = kept(p);
-    if (rows == 0 || p.M == 0) return DD_OK;
     const Weights w = weights(p);
-    const bool bf16 = w.bf16 != nullptr;
-    Packed b{w.at(p.blocks[0], 0), w.ld};
-    const float* bias = p.bias ? p.bias + p.blocks[0] : nullptr;
-    if (p.nblocks > 1) {
-        b = bf16 ? pack_rows(w.bf16, w.ld, p, rows) : pack_rows(w.f32, w.ld, p, rows);
-        if (p.bias) {
-            float* packed = pack_buffer<float, 1>(size_t(rows));
-            int64_t r0 = 0;
-            for (int i = 0; i < p.nblocks; ++i) {
-                std::memcpy(packed + r0, p.bias + p.blocks[2 * i], sizeof(float) * p.blocks[2 * i + 1]);
-                r0 += p.blocks[2 * i + 1];
-            }
-            bias = packed;
+    return for_row_chunks(p.M, p.K * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+        int64_t off = 0;
+        for (int b = 0; b < p.nblocks; ++b) {
+            const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
+            const Gemm g{p.x + m0 * p.x_row_stride, p.x_row_stride, 1, w.at(start, 0), 1, w.ld, w.bf16 != nullptr,
+                         p.bias ? p.bias + start : nullptr, p.y + m0 * p.y_row_stride + off, p.y_row_stride, m1 - m0,
+                         len, p.K, false};
+            if (dd_status s = gemm("dd_linear_out_blocks", g)) return s;
+            off += len;
         }
-    }
-    const Gemm g{p.x, p.x_row_stride, 1, b.data, 1, b.ld, bf16, bias, p.y, p.y_row_stride, p.M, rows, p.K, false};
-    return gemm("dd_linear_out_blocks", g);
+        return DD_OK;
+    });
 }
 
-// y = x[:, 0:kept) w[:, kept columns]^T + bias: one matmul over the packed columns (in place for one block).
+// Each block of input columns adds its matmul into y, per row chunk; the first one writes y and the bias.
 dd_status linear_in_blocks(const BlockLinearParams& p) {
-    const int64_t cols = kept(p);
     const Weights w = weights(p);
-    const bool bf16 = w.bf16 != nullptr && cols > 0;
-    Packed b{cols > 0 ? w.at(0, p.blocks[0]) : p.w, cols > 0 ? w.ld : p.w_row_stride};
-    if (p.nblocks > 1 && cols > 0) b = bf16 ? pack_cols(w.bf16, w.ld, p, cols) : pack_cols(w.f32, w.ld, p, cols);
-    // cols = 0: no input columns, y = bias (or 0)
-    const Gemm g{p.x, p.x_row_stride, 1, b.data, 1, b.ld, bf16, p.bias, p.y, p.y_row_stride, p.M, p.N, cols, false};
-    return gemm("dd_linear_in_blocks", g);
+    return for_row_chunks(p.M, p.N * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+        float* y = p.y + m0 * p.y_row_stride;
+        int64_t off = 0;
+        bool written = false;
+        for (int b = 0; b < p.nblocks; ++b) {
+            const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
+            if (len > 0) {
+                const Gemm g{p.x + m0 * p.x_row_stride + off, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
+                             w.bf16 != nullptr, written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len,
+                             written};
+                if (dd_status s = gemm("dd_linear_in_blocks", g)) return s;
+                written = true;
+            }
+            off += len;
+        }
+        if (written) return DD_OK;
+        // no input columns: y = bias (or 0)
+        const Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, y, p.y_row_stride, m1 - m0, p.N, 0,
+                     false};
+        return gemm("dd_linear_in_blocks", g);
+    });
 }
 
 dd_status layernorm_modulate_rows(const LayerNormRowsParams& p) {
