@@ -17,6 +17,6 @@ target_compile_definitions(dyndit_asan PRIVATE DYNDIT_VERSION="${DYNDIT_VERSION}
 target_compile_options(dyndit_asan PRIVATE -Wall -Wextra -Wno-unused-parameter -fvisibility=hidden -O1 -g
                        ${DYNDIT_SANITIZE_FLAGS})
 target_link_options(dyndit_asan PUBLIC ${DYNDIT_SANITIZE_FLAGS})
-target_link_libraries(dyndit_asan PRIVATE OpenMP::OpenMP_CXX dyndit::openblas ${CMAKE_DL_LIBS})
+target_link_libraries(dyndit_asan PRIVATE dyndit::openmp dyndit::dnnl ${CMAKE_DL_LIBS})
 set_target_properties(dyndit_asan PROPERTIES BUILD_RPATH "$ORIGIN")
 unset(_dd_sources)

@@ -1,4 +1,4 @@
-# SD-VAE decoder ops (dyndit_vae.h): C entry points, the CPU backend (im2col + OpenBLAS convolution,
+# SD-VAE decoder ops (dyndit_vae.h): C entry points, the CPU backend (im2col + oneDNN matmul convolution,
 # GroupNorm, upsampling) and its per-ISA inner loops, added to the `dyndit` library.
 target_sources(dyndit PRIVATE
   native/src/core/ops_vae.cpp

@@ -12,7 +12,7 @@ module io.dyndit {
     requires java.desktop; // PNG output through ImageIO
     requires jdk.management; // free memory for the model's memory check (and java.management with it)
     requires org.bytedeco.javacpp;
-    requires org.bytedeco.openblas;
+    requires org.bytedeco.dnnl;
     requires info.picocli; // the command line (io.dyndit.cli)
 
     exports io.dyndit.core;

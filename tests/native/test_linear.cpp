@@ -15,12 +15,12 @@ constexpr int64_t M = 37, N = 71, K = 129;
 // K < 167. The inputs are the exact floats the reference reads, so nothing else contributes.
 constexpr Tolerance kGemm{1e-5, 1e-5, 0};
 
-// On a CUDA device in TF32 / BF16 the operands are rounded first: the bound of compare.h's
-// rounded_operand_gemm for K terms (tf32, K = 129: 9.9e-4 of sum|x w|; bf16: 7.8e-3); fp32 and the CPU: kGemm.
+// On a CUDA device in TF32 / BF16 (and the CPU in BF16) the operands are rounded first: the bound of compare.h's
+// rounded_operand_gemm for K terms (tf32, K = 129: 9.9e-4 of sum|x w|; bf16: 7.8e-3); fp32: kGemm.
 class LinearTest : public OpTest {
 protected:
     Tolerance gemm(int64_t k = K) const {
-        const int p = backend().device_type == DD_DEVICE_CPU ? DD_PRECISION_FP32 : backend().precision;
+        const int p = gemm_precision(backend());
         const double u = p == DD_PRECISION_TF32 ? tf32_unit_roundoff() : p == DD_PRECISION_BF16 ? bf16_unit_roundoff() : 0;
         return rounded_operand_gemm(u, k, kGemm);
     }

@@ -42,12 +42,12 @@ std::vector<bool> columns_inside(int64_t rows, int64_t width, int64_t c0, int64_
     return in;
 }
 
-// On a CUDA device in TF32 / BF16 the operands are rounded first: compare.h's rounded_operand_gemm bound
-// for the same K + 8 terms; fp32 and the CPU: kSlicedGemm.
+// On a CUDA device in TF32 / BF16 (and the CPU in BF16) the operands are rounded first: compare.h's bound
+// rounded_operand_gemm for the same K + 8 terms; fp32: kSlicedGemm.
 class SlicedLinearTest : public OpTest {
 protected:
     Tolerance sliced() const {
-        const int p = backend().device_type == DD_DEVICE_CPU ? DD_PRECISION_FP32 : backend().precision;
+        const int p = gemm_precision(backend());
         const double u = p == DD_PRECISION_TF32 ? tf32_unit_roundoff() : p == DD_PRECISION_BF16 ? bf16_unit_roundoff() : 0;
         return rounded_operand_gemm(u, K + 8, kSlicedGemm);
     }

@@ -53,7 +53,7 @@ inline testing::AssertionResult FailsWith(dd_status got, dd_status want, std::in
 
 // A device the ops can run on, and the GEMM arithmetic (dd_precision) the fixture sets for the test on it.
 // The CUDA default is TF32, so a device test that compares against fp32 tolerances must ask for FP32; the
-// CPU ignores the setting (always fp32).
+// CPU computes fp32 for FP32 and TF32, and bf16 products (oneDNN) for BF16.
 struct Backend {
     const char* name;
     int device_type;
@@ -77,13 +77,20 @@ inline std::vector<Backend> all_backends() {
     return {{"cpu", DD_DEVICE_CPU, 0}, {"cuda0", DD_DEVICE_CUDA, 0, DD_PRECISION_FP32}};
 }
 
-// For the tests of GEMM-based ops: the CUDA device once per precision (fp32 under the name cuda0, as in
-// all_backends, and cuda0_tf32 / cuda0_bf16); each test takes its tolerance from backend().precision.
+// For the tests of GEMM-based ops: the CPU in fp32 and bf16, the CUDA device once per precision (fp32 under the
+// name cuda0, as in all_backends, and cuda0_tf32 / cuda0_bf16); each test takes its tolerance from
+// gemm_precision(backend()).
 inline std::vector<Backend> gemm_backends() {
     return {{"cpu", DD_DEVICE_CPU, 0},
+            {"cpu_bf16", DD_DEVICE_CPU, 0, DD_PRECISION_BF16},
             {"cuda0", DD_DEVICE_CUDA, 0, DD_PRECISION_FP32},
             {"cuda0_tf32", DD_DEVICE_CUDA, 0, DD_PRECISION_TF32},
             {"cuda0_bf16", DD_DEVICE_CUDA, 0, DD_PRECISION_BF16}};
+}
+
+// The arithmetic the backend's matrix products run in: the CPU has no TF32 (fp32 then).
+inline int gemm_precision(const Backend& b) {
+    return b.device_type == DD_DEVICE_CPU && b.precision == DD_PRECISION_TF32 ? DD_PRECISION_FP32 : b.precision;
 }
 
 inline const char* precision_name(int precision) {
@@ -92,6 +99,15 @@ inline const char* precision_name(int precision) {
 
 // Why `b` cannot run on this machine, or "" when it can.
 inline std::string unavailable_reason(const Backend& b) {
+    if (b.device_type == DD_DEVICE_CPU && b.precision == DD_PRECISION_BF16) {
+        if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) == DD_OK) {
+            dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+            return "";
+        }
+        std::string why = dd_last_error();
+        dd_clear_error();
+        return why;
+    }
     if (b.device_type == DD_DEVICE_CPU) return "";
     const dd_status s = b.device_type == DD_DEVICE_CUDA_EMU ? dd_cuda_emu_load(nullptr) : dd_cuda_probe(b.device_index);
     if (s == DD_OK) return "";
@@ -193,10 +209,8 @@ protected:
         const Backend& b = backend_;
         std::string why = unavailable_reason(b);
         if (!why.empty()) GTEST_SKIP() << b.name << " is not usable here: " << why;
-        if (b.device_type != DD_DEVICE_CPU) {
-            ASSERT_EQ(dd_set_gemm_precision(b.device_type, b.precision), DD_OK) << dd_last_error();
-            precision_set_ = true;
-        }
+        ASSERT_EQ(dd_set_gemm_precision(b.device_type, b.precision), DD_OK) << dd_last_error();
+        precision_set_ = true;
         const std::string device = b.device_type == DD_DEVICE_CUDA_EMU ? " (emulated: cuda-emu)" : "";
         trace_.emplace(__FILE__, __LINE__,
                        std::string("backend=") + b.name + device + " precision=" + precision_name(b.precision) +

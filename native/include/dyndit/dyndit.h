@@ -44,9 +44,10 @@ typedef enum dd_dtype { DD_F32 = 0, DD_BF16 = 1, DD_F16 = 2, DD_I32 = 3, DD_I64 
 
 typedef enum dd_device_type { DD_DEVICE_CPU = 0, DD_DEVICE_CUDA = 1, DD_DEVICE_CUDA_EMU = 2 } dd_device_type;
 
-/* Arithmetic of the matrix products (linear, conv) on CUDA devices. The CPU always computes fp32. tf32: inputs
- * rounded to TF32 on tensor cores (as PyTorch runs DiT's official sampler); bf16: inputs rounded to bf16 with
- * fp32 accumulation; fp32: plain fp32 FMAs. */
+/* Arithmetic of the matrix products (linear, conv) on CUDA devices, and of the linears on the CPU. tf32: inputs
+ * rounded to TF32 on tensor cores (as PyTorch runs DiT's official sampler; fp32 on the CPU); bf16: inputs rounded
+ * to bf16 with fp32 accumulation (CPU: oneDNN on AVX512_BF16/AMX, refused elsewhere; the CPU convolutions stay
+ * fp32); fp32: plain fp32 FMAs. */
 typedef enum dd_precision { DD_PRECISION_FP32 = 0, DD_PRECISION_TF32 = 1, DD_PRECISION_BF16 = 2 } dd_precision;
 
 typedef struct dd_tensor dd_tensor;
@@ -59,9 +60,13 @@ DD_API const char* dd_version(void);
 DD_API const char* dd_cpu_name(void);              /* CPU brand string */
 DD_API const char* dd_cpu_isa(void);               /* kernel set the dispatcher chose: avx512, avx2, sse2 */
 DD_API const char* dd_cpu_features(void);          /* detected features, space separated */
-DD_API const char* dd_blas_info(void);             /* BLAS library, version/config, threads */
+DD_API const char* dd_blas_info(void);             /* GEMM engine (oneDNN): version, bf16 support, threads */
+/* Writes into buf (cap bytes, NUL-terminated, truncated to fit) the oneDNN kernel (impl_info) an M x N x K linear
+ * runs on the CPU in `precision` on the calling thread's thread count (tf32: fp32). DD_ERR_UNSUPPORTED for bf16 on
+ * a CPU without bf16 arithmetic. */
+DD_API dd_status dd_cpu_matmul_kernel(int64_t m, int64_t n, int64_t k, int precision, char* buf, int64_t cap);
 DD_API int dd_num_threads(void);
-DD_API void dd_set_num_threads(int n);             /* kernels (OpenMP) and BLAS; n <= 0: all cores */
+DD_API void dd_set_num_threads(int n);             /* kernels and oneDNN (one OpenMP pool); n <= 0: all cores */
 DD_API int dd_cuda_compiled(void);                 /* 1 if CUDA code is in this build */
 DD_API const char* dd_cuda_archs(void);            /* e.g. "sm_80 sm_90 compute_90", "" without CUDA */
 /* Whether device `index` of CUDA is usable. On failure: DD_ERR_CUDA_UNAVAILABLE and the message carries
@@ -72,7 +77,9 @@ DD_API dd_status dd_cuda_probe(int index);
  * loader's reason when it cannot be loaded. */
 DD_API dd_status dd_cuda_emu_load(const char* path);
 /* GEMM arithmetic of the calling thread's later ops on devices of `device_type` (a dd_precision; per thread, so
- * models of different precision on different threads do not interfere); accepted and ignored on the CPU. */
+ * models of different precision on different threads do not interfere). CPU bf16: each weight (w of a linear) is
+ * rounded to bf16 once and the copy reused until that memory is freed or written through dd_tensor_write,
+ * dd_tensor_zero or dd_copy; DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
 /* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,
  * so the sampling loop can keep its latents on the device ----

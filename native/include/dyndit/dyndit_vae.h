@@ -17,8 +17,8 @@ extern "C" {
  *   y[n,o,i,j] = bias[o] + residual[n,o,i,j] + sum_{c,a,b} w[o,c,a,b] * x[n,c,i+a-(kh-1)/2, j+b-(kw-1)/2].
  * x [N,Ci,H,W], w [Co,Ci,kh,kw], y [N,Co,H,W], all contiguous; bias [Co] or NULL; residual [N,Co,H,W]
  * contiguous or NULL. residual may be y itself (y += conv + bias); otherwise y must not overlap any input.
- * CPU: im2col over tiles of output pixels into a per-thread buffer that only grows, then SGEMM
- * (OpenBLAS, single-threaded inside OpenMP tiles); 1x1 kernels read x directly. */
+ * CPU: im2col over tiles of output pixels into a per-thread buffer that only grows, then a oneDNN fp32 matmul
+ * (single-threaded inside OpenMP tiles); 1x1 kernels read x directly. */
 DD_API dd_status dd_conv2d(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const dd_tensor* residual,
                            dd_tensor* y);
 

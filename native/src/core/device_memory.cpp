@@ -7,6 +7,7 @@
 
 #include "device_plugin.h"
 #include "error.h"
+#include "../cpu/gemm.h"
 
 namespace dd {
 namespace {
@@ -56,14 +57,20 @@ void device_free(int device_type, int, void* ptr, size_t bytes) noexcept {
     if (!ptr) return;
     if (device_type == DD_DEVICE_CUDA) cuda_free(ptr);
     else if (device_type == DD_DEVICE_CUDA_EMU) cuda_emu_plugin().release(ptr);  // loaded: it allocated ptr
-    else if (host_bytes(bytes) >= kOwnPagesBytes) munmap(ptr, host_bytes(bytes));
-    else std::free(ptr);
+    else {
+        cpu::forget_weights(ptr, bytes);  // a bf16 copy of freed memory must not outlive it
+        if (host_bytes(bytes) >= kOwnPagesBytes) munmap(ptr, host_bytes(bytes));
+        else std::free(ptr);
+    }
 }
 
 void copy_to_device(int device_type, void* dst, const void* src, size_t bytes) {
     if (device_type == DD_DEVICE_CUDA) cuda_copy(dst, src, bytes, true);
     else if (device_type == DD_DEVICE_CUDA_EMU) check_plugin(cuda_emu_plugin().copy(dst, src, bytes, 1));
-    else std::memcpy(dst, src, bytes);
+    else {
+        cpu::forget_weights(dst, bytes);  // rewritten weights get a fresh bf16 copy
+        std::memcpy(dst, src, bytes);
+    }
 }
 
 void copy_from_device(int device_type, void* dst, const void* src, size_t bytes) {
@@ -75,7 +82,10 @@ void copy_from_device(int device_type, void* dst, const void* src, size_t bytes)
 void zero_memory(int device_type, void* dst, size_t bytes) {
     if (device_type == DD_DEVICE_CUDA) cuda_zero(dst, bytes);
     else if (device_type == DD_DEVICE_CUDA_EMU) check_plugin(cuda_emu_plugin().zero(dst, bytes));
-    else std::memset(dst, 0, bytes);
+    else {
+        cpu::forget_weights(dst, bytes);
+        std::memset(dst, 0, bytes);
+    }
 }
 
 }  // namespace dd

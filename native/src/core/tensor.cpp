@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "../cpu/gemm.h"
 #include "device_memory.h"
 #include "error.h"
 #include "half.h"
@@ -257,6 +258,7 @@ dd_status dd_copy(const dd_tensor* src, dd_tensor* dst) {
                                              dd::dtype_name(dst->dtype)));
         const size_t ss = dd::dtype_size(src->dtype), ds = dd::dtype_size(dst->dtype);
         const int64_t n = src->numel();
+        dd::cpu::forget_weights(dst->storage->ptr, dst->storage->bytes);  // dst's bf16 weight copies go stale
         int64_t idx[DD_MAX_DIMS] = {};
         const char* sp = static_cast<const char*>(src->data());
         char* dp = static_cast<char*>(dst->data());

@@ -1,6 +1,5 @@
 // The CPU backend: threading (OpenMP) and strides here; inner loops from the ISA-dispatched kernel
-// set; dense GEMM through OpenBLAS.
-#include <cblas.h>
+// set; matrix products through oneDNN (gemm.cpp).
 #include <omp.h>
 
 #include <algorithm>
@@ -10,14 +9,10 @@
 
 #include "../core/backend.h"
 #include "cpu_kernels.h"
+#include "gemm.h"
 #include "cpu_threads.h"
 
 namespace dd::cpu {
-
-void use_single_threaded_blas() {
-    static const bool once = (openblas_set_num_threads(1), true);
-    (void)once;
-}
 
 // OpenMP keeps the team size per calling thread: dd_set_num_threads records it process-wide and every op applies it
 // to its calling thread, so a setting made on one thread governs the ops of all threads.
@@ -69,47 +64,16 @@ namespace {
 // Splits `n` items over threads only when there is enough work to pay for the fork.
 inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
 
-// One sgemm on rows [m0, m1) and output columns [n0, n1).
-void sgemm_block(const LinearParams& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    if (m1 <= m0 || n1 <= n0) return;
-    // Row strides are >= row lengths (checked in ops.cpp), as BLAS requires.
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)(m1 - m0), (blasint)(n1 - n0), (blasint)p.K, 1.0f,
-                p.x + m0 * p.x_row_stride, (blasint)p.x_row_stride, p.w + n0 * p.w_row_stride, (blasint)p.w_row_stride,
-                p.bias ? 1.0f : 0.0f, p.y + m0 * p.y_row_stride + n0, (blasint)p.y_row_stride);
-}
-
-// All threads are OpenMP threads: OpenBLAS runs single-threaded inside our parallel regions, so
-// its idle spinning workers never fight our kernels for the cores. Tall GEMMs split rows, short
-// ones (adaLN on a few samples) split output columns.
+// One oneDNN matmul (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the calling thread
+// asked for it, with the weights' bf16 copy made once.
 dd_status linear(const LinearParams& p) {
-    if (p.M == 0 || p.N == 0) return DD_OK;
-    if (p.bias) {
-#pragma omp parallel for if (worth_threads(p.M * p.N))
-        for (int64_t m = 0; m < p.M; ++m) std::memcpy(p.y + m * p.y_row_stride, p.bias, sizeof(float) * p.N);
+    Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, p.y, p.y_row_stride, p.M, p.N, p.K, false};
+    if (thread_uses_bf16() && p.M > 0 && p.N > 0 && p.K > 0) {
+        g.b = bf16_weights(p.w, p.N, p.K, p.w_row_stride);
+        g.b_n = p.K;
+        g.b_bf16 = true;
     }
-    if (p.K == 0) {
-        if (!p.bias)
-            for (int64_t m = 0; m < p.M; ++m) std::memset(p.y + m * p.y_row_stride, 0, sizeof(float) * p.N);
-        return DD_OK;
-    }
-    const int threads = omp_get_max_threads();
-    if (threads == 1 || p.M * p.N * p.K < (1 << 20)) {
-        sgemm_block(p, 0, p.M, 0, p.N);
-        return DD_OK;
-    }
-    const bool by_rows = p.M >= 64 * threads;
-#pragma omp parallel num_threads(threads)
-    {
-        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
-        if (by_rows) {
-            const int64_t step = (p.M + n - 1) / n;
-            sgemm_block(p, t * step, std::min(p.M, (t + 1) * step), 0, p.N);
-        } else {
-            const int64_t step = ((p.N + n - 1) / n + 15) / 16 * 16;
-            sgemm_block(p, 0, p.M, std::min(p.N, t * step), std::min(p.N, (t + 1) * step));
-        }
-    }
-    return DD_OK;
+    return gemm("dd_linear", g);
 }
 
 dd_status layernorm_modulate(const LayerNormModulateParams& p) {
@@ -245,7 +209,7 @@ const Backend cpu = {
     scale_rows,
     sigmoid,
     attention_varlen,
-    nullptr,  // set_gemm_precision: the CPU always computes fp32
+    set_thread_precision,  // fp32 (tf32 too) or bf16, per calling thread
     nullptr, nullptr, nullptr, nullptr,  // graphs: a CUDA feature
     ddpm_update,
     ddim_update,
@@ -260,6 +224,5 @@ const Backend cpu = {
 }  // namespace dd::cpu
 
 const dd::Backend* dd::cpu_backend() {
-    dd::cpu::use_single_threaded_blas();
     return &dd::cpu::cpu;
 }

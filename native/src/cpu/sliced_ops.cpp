@@ -1,80 +1,106 @@
-// CPU forms of the DyDiT ops: width-sliced GEMMs that read weights in place, ragged-row LayerNorm,
-// token selection. BLAS runs single-threaded inside OpenMP row chunks (see backend_cpu.cpp).
-#include <cblas.h>
+// CPU forms of the DyDiT ops: width-sliced GEMMs (oneDNN matmuls on the kept blocks of the weights read in place, or
+// of their bf16 copy), ragged-row LayerNorm, token selection.
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 #include "../core/backend.h"
+#include "../core/error.h"
 #include "cpu_kernels.h"
+#include "gemm.h"
 
 namespace dd::cpu {
 namespace {
 
-// Runs body(m0, m1) over row chunks, in parallel when the work is worth it.
-template <class F>
-void for_row_chunks(int64_t M, int64_t work_per_row, F&& body) {
-    const int threads = omp_get_max_threads();
-    if (threads == 1 || M * work_per_row < (1 << 20) || M < 2 * threads) {
-        body(0, M);
-        return;
+// w as the product's B operand: fp32 in place, or its bf16 copy (same layout, row stride ld).
+struct Weights {
+    const float* f32;
+    const uint16_t* bf16;  // null in fp32
+    int64_t ld;            // row stride of whichever is used
+    const void* at(int64_t row, int64_t col) const {
+        return bf16 ? static_cast<const void*>(bf16 + row * ld + col) : f32 + row * ld + col;
     }
+};
+
+Weights weights(const BlockLinearParams& p) {
+    if (thread_uses_bf16() && p.N > 0 && p.K > 0) return {p.w, bf16_weights(p.w, p.N, p.K, p.w_row_stride), p.K};
+    return {p.w, nullptr, p.w_row_stride};
+}
+
+// Runs body(m0, m1) -> dd_status over row chunks: one OpenMP region whose threads each run the blocks' matmuls on
+// their rows (oneDNN runs single-threaded inside it), reading the kept weights in place; small work stays on the
+// calling thread, where oneDNN threads each matmul itself. Packing the kept blocks into one matrix instead copied
+// the weights per call (per timestep group) and made DyDiT's speed lag its MACs. A worker's failure message is
+// carried back to the calling thread.
+template <class F>
+dd_status for_row_chunks(int64_t M, int64_t work_per_row, F&& body) {
+    const int threads = omp_get_max_threads();
+    if (threads == 1 || M * work_per_row < (1 << 20) || M < 2 * threads) return body(0, M);
+    dd_status failed = DD_OK;
+    std::string message;
 #pragma omp parallel num_threads(threads)
     {
         const int64_t t = omp_get_thread_num(), n = omp_get_num_threads(), step = (M + n - 1) / n;
-        body(std::min(M, t * step), std::min(M, (t + 1) * step));
+        if (dd_status s = body(std::min(M, t * step), std::min(M, (t + 1) * step))) {
+#pragma omp critical(dd_sliced_failure)
+            if (failed == DD_OK) failed = s, message = dd_last_error();
+        }
     }
+    return failed == DD_OK ? DD_OK : fail(failed, message);
 }
 
-void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-              float* c, int64_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b,
-                (blasint)ldb, beta, c, (blasint)ldc);
+int64_t kept(const BlockLinearParams& p) {
+    int64_t total = 0;
+    for (int b = 0; b < p.nblocks; ++b) total += p.blocks[2 * b + 1];
+    return total;
 }
 
 }  // namespace
 
+// Each block of output rows of w is one matmul into its columns of y, per row chunk.
 dd_status linear_out_blocks(const BlockLinearParams& p) {
-    for_row_chunks(p.M, p.K * (p.nblocks ? p.N : 0), [&](int64_t m0, int64_t m1) {
+    const Weights w = weights(p);
+    return for_row_chunks(p.M, p.K * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
         int64_t off = 0;
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            float* y = p.y + m0 * p.y_row_stride + off;
-            if (p.bias) {
-                for (int64_t m = m0; m < m1; ++m)
-                    std::memcpy(p.y + m * p.y_row_stride + off, p.bias + start, sizeof(float) * len);
-            }
-            if (p.K > 0)
-                sgemm_nt(m1 - m0, len, p.K, p.x + m0 * p.x_row_stride, p.x_row_stride, p.w + start * p.w_row_stride,
-                         p.w_row_stride, p.bias ? 1.f : 0.f, y, p.y_row_stride);
-            else if (!p.bias)
-                for (int64_t m = m0; m < m1; ++m) std::memset(p.y + m * p.y_row_stride + off, 0, sizeof(float) * len);
+            const Gemm g{p.x + m0 * p.x_row_stride, p.x_row_stride, 1, w.at(start, 0), 1, w.ld, w.bf16 != nullptr,
+                         p.bias ? p.bias + start : nullptr, p.y + m0 * p.y_row_stride + off, p.y_row_stride, m1 - m0,
+                         len, p.K, false};
+            if (dd_status s = gemm("dd_linear_out_blocks", g)) return s;
             off += len;
         }
+        return DD_OK;
     });
-    return DD_OK;
 }
 
+// Each block of input columns adds its matmul into y, per row chunk; the first one writes y and the bias.
 dd_status linear_in_blocks(const BlockLinearParams& p) {
-    for_row_chunks(p.M, p.N * p.K, [&](int64_t m0, int64_t m1) {
-        for (int64_t m = m0; m < m1; ++m) {
-            float* y = p.y + m * p.y_row_stride;
-            if (p.bias) std::memcpy(y, p.bias, sizeof(float) * p.N);
-            else std::memset(y, 0, sizeof(float) * p.N);
-        }
+    const Weights w = weights(p);
+    return for_row_chunks(p.M, p.N * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+        float* y = p.y + m0 * p.y_row_stride;
         int64_t off = 0;
+        bool written = false;
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            if (len > 0)
-                sgemm_nt(m1 - m0, p.N, len, p.x + m0 * p.x_row_stride + off, p.x_row_stride, p.w + start,
-                         p.w_row_stride, 1.f, p.y + m0 * p.y_row_stride, p.y_row_stride);
+            if (len > 0) {
+                const Gemm g{p.x + m0 * p.x_row_stride + off, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
+                             w.bf16 != nullptr, written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len,
+                             written};
+                if (dd_status s = gemm("dd_linear_in_blocks", g)) return s;
+                written = true;
+            }
             off += len;
         }
+        if (written) return DD_OK;
+        // no input columns: y = bias (or 0)
+        const Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, y, p.y_row_stride, m1 - m0, p.N, 0,
+                     false};
+        return gemm("dd_linear_in_blocks", g);
     });
-    return DD_OK;
 }
 
 dd_status layernorm_modulate_rows(const LayerNormRowsParams& p) {

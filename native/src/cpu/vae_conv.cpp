@@ -1,15 +1,16 @@
-// CPU convolution (stride 1, zero padding (k-1)/2) as im2col + SGEMM, the way the transformer's GEMMs
-// run: OpenMP threads each take tiles of (sample, output pixels, output channels) and call OpenBLAS
-// single-threaded on them. A tile's im2col lands in a per-thread buffer that only grows, so steady
+// CPU convolution (stride 1, zero padding (k-1)/2) as im2col + GEMM: OpenMP threads each take tiles of
+// (sample, output pixels, output channels) and run a oneDNN matmul on them (single-threaded inside the region). A tile's im2col lands in a per-thread buffer that only grows, so steady
 // shapes allocate nothing; 1x1 kernels read x in place.
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "../core/error.h"
 #include "../core/vae_backend.h"
+#include "gemm.h"
 
 namespace dd::cpu {
 namespace {
@@ -99,8 +100,8 @@ bool init_output(const Conv2dParams& p, int64_t n, int64_t co0, int64_t co1, int
     return p.bias || p.residual;
 }
 
-void conv_item(const Conv2dParams& p, const Tiling& t, int64_t item, int64_t K, bool direct,
-               std::vector<float>& col) {
+dd_status conv_item(const Conv2dParams& p, const Tiling& t, int64_t item, int64_t K, bool direct,
+                    std::vector<float>& col) {
     const int64_t HW = p.H * p.W;
     const int64_t cp = item % t.co_parts, tile = (item / t.co_parts) % t.tiles, n = item / (t.co_parts * t.tiles);
     const int64_t p0 = tile * t.pixels, L = std::min(t.pixels, HW - p0);
@@ -109,7 +110,7 @@ void conv_item(const Conv2dParams& p, const Tiling& t, int64_t item, int64_t K, 
     if (K == 0) {
         if (!accumulate)
             for (int64_t o = co0; o < co1; ++o) std::fill_n(p.y + (n * p.Co + o) * HW + p0, L, 0.f);
-        return;
+        return DD_OK;
     }
     const float* xn = p.x + n * p.Ci * HW;
     const float* b;
@@ -123,9 +124,9 @@ void conv_item(const Conv2dParams& p, const Tiling& t, int64_t item, int64_t K, 
         b = col.data();
         ldb = L;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(co1 - co0), (blasint)L, (blasint)K, 1.0f,
-                p.w + co0 * K, (blasint)K, b, (blasint)ldb, accumulate ? 1.0f : 0.0f, p.y + (n * p.Co + co0) * HW + p0,
-                (blasint)HW);
+    const Gemm g{p.w + co0 * K, K, 1, b, ldb, 1, false, nullptr, p.y + (n * p.Co + co0) * HW + p0, HW, co1 - co0, L, K,
+                 accumulate};
+    return gemm("dd_conv2d", g);
 }
 
 }  // namespace
@@ -138,12 +139,21 @@ dd_status conv2d(const Conv2dParams& p) {
     const int64_t items = p.N * t.tiles * t.co_parts;
     static thread_local std::vector<float> col;  // per-thread im2col tile; only grows
     if (t.threads == 1 || items == 1) {
-        for (int64_t i = 0; i < items; ++i) conv_item(p, t, i, K, direct, col);
+        for (int64_t i = 0; i < items; ++i)
+            if (dd_status s = conv_item(p, t, i, K, direct, col)) return s;
         return DD_OK;
     }
+    // A failing tile's message is recorded on its worker thread: carried back to the calling thread here.
+    dd_status failed = DD_OK;
+    std::string message;
 #pragma omp parallel for schedule(dynamic) num_threads(t.threads)
-    for (int64_t i = 0; i < items; ++i) conv_item(p, t, i, K, direct, col);
-    return DD_OK;
+    for (int64_t i = 0; i < items; ++i) {
+        if (dd_status s = conv_item(p, t, i, K, direct, col)) {
+#pragma omp critical(dd_conv2d_failure)
+            if (failed == DD_OK) failed = s, message = dd_last_error();
+        }
+    }
+    return failed == DD_OK ? DD_OK : fail(failed, message);
 }
 
 }  // namespace dd::cpu

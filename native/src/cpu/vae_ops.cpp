@@ -96,6 +96,5 @@ const VaeBackend cpu_vae = {"cpu", conv2d, group_norm, upsample_nearest2x, trans
 }  // namespace dd::cpu
 
 const dd::VaeBackend* dd::cpu_vae_backend() {
-    (void)dd::cpu_backend();  // puts OpenBLAS in single-threaded mode, as for the transformer ops
     return &dd::cpu::cpu_vae;
 }

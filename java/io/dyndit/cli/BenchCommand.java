@@ -4,6 +4,7 @@ import io.dyndit.core.DType;
 import io.dyndit.core.Device;
 import io.dyndit.core.LibraryInfo;
 import io.dyndit.core.Ops;
+import io.dyndit.core.Precision;
 import io.dyndit.core.Scope;
 import io.dyndit.core.Tensor;
 import io.dyndit.model.DiTConfig;
@@ -45,6 +46,11 @@ final class BenchCommand extends CliCommand {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu", converter = Converters.DeviceValue.class,
             description = "cpu, cuda, cuda:N or cuda-emu (default: ${DEFAULT-VALUE})")
     Device device;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
+            description = "matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE}; the CPU: tf32 = fp32, bf16 "
+                    + "for the linears)")
+    Precision precision;
 
     @Option(names = "--dydit-width", paramLabel = "F", description = "DyDiT v2: fraction of heads and MLP groups kept")
     Double dyditWidth;
@@ -148,37 +154,48 @@ final class BenchCommand extends CliCommand {
         if (dyditWidth != null || diffcrRatio != null) {
             return dynamic(c, iters, x, t, y, out);
         }
-        // Forward and SGEMM timings interleaved, so both medians see the same machine state.
-        double[] ms = new double[iters];
-        double[] sgemmRates = new double[iters];
+        // Forward and GEMM timings interleaved, so all medians see the same machine state. The GEMMs are the model's
+        // fc1 shape through the same oneDNN matmul the forward uses: fp32 always, bf16 where the CPU has it.
         long m = (long) batch * c.tokens();
+        Roofline fp32 = new Roofline(Precision.FP32, m, c.mlpHidden(), c.hiddenSize(), iters);
+        Roofline bf16 = Roofline.bf16Available() ? new Roofline(Precision.BF16, m, c.mlpHidden(), c.hiddenSize(), iters)
+                : null;
+        double[] ms = new double[iters];
         try (DiTModel model = ModelLoading.dit(new RandomDiT(c, 7), c, device, false); Scope s = Scope.open()) {
+            model.precision(precision);
             Tensor gx = s.zeros(Device.cpu(), DType.F32, m, c.hiddenSize());
             Tensor gw = s.zeros(Device.cpu(), DType.F32, c.mlpHidden(), c.hiddenSize());
             Tensor gy = s.empty(Device.cpu(), DType.F32, m, c.mlpHidden());
             Runnable fwd = () -> model.forward(x, t, y);
-            Runnable gemm = () -> Ops.linear(gx, gw, null, gy);
             for (int i = 0; i < warmup; i++) {
                 fwd.run();
-                gemm.run();
+                fp32.time(-1, gx, gw, gy);
+                if (bf16 != null) bf16.time(-1, gx, gw, gy);
             }
             for (int i = 0; i < iters; i++) {
                 ms[i] = timeMs(fwd);
-                sgemmRates[i] = 2.0 * m * c.mlpHidden() * c.hiddenSize() / (timeMs(gemm) * 1e6);
+                fp32.time(i, gx, gw, gy);
+                if (bf16 != null) bf16.time(i, gx, gw, gy);
             }
         }
         double median = median(ms);
         double flops = 2 * DiTMacs.total(c) * batch;
         double gflops = flops / (median * 1e6);
-        double sgemm = median(sgemmRates);
-        out.printf(Locale.ROOT, "model %s batch %d (%d tokens), %d threads, kernels %s, device %s%n", model,
-                batch, c.tokens(), info.threads(), info.kernelIsa(), device);
+        out.printf(Locale.ROOT, "model %s batch %d (%d tokens), %d threads, kernels %s, device %s, precision %s%n", model,
+                batch, c.tokens(), info.threads(), info.kernelIsa(), device, precision.name().toLowerCase(Locale.ROOT));
         out.printf(Locale.ROOT, "forward: median %.1f ms over %d runs (min %.1f, max %.1f)%n", median, iters,
                 Arrays.stream(ms).min().orElse(0), Arrays.stream(ms).max().orElse(0));
         out.printf(Locale.ROOT, "achieved: %.1f GFLOP/s (%.2f GMACs per sample)%n", gflops, DiTMacs.total(c) / 1e9);
-        out.printf(Locale.ROOT, "sgemm:    %.1f GFLOP/s (%d x %d x %d, median, interleaved with the forwards)%n", sgemm, (long) batch * c.tokens(),
-                c.mlpHidden(), c.hiddenSize());
-        out.printf(Locale.ROOT, "ratio:    %.1f%% of the SGEMM rate%n", 100 * gflops / sgemm);
+        out.printf(Locale.ROOT, "sgemm:    %s%n", fp32.describe());
+        if (bf16 != null) {
+            out.printf(Locale.ROOT, "bf16 gemm: %s%n", bf16.describe());
+        } else {
+            out.printf(Locale.ROOT, "bf16 gemm: not measured (%s)%n", Roofline.bf16Refusal());
+        }
+        out.printf(Locale.ROOT, "ratio:    %.1f%% of the SGEMM rate%n", 100 * gflops / fp32.rate());
+        if (bf16 != null) {
+            out.printf(Locale.ROOT, "ratio:    %.1f%% of the bf16 GEMM rate%n", 100 * gflops / bf16.rate());
+        }
         return 0;
     }
 
@@ -214,8 +231,8 @@ final class BenchCommand extends CliCommand {
         double[] staticMs = new double[iters], dynMs = new double[iters];
         double[] dynMacs = new double[1];
         java.util.Arrays.fill(t, t[0]); // one timestep per batch, as in sampling
-        try (DiTModel full = ModelLoading.dit(file, c, device, true);
-                DiTModel dyn = ModelLoading.dit(file, c, device, false)) {
+        try (DiTModel full = ModelLoading.dit(file, c, device, true).precision(precision);
+                DiTModel dyn = ModelLoading.dit(file, c, device, false).precision(precision)) {
             Runnable fs = () -> full.forward(x, t, y);
             Runnable fd = () -> dynMacs[0] = dyn.forwardDetailed(x, t, y, io.dyndit.model.ForwardObserver.NONE).macs();
             for (int i = 0; i < warmup; i++) {
@@ -240,7 +257,7 @@ final class BenchCommand extends CliCommand {
     private int flexi(DiTConfig c, int iters, float[] x, float[] t, long[] y, PrintStream out) {
         int q = flexiPatch;
         double[] nativeMs = new double[iters], flexiMs = new double[iters];
-        try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false)) {
+        try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false).precision(precision)) {
             Runnable fn = () -> m.forward(x, t, y);
             Runnable fq = () -> m.forwardAtPatch(x, t, y, q);
             for (int i = 0; i < warmup; i++) {

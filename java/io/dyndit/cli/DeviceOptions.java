@@ -11,6 +11,6 @@ final class DeviceOptions {
     Device device;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
-            description = "CUDA matrix products and convolutions: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE})")
+            description = "matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE}; the CPU: tf32 = fp32, bf16 for the linears)")
     Precision precision;
 }

@@ -57,9 +57,7 @@ final class InfoCommand extends CliCommand {
 
     /** Runs one Linear (fp32 GEMMs) on the device and compares it with a double-precision loop. */
     private static double selfCheck(Device device) {
-        if (device.isCuda()) {
-            device.setGemmPrecision(io.dyndit.core.Precision.FP32);
-        }
+        device.setGemmPrecision(io.dyndit.core.Precision.FP32); // fp32 whatever an earlier model left on this thread
         Random r = new Random();
         int m = 33, k = 65, n = 17;
         float[] x = new float[m * k], w = new float[n * k], b = new float[n];

@@ -174,8 +174,11 @@ public final class DiTModel implements AutoCloseable {
     }
 
     /**
-     * Arithmetic of the matrix products on CUDA devices (default TF32, as the official sampler runs); the routers'
-     * GEMVs always run in FP32. No effect on the CPU, which computes FP32.
+     * Arithmetic of the matrix products (default TF32, as the official sampler runs on CUDA); the routers' GEMVs
+     * always run in FP32. On the CPU TF32 and FP32 compute fp32, and BF16 runs the linears in bf16 through oneDNN
+     * (weights rounded once, fp32 accumulation; LayerNorm, attention, softmax and the sampler stay fp32); a CPU
+     * without AVX512_BF16 or AMX refuses BF16 at the next evaluation ({@link io.dyndit.core.UnsupportedOnDeviceException}
+     * naming its features).
      */
     public DiTModel precision(io.dyndit.core.Precision precision) {
         gemm.precision(java.util.Objects.requireNonNull(precision, "precision"));

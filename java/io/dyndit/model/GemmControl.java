@@ -4,9 +4,10 @@ import io.dyndit.core.Device;
 import io.dyndit.core.Precision;
 
 /**
- * A model's GEMM precision on CUDA devices, set before each evaluation, and the fp32 sections the routers run
- * in whatever the model's precision: their small GEMVs decide keep/skip, and those decisions must equal the
- * reference's float32 ones. On the CPU everything is fp32 and this does nothing.
+ * A model's GEMM precision, set on the evaluating thread before each evaluation, and the fp32 sections the routers
+ * run in whatever the model's precision: their small GEMVs decide keep/skip, and those decisions must equal the
+ * reference's float32 ones. On the CPU tf32 means fp32 and bf16 runs the linears through oneDNN in bf16 (refused
+ * with the CPU's features named where the CPU has no bf16 arithmetic).
  */
 final class GemmControl {
     private final Device device;
@@ -26,19 +27,17 @@ final class GemmControl {
 
     /** Before an evaluation: the model's precision (another model on the device may have changed it). */
     void apply() {
-        if (device.isCuda()) {
-            device.setGemmPrecision(precision);
-        }
+        device.setGemmPrecision(precision);
     }
 
     void beginRouter() {
-        if (device.isCuda() && precision != Precision.FP32) {
+        if (precision != Precision.FP32) {
             device.setGemmPrecision(Precision.FP32);
         }
     }
 
     void endRouter() {
-        if (device.isCuda() && precision != Precision.FP32) {
+        if (precision != Precision.FP32) {
             device.setGemmPrecision(precision);
         }
     }

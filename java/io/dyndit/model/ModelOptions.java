@@ -92,7 +92,7 @@ public final class ModelOptions {
             return this;
         }
 
-        /** Matrix products on CUDA devices (default TF32, as the official sampler runs); the CPU computes FP32. */
+        /** Matrix products (default TF32, as the official sampler runs on CUDA; fp32 on the CPU); see DiTModel#precision. */
         public Builder precision(Precision precision) {
             this.precision = Objects.requireNonNull(precision, "precision");
             return this;

@@ -11,12 +11,13 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * JavaCPP mapping of the flat C API in native/include/dyndit/dyndit.h (one Java method per C
  * function). Only io.dyndit.core calls these; everyone else uses Tensor, Ops and Device.
- * Loading it first loads OpenBLAS from the JavaCPP openblas jar, which libdyndit links against.
+ * Loading it first loads oneDNN and the libgomp it ships (the process's one OpenMP runtime) from the JavaCPP dnnl
+ * jar, which libdyndit links against (preload: the libraries only, not the dnnl preset's Java binding).
  */
-@Platform(include = "dyndit/dyndit.h", link = "dyndit")
+@Platform(include = "dyndit/dyndit.h", link = "dyndit", preload = {"gomp@.1", "dnnl@.3"},
+        preloadresource = "/org/bytedeco/dnnl/")
 public final class DynditNative {
     static {
-        Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
         Loader.load();
     }
 
@@ -58,6 +59,9 @@ public final class DynditNative {
     public static native @Cast("const char*") String dd_cpu_isa();
     public static native @Cast("const char*") String dd_cpu_features();
     public static native @Cast("const char*") String dd_blas_info();
+
+    public static native int dd_cpu_matmul_kernel(long m, long n, long k, int precision, @Cast("char*") byte[] buf,
+            long cap);
     public static native int dd_num_threads();
     public static native void dd_set_num_threads(int n);
     public static native int dd_cuda_compiled();

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 
 /**
  * JavaCPP mapping of the VAE ops in native/include/dyndit/dyndit_vae.h (one Java method per C function).
- * Only io.dyndit.core.VaeOps calls these. Loading it loads {@link DynditNative} (and with it OpenBLAS and
+ * Only io.dyndit.core.VaeOps calls these. Loading it loads {@link DynditNative} (and with it oneDNN and
  * libdyndit) first, so its JNI library links against the already loaded libdyndit.
  */
 @Platform(include = "dyndit/dyndit_vae.h", link = "dyndit")

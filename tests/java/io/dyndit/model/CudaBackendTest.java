@@ -67,9 +67,9 @@ class CudaBackendTest {
         assertTrue(eFp32 < eTf32 && eTf32 < eBf16, "errors fp32 " + eFp32 + " tf32 " + eTf32 + " bf16 " + eBf16);
         System.out.printf("%s on cuda-emu, max |err|/max(1,|ref|): fp32 %.2g, tf32 %.2g, bf16 %.2g%n", CASE, eFp32, eTf32,
                 eBf16);
-        // the CPU accepts any setting and always computes fp32
-        float[] cpu = goldenForward("cpu", Precision.BF16);
-        Golden.assertMatches(ref, cpu, "cpu with bf16 requested");
+        // TF32 is a tensor-core format: the CPU computes fp32 for it (CPU bf16: CpuBf16Test)
+        float[] cpu = goldenForward("cpu", Precision.TF32);
+        Golden.assertMatches(ref, cpu, "cpu with tf32 requested");
     }
 
     /** The TF32 bound on the dynamic cases too (routers stay fp32; their decisions match here). */

@@ -1,0 +1,287 @@
+// oneDNN matmuls for the CPU backend (see gemm.h). Primitives are created once per shape, thread count and
+// precision and shared by all threads (oneDNN primitives may run concurrently when the caller supplies the
+// scratchpad, which each thread does from a buffer that only grows); each thread executes on its own stream.
+#include "gemm.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "../core/error.h"
+#include "../core/half.h"
+#include "cpu_threads.h"
+
+namespace dd::cpu {
+namespace {
+
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& engine() {
+    static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+    return e;
+}
+
+dnnl::stream& thread_stream() {
+    thread_local dnnl::stream s(engine());
+    return s;
+}
+
+// A 64-byte aligned per-thread buffer that only grows (scratchpads, bf16 activations).
+struct GrowBuffer {
+    void* p = nullptr;
+    size_t size = 0;
+    void* get(size_t bytes) {
+        if (bytes > size) {
+            std::free(p);
+            size = (bytes + 4095) / 4096 * 4096;
+            p = std::aligned_alloc(64, size);
+            if (!p) {
+                size = 0;
+                throw std::bad_alloc();
+            }
+        }
+        return p;
+    }
+    ~GrowBuffer() { std::free(p); }
+};
+
+// What fixes a primitive: kind (matmul or the f32 -> bf16 activation reorder), shape, strides, options, threads.
+struct Key {
+    int kind;
+    int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
+    bool bias, accumulate, bf16;
+    int threads;
+    bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
+};
+
+struct KeyHash {
+    size_t operator()(const Key& k) const {
+        size_t h = 1469598103934665603ull;
+        const unsigned char* b = reinterpret_cast<const unsigned char*>(&k);
+        for (size_t i = 0; i < sizeof(Key); ++i) h = (h ^ b[i]) * 1099511628211ull;
+        return h;
+    }
+};
+
+Key make_key(int kind, const Gemm& g, int threads) {
+    Key k;
+    std::memset(&k, 0, sizeof k);  // padding too: keys compare and hash as bytes
+    k.kind = kind;
+    k.M = g.M, k.N = g.N, k.K = g.K, k.a_m = g.a_m, k.a_k = g.a_k, k.b_k = g.b_k, k.b_n = g.b_n, k.c_m = g.c_m;
+    k.bias = g.bias != nullptr, k.accumulate = g.accumulate, k.bf16 = g.b_bf16;
+    k.threads = threads;
+    return k;
+}
+
+struct Prim {
+    dnnl::primitive prim;
+    dnnl::memory::desc a, b, bias, c;  // a: bf16 contiguous when the product is bf16
+    dnnl::memory::desc a_f32;          // reorders: the f32 source
+    size_t scratch = 0;
+    std::string impl;
+};
+
+// Shapes seen in a run are few (layers x token counts); the cap only guards against unbounded variety.
+constexpr size_t kMaxPrimitives = 4096;
+
+std::shared_mutex g_prims_mutex;
+std::unordered_map<Key, std::shared_ptr<const Prim>, KeyHash> g_prims;
+
+std::shared_ptr<const Prim> create(const Key& k) {
+    auto p = std::make_shared<Prim>();
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (k.kind == 1) {  // A [M,K] f32 at its strides -> bf16 contiguous
+        p->a_f32 = dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
+        p->a = dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1});
+        dnnl::reorder::primitive_desc pd(engine(), p->a_f32, engine(), p->a, attr);
+        p->scratch = pd.scratchpad_desc().get_size();
+        p->impl = pd.impl_info_str();
+        p->prim = dnnl::reorder(pd);
+        return p;
+    }
+    const dt in = k.bf16 ? dt::bf16 : dt::f32;
+    p->a = k.bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1})
+                  : dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
+    p->b = dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
+    p->c = dnnl::memory::desc({k.M, k.N}, dt::f32, {k.c_m, 1});
+    if (k.bias) p->bias = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
+    if (k.accumulate) {
+        dnnl::post_ops po;
+        po.append_sum(1.0f);
+        attr.set_post_ops(po);
+    }
+    dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(engine(), p->a, p->b, p->bias, p->c, attr)
+                                             : dnnl::matmul::primitive_desc(engine(), p->a, p->b, p->c, attr);
+    p->scratch = pd.scratchpad_desc().get_size();
+    p->impl = pd.impl_info_str();
+    p->prim = dnnl::matmul(pd);
+    return p;
+}
+
+std::shared_ptr<const Prim> lookup(const Key& k) {
+    {
+        std::shared_lock lock(g_prims_mutex);
+        auto it = g_prims.find(k);
+        if (it != g_prims.end()) return it->second;
+    }
+    auto p = create(k);  // outside the lock: creation may take milliseconds
+    std::unique_lock lock(g_prims_mutex);
+    if (g_prims.size() >= kMaxPrimitives) g_prims.clear();  // users keep theirs alive through shared_ptr
+    return g_prims.emplace(k, std::move(p)).first->second;
+}
+
+dnnl::memory mem(const dnnl::memory::desc& d, const void* p) { return dnnl::memory(d, engine(), const_cast<void*>(p)); }
+
+void add_scratchpad(std::unordered_map<int, dnnl::memory>& args, size_t bytes, GrowBuffer& buf) {
+    if (bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, mem(dnnl::memory::desc({(int64_t)bytes}, dt::u8, {1}), buf.get(bytes)));
+}
+
+void run_gemm(const Gemm& g) {
+    const int threads = omp_get_max_threads();
+    auto prim = lookup(make_key(0, g, threads));
+    thread_local GrowBuffer scratch, a_bf16;
+    dnnl::stream& s = thread_stream();
+    const void* a = g.a;
+    if (g.b_bf16) {
+        auto conv = lookup(make_key(1, g, threads));
+        void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_FROM, mem(conv->a_f32, g.a)},
+                                                   {DNNL_ARG_TO, mem(conv->a, dst)}};
+        add_scratchpad(args, conv->scratch, scratch);
+        conv->prim.execute(s, args);
+        a = dst;
+    }
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, mem(prim->a, a)},
+        {DNNL_ARG_WEIGHTS, mem(prim->b, g.b)},
+        {DNNL_ARG_DST, mem(prim->c, g.c)}};
+    add_scratchpad(args, prim->scratch, scratch);
+    if (g.bias) args.emplace(DNNL_ARG_BIAS, mem(prim->bias, g.bias));
+    prim->prim.execute(s, args);
+    s.wait();
+}
+
+// K = 0: the product is zero; C becomes bias (or 0), or gains bias when accumulating.
+void empty_product(const Gemm& g) {
+    for (int64_t m = 0; m < g.M; ++m) {
+        float* c = g.c + m * g.c_m;
+        for (int64_t n = 0; n < g.N; ++n) c[n] = (g.accumulate ? c[n] : 0.f) + (g.bias ? g.bias[n] : 0.f);
+    }
+}
+
+// ---- bf16 weight copies ----
+
+struct WeightKey {
+    const float* w;
+    int64_t rows, cols, ld;
+    bool operator==(const WeightKey& o) const { return w == o.w && rows == o.rows && cols == o.cols && ld == o.ld; }
+};
+
+struct WeightKeyHash {
+    size_t operator()(const WeightKey& k) const {
+        return std::hash<const void*>()(k.w) ^ (std::hash<int64_t>()(k.rows * 31 + k.cols) << 1) ^ (k.ld << 7);
+    }
+};
+
+std::shared_mutex g_weights_mutex;
+std::unordered_map<WeightKey, std::unique_ptr<uint16_t[]>, WeightKeyHash> g_weights;
+std::atomic<size_t> g_weight_count{0};
+
+thread_local bool t_bf16 = false;
+
+}  // namespace
+
+dd_status gemm(const char* op, const Gemm& g) {
+    if (g.M <= 0 || g.N <= 0) return DD_OK;
+    if (g.K <= 0) {
+        empty_product(g);
+        return DD_OK;
+    }
+    try {
+        run_gemm(g);
+        return DD_OK;
+    } catch (const dnnl::error& e) {
+        return fail(DD_ERR_INTERNAL, format("%s: oneDNN matmul %lld x %lld x %lld (M x N x K, %s) failed: %s", op,
+                                            (long long)g.M, (long long)g.N, (long long)g.K,
+                                            g.b_bf16 ? "bf16" : "fp32", e.what()));
+    } catch (const std::bad_alloc&) {
+        return fail(DD_ERR_OUT_OF_MEMORY, format("%s: out of host memory for the oneDNN matmul %lld x %lld x %lld", op,
+                                                 (long long)g.M, (long long)g.N, (long long)g.K));
+    }
+}
+
+const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld) {
+    const WeightKey key{w, rows, cols, ld};
+    {
+        std::shared_lock lock(g_weights_mutex);
+        auto it = g_weights.find(key);
+        if (it != g_weights.end()) return it->second.get();
+    }
+    std::unique_ptr<uint16_t[]> copy(new uint16_t[size_t(rows) * size_t(cols)]);
+    uint16_t* dst = copy.get();
+#pragma omp parallel for if (rows * cols >= (1 << 16))
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_bf16(w[r * ld + c]);
+    std::unique_lock lock(g_weights_mutex);
+    auto [it, added] = g_weights.emplace(key, std::move(copy));
+    if (added) g_weight_count.fetch_add(1, std::memory_order_relaxed);
+    return it->second.get();
+}
+
+void forget_weights(const void* p, size_t bytes) {
+    if (g_weight_count.load(std::memory_order_relaxed) == 0) return;
+    const char* lo = static_cast<const char*>(p);
+    const char* hi = lo + bytes;
+    std::unique_lock lock(g_weights_mutex);
+    for (auto it = g_weights.begin(); it != g_weights.end();) {
+        const WeightKey& k = it->first;
+        const char* wlo = reinterpret_cast<const char*>(k.w);
+        const char* whi = wlo + sizeof(float) * size_t((k.rows - 1) * k.ld + k.cols);
+        if (wlo < hi && lo < whi) {
+            it = g_weights.erase(it);
+            g_weight_count.fetch_sub(1, std::memory_order_relaxed);
+        } else {
+            ++it;
+        }
+    }
+}
+
+bool thread_uses_bf16() { return t_bf16; }
+
+bool bf16_supported() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    return (isa & bf16) == bf16;
+}
+
+dd_status set_thread_precision(int precision) {
+    if (precision == DD_PRECISION_BF16 && !bf16_supported())
+        return fail(DD_ERR_UNSUPPORTED,
+                    format("bf16 on the CPU needs AVX512_BF16 or AMX (oneDNN ISA avx512_core_bf16 or newer); this "
+                           "CPU offers %s: use fp32",
+                           dd_cpu_features()));
+    t_bf16 = precision == DD_PRECISION_BF16;  // tf32 is a tensor-core format: fp32 on the CPU
+    return DD_OK;
+}
+
+std::string engine_info() {
+    const dnnl_version_t* v = dnnl_version();
+    return format("oneDNN %d.%d.%d (%s, OpenMP, %d threads)", v->major, v->minor, v->patch,
+                  bf16_supported() ? "bf16 native" : "no native bf16", omp_get_max_threads());
+}
+
+std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16) {
+    Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    return lookup(make_key(0, g, omp_get_max_threads()))->impl;
+}
+
+}  // namespace dd::cpu

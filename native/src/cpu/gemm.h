@@ -1,0 +1,44 @@
+// The CPU backend's matrix products, all through oneDNN matmul primitives: created once per shape (a
+// process-wide cache that any thread may use), executed on the calling thread's stream with a per-thread
+// scratchpad. fp32, or bf16 inputs with fp32 accumulation and output.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "dyndit/dyndit.h"
+
+namespace dd::cpu {
+
+// C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]); element strides, C's columns contiguous.
+struct Gemm {
+    const float* a; int64_t a_m, a_k;
+    const void* b; int64_t b_k, b_n;
+    bool b_bf16;         // b holds bf16 values (from bf16_weights); then a is rounded to bf16 too
+    const float* bias;   // may be null
+    float* c; int64_t c_m;
+    int64_t M, N, K;
+    bool accumulate;     // C += A B instead of C = A B
+};
+
+// Runs one product; a oneDNN failure becomes DD_ERR_INTERNAL (or OUT_OF_MEMORY) naming the op and the shape.
+dd_status gemm(const char* op, const Gemm& g);
+
+// w [rows, cols] (row stride ld) rounded to bf16 once and kept as a contiguous [rows, cols] copy; later calls with
+// the same view return the same copy until the memory under w is freed or rewritten (forget_weights).
+const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld);
+
+// Drops the bf16 copies of views that overlap [p, p + bytes) (host memory freed or written).
+void forget_weights(const void* p, size_t bytes);
+
+// The calling thread's CPU GEMM arithmetic: true for bf16 (dd_set_gemm_precision on the CPU).
+bool thread_uses_bf16();
+dd_status set_thread_precision(int precision);
+
+// Whether this CPU runs bf16 matmuls natively (AVX512_BF16 or AMX); the CPU's features otherwise.
+bool bf16_supported();
+
+// oneDNN's version, CPU ISA and the kernel it picks for an M x N x K matmul (fp32 or bf16), for reports.
+std::string engine_info();
+std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16);
+
+}  // namespace dd::cpu
