@@ -26,6 +26,7 @@ add_library(dyndit_cuda_emu SHARED
   ${_k}/simt/emu_fiber.cpp
   ${_k}/simt/emu_block.cpp
   ${_k}/simt/emu_launch.cpp
+  ${_k}/simt/emu_mem.cpp
   ${_k}/simt/emu_cudart.cpp
   ${DYNDIT_CUDA_BACKEND_SOURCES}
   native/src/cuda/cuda_runtime_glue.cpp

@@ -35,6 +35,7 @@ function(dyndit_emu_runtime name)
     ${_emu_kernels}/simt/emu_fiber.cpp
     ${_emu_kernels}/simt/emu_block.cpp
     ${_emu_kernels}/simt/emu_launch.cpp
+    ${_emu_kernels}/simt/emu_mem.cpp
     ${_emu_kernels}/simt/emu_cudart.cpp)
   target_include_directories(${name} PUBLIC ${_emu_kernels} ${_emu_kernels}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
   target_compile_features(${name} PUBLIC cxx_std_17)
@@ -51,6 +52,7 @@ set(DYNDIT_EMU_FEATURE_TESTS
   ${_emu_tests}/test_emu_atomics.cpp
   ${_emu_tests}/test_emu_smem.cpp
   ${_emu_tests}/test_emu_mma.cpp
+  ${_emu_tests}/test_emu_counting.cpp
   ${_emu_tests}/test_emu_cudart.cpp)
 # Each example kernel: a wrapper that #includes the .cu, plus its test against a double reference.
 set(DYNDIT_EMU_KERNEL_TESTS
