@@ -13,10 +13,16 @@
 
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
+#include "simt/dd_mem.h"
 #include "simt/dd_mma.h"
 
 namespace dd::cuda_kernels {
 namespace {
+
+using dd::simt::ld_global;
+using dd::simt::ld_shared;
+using dd::simt::st_global;
+using dd::simt::st_shared;
 
 constexpr int kBQ = 64, kBK = 32, kWarps = 4, kThreads = 32 * kWarps, kLdP = kBK + 4;
 constexpr float kLog2e = 1.4426950408889634f;
@@ -36,7 +42,7 @@ __device__ void load_tile_tf32(float* dst, const float* base, int64_t st, int ro
     for (int i = threadIdx.x; i < rows * kD; i += kThreads) {
         const int r = i / kD, d = i - r * kD;
         const bool in = first + r < len && d < Dh;
-        dst[r * Tc<kD>::kLd + d] = in ? tf32(base[(int64_t)(first + r) * st + d] * mul) : 0.0f;
+        st_shared(&dst[r * Tc<kD>::kLd + d], in ? tf32(ld_global(&base[(int64_t)(first + r) * st + d]) * mul) : 0.0f);
     }
 }
 
@@ -81,11 +87,11 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
         for (int ks = 0; ks < kD; ks += 8) {
             uint32_t a[4];
             DD_UNROLL
-            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(Qw[(g + 8 * (i & 1)) * kLd + ks + t + 4 * (i >> 1)]);
+            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(ld_shared(&Qw[(g + 8 * (i & 1)) * kLd + ks + t + 4 * (i >> 1)]));
             DD_UNROLL
             for (int n = 0; n < 4; ++n) {
-                const uint32_t b[2] = {__float_as_uint(Ks[(n * 8 + g) * kLd + ks + t]),
-                                       __float_as_uint(Ks[(n * 8 + g) * kLd + ks + t + 4])};
+                const uint32_t b[2] = {__float_as_uint(ld_shared(&Ks[(n * 8 + g) * kLd + ks + t])),
+                                       __float_as_uint(ld_shared(&Ks[(n * 8 + g) * kLd + ks + t + 4]))};
                 dd::simt::mma_m16n8k8_tf32(s[n], a, b, s[n]);
             }
         }
@@ -115,7 +121,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
             for (int i = 0; i < 4; ++i) {
                 const float e = exp2f(s[n][i] - m[i >> 1]);
                 l[i >> 1] += e;
-                Ps[(g + 8 * (i >> 1)) * kLdP + 8 * n + 2 * t + (i & 1)] = tf32(e);
+                st_shared(&Ps[(g + 8 * (i >> 1)) * kLdP + 8 * n + 2 * t + (i & 1)], tf32(e));
             }
         __syncwarp();
         DD_UNROLL
@@ -127,11 +133,11 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
         for (int ks = 0; ks < kBK; ks += 8) {
             uint32_t a[4];
             DD_UNROLL
-            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(Ps[(g + 8 * (i & 1)) * kLdP + ks + t + 4 * (i >> 1)]);
+            for (int i = 0; i < 4; ++i) a[i] = __float_as_uint(ld_shared(&Ps[(g + 8 * (i & 1)) * kLdP + ks + t + 4 * (i >> 1)]));
             DD_UNROLL
             for (int n = 0; n < kNd; ++n) {
-                const uint32_t b[2] = {__float_as_uint(Vs[(ks + t) * kLd + n * 8 + g]),
-                                       __float_as_uint(Vs[(ks + t + 4) * kLd + n * 8 + g])};
+                const uint32_t b[2] = {__float_as_uint(ld_shared(&Vs[(ks + t) * kLd + n * 8 + g])),
+                                       __float_as_uint(ld_shared(&Vs[(ks + t + 4) * kLd + n * 8 + g]))};
                 dd::simt::mma_m16n8k8_tf32(o[n], a, b, o[n]);
             }
         }
@@ -152,7 +158,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
             DD_UNROLL
             for (int e = 0; e < 2; ++e) {
                 const int d = n * 8 + 2 * t + e;
-                if (d < p.Dh) ob[d] = o[n][2 * r + e] * inv;
+                if (d < p.Dh) st_global(&ob[d], o[n][2 * r + e] * inv);
             }
     }
 }

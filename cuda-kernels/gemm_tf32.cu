@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "gemm_tf32.cuh"
+#include "simt/dd_mem.h"
 #include "simt/dd_mma.h"
 #include "warp_tile_mma.cuh"
 
@@ -20,6 +21,11 @@
 
 namespace dd::cuda_kernels {
 namespace {
+
+using dd::simt::ld_global;
+using dd::simt::ld_shared;
+using dd::simt::st_global;
+using dd::simt::st_shared;
 
 constexpr int kBM = 64, kBN = 64, kBK = 32, kThreads = 128;
 // Row stride kBK + 4 floats: fragment loads (8 rows g x 4 columns t per warp) hit 32 distinct banks.
@@ -90,13 +96,13 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             // 32 consecutive k per warp and row: coalesced; zeros outside the matrix / segment.
             for (int v = tid; v < kBM * kBK; v += kThreads) {
                 const int r = v / kBK, c = v % kBK, gm = m0 + r, k = k0 + c;
-                const float x = gm < a.M && k < iseg.len ? xs[(int64_t)gm * a.x_rs + k] : 0.0f;
-                As[r * kLd + c] = to_operand<kMode>(x);
+                const float x = gm < a.M && k < iseg.len ? ld_global(&xs[(int64_t)gm * a.x_rs + k]) : 0.0f;
+                st_shared(&As[r * kLd + c], to_operand<kMode>(x));
             }
             for (int v = tid; v < kBN * kBK; v += kThreads) {
                 const int r = v / kBK, c = v % kBK, n = n0 + r, k = k0 + c;
-                const float w = n < oseg.len && k < iseg.len ? ws[(int64_t)n * a.w_rs + k] : 0.0f;
-                Bs[r * kLd + c] = to_operand<kMode>(w);
+                const float w = n < oseg.len && k < iseg.len ? ld_global(&ws[(int64_t)n * a.w_rs + k]) : 0.0f;
+                st_shared(&Bs[r * kLd + c], to_operand<kMode>(w));
             }
             __syncthreads();
 
@@ -112,15 +118,17 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
                     for (int mi = 0; mi < 2; ++mi)
                         DD_UNROLL
                         for (int i = 0; i < 4; ++i) {
-                            const float* a = Aw + (mi * 16 + g + 8 * (i & 1)) * kLd + 2 * t + 8 * (i >> 1);
-                            af[mi][i] = pack_bf16x2(a[0], a[1]);
+                            const float2 v = ld_shared(reinterpret_cast<const float2*>(
+                                Aw + (mi * 16 + g + 8 * (i & 1)) * kLd + 2 * t + 8 * (i >> 1)));
+                            af[mi][i] = pack_bf16x2(v.x, v.y);
                         }
                     DD_UNROLL
                     for (int ni = 0; ni < 4; ++ni)
                         DD_UNROLL
                         for (int i = 0; i < 2; ++i) {
-                            const float* b = Bw + (ni * 8 + g) * kLd + 2 * t + 8 * i;
-                            bf[ni][i] = pack_bf16x2(b[0], b[1]);
+                            const float2 v =
+                                ld_shared(reinterpret_cast<const float2*>(Bw + (ni * 8 + g) * kLd + 2 * t + 8 * i));
+                            bf[ni][i] = pack_bf16x2(v.x, v.y);
                         }
                     DD_UNROLL
                     for (int mi = 0; mi < 2; ++mi)
@@ -132,7 +140,7 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
                 for (int ks = 0; ks < kBK; ks += 8) {
                     const float* Bw = Bs + (wn * 32) * kLd + ks;  // W rows [n][k]
                     warp_tile_k8<kMode != kModeFp32>(acc, As + (wm * 32) * kLd + ks, kLd,
-                                                     [&](int k, int n) { return Bw[n * kLd + k]; });
+                                                     [&](int k, int n) { return ld_shared(&Bw[n * kLd + k]); });
                 }
             }
             __syncthreads();  // the next k tile overwrites As / Bs
@@ -150,18 +158,18 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
                 const int n = n0 + wn * 32 + ni * 8 + 2 * t + (i & 1);
                 if (m >= a.M || n >= oseg.len) continue;
                 const int wrow = oseg.w_start + n, col = oseg.io_start + n;
-                float v = acc[mi][ni][i] + (a.bias ? a.bias[wrow] : 0.0f);
+                float v = acc[mi][ni][i] + (a.bias ? ld_global(&a.bias[wrow]) : 0.0f);
                 float* y = a.y + (int64_t)m * a.y_rs + col;
                 if (a.epilogue == GemmEpilogue::kGeluTanh) {
-                    *y = gelu_tanh_f(v);
+                    st_global(y, gelu_tanh_f(v));
                 } else if (a.epilogue == GemmEpilogue::kGatedResidual) {
                     if (a.gate) {
                         const int s = a.row_sample ? a.row_sample[m] : m / a.rows_per_sample;
-                        v *= a.gate[(int64_t)s * a.gate_rs + col];
+                        v *= ld_global(&a.gate[(int64_t)s * a.gate_rs + col]);
                     }
-                    *y += v;
+                    st_global(y, ld_global(y) + v);
                 } else {
-                    *y = v;
+                    st_global(y, v);
                 }
             }
 }

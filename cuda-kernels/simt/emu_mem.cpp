@@ -158,13 +158,15 @@ void check_read(MemState& M, const void* p, unsigned bytes, unsigned reader, con
     }
 }
 
-void check_write(MemState& M, const void* p, unsigned bytes, unsigned writer, const char* what, const char* file,
-                 int line) {
+// war: also fail on a word another thread read since the last __syncthreads (cp.async only: plain stores
+// may follow a __syncwarp, which orders a warp-private buffer without a block barrier).
+void check_write(MemState& M, const void* p, unsigned bytes, unsigned writer, bool war, const char* what,
+                 const char* file, int line) {
     const auto* b = static_cast<const unsigned char*>(p);
     for (unsigned o = 0; o < bytes; o += 4) {
         Word* w = shadow_of(M, b + o);
         if (!w) return;
-        if (w->read_epoch == epoch() && w->reader != writer)
+        if (war && w->read_epoch == epoch() && w->reader != writer)
             kernel_fail("%s at %s:%d (thread %u) overwrites shared memory byte %zu that %s read since the last "
                         "__syncthreads: the buffer is still being read in the previous stage",
                         what, base_name(file), line, writer, smem_offset(b + o),
@@ -362,7 +364,7 @@ void mem_count_collective(int counter) {
 void smem_access(AccessKind kind, const void* p, unsigned bytes, const char* file, int line) {
     MemState& M = mem();
     if (kind == kSmemLoad) check_read(M, p, bytes, me(), "ld_shared", file, line);
-    else check_write(M, p, bytes, me(), "st_shared", file, line);
+    else check_write(M, p, bytes, me(), false, "st_shared", file, line);
     if (M.counting) log_access(M, kind, p, bytes, file, line);
 }
 
@@ -381,7 +383,7 @@ void cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes, bo
         kernel_fail("cp.async at %s:%d: source size %u exceeds the copy size %u", base_name(file), line, src_bytes,
                     bytes);
     const unsigned t = me();
-    check_write(M, dst, bytes, t, "cp.async", file, line);
+    check_write(M, dst, bytes, t, true, "cp.async", file, line);
     Copy c{static_cast<unsigned char*>(dst), {0}, (uint8_t)bytes, M.async[t].committed, file, line};
     memcpy(c.data, src, src_bytes);  // the rest stays zero (zero-fill of predicated copies)
     M.async[t].copies.push_back(c);

@@ -8,8 +8,9 @@
 //   - the word has a cp.async in flight (its group was not waited for), or
 //   - the word was landed by another thread's wait_group with no __syncthreads since (wait_group
 //     covers only the waiting thread's own copies);
-// and a cp.async or st_shared fails when it writes a word that another thread read since the last
-// __syncthreads (the buffer is still being read in the previous stage) or that has a copy in flight.
+// a cp.async fails when it writes a word that another thread read since the last __syncthreads (the
+// buffer is still being read in the previous stage), and a cp.async or st_shared when it writes a word
+// that has a copy in flight.
 #pragma once
 #include <atomic>
 #include <cstdint>
