@@ -64,12 +64,15 @@ set(DYNDIT_EMU_KERNEL_TESTS
 # Further kernels: each adds its wrapper and test files under tests/native/emu/kernels/ (picked up here).
 file(GLOB _emu_more_kernel_tests CONFIGURE_DEPENDS ${_emu_tests}/kernels/*.cpp)
 list(APPEND DYNDIT_EMU_KERNEL_TESTS ${_emu_more_kernel_tests})
+# The cost model's arithmetic, tested on the GEMM's counts (kernels/test_cuda_model_gemm.cpp).
+list(APPEND DYNDIT_EMU_KERNEL_TESTS ${PROJECT_SOURCE_DIR}/native/bench/cuda_model.cpp)
 # Kernel files that must compile for the GPU without spills (checked when nvcc exists): all of them.
 file(GLOB DYNDIT_EMU_NVCC_CHECKED CONFIGURE_DEPENDS ${_emu_kernels}/*.cu)
 
 function(dyndit_emu_tests name runtime)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE ${runtime} GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/native/bench)
   target_compile_options(${name} PRIVATE ${_emu_warnings})
 endfunction()
 

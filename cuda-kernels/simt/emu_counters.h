@@ -41,6 +41,7 @@ struct Counters {
     double cp_async_commits = 0, cp_async_waits = 0;                          // per thread
     double smem_requests = 0, smem_wavefronts = 0, smem_conflict_wavefronts = 0;  // warp requests
     double global_requests = 0, global_bytes = 0, global_sectors = 0;
+    double global_store_sectors = 0;  // the stores' part of global_sectors
     double barriers = 0;  // block barriers released
     double blocks = 0;
 

@@ -39,6 +39,7 @@ void Counters::add(const Counters& o, double w) {
     global_requests += w * o.global_requests;
     global_bytes += w * o.global_bytes;
     global_sectors += w * o.global_sectors;
+    global_store_sectors += w * o.global_store_sectors;
     barriers += w * o.barriers;
     blocks += w * o.blocks;
 }
@@ -259,7 +260,9 @@ void fold_group(Counters& c, const Req* r, size_t n) {
     }
     std::sort(sectors, sectors + ns);
     c.global_requests += 1;
-    c.global_sectors += (double)(std::unique(sectors, sectors + ns) - sectors);
+    const double distinct = (double)(std::unique(sectors, sectors + ns) - sectors);
+    c.global_sectors += distinct;
+    if (r[0].kind == kGlobalStore) c.global_store_sectors += distinct;
 }
 
 void flush_logs(MemState& M) {
