@@ -20,10 +20,11 @@ if(CMAKE_CUDA_COMPILER)
   foreach(k gemm_tf32 attention_tc attention_varlen layernorm_modulate gated_residual activations)
     list(APPEND _model_kernels "${PROJECT_SOURCE_DIR}/cuda-kernels/${k}.cu")
   endforeach()
+  file(GLOB _model_headers CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/cuda-kernels/*.cuh")
   add_custom_command(OUTPUT "${_model_ptxas}"
     COMMAND sh "${PROJECT_SOURCE_DIR}/native/bench/cuda_model_ptxas.sh" "${CMAKE_CUDA_COMPILER}"
             "${PROJECT_SOURCE_DIR}/cuda-kernels" "${_model_ptxas}" ${_model_kernels}
-    DEPENDS ${_model_kernels} "${PROJECT_SOURCE_DIR}/native/bench/cuda_model_ptxas.sh"
+    DEPENDS ${_model_kernels} ${_model_headers} "${PROJECT_SOURCE_DIR}/native/bench/cuda_model_ptxas.sh"
     COMMENT "ptxas register / shared memory usage for dyndit_cuda_model" VERBATIM)
   add_custom_target(dyndit_cuda_model_ptxas ALL DEPENDS "${_model_ptxas}")
   add_dependencies(dyndit_cuda_model dyndit_cuda_model_ptxas)

@@ -9,6 +9,7 @@
 // one segment of each. Segments travel in the kernel parameters.
 #include "simt/dd_cuda.h"  // first: the same source builds with nvcc and under the emulator
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 
@@ -42,6 +43,8 @@ struct Params {
     Seg out[kLinearMaxBlocks];
     int out_tile0[kLinearMaxBlocks];  // first blockIdx.x of each output segment
     Seg in[kLinearMaxBlocks];
+    int in_tile0[kLinearMaxBlocks];  // multistage kernel: first k-tile of each input segment
+    int in_tiles;                    // multistage kernel: k-tiles over all input segments
 };
 
 __device__ __forceinline__ float gelu_tanh_f(float x) {
@@ -174,6 +177,8 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
             }
 }
 
+#include "gemm_tf32_multistage.cuh"
+
 // Appends (w_start, io_start, len) segments from host (start, length) pairs over a dimension of size
 // dim; io offsets are the running sum of lengths. False on a bad block.
 bool add_segments(const int64_t* blocks, int nblocks, int64_t dim, Seg* segs, int& n, int64_t& total) {
@@ -189,16 +194,67 @@ bool add_segments(const int64_t* blocks, int nblocks, int64_t dim, Seg* segs, in
     return true;
 }
 
+// Every 16-byte copy of the multistage kernel aligned (tensor-core precisions only).
+bool multistage_fits(const Params& p) {
+    const LinearArgs& a = p.a;
+    if (a.precision == GemmPrecision::kFp32 || a.path == GemmPath::kTile64) return false;
+    if ((reinterpret_cast<uintptr_t>(a.x) | reinterpret_cast<uintptr_t>(a.w)) % 16 || a.x_rs % 4 || a.w_rs % 4)
+        return false;
+    for (int s = 0; s < p.n_in; ++s)
+        if (p.in[s].w_start % 4 || p.in[s].io_start % 4 || p.in[s].len % 4) return false;
+    return true;
+}
+
+// Output tiles of width bn over the segments (out_tile0 filled); 0 when there is nothing to compute.
+int64_t output_tiles(Params& p, int bn) {
+    int64_t tiles = 0;
+    for (int s = 0; s < p.n_out; ++s) {
+        p.out_tile0[s] = (int)tiles;
+        tiles += (p.out[s].len + bn - 1) / bn;
+    }
+    return tiles;
+}
+
+// cudaFuncSetAttribute(MaxDynamicSharedMemorySize) once per device and kernel (devices 0..63).
+template <int kMode>
+cudaError_t allow_multistage_smem() {
+    static std::atomic<uint64_t> done{0};
+    int dev = 0;
+    if (cudaError_t e = cudaGetDevice(&dev)) return e;
+    const uint64_t bit = dev < 64 ? 1ull << dev : 0;
+    if (bit && (done.load() & bit)) return cudaSuccess;
+    if (cudaError_t e = cudaFuncSetAttribute(linear_ms_kernel<kMode>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             (int)kMsSmemBytes))
+        return e;
+    done.fetch_or(bit);
+    return cudaSuccess;
+}
+
+cudaError_t run_multistage(Params& p, cudaStream_t stream) {
+    const LinearArgs& a = p.a;
+    const int64_t tiles = output_tiles(p, kMsBN);
+    if (tiles == 0 || a.M == 0) return cudaSuccess;
+    p.in_tiles = 0;
+    for (int s = 0; s < p.n_in; ++s) {
+        p.in_tile0[s] = p.in_tiles;
+        p.in_tiles += (p.in[s].len + kMsBK - 1) / kMsBK;
+    }
+    const dim3 grid((unsigned)tiles, (unsigned)((a.M + kMsBM - 1) / kMsBM));
+    if (a.precision == GemmPrecision::kBf16) {
+        if (cudaError_t e = allow_multistage_smem<kModeBf16>()) return e;
+        return dd_launch(linear_ms_kernel<kModeBf16>, grid, kMsThreads, kMsSmemBytes, stream, p);
+    }
+    if (cudaError_t e = allow_multistage_smem<kModeTf32>()) return e;
+    return dd_launch(linear_ms_kernel<kModeTf32>, grid, kMsThreads, kMsSmemBytes, stream, p);
+}
+
 cudaError_t run(Params& p, cudaStream_t stream) {
     const LinearArgs& a = p.a;
     if (!a.x || !a.w || !a.y || a.M < 0 || (int64_t)a.M > 65535LL * kBM) return cudaErrorInvalidValue;
     if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate && !a.row_sample && a.rows_per_sample <= 0)
         return cudaErrorInvalidValue;
-    int64_t tiles = 0;
-    for (int s = 0; s < p.n_out; ++s) {
-        p.out_tile0[s] = (int)tiles;
-        tiles += (p.out[s].len + kBN - 1) / kBN;
-    }
+    if (multistage_fits(p)) return run_multistage(p, stream);
+    const int64_t tiles = output_tiles(p, kBN);
     if (tiles == 0 || a.M == 0) return cudaSuccess;
     const dim3 grid((unsigned)tiles, (unsigned)((a.M + kBM - 1) / kBM));
     if (a.precision == GemmPrecision::kFp32)

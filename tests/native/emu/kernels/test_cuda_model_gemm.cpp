@@ -27,7 +27,8 @@ namespace emu = dd::simt::emu;
 
 namespace {
 
-emu::LaunchRecord count_linear(int M, int N, int K, ck::GemmPrecision precision, bool sample) {
+emu::LaunchRecord count_linear(int M, int N, int K, ck::GemmPrecision precision, bool sample,
+                               ck::GemmPath path = ck::GemmPath::kTile64) {
     emu_test::Rng rng;
     std::vector<float> x((size_t)M * K), w((size_t)N * K);
     for (float& v : x) v = rng.normal();
@@ -40,6 +41,7 @@ emu::LaunchRecord count_linear(int M, int N, int K, ck::GemmPrecision precision,
     a.y = dy.p; a.y_rs = N;
     a.M = M;
     a.precision = precision;
+    a.path = path;
     emu::counting_start(sample);
     const cudaError_t e = ck::linear(a, N, K, 0);
     std::vector<emu::LaunchRecord> rec = emu::counting_stop();
