@@ -23,9 +23,10 @@ struct DitConfig {
 const DitConfig* dit_config(const std::string& name);
 
 // Throws std::runtime_error naming the kernel when a launch fails.
-Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, const std::string& label,
-                       int calls);
+// path: the GEMM kernel choice (GemmPath::kTile64 models the 64x64 kernel alone, the "before").
+Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path,
+                       const std::string& label, int calls);
 std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
-                                  dd::cuda_kernels::GemmPrecision precision);
+                                  dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path);
 
 }  // namespace dd::cuda_model
