@@ -13,6 +13,7 @@
 
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
+#include "smem_opt_in.cuh"
 #include "simt/dd_mem.h"
 #include "simt/dd_mma.h"
 
@@ -172,9 +173,7 @@ template <int kD>
 cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream) {
     constexpr size_t bytes = Tc<kD>::kSmem;
     if (bytes > 48 * 1024) {  // opt in above the default 48 KiB (sm_80 allows 163 KiB)
-        if (cudaError_t e = cudaFuncSetAttribute(attention_tc_kernel<kD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                 (int)bytes))
-            return e;
+        if (cudaError_t e = opt_in_dynamic_smem<Tc<kD>>(attention_tc_kernel<kD>, bytes)) return e;
     }
     return dd_launch(attention_tc_kernel<kD>, grid, kThreads, bytes, stream, a);
 }

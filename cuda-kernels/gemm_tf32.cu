@@ -9,11 +9,11 @@
 // one segment of each. Segments travel in the kernel parameters.
 #include "simt/dd_cuda.h"  // first: the same source builds with nvcc and under the emulator
 
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 
 #include "gemm_tf32.cuh"
+#include "smem_opt_in.cuh"
 #include "simt/dd_mem.h"
 #include "simt/dd_mma.h"
 #include "warp_tile_mma.cuh"
@@ -55,6 +55,8 @@ __device__ __forceinline__ float gelu_tanh_f(float x) {
 // Operand rounding per precision, applied once when a tile is stored to shared memory. bf16 tiles feed
 // mma.m16n8k16.bf16 (twice TF32's rate): two rounded floats pack into one register by their high halves.
 enum Mode { kModeFp32 = 0, kModeTf32 = 1, kModeBf16 = 2 };
+template <int kMode>
+struct ModeTag {};
 
 // lo, hi already bf16-rounded (low 16 bits zero): the pair as a bf16x2 register, lo in the low half.
 __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
@@ -215,21 +217,6 @@ int64_t output_tiles(Params& p, int bn) {
     return tiles;
 }
 
-// cudaFuncSetAttribute(MaxDynamicSharedMemorySize) once per device and kernel (devices 0..63).
-template <int kMode>
-cudaError_t allow_multistage_smem() {
-    static std::atomic<uint64_t> done{0};
-    int dev = 0;
-    if (cudaError_t e = cudaGetDevice(&dev)) return e;
-    const uint64_t bit = dev < 64 ? 1ull << dev : 0;
-    if (bit && (done.load() & bit)) return cudaSuccess;
-    if (cudaError_t e = cudaFuncSetAttribute(linear_ms_kernel<kMode>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             (int)kMsSmemBytes))
-        return e;
-    done.fetch_or(bit);
-    return cudaSuccess;
-}
-
 cudaError_t run_multistage(Params& p, cudaStream_t stream) {
     const LinearArgs& a = p.a;
     const int64_t tiles = output_tiles(p, kMsBN);
@@ -241,10 +228,10 @@ cudaError_t run_multistage(Params& p, cudaStream_t stream) {
     }
     const dim3 grid((unsigned)tiles, (unsigned)((a.M + kMsBM - 1) / kMsBM));
     if (a.precision == GemmPrecision::kBf16) {
-        if (cudaError_t e = allow_multistage_smem<kModeBf16>()) return e;
+        if (cudaError_t e = opt_in_dynamic_smem<ModeTag<kModeBf16>>(linear_ms_kernel<kModeBf16>, kMsSmemBytes)) return e;
         return dd_launch(linear_ms_kernel<kModeBf16>, grid, kMsThreads, kMsSmemBytes, stream, p);
     }
-    if (cudaError_t e = allow_multistage_smem<kModeTf32>()) return e;
+    if (cudaError_t e = opt_in_dynamic_smem<ModeTag<kModeTf32>>(linear_ms_kernel<kModeTf32>, kMsSmemBytes)) return e;
     return dd_launch(linear_ms_kernel<kModeTf32>, grid, kMsThreads, kMsSmemBytes, stream, p);
 }
 
