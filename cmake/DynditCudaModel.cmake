@@ -31,9 +31,9 @@ if(CMAKE_CUDA_COMPILER)
   target_compile_definitions(dyndit_cuda_model PRIVATE DD_CUDA_MODEL_PTXAS="${_model_ptxas}")
 endif()
 if(DYNDIT_BUILD_TESTS)
-  # The tool end to end on a small GEMM (JSON fields; 2 x 2 CTAs of 128 x 128 x 64: the FLOPs of the padded
-  # tiles, 8388608, no bank conflicts), and a usage error exiting 2 with a message.
-  add_test(NAME cuda_model_gemm_json COMMAND dyndit_cuda_model --arch a100 --gemm 256,192,64 --json)
+  # The tool end to end on a small GEMM (JSON fields; 2 x 2 CTAs of the multistage kernel: 2 x 256 x 256 x 64
+  # = 8388608 FLOP, no bank conflicts), and a usage error exiting 2 with a message.
+  add_test(NAME cuda_model_gemm_json COMMAND dyndit_cuda_model --arch a100 --gemm 256,256,64 --json)
   set_tests_properties(cuda_model_gemm_json PROPERTIES PASS_REGULAR_EXPRESSION
     "\"total_ms\": [0-9.]+,.*\"tflops\".*\"kernels\".*\"name\".*\"calls\": 1.*\"scale\".*\"counters\": {\"mma_flops\": 8388608, \"smem_wavefronts\".*\"smem_conflict_wavefronts\": 0, \"l2_bytes\".*\"dram_bytes\".*\"barriers\".*\"modeled_ms\""
     TIMEOUT 60 LABELS emu)

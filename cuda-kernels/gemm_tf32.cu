@@ -196,12 +196,20 @@ bool add_segments(const int64_t* blocks, int nblocks, int64_t dim, Seg* segs, in
     return true;
 }
 
-// Every 16-byte copy of the multistage kernel aligned (tensor-core precisions only), and more than 64 rows: at
-// M <= 64 (the adaLN / embedder GEMVs of 2 x batch rows) its 128-row tiles would waste more mma work than the
-// 64x64 kernel's (the cost model: 42 against 32 us for DiT-XL/2's adaLN on H100).
+// Output area computed with bm x bn tiles (padding included).
+int64_t padded_area(const Params& p, int bm, int bn) {
+    int64_t cols = 0;
+    for (int s = 0; s < p.n_out; ++s) cols += (int64_t)(p.out[s].len + bn - 1) / bn * bn;
+    return (int64_t)(p.a.M + bm - 1) / bm * bm * cols;
+}
+
+// Every 16-byte copy of the multistage kernel aligned (tensor-core precisions only), and its 128x128 tiles'
+// padding at most 25% more mma work than the 64x64 tiles' (the adaLN GEMVs of M = 2 x batch rows and the final
+// N = 32 linear stay on the 64x64 kernel: the cost model gives 42 against 32 us for them on H100).
 bool multistage_fits(const Params& p) {
     const LinearArgs& a = p.a;
-    if (a.precision == GemmPrecision::kFp32 || a.path == GemmPath::kTile64 || a.M <= kBM) return false;
+    if (a.precision == GemmPrecision::kFp32 || a.path == GemmPath::kTile64) return false;
+    if (4 * padded_area(p, kMsBM, kMsBN) > 5 * padded_area(p, kBM, kBN)) return false;
     if ((reinterpret_cast<uintptr_t>(a.x) | reinterpret_cast<uintptr_t>(a.w)) % 16 || a.x_rs % 4 || a.w_rs % 4)
         return false;
     for (int s = 0; s < p.n_in; ++s)

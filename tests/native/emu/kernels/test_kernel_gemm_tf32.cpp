@@ -244,7 +244,7 @@ TEST(EmuGemmTf32, RejectsBadArguments) {
 TEST(EmuGemmTf32, MultistageRingRaggedEdges) {
     for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kBf16}) {
         Case c;
-        c.M = 150; c.N = 200; c.K = 200;  // 2 x 2 CTAs, 7 k-tiles (the last 8 wide)
+        c.M = 250; c.N = 201; c.K = 200;  // 2 x 2 CTAs, 7 k-tiles (the last 8 wide)
         c.aligned = true;
         c.kernel = "linear_ms_kernel";
         c.precision = pr;
@@ -253,7 +253,7 @@ TEST(EmuGemmTf32, MultistageRingRaggedEdges) {
 }
 TEST(EmuGemmTf32, MultistageEpilogues) {
     Case c;
-    c.M = 70; c.N = 131; c.K = 64;  // odd y stride: 8-byte and 4-byte stores alternate by row
+    c.M = 120; c.N = 251; c.K = 64;  // odd y stride: 8-byte and 4-byte stores alternate by row
     c.aligned = true;
     c.kernel = "linear_ms_kernel";
     c.epilogue = GemmEpilogue::kGeluTanh;
@@ -265,16 +265,25 @@ TEST(EmuGemmTf32, MultistageEpilogues) {
 }
 TEST(EmuGemmTf32, MultistageSlicedForms) {
     Case c;
-    c.M = 70; c.N = 100; c.K = 96;
+    c.M = 120; c.N = 300; c.K = 96;
     c.aligned = true;
     c.kernel = "linear_ms_kernel";
-    c.form = Form::kOutBlocks;  // output blocks need no alignment
-    c.blocks = {10, 20, 64, 36, 0, 0, 3, 5, 90, 10};
+    c.form = Form::kOutBlocks;  // output blocks need no alignment (padding 384 against 320 columns)
+    c.blocks = {0, 120, 130, 100, 0, 0, 250, 50};
     check(c);
     c.form = Form::kInBlocks;  // input blocks in multiples of 4: k-tiles flattened across the segments
     c.blocks = {0, 16, 52, 32, 0, 0, 84, 12};
     check(c);
     c.blocks = {0, 16, 50, 33};  // unaligned input block: the 64x64 kernel
     c.kernel = "linear_kernel";
+    check(c);
+}
+TEST(EmuGemmTf32, SmallRowsOrColumnsTakeThe64Kernel) {
+    Case c;
+    c.aligned = true;
+    c.kernel = "linear_kernel";
+    c.M = 32; c.N = 256; c.K = 64;  // adaLN-like: 128-row tiles would be 4x the work
+    check(c);
+    c.M = 256; c.N = 32;  // the final linear
     check(c);
 }
