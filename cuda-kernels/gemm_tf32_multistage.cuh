@@ -1,6 +1,6 @@
 // The fast path of gemm_tf32.cu (included by it, inside its anonymous namespace, after Params / Seg and the
-// operand helpers): 128x128 CTA tiles, 8 warps of 64x32 (4 m16 x 4 n8 mma tiles), K in steps of 32 through
-// a 3-stage cp.async ring (16-B copies, one commit group per k-tile, one __syncthreads per k-tile), fp32
+// operand helpers): 128 x kBN CTA tiles (kBN = 256 or 128), 8 warps in 2 x 4 of 64 x kBN/4 (4 m16 x kBN/32 n8
+// mma tiles), K in steps of 32 through a 3-stage cp.async ring (16-B copies, one commit group per k-tile, one __syncthreads per k-tile), fp32
 // operands in shared memory rounded to tf32 / bf16 at the fragment load, float2 epilogue stores.
 //
 // Shared tiles are 32 floats per row (no padding) with the 16-B chunk c of row r stored at chunk
@@ -12,9 +12,13 @@
 // Taken when every 16-B copy is aligned: x, W 16-B aligned, row strides and every input segment's starts and
 // length multiples of 4 floats (linear() checks; otherwise the 64x64 kernel runs).
 
-constexpr int kMsBM = 128, kMsBN = 128, kMsBK = 32, kMsThreads = 256, kMsStages = 3;
-constexpr int kMsTileFloats = kMsBM * kMsBK;  // A and B tiles alike (kMsBN == kMsBM)
-constexpr size_t kMsSmemBytes = (size_t)kMsStages * 2 * kMsTileFloats * sizeof(float);
+constexpr int kMsBM = 128, kMsBK = 32, kMsThreads = 256, kMsStages = 3;
+constexpr int kMsATile = kMsBM * kMsBK;  // floats of an A tile
+template <int kBN>
+struct MsTile {
+    static constexpr int kStage = (kMsBM + kBN) * kMsBK;  // floats of a stage: A tile, then B tile
+    static constexpr size_t kSmem = (size_t)kMsStages * kStage * sizeof(float);  // 96 / 144 KiB
+};
 
 template <int kMode>
 __device__ __forceinline__ int ms_swizzle(int r) {
@@ -28,7 +32,7 @@ __device__ __forceinline__ int ms_at(int r, int k) {
 
 // Issues the copies of k-tile kt (of the flattened input segments) into stage `stage`, then commits a group
 // (an empty one past the last tile, so every thread's group count stays in step).
-template <int kMode>
+template <int kMode, int kBN>
 __device__ __forceinline__ void ms_load_tile(const Params& p, float* stage_base, int kt, int m0, const Seg& oseg,
                                              int n0) {
     const LinearArgs& a = p.a;
@@ -40,17 +44,20 @@ __device__ __forceinline__ void ms_load_tile(const Params& p, float* stage_base,
         const float* xs = a.x + iseg.io_start;
         const float* ws = a.w + (int64_t)oseg.w_start * a.w_rs + iseg.w_start;
         float* As = stage_base;
-        float* Bs = stage_base + kMsTileFloats;
+        float* Bs = stage_base + kMsATile;
         DD_UNROLL
-        for (int i = 0; i < kMsTileFloats / 4 / kMsThreads; ++i) {
-            const int v = (int)threadIdx.x + i * kMsThreads, r = v >> 3, c = v & 7, k = k0 + 4 * c;
-            const bool kin = k < iseg.len;
-            const int gm = m0 + r, n = n0 + r;
-            const bool ain = kin && gm < a.M, bin = kin && n < oseg.len;
-            dd::simt::cp_async_cg16(As + ms_at<kMode>(r, 4 * c), ain ? xs + (int64_t)gm * a.x_rs + k : a.x,
-                                    ain ? 16 : 0);
-            dd::simt::cp_async_cg16(Bs + ms_at<kMode>(r, 4 * c), bin ? ws + (int64_t)n * a.w_rs + k : a.w,
-                                    bin ? 16 : 0);
+        for (int i = 0; i < kMsBM * kMsBK / 4 / kMsThreads; ++i) {
+            const int v = (int)threadIdx.x + i * kMsThreads, r = v >> 3, c = v & 7, k = k0 + 4 * c, gm = m0 + r;
+            const bool in = k < iseg.len && gm < a.M;
+            dd::simt::cp_async_cg16(As + ms_at<kMode>(r, 4 * c), in ? xs + (int64_t)gm * a.x_rs + k : a.x,
+                                    in ? 16 : 0);
+        }
+        DD_UNROLL
+        for (int i = 0; i < kBN * kMsBK / 4 / kMsThreads; ++i) {
+            const int v = (int)threadIdx.x + i * kMsThreads, r = v >> 3, c = v & 7, k = k0 + 4 * c, n = n0 + r;
+            const bool in = k < iseg.len && n < oseg.len;
+            dd::simt::cp_async_cg16(Bs + ms_at<kMode>(r, 4 * c), in ? ws + (int64_t)n * a.w_rs + k : a.w,
+                                    in ? 16 : 0);
         }
     }
     dd::simt::cp_async_commit();
@@ -88,9 +95,11 @@ __device__ __forceinline__ void ms_store_pair(const LinearArgs& a, const Seg& os
     for (int e = 0; e < (two ? 2 : 1); ++e) st_global(&y[e], residual ? ld_global(&y[e]) + v[e] : v[e]);
 }
 
-// 2 blocks per SM (<= 128 registers): 2 x 96 KiB of shared memory fit sm_90 (sm_80 holds one).
-template <int kMode>
-__global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p) {
+// kBN = 128: 2 blocks per SM (<= 128 registers; 2 x 96 KiB of shared memory fit sm_90, sm_80 holds one).
+// kBN = 256: one block per SM (128 accumulators per thread, 144 KiB of shared memory).
+template <int kMode, int kBN>
+__global__ void __launch_bounds__(kMsThreads, kBN == 128 ? 2 : 1) linear_ms_kernel(const Params p) {
+    constexpr int kNi = kBN / 32;  // n8 tiles per warp
     DD_DYNAMIC_SMEM(float, smem);  // [kMsStages][A tile, B tile]
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wm = warp >> 2, wn = warp & 3, g = lane >> 2, t = lane & 3;
@@ -99,33 +108,33 @@ __global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p
     int os = 0;  // output segment of this block column (uniform scan)
     while (os + 1 < p.n_out && (int)blockIdx.x >= p.out_tile0[os + 1]) ++os;
     const Seg oseg = p.out[os];
-    const int n0 = ((int)blockIdx.x - p.out_tile0[os]) * kMsBN;
+    const int n0 = ((int)blockIdx.x - p.out_tile0[os]) * kBN;
     const int m0 = blockIdx.y * kMsBM;
 
-    float acc[4][4][4];
+    float acc[4][kNi][4];
     DD_UNROLL
     for (int mi = 0; mi < 4; ++mi)
         DD_UNROLL
-        for (int ni = 0; ni < 4; ++ni)
+        for (int ni = 0; ni < kNi; ++ni)
             DD_UNROLL
             for (int i = 0; i < 4; ++i) acc[mi][ni][i] = 0.0f;
 
     DD_UNROLL
-    for (int s = 0; s < kMsStages - 1; ++s) ms_load_tile<kMode>(p, smem + s * 2 * kMsTileFloats, s, m0, oseg, n0);
+    for (int s = 0; s < kMsStages - 1; ++s) ms_load_tile<kMode, kBN>(p, smem + s * MsTile<kBN>::kStage, s, m0, oseg, n0);
 
     for (int kt = 0; kt < p.in_tiles; ++kt) {
         dd::simt::cp_async_wait<kMsStages - 2>();  // this thread's copies of tile kt have landed
         __syncthreads();  // everyone's copies of tile kt are visible; stage (kt - 1) % S is no longer read
-        ms_load_tile<kMode>(p, smem + ((kt + kMsStages - 1) % kMsStages) * 2 * kMsTileFloats, kt + kMsStages - 1,
-                            m0, oseg, n0);
-        const float* As = smem + (kt % kMsStages) * 2 * kMsTileFloats;
-        const float* Bs = As + kMsTileFloats;
+        ms_load_tile<kMode, kBN>(p, smem + ((kt + kMsStages - 1) % kMsStages) * MsTile<kBN>::kStage,
+                                 kt + kMsStages - 1, m0, oseg, n0);
+        const float* As = smem + (kt % kMsStages) * MsTile<kBN>::kStage;
+        const float* Bs = As + kMsATile;
         if (kMode == kModeBf16) {
             DD_UNROLL
             for (int ks = 0; ks < kMsBK; ks += 16) {
                 // A (16x16): reg i row g + 8 (i & 1), columns 2t, 2t+1 (+8 for i >= 2); B (16x8): reg i k 2t, 2t+1
                 // (+8 for i = 1) of W row g.
-                uint32_t af[4][4], bf[4][2];
+                uint32_t af[4][4], bf[kNi][2];
                 DD_UNROLL
                 for (int mi = 0; mi < 4; ++mi)
                     DD_UNROLL
@@ -136,10 +145,10 @@ __global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p
                         af[mi][i] = pack_bf16x2(to_operand<kMode>(v.x), to_operand<kMode>(v.y));
                     }
                 DD_UNROLL
-                for (int ni = 0; ni < 4; ++ni)
+                for (int ni = 0; ni < kNi; ++ni)
                     DD_UNROLL
                     for (int i = 0; i < 2; ++i) {
-                        const int r = wn * 32 + ni * 8 + g;
+                        const int r = wn * (kBN / 4) + ni * 8 + g;
                         const float2 v =
                             ld_shared(reinterpret_cast<const float2*>(Bs + ms_at<kMode>(r, ks + 2 * t + 8 * i)));
                         bf[ni][i] = pack_bf16x2(to_operand<kMode>(v.x), to_operand<kMode>(v.y));
@@ -147,14 +156,14 @@ __global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p
                 DD_UNROLL
                 for (int mi = 0; mi < 4; ++mi)
                     DD_UNROLL
-                    for (int ni = 0; ni < 4; ++ni)
+                    for (int ni = 0; ni < kNi; ++ni)
                         dd::simt::mma_m16n8k16_bf16(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
             }
         } else {
             DD_UNROLL
             for (int ks = 0; ks < kMsBK; ks += 8) {
                 // A (16x8): a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4); B (8x8): b0 (k t, n g), b1 (k t+4).
-                uint32_t af[4][4], bf[4][2];
+                uint32_t af[4][4], bf[kNi][2];
                 DD_UNROLL
                 for (int mi = 0; mi < 4; ++mi)
                     DD_UNROLL
@@ -163,14 +172,14 @@ __global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p
                         af[mi][i] = dd::simt::f32_to_tf32(ld_shared(As + ms_at<kMode>(r, ks + t + 4 * (i >> 1))));
                     }
                 DD_UNROLL
-                for (int ni = 0; ni < 4; ++ni)
+                for (int ni = 0; ni < kNi; ++ni)
                     DD_UNROLL
                     for (int i = 0; i < 2; ++i)
-                        bf[ni][i] = dd::simt::f32_to_tf32(ld_shared(Bs + ms_at<kMode>(wn * 32 + ni * 8 + g, ks + t + 4 * i)));
+                        bf[ni][i] = dd::simt::f32_to_tf32(ld_shared(Bs + ms_at<kMode>(wn * (kBN / 4) + ni * 8 + g, ks + t + 4 * i)));
                 DD_UNROLL
                 for (int mi = 0; mi < 4; ++mi)
                     DD_UNROLL
-                    for (int ni = 0; ni < 4; ++ni)
+                    for (int ni = 0; ni < kNi; ++ni)
                         dd::simt::mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni], acc[mi][ni]);
             }
         }
@@ -181,9 +190,9 @@ __global__ void __launch_bounds__(kMsThreads, 2) linear_ms_kernel(const Params p
     DD_UNROLL
     for (int mi = 0; mi < 4; ++mi)
         DD_UNROLL
-        for (int ni = 0; ni < 4; ++ni)
+        for (int ni = 0; ni < kNi; ++ni)
             DD_UNROLL
             for (int h = 0; h < 2; ++h)
-                ms_store_pair(a, oseg, m0 + wm * 64 + mi * 16 + g + 8 * h, n0 + wn * 32 + ni * 8 + 2 * t,
+                ms_store_pair(a, oseg, m0 + wm * 64 + mi * 16 + g + 8 * h, n0 + wn * (kBN / 4) + ni * 8 + 2 * t,
                               acc[mi][ni][2 * h], acc[mi][ni][2 * h + 1]);
 }

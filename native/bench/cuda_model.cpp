@@ -44,6 +44,31 @@ std::string base_name(std::string s) {
     return head;
 }
 
+// Top-level template arguments of "name<a, b<c>, d>(...)", trimmed.
+std::vector<std::string> template_args(std::string s) {
+    for (size_t p; (p = s.find("(anonymous namespace)")) != std::string::npos;) s.erase(p, 21);
+    std::vector<std::string> out;
+    const size_t open = s.find('<');
+    if (open == std::string::npos || s.find('(') < open) return out;
+    int depth = 0;
+    std::string cur;
+    for (size_t i = open + 1; i < s.size(); ++i) {
+        const char ch = s[i];
+        if (ch == '<' || ch == '(') ++depth;
+        if ((ch == '>' || ch == ')') && depth-- == 0) break;
+        if (ch == ',' && depth == 0) {
+            out.push_back(cur);
+            cur.clear();
+            continue;
+        }
+        if (ch != ' ') cur += ch;
+    }
+    out.push_back(cur);
+    return out;
+}
+
+bool numeric(const std::string& s) { return !s.empty() && s.find_first_not_of("-0123456789") == std::string::npos; }
+
 std::string demangle(const std::string& mangled) {
     int status = 0;
     char* d = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
@@ -67,31 +92,42 @@ int number_before(const std::string& line, const std::string& unit) {
 bool PtxasTable::load(const std::string& path) {
     std::ifstream in(path);
     if (!in) return false;
-    std::string line, key;
+    std::string line;
+    bool pending = false;
     while (std::getline(in, line)) {
         const size_t e = line.find("Compiling entry function '");
         if (e != std::string::npos) {
             const size_t a = e + 26, b = line.find('\'', a);
             const size_t s = line.find("for '", b), s2 = line.find('\'', s + 5);
             if (b == std::string::npos || s == std::string::npos || s2 == std::string::npos) continue;
-            key = base_name(demangle(line.substr(a, b - a))) + "@" + line.substr(s + 5, s2 - s - 5);
+            const std::string name = demangle(line.substr(a, b - a));
+            table_.push_back(Entry{base_name(name), line.substr(s + 5, s2 - s - 5), template_args(name), {}});
+            pending = true;
             continue;
         }
-        if (!key.empty() && line.find("Used ") != std::string::npos && line.find(" registers") != std::string::npos) {
-            PtxasUsage& u = table_[key];
-            u.registers = std::max(u.registers, number_before(line, "registers"));
-            u.static_smem = std::max(u.static_smem, number_before(line, "bytes smem"));
-            key.clear();
+        if (pending && line.find("Used ") != std::string::npos && line.find(" registers") != std::string::npos) {
+            table_.back().usage.registers = number_before(line, "registers");
+            table_.back().usage.static_smem = number_before(line, "bytes smem");
+            pending = false;
         }
     }
     return true;
 }
 
 bool PtxasTable::find(const std::string& kernel, const std::string& sm, PtxasUsage* out) const {
-    const auto it = table_.find(base_name(kernel) + "@" + sm);
-    if (it == table_.end()) return false;
-    *out = it->second;
-    return true;
+    const std::string base = base_name(kernel);
+    const std::vector<std::string> args = template_args(kernel);
+    bool found = false;
+    for (const Entry& e : table_) {
+        if (e.base != base || e.sm != sm || e.args.size() != args.size()) continue;
+        bool match = true;
+        for (size_t i = 0; i < args.size(); ++i) match = match && (!numeric(args[i]) || args[i] == e.args[i]);
+        if (!match) continue;
+        out->registers = std::max(found ? out->registers : 0, e.usage.registers);
+        out->static_smem = std::max(found ? out->static_smem : 0, e.usage.static_smem);
+        found = true;
+    }
+    return found;
 }
 
 Cost cost(const Workload& w, const Machine& m, const PtxasTable& ptxas) {

@@ -10,7 +10,7 @@
 // resident blocks per SM come from registers (ptxas for the arch), shared memory (+1 KiB reserved per block),
 // threads and the 32-block limit.
 #pragma once
-#include <map>
+#include <vector>
 #include <string>
 #include <vector>
 
@@ -43,14 +43,19 @@ struct PtxasUsage {
 class PtxasTable {
    public:
     bool load(const std::string& path);  // false when the file cannot be read
-    // Usage of a kernel by the name the emulator records ("linear_kernel<kModeTf32>"): matched by the
-    // function's base name; several instantiations: the most registers (template arguments are numbers in
-    // ptxas, names in the source).
+    // Usage of a kernel by the name the emulator records ("linear_ms_kernel<kModeTf32, 256>"): the
+    // instantiations of that base name and argument count whose arguments equal the numeric ones given (names,
+    // like kModeTf32, match any: ptxas prints numbers); several: the most registers.
     bool find(const std::string& kernel, const std::string& sm, PtxasUsage* out) const;
     bool empty() const { return table_.empty(); }
 
    private:
-    std::map<std::string, PtxasUsage> table_;  // "<base name>@sm_XX"
+    struct Entry {
+        std::string base, sm;
+        std::vector<std::string> args;
+        PtxasUsage usage;
+    };
+    std::vector<Entry> table_;
 };
 
 struct Workload {  // one kernel launch of a forward, `calls` times per forward
