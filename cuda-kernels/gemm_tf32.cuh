@@ -11,8 +11,8 @@ namespace dd::cuda_kernels {
 // kBf16: operands rounded to bf16 (round to nearest even) on bf16 tensor cores (m16n8k16), fp32 sums.
 enum class GemmPrecision { kTf32, kFp32, kBf16 };
 
-// Which kernel: kAuto takes the 128x128 multistage cp.async kernel when its 16-byte copies are aligned (tf32 /
-// bf16; x, W 16-B aligned, row strides and input blocks in multiples of 4 floats) and its 128x128 tiles pad the
+// Which kernel: kAuto takes the 128x256 / 128x128 multistage cp.async kernel when its 16-byte copies are aligned (tf32 /
+// bf16; x, W 16-B aligned, row strides and input blocks in multiples of 4 floats) and its wide tiles pad the
 // output by at most 25% more than 64x64 tiles, else the 64x64 kernel;
 // kTile64 forces the 64x64 kernel (the cost model's "before").
 enum class GemmPath { kAuto, kTile64 };
