@@ -239,8 +239,9 @@ TEST(EmuGemmTf32, RejectsBadArguments) {
     EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
 }
 
-// The 128x128 multistage cp.async kernel (aligned strides): several k-tiles around the 3-stage ring, ragged M,
-// N and K tails, both tensor-core precisions, every epilogue, sliced forms; no bank conflicts.
+// The multistage cp.async kernel (aligned strides; 128x256 tiles here, 128x128 in the sliced forms): several
+// k-tiles around the 3-stage ring, ragged M, N and K tails, both tensor-core precisions, every epilogue, sliced
+// forms; no bank conflicts.
 TEST(EmuGemmTf32, MultistageRingRaggedEdges) {
     for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kBf16}) {
         Case c;
