@@ -29,6 +29,7 @@ add_library(dyndit_cuda_emu_objs OBJECT
   ${_k}/simt/emu_block.cpp
   ${_k}/simt/emu_launch.cpp
   ${_k}/simt/emu_mem.cpp
+  ${_k}/simt/emu_count.cpp
   ${_k}/simt/emu_cudart.cpp)
 target_include_directories(dyndit_cuda_emu_objs PUBLIC ${_k} ${_k}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
 target_compile_options(dyndit_cuda_emu_objs PRIVATE -O2 -fvisibility=hidden -fvisibility-inlines-hidden

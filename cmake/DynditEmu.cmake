@@ -36,6 +36,7 @@ function(dyndit_emu_runtime name)
     ${_emu_kernels}/simt/emu_block.cpp
     ${_emu_kernels}/simt/emu_launch.cpp
     ${_emu_kernels}/simt/emu_mem.cpp
+    ${_emu_kernels}/simt/emu_count.cpp
     ${_emu_kernels}/simt/emu_cudart.cpp)
   target_include_directories(${name} PUBLIC ${_emu_kernels} ${_emu_kernels}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
   target_compile_features(${name} PUBLIC cxx_std_17)

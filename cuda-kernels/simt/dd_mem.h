@@ -12,16 +12,32 @@
 
 namespace dd::simt {
 
+// The access sizes a warp request is made of (and the emulator's counting assumes).
+template <class T>
+constexpr bool kMemAccessSize = sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 || sizeof(T) == 16;
+
 #if defined(__CUDACC__)
 
 template <class T>
-__device__ __forceinline__ T ld_shared(const T* p) { return *p; }
+__device__ __forceinline__ T ld_shared(const T* p) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
+    return *p;
+}
 template <class T>
-__device__ __forceinline__ void st_shared(T* p, const T& v) { *p = v; }
+__device__ __forceinline__ void st_shared(T* p, const T& v) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
+    *p = v;
+}
 template <class T>
-__device__ __forceinline__ T ld_global(const T* p) { return *p; }
+__device__ __forceinline__ T ld_global(const T* p) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
+    return *p;
+}
 template <class T>
-__device__ __forceinline__ void st_global(T* p, const T& v) { *p = v; }
+__device__ __forceinline__ void st_global(T* p, const T& v) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
+    *p = v;
+}
 
 template <int B>
 __device__ __forceinline__ void cp_async_ca(void* smem, const void* gmem, int src_bytes = B) {
@@ -50,21 +66,25 @@ __device__ __forceinline__ void cp_async_wait() {
 
 template <class T>
 inline T ld_shared(const T* p, DD_MEM_SITE) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
     emu::smem_access(emu::kSmemLoad, p, sizeof(T), dd_file_, dd_line_);
     return *p;
 }
 template <class T>
 inline void st_shared(T* p, const T& v, DD_MEM_SITE) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
     emu::smem_access(emu::kSmemStore, p, sizeof(T), dd_file_, dd_line_);
     *p = v;
 }
 template <class T>
 inline T ld_global(const T* p, DD_MEM_SITE) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
     emu::global_access(emu::kGlobalLoad, p, sizeof(T), dd_file_, dd_line_);
     return *p;
 }
 template <class T>
 inline void st_global(T* p, const T& v, DD_MEM_SITE) {
+    static_assert(kMemAccessSize<T>, "1, 2, 4, 8 or 16-byte accesses");
     emu::global_access(emu::kGlobalStore, p, sizeof(T), dd_file_, dd_line_);
     *p = v;
 }
