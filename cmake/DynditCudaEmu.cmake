@@ -21,12 +21,22 @@ foreach(cu ${_emu_cu})
   list(APPEND _emu_wrappers "${wrapper}")
 endforeach()
 
-add_library(dyndit_cuda_emu SHARED
+# The emulated kernels and the emulator runtime, compiled once for the plugin and for dyndit_cuda_model
+# (DynditCudaModel.cmake).
+add_library(dyndit_cuda_emu_objs OBJECT
   ${_emu_wrappers}
   ${_k}/simt/emu_fiber.cpp
   ${_k}/simt/emu_block.cpp
   ${_k}/simt/emu_launch.cpp
-  ${_k}/simt/emu_cudart.cpp
+  ${_k}/simt/emu_mem.cpp
+  ${_k}/simt/emu_count.cpp
+  ${_k}/simt/emu_cudart.cpp)
+target_include_directories(dyndit_cuda_emu_objs PUBLIC ${_k} ${_k}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
+target_compile_options(dyndit_cuda_emu_objs PRIVATE -O2 -fvisibility=hidden -fvisibility-inlines-hidden
+                       -Wall -Wno-unused-parameter)
+
+add_library(dyndit_cuda_emu SHARED
+  $<TARGET_OBJECTS:dyndit_cuda_emu_objs>
   ${DYNDIT_CUDA_BACKEND_SOURCES}
   native/src/cuda/cuda_runtime_glue.cpp
   native/src/cuda/cuda_emu_plugin.cpp

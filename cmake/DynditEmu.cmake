@@ -35,6 +35,8 @@ function(dyndit_emu_runtime name)
     ${_emu_kernels}/simt/emu_fiber.cpp
     ${_emu_kernels}/simt/emu_block.cpp
     ${_emu_kernels}/simt/emu_launch.cpp
+    ${_emu_kernels}/simt/emu_mem.cpp
+    ${_emu_kernels}/simt/emu_count.cpp
     ${_emu_kernels}/simt/emu_cudart.cpp)
   target_include_directories(${name} PUBLIC ${_emu_kernels} ${_emu_kernels}/simt ${DYNDIT_EMU_CUDA_INCLUDE})
   target_compile_features(${name} PUBLIC cxx_std_17)
@@ -51,6 +53,7 @@ set(DYNDIT_EMU_FEATURE_TESTS
   ${_emu_tests}/test_emu_atomics.cpp
   ${_emu_tests}/test_emu_smem.cpp
   ${_emu_tests}/test_emu_mma.cpp
+  ${_emu_tests}/test_emu_counting.cpp
   ${_emu_tests}/test_emu_cudart.cpp)
 # Each example kernel: a wrapper that #includes the .cu, plus its test against a double reference.
 set(DYNDIT_EMU_KERNEL_TESTS
@@ -62,12 +65,15 @@ set(DYNDIT_EMU_KERNEL_TESTS
 # Further kernels: each adds its wrapper and test files under tests/native/emu/kernels/ (picked up here).
 file(GLOB _emu_more_kernel_tests CONFIGURE_DEPENDS ${_emu_tests}/kernels/*.cpp)
 list(APPEND DYNDIT_EMU_KERNEL_TESTS ${_emu_more_kernel_tests})
+# The cost model's arithmetic, tested on the GEMM's counts (kernels/test_cuda_model_gemm.cpp).
+list(APPEND DYNDIT_EMU_KERNEL_TESTS ${PROJECT_SOURCE_DIR}/native/bench/cuda_model.cpp)
 # Kernel files that must compile for the GPU without spills (checked when nvcc exists): all of them.
 file(GLOB DYNDIT_EMU_NVCC_CHECKED CONFIGURE_DEPENDS ${_emu_kernels}/*.cu)
 
 function(dyndit_emu_tests name runtime)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE ${runtime} GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/native/bench)
   target_compile_options(${name} PRIVATE ${_emu_warnings})
 endfunction()
 
@@ -121,6 +127,7 @@ dyndit_emu_tests(dyndit_emu_kernel_mutant dyndit_emu
 target_compile_definitions(dyndit_emu_kernel_mutant PRIVATE DD_EMU_MMA_MUTATION=1 DD_ATTENTION_VARLEN_MUTATION=1)
 foreach(probe "gemm_tf32_tf32;EmuGemmTf32.FullTilesNoBias"
               "gemm_tf32_bf16;EmuGemmTf32.FullTilesBf16"
+              "gemm_tf32_multistage;EmuGemmTf32.MultistageRingRaggedEdges"
               "attention_tc;EmuAttentionTc.RaggedDenseHeadSubsetsAndBuckets"
               "attention_varlen;EmuAttentionVarlen.RaggedAndEmptySequencesPackedQkv"
               "vae_conv2d_tf32;EmuVaeConv2d.Small3x3BothPrecisions")

@@ -76,8 +76,9 @@ inline bool attention_args_ok(const AttentionVarlenArgs& a) {
 }
 
 // The host entries' common part: argument checks, the grid (query tiles x heads) and the head-dim bucket;
-// launch(std::integral_constant<int, kD>{}, grid) starts the kernel for bucket kD (32, 64, 96 or 128).
-template <int kBQ, class Launch>
+// launch(std::integral_constant<int, kD>{}, grid) starts the kernel for bucket kD (32, 64, 96 or 128, and 72 when
+// kBucket72: DiT-XL/2's head dim without padding).
+template <int kBQ, bool kBucket72 = false, class Launch>
 cudaError_t launch_by_bucket(const AttentionVarlenArgs& a, Launch&& launch) {
     if (!attention_args_ok(a)) return cudaErrorInvalidValue;
     const int64_t tiles = tile_bound<kBQ>(a);
@@ -87,6 +88,7 @@ cudaError_t launch_by_bucket(const AttentionVarlenArgs& a, Launch&& launch) {
     const dim3 grid((unsigned)tiles, (unsigned)heads);
     if (a.Dh <= 32) return launch(std::integral_constant<int, 32>{}, grid);
     if (a.Dh <= 64) return launch(std::integral_constant<int, 64>{}, grid);
+    if (kBucket72 && a.Dh <= 72) return launch(std::integral_constant<int, 72>{}, grid);
     if (a.Dh <= 96) return launch(std::integral_constant<int, 96>{}, grid);
     return launch(std::integral_constant<int, 128>{}, grid);
 }

@@ -11,6 +11,12 @@ namespace dd::cuda_kernels {
 // kBf16: operands rounded to bf16 (round to nearest even) on bf16 tensor cores (m16n8k16), fp32 sums.
 enum class GemmPrecision { kTf32, kFp32, kBf16 };
 
+// Which kernel: kAuto takes the 128x256 / 128x128 multistage cp.async kernel when its 16-byte copies are aligned (tf32 /
+// bf16; x, W 16-B aligned, row strides and input blocks in multiples of 4 floats) and its wide tiles pad the
+// output by at most 25% more than 64x64 tiles, else the 64x64 kernel;
+// kTile64 forces the 64x64 kernel (the cost model's "before").
+enum class GemmPath { kAuto, kTile64 };
+
 enum class GemmEpilogue {
     kStore,          // y = acc + bias
     kGeluTanh,       // y = gelu_tanh(acc + bias)
@@ -31,6 +37,7 @@ struct LinearArgs {
     const int32_t* row_sample = nullptr;
     int rows_per_sample = 1;
     GemmPrecision precision = GemmPrecision::kTf32;
+    GemmPath path = GemmPath::kAuto;
 };
 
 // Maximum number of (start, length) blocks of the sliced forms (they travel in the kernel parameters).

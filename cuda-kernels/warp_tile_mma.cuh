@@ -3,6 +3,7 @@
 // ownership, so one epilogue serves both. Shared by gemm_tf32.cu (B stored [n][k]) and vae_conv2d.cu (B stored
 // [k][n]): B is read through b(k, n), k in [0,8), n in [0,32) of the warp's tile.
 #pragma once
+#include "simt/dd_mem.h"
 #include "simt/dd_mma.h"
 
 namespace dd::cuda_kernels {
@@ -19,7 +20,7 @@ __device__ __forceinline__ void warp_tile_k8(float (&acc)[2][4][4], const float*
         DD_UNROLL
         for (int mi = 0; mi < 2; ++mi)
             DD_UNROLL
-            for (int i = 0; i < 4; ++i) af[mi][i] = __float_as_uint(A[(mi * 16 + g + 8 * (i & 1)) * lda + t + 4 * (i >> 1)]);
+            for (int i = 0; i < 4; ++i) af[mi][i] = __float_as_uint(dd::simt::ld_shared(&A[(mi * 16 + g + 8 * (i & 1)) * lda + t + 4 * (i >> 1)]));
         DD_UNROLL
         for (int ni = 0; ni < 4; ++ni)
             DD_UNROLL
@@ -35,7 +36,7 @@ __device__ __forceinline__ void warp_tile_k8(float (&acc)[2][4][4], const float*
             DD_UNROLL
             for (int mi = 0; mi < 2; ++mi)
                 DD_UNROLL
-                for (int h = 0; h < 2; ++h) ar[mi][h] = A[(mi * 16 + g + 8 * h) * lda + kk];
+                for (int h = 0; h < 2; ++h) ar[mi][h] = dd::simt::ld_shared(&A[(mi * 16 + g + 8 * h) * lda + kk]);
             DD_UNROLL
             for (int ni = 0; ni < 4; ++ni)
                 DD_UNROLL

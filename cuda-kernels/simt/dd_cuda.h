@@ -46,9 +46,11 @@ inline const char* error_detail(cudaError_t e) { return cudaGetErrorString(e); }
 #include "emu_atomics.h"
 #include "emu_builtins.h"
 #include "emu_core.h"
+#include "emu_counters.h"
 #include "emu_cudart_cxx.h"
 #include "emu_launch.h"
 #include "emu_math.h"
+#include "emu_mem.h"
 #include "emu_mma.h"
 #include "emu_warp.h"
 

@@ -251,6 +251,7 @@ void thread_exit(Block& B, Fiber& f) {
                                thread_name(f).c_str(), g.arrived, f.warp, g.op->name, g.mask, base_name(g.file),
                                g.line));
     }
+    mem_thread_exit(f.linear);
     W.exited |= bit;
     f.state = FState::kExited;
     --B.live;
@@ -282,6 +283,8 @@ bool resolve(Block& B) {
         B.res_or = B.bar_or;
         B.at_barrier = 0;
         ++B.barriers;
+        mem_barrier_release();
+        ++B.epoch;
         return true;
     }
     B.failed = true;
@@ -337,6 +340,8 @@ bool run_block_here(const BlockJob& job, Worker& W, uint64_t b) {
     B.failed = false;
     B.error.clear();
     B.resumes = B.collectives = B.barriers = 0;
+    B.epoch = 0;
+    mem_block_begin(B.n, s.dyn_smem);
     for (unsigned w = 0; w < (B.n + 31) / 32; ++w) {
         const unsigned lanes = std::min(32u, B.n - 32 * w);
         B.warps[w].exists = lanes == 32 ? ~0u : (1u << lanes) - 1;
@@ -392,10 +397,12 @@ std::string format(const char* fmt, ...) {
     return s;
 }
 
-bool run_block(const BlockJob& job, uint64_t b, std::string* error) {
+bool run_block(const BlockJob& job, uint64_t b, std::string* error, Counters* counted) {
     Worker& W = this_worker();
     prepare_worker(W, job.nthreads, job.spec->dyn_smem);
-    if (run_block_here(job, W, b)) return true;
+    const bool ok = run_block_here(job, W, b);
+    if (counted && !mem_block_end(counted)) *counted = Counters{};
+    if (ok) return true;
     const uint3 bi = W.block.block_idx;
     *error = format("block (%u,%u,%u): %s", bi.x, bi.y, bi.z, W.block.error.c_str());
     return false;
@@ -512,6 +519,7 @@ void warp_collective(const WarpOp& op, unsigned mask, const void* in, void* out,
     }
     W.groups[gi] = W.groups[--W.ngroups];
     ++B.collectives;
+    if (op.counter != kCountNone) mem_count_collective(op.counter);
     char err[512];
     err[0] = 0;
     if (const char* e = op.fn(call, err, sizeof err))

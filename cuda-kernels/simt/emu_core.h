@@ -23,6 +23,7 @@ struct BlockView {
     dim3 grid_dim;
     unsigned char* dyn_smem;  // this OS thread's dynamic shared memory, NaN-poisoned per block
     size_t dyn_smem_bytes;
+    uint32_t epoch;  // barriers released so far in this block (the cp.async checks' notion of a stage)
 };
 // __thread (not thread_local): plain TLS loads, no wrapper calls on every threadIdx access.
 extern __thread ThreadView* tl_thread;
@@ -46,9 +47,12 @@ struct WarpCall {
 };
 // Returns nullptr on success, else an error text (may be written into err[0..err_bytes)).
 using WarpFn = const char* (*)(const WarpCall& call, char* err, size_t err_bytes);
+// What a collective counts as (emu_counters.h), when counting is on.
+enum CollectiveCounter : uint8_t { kCountNone, kCountMmaBf16, kCountMmaF16, kCountMmaTf32 };
 struct WarpOp {
     const char* name;
     WarpFn fn;
+    uint8_t counter = kCountNone;
 };
 void warp_collective(const WarpOp& op, unsigned mask, const void* in, void* out, const char* file, int line);
 

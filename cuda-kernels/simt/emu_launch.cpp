@@ -15,6 +15,8 @@
 #include "emu_api.h"
 #include "emu_block.h"
 #include "emu_core.h"
+#include "emu_counters.h"
+#include "emu_mem.h"
 
 namespace dd::simt::emu {
 namespace {
@@ -25,6 +27,10 @@ constexpr size_t kOptInSmemLimit = 163 * 1024;  // sm_80's opt-in maximum: kerne
 struct Launch {
     BlockJob job;
     uint64_t nblocks;
+    bool counting = false;
+    std::vector<uint64_t> pick;   // sampled: the block numbers run (else all of 0..nblocks-1)
+    std::vector<double> weight;   // sampled: how many blocks each stands for
+    Counters sampled, whole;
     std::atomic<uint64_t> next{0};
     std::atomic<bool> failed{false};
     std::mutex mu;
@@ -35,9 +41,16 @@ struct Launch {
 void work(Launch& L) {
     std::string error;
     while (!L.failed.load(std::memory_order_relaxed)) {
-        const uint64_t b = L.next.fetch_add(1);
-        if (b >= L.nblocks) break;
-        if (!run_block(L.job, b, &error)) {
+        const uint64_t i = L.next.fetch_add(1);
+        if (i >= L.nblocks) break;
+        Counters c;
+        const bool ok = run_block(L.job, L.pick.empty() ? i : L.pick[i], &error, L.counting ? &c : nullptr);
+        if (L.counting) {
+            std::lock_guard<std::mutex> lk(L.mu);
+            L.sampled.add(c, 1.0);
+            L.whole.add(c, L.weight.empty() ? 1.0 : L.weight[i]);
+        }
+        if (!ok) {
             std::lock_guard<std::mutex> lk(L.mu);
             if (!L.failed.exchange(true)) L.error = error;
         }
@@ -125,6 +138,28 @@ std::string kernel_name(const char* text) {
         if (*p != ' ' && *p != '&') s += *p;
     }
     return s;
+}
+
+// Counting (emu_counters.h): records of the launches since counting_start.
+std::mutex g_count_mu;
+bool g_sample = false;
+std::vector<LaunchRecord>* g_records = new std::vector<LaunchRecord>;
+
+// Sampling: per dimension of size n the first block, one interior block standing for the n-2 interior
+// ones, and the last block; every combination over x, y, z.
+void sample_blocks(const dim3 g, std::vector<uint64_t>& pick, std::vector<double>& weight) {
+    auto reps = [](unsigned n) {
+        std::vector<std::pair<unsigned, double>> r{{0u, 1.0}};
+        if (n >= 3) r.push_back({n / 2, (double)(n - 2)});
+        if (n >= 2) r.push_back({n - 1, 1.0});
+        return r;
+    };
+    for (const auto& z : reps(g.z))
+        for (const auto& y : reps(g.y))
+            for (const auto& x : reps(g.x)) {
+                pick.push_back(x.first + (uint64_t)g.x * (y.first + (uint64_t)g.y * z.first));
+                weight.push_back(x.second * y.second * z.second);
+            }
 }
 
 cudaError_t fail_launch(const LaunchSpec& s, cudaError_t code, const std::string& why) {
@@ -237,14 +272,50 @@ cudaError_t launch(const LaunchSpec& s) {
     Launch L;
     L.job = BlockJob{&s, (unsigned)threads, sched, launch_seed()};
     L.nblocks = (uint64_t)g.x * g.y * g.z;
+    const uint64_t blocks_total = L.nblocks;
+    L.counting = g_counting.load();
+    if (L.counting && g_sample) {
+        sample_blocks(g, L.pick, L.weight);
+        L.nblocks = L.pick.size();
+    }
     const int helpers = (int)std::min<uint64_t>((uint64_t)worker_count(), L.nblocks) - 1;
     if (helpers <= 0) work(L);
     else g_pool->run(L, helpers);
+    if (L.counting) {
+        std::lock_guard<std::mutex> clk(g_count_mu);
+        LaunchRecord r;
+        r.kernel = kernel_name(s.text);
+        r.grid = g;
+        r.block = d;
+        r.dyn_smem = s.dyn_smem;
+        r.blocks_total = blocks_total;
+        r.blocks_emulated = L.nblocks;
+        r.sampled = L.sampled;
+        r.whole = L.whole;
+        g_records->push_back(std::move(r));
+    }
     if (L.failed.load())
         return fail_launch(s, cudaErrorLaunchFailure,
                            format("%s [schedule %s, seed 0x%llx]", L.error.c_str(), schedule_name(L.job.schedule),
                                   (unsigned long long)L.job.seed));
     return cudaSuccess;
+}
+
+void counting_start(bool sample) {
+    std::lock_guard<std::mutex> lk(g_launch_mu);  // never while a launch runs
+    std::lock_guard<std::mutex> clk(g_count_mu);
+    g_records->clear();
+    g_sample = sample;
+    g_counting.store(true);
+}
+
+std::vector<LaunchRecord> counting_stop() {
+    std::lock_guard<std::mutex> lk(g_launch_mu);
+    std::lock_guard<std::mutex> clk(g_count_mu);
+    g_counting.store(false);
+    std::vector<LaunchRecord> out;
+    out.swap(*g_records);
+    return out;
 }
 
 }  // namespace dd::simt::emu

@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "emu_core.h"
+#include "emu_mem.h"
 
 #ifndef DD_EMU_MMA_MUTATION
 #define DD_EMU_MMA_MUTATION 0
@@ -123,13 +124,16 @@ inline const char* mma_m16n8k8_tf32_fn(const WarpCall& call, char* err, size_t n
     return nullptr;
 }
 
-inline const WarpOp kMmaBf16{"mma.sync.m16n8k16.bf16", &mma_m16n8k16_fn<true>};
-inline const WarpOp kMmaF16{"mma.sync.m16n8k16.f16", &mma_m16n8k16_fn<false>};
-inline const WarpOp kMmaTf32{"mma.sync.m16n8k8.tf32", &mma_m16n8k8_tf32_fn};
+inline const WarpOp kMmaBf16{"mma.sync.m16n8k16.bf16", &mma_m16n8k16_fn<true>, kCountMmaBf16};
+inline const WarpOp kMmaF16{"mma.sync.m16n8k16.f16", &mma_m16n8k16_fn<false>, kCountMmaF16};
+inline const WarpOp kMmaTf32{"mma.sync.m16n8k8.tf32", &mma_m16n8k8_tf32_fn, kCountMmaTf32};
 
 template <int NUM, bool TRANS>
 const char* ldmatrix_fn(const WarpCall& call, char* err, size_t n) {
     if (call.mask != 0xffffffffu) return snprintf(err, n, "ldmatrix.sync.aligned needs all 32 lanes"), err;
+    const void* rows[32];
+    for (int r = 0; r < 8 * NUM; ++r) rows[r] = *static_cast<const void* const*>(call.in[r]);
+    ldmatrix_count(rows, 8 * NUM, TRANS);
     for (int m = 0; m < NUM; ++m) {
         uint16_t M[8][8];
         for (int r = 0; r < 8; ++r) {
@@ -152,6 +156,7 @@ inline const WarpOp kLdmatrix{TRANS ? "ldmatrix.trans" : "ldmatrix", &ldmatrix_f
 
 template <int NUM, bool TRANS>
 inline void ldmatrix(uint32_t* r, const void* row_addr, const char* file, int line) {
+    if (this_thread().lane < 8 * NUM) ldmatrix_lane(row_addr, file, line);
     warp_collective(kLdmatrix<NUM, TRANS>, 0xffffffffu, &row_addr, r, file, line);
 }
 

@@ -164,13 +164,14 @@ TEST(EmuAttentionVarlen, HeadDimsAcrossBuckets) {
 // The same shapes on the TF32 tensor-core kernel: fragments, masks, the P round trip, every head-dim bucket
 // (128 needs the dynamic shared memory opt-in).
 TEST(EmuAttentionTc, RaggedDenseHeadSubsetsAndBuckets) {
-    std::vector<Case> cases(6);
+    std::vector<Case> cases(7);
     cases[0].lens = {37, 5, 0, 16}; cases[0].H = 3; cases[0].Dh = 72;
     cases[1].lens = {0, 19, 70}; cases[1].H = 6; cases[1].Dh = 64; cases[1].heads = {5, 0, 3};
     cases[2].lens = {37, 37}; cases[2].dense = true; cases[2].H = 2; cases[2].Dh = 96;
     cases[3].lens = {130, 3}; cases[3].H = 1; cases[3].Dh = 128; cases[3].qk_sigma = 2.5f;
     cases[4].lens = {33, 1}; cases[4].H = 2; cases[4].Dh = 16;
     cases[5].lens = {1}; cases[5].H = 1; cases[5].Dh = 8;
+    cases[6].lens = {45, 45}; cases[6].dense = true; cases[6].H = 2; cases[6].Dh = 66;  // 72 bucket, padded
     for (Case& c : cases) {
         c.tc = true;
         check(c);

@@ -26,7 +26,13 @@ struct Case {
     bool gate = true;              // kGatedResidual: gate given
     bool row_sample = false;       // kGatedResidual: row -> sample through an index array
     int rows_per_sample = 10;
+    // Row strides of x and W in multiples of 4 floats (the multistage kernel's 16-B copies), and the kernel
+    // expected to run (checked through the emulator's launch records, with its shared-memory conflicts).
+    bool aligned = false;
+    const char* kernel = nullptr;
 };
+
+int64_t round4(int64_t v) { return (v + 3) / 4 * 4; }
 
 // cvt.rna.tf32.f32: round to nearest, ties away, dropping the 13 low mantissa bits.
 double tf32(float x) {
@@ -66,7 +72,8 @@ void check(const Case& c) {
     }
     const int Kx = (int)kmap.size(), Ny = (int)nmap.size(), S = (c.M + c.rows_per_sample - 1) / c.rows_per_sample;
     // Row strides with gaps (x, W, y, gate): the gaps of y must stay untouched.
-    const int64_t x_rs = Kx + 3, w_rs = c.K + 5, y_rs = Ny + 2, g_rs = Ny + 7;
+    const int64_t x_rs = c.aligned ? round4(Kx + 3) : Kx + 3, w_rs = c.aligned ? round4(c.K + 5) : c.K + 5;
+    const int64_t y_rs = Ny + 2, g_rs = Ny + 7;
     std::vector<float> x(std::max<int64_t>(1, c.M * x_rs)), w(c.N * w_rs), bias(c.N), gate(S * g_rs);
     std::vector<float> y(std::max<int64_t>(1, c.M * y_rs));
     std::vector<int32_t> sample(std::max(1, c.M));
@@ -88,9 +95,16 @@ void check(const Case& c) {
     a.row_sample = c.row_sample ? dsample.p : nullptr; a.rows_per_sample = c.rows_per_sample;
     const int nb = (int)c.blocks.size() / 2;
     cudaError_t err;
+    if (c.kernel) dd::simt::emu::counting_start(false);
     if (c.form == Form::kPlain) err = dd::cuda_kernels::linear(a, c.N, c.K, 0);
     else if (c.form == Form::kOutBlocks) err = dd::cuda_kernels::linear_out_blocks(a, c.blocks.data(), nb, c.N, c.K, 0);
     else err = dd::cuda_kernels::linear_in_blocks(a, c.blocks.data(), nb, c.N, c.K, 0);
+    if (c.kernel) {
+        const std::vector<dd::simt::emu::LaunchRecord> rec = dd::simt::emu::counting_stop();
+        ASSERT_EQ(rec.size(), 1u);
+        EXPECT_EQ(rec[0].kernel.rfind(c.kernel, 0), 0u) << rec[0].kernel;
+        EXPECT_EQ(rec[0].whole.smem_conflict_wavefronts, 0) << "bank conflicts in " << rec[0].kernel;
+    }
     ASSERT_EQ(err, cudaSuccess);
     const auto got = dy.get();
 
@@ -223,4 +237,54 @@ TEST(EmuGemmTf32, RejectsBadArguments) {
     a.epilogue = GemmEpilogue::kStore;
     a.x = nullptr;
     EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
+}
+
+// The multistage cp.async kernel (aligned strides; 128x256 tiles here, 128x128 in the sliced forms): several
+// k-tiles around the 3-stage ring, ragged M, N and K tails, both tensor-core precisions, every epilogue, sliced
+// forms; no bank conflicts.
+TEST(EmuGemmTf32, MultistageRingRaggedEdges) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kBf16}) {
+        Case c;
+        c.M = 250; c.N = 201; c.K = 200;  // 2 x 2 CTAs, 7 k-tiles (the last 8 wide)
+        c.aligned = true;
+        c.kernel = "linear_ms_kernel";
+        c.precision = pr;
+        check(c);
+    }
+}
+TEST(EmuGemmTf32, MultistageEpilogues) {
+    Case c;
+    c.M = 120; c.N = 251; c.K = 64;  // odd y stride: 8-byte and 4-byte stores alternate by row
+    c.aligned = true;
+    c.kernel = "linear_ms_kernel";
+    c.epilogue = GemmEpilogue::kGeluTanh;
+    check(c);
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    c.row_sample = true;
+    c.precision = GemmPrecision::kBf16;
+    check(c);
+}
+TEST(EmuGemmTf32, MultistageSlicedForms) {
+    Case c;
+    c.M = 120; c.N = 300; c.K = 96;
+    c.aligned = true;
+    c.kernel = "linear_ms_kernel";
+    c.form = Form::kOutBlocks;  // output blocks need no alignment (padding 384 against 320 columns)
+    c.blocks = {0, 120, 130, 100, 0, 0, 250, 50};
+    check(c);
+    c.form = Form::kInBlocks;  // input blocks in multiples of 4: k-tiles flattened across the segments
+    c.blocks = {0, 16, 52, 32, 0, 0, 84, 12};
+    check(c);
+    c.blocks = {0, 16, 50, 33};  // unaligned input block: the 64x64 kernel
+    c.kernel = "linear_kernel";
+    check(c);
+}
+TEST(EmuGemmTf32, SmallRowsOrColumnsTakeThe64Kernel) {
+    Case c;
+    c.aligned = true;
+    c.kernel = "linear_kernel";
+    c.M = 32; c.N = 256; c.K = 64;  // adaLN-like: 128-row tiles would be 4x the work
+    check(c);
+    c.M = 256; c.N = 32;  // the final linear
+    check(c);
 }

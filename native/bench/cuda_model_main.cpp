@@ -1,0 +1,109 @@
+// dyndit_cuda_model: modeled time of the CUDA kernels on an A100 / H100 from what the SIMT emulator counts
+// (native/bench/cuda_model.h). Modeled, not measured; dyndit_cuda_bench measures on a real GPU.
+//   dyndit_cuda_model --arch h100 --model DiT-XL/2 --batch 16 --cfg [--precision tf32|bf16] [--json]
+//   dyndit_cuda_model --arch a100 --gemm 8192,4608,1152 --precision bf16 [--json]
+//   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel).
+// Exit status: 0 done, 1 a kernel launch failed, 2 usage error.
+#include "simt/dd_cuda.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "cuda_model.h"
+#include "cuda_model_workloads.h"
+
+#ifndef DD_CUDA_MODEL_PTXAS
+#define DD_CUDA_MODEL_PTXAS ""
+#endif
+
+namespace cm = dd::cuda_model;
+namespace ck = dd::cuda_kernels;
+
+namespace {
+
+int usage(const std::string& why) {
+    fprintf(stderr,
+            "dyndit_cuda_model: %s\n"
+            "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K)\n"
+            "                         [--precision tf32|bf16] [--gemm-kernel auto|tile64] [--json] [--ptxas FILE]\n"
+            "  models: DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2\n",
+            why.c_str());
+    return 2;
+}
+
+bool parse_int(const char* s, int lo, int hi, int* out) {
+    char* end = nullptr;
+    const long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return false;
+    *out = (int)v;
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string arch, model, precision = "tf32", ptxas_path = DD_CUDA_MODEL_PTXAS, gemm, gemm_kernel = "auto";
+    int batch = 16;
+    bool cfg = false, json = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&](std::string* out) {
+            if (i + 1 >= argc) return false;
+            *out = argv[++i];
+            return true;
+        };
+        std::string v;
+        if (a == "--arch" && value(&arch)) continue;
+        if (a == "--model" && value(&model)) continue;
+        if (a == "--precision" && value(&precision)) continue;
+        if (a == "--ptxas" && value(&ptxas_path)) continue;
+        if (a == "--gemm" && value(&gemm)) continue;
+        if (a == "--gemm-kernel" && value(&gemm_kernel)) continue;
+        if (a == "--batch" && value(&v)) {
+            if (!parse_int(v.c_str(), 1, 4096, &batch)) return usage("--batch expects 1..4096, got " + v);
+            continue;
+        }
+        if (a == "--cfg") { cfg = true; continue; }
+        if (a == "--json") { json = true; continue; }
+        return usage("unknown or incomplete option " + a);
+    }
+    const cm::Machine* m = cm::machine_by_name(arch);
+    if (!m) return usage("--arch expects a100 or h100, got '" + arch + "'");
+    ck::GemmPrecision p;
+    if (precision == "tf32") p = ck::GemmPrecision::kTf32;
+    else if (precision == "bf16") p = ck::GemmPrecision::kBf16;
+    else return usage("--precision expects tf32 or bf16, got " + precision);
+    ck::GemmPath path;
+    if (gemm_kernel == "auto") path = ck::GemmPath::kAuto;
+    else if (gemm_kernel == "tile64") path = ck::GemmPath::kTile64;
+    else return usage("--gemm-kernel expects auto or tile64, got " + gemm_kernel);
+    if (model.empty() == gemm.empty()) return usage("give exactly one of --model and --gemm");
+
+    cm::PtxasTable ptxas;
+    if (!ptxas_path.empty() && !ptxas.load(ptxas_path) && ptxas_path != DD_CUDA_MODEL_PTXAS)
+        return usage("cannot read the ptxas usage file " + ptxas_path);
+    try {
+        if (!gemm.empty()) {
+            int M, N, K;
+            char rest;
+            if (sscanf(gemm.c_str(), "%d,%d,%d%c", &M, &N, &K, &rest) != 3 || M < 1 || N < 1 || K < 1)
+                return usage("--gemm expects M,N,K (positive integers), got " + gemm);
+            const cm::Workload w = cm::gemm_workload(M, N, K, p, path, "linear " + gemm, 1);
+            const std::string title = "GEMM M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                                      " K=" + std::to_string(K) + " " + precision + ", gemm kernel " + gemm_kernel;
+            fputs(cm::report({w}, *m, ptxas, json, title, 2.0 * M * N * K).c_str(), stdout);
+            return 0;
+        }
+        const cm::DitConfig* c = cm::dit_config(model);
+        if (!c) return usage("unknown --model " + model);
+        const std::string title = std::string(c->name) + " forward, batch " + std::to_string(batch) +
+                                  (cfg ? " + CFG" : "") + ", " + precision + ", gemm kernel " + gemm_kernel;
+        fputs(cm::report(cm::dit_forward(*c, batch, cfg, p, path), *m, ptxas, json, title, 0).c_str(), stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        fprintf(stderr, "dyndit_cuda_model: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,128 @@
+// Workloads of the cost model (cuda_model_workloads.h), counted under the SIMT emulator.
+#include "simt/dd_cuda.h"  // first: the emulator's CUDA keywords and runtime
+
+#include "cuda_model_workloads.h"
+
+#include <memory>
+
+#include "activations.cuh"
+#include "attention_varlen.cuh"
+#include "gated_residual.cuh"
+#include "layernorm_modulate.cuh"
+
+namespace ck = dd::cuda_kernels;
+namespace emu = dd::simt::emu;
+
+namespace dd::cuda_model {
+namespace {
+
+// Emulator "device" buffer; never filled: sampled launches only count (their results are incomplete anyway).
+struct Buf {
+    float* p = nullptr;
+    explicit Buf(size_t n) {
+        if (cudaMalloc(reinterpret_cast<void**>(&p), n * sizeof(float)) != cudaSuccess)
+            throw std::runtime_error("cannot allocate " + std::to_string(n * sizeof(float)) + " bytes");
+    }
+    ~Buf() { cudaFree(p); }
+    Buf(const Buf&) = delete;
+    Buf& operator=(const Buf&) = delete;
+};
+
+// Runs launch() with sampled counting; its single launch becomes the workload.
+template <class Fn>
+Workload counted(const std::string& label, int calls, double dram_bytes, Fn launch) {
+    emu::counting_start(true);
+    const cudaError_t e = launch();
+    std::vector<emu::LaunchRecord> rec = emu::counting_stop();
+    if (e != cudaSuccess) throw std::runtime_error(label + ": " + dd::simt::error_detail(e));
+    if (rec.size() != 1)
+        throw std::runtime_error(label + ": expected one kernel launch, counted " + std::to_string(rec.size()));
+    Workload w;
+    w.label = label;
+    w.calls = calls;
+    w.dram_bytes = dram_bytes;
+    w.launch = std::move(rec[0]);
+    return w;
+}
+
+Workload linear_on(const float* x, const float* wt, const float* bias, float* y, int M, int N, int K,
+                   ck::GemmPrecision precision, ck::GemmPath path, const std::string& label, int calls) {
+    ck::LinearArgs a;
+    a.x = x; a.x_rs = K;
+    a.w = wt; a.w_rs = K;
+    a.bias = bias;
+    a.y = y; a.y_rs = N;
+    a.M = M;
+    a.precision = precision;
+    a.path = path;
+    const double bytes = 4.0 * ((double)M * K + (double)N * K + (double)M * N + (bias ? N : 0));
+    return counted(label, calls, bytes, [&] { return ck::linear(a, N, K, 0); });
+}
+
+}  // namespace
+
+const DitConfig* dit_config(const std::string& name) {
+    static const DitConfig configs[] = {
+        {"DiT-XL/2", 1152, 28, 16}, {"DiT-L/2", 1024, 24, 16}, {"DiT-B/2", 768, 12, 12}, {"DiT-S/2", 384, 12, 6}};
+    for (const DitConfig& c : configs)
+        if (name == c.name) return &c;
+    return nullptr;
+}
+
+Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, ck::GemmPath path, const std::string& label,
+                       int calls) {
+    Buf x((size_t)M * K), w((size_t)N * K), y((size_t)M * N);
+    return linear_on(x.p, w.p, nullptr, y.p, M, N, K, precision, path, label, calls);
+}
+
+std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubling, ck::GemmPrecision precision,
+                                  ck::GemmPath path) {
+    const int S = batch * (cfg_doubling ? 2 : 1), T = 256, D = c.hidden, L = c.depth, Dh = D / c.heads;
+    const int M = S * T, patch_in = 2 * 2 * 4, patch_out = 2 * 2 * 8;
+    Buf h((size_t)M * D), u((size_t)M * D), qkv((size_t)M * 3 * D), attn((size_t)M * D), proj((size_t)M * D),
+        fc1((size_t)M * 4 * D), patches((size_t)M * patch_in), out((size_t)M * patch_out);
+    Buf cond((size_t)S * D), ada((size_t)S * 6 * D), tfreq((size_t)S * 256), w((size_t)4 * D * D + 6 * D * D),
+        bias((size_t)6 * D);
+    std::vector<Workload> ws;
+    auto lin = [&](const float* x, float* y, int m, int n, int k, const char* label, int calls) {
+        ws.push_back(linear_on(x, w.p, bias.p, y, m, n, k, precision, path, label, calls));
+    };
+    // embedders (once)
+    lin(patches.p, h.p, M, D, patch_in, "linear patch embed", 1);
+    lin(tfreq.p, cond.p, S, D, 256, "linear t_embed 0", 1);
+    lin(cond.p, u.p, S, D, D, "linear t_embed 2", 1);
+    ws.push_back(counted("silu c", 2, 4.0 * 2 * S * D, [&] { return ck::silu(cond.p, cond.p, (int64_t)S * D, 0); }));
+    // blocks
+    lin(cond.p, ada.p, S, 6 * D, D, "linear adaLN", L);
+    ws.push_back(counted("layernorm_modulate", 2 * L, 4.0 * (2.0 * M * D + 2.0 * S * D), [&] {
+        return ck::layernorm_modulate(h.p, (int64_t)T * D, D, u.p, (int64_t)T * D, D, ada.p, 6 * D, ada.p + D, 6 * D,
+                                      S, T, D, 1e-6f, 0);
+    }));
+    lin(u.p, qkv.p, M, 3 * D, D, "linear qkv", L);
+    ws.push_back(counted("attention (attention_tc)", L, 4.0 * 4 * M * D, [&] {
+        ck::AttentionVarlenArgs a{};
+        a.q = qkv.p; a.q_sn = (int64_t)T * 3 * D; a.q_st = 3 * D; a.q_sh = Dh;
+        a.k = qkv.p + D; a.k_sn = a.q_sn; a.k_st = a.q_st; a.k_sh = Dh;
+        a.v = qkv.p + 2 * D; a.v_sn = a.q_sn; a.v_st = a.q_st; a.v_sh = Dh;
+        a.o = attn.p; a.o_sn = (int64_t)T * D; a.o_st = D; a.o_sh = Dh;
+        a.B = S; a.R = M; a.T = T; a.H = c.heads; a.Dh = Dh;
+        a.scale = 1.0f / std::sqrt((float)Dh);
+        a.tensor_cores = true;  // as the backend for TF32 / BF16 models
+        return ck::attention_varlen(a, 0);
+    }));
+    lin(attn.p, proj.p, M, D, D, "linear proj", L);
+    ws.push_back(counted("gated_residual_add", 2 * L, 4.0 * 3 * M * D, [&] {
+        return ck::gated_residual_add(h.p, (int64_t)T * D, D, proj.p, (int64_t)T * D, D, ada.p + 2 * D, 6 * D, S, T,
+                                      D, 0);
+    }));
+    lin(u.p, fc1.p, M, 4 * D, D, "linear fc1", L);
+    ws.push_back(counted("gelu_tanh", L, 4.0 * 2 * M * 4 * D,
+                         [&] { return ck::gelu_tanh(fc1.p, fc1.p, (int64_t)M * 4 * D, 0); }));
+    lin(fc1.p, proj.p, M, D, 4 * D, "linear fc2", L);
+    // final layer
+    lin(cond.p, ada.p, S, 2 * D, D, "linear final adaLN", 1);
+    lin(u.p, out.p, M, patch_out, D, "linear final", 1);
+    return ws;
+}
+
+}  // namespace dd::cuda_model

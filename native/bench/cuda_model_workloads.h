@@ -1,0 +1,32 @@
+// The kernel launches the cost model prices (cuda_model.h), counted by running them under the SIMT emulator
+// with sampled blocks (simt/emu_counters.h): one GEMM alone, or one DiT forward as the CUDA backend runs it
+// (java/io/dyndit/model/ForwardPass.java: per block the adaLN linear, two LayerNorm-modulates, the qkv / proj /
+// fc1 / fc2 linears, attention, GELU and two gated residual adds; the embedders and the final layer once).
+// Launches of identical shape are counted once and multiplied by their calls per forward. Omitted as
+// negligible (< 0.1% of the bytes at DiT-XL/2): patchify, unpatchify, the position-embedding add, the
+// timestep embedding and the label gather.
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cuda_model.h"
+#include "gemm_tf32.cuh"
+
+namespace dd::cuda_model {
+
+struct DitConfig {
+    const char* name;
+    int hidden, depth, heads;
+};
+// DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2 (patch 2, 32x32x4 latents: 256 tokens); null for another name.
+const DitConfig* dit_config(const std::string& name);
+
+// Throws std::runtime_error naming the kernel when a launch fails.
+// path: the GEMM kernel choice (GemmPath::kTile64 models the 64x64 kernel alone, the "before").
+Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path,
+                       const std::string& label, int calls);
+std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
+                                  dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path);
+
+}  // namespace dd::cuda_model
