@@ -15,6 +15,7 @@ struct AttentionHead {
     float scale;
     float* scratch;  // attention_scratch_floats(T, Dh) floats
     int64_t Tq;      // query rows (T for self-attention)
+    float* mass = nullptr;  // if set: += each key's probability summed over the query rows (T floats)
 };
 
 struct Kernels {
@@ -30,7 +31,8 @@ struct Kernels {
     void (*add_row)(float* y, const float* b, int64_t D);
     // s = softmax(scale * s) in place
     void (*softmax_row)(float* s, int64_t n, float scale);
-    // out = softmax(q k^T * scale) v for one head, register-blocked on this ISA's vectors
+    // out = softmax(q k^T * scale) v for one head, register-blocked on this ISA's vectors; with v null only the
+    // probabilities' column sums (a.mass) are made
     void (*attention_head)(const AttentionHead& a);
     int64_t (*attention_scratch_floats)(int64_t T, int64_t Dh);
 };
