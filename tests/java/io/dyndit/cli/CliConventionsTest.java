@@ -137,8 +137,8 @@ class CliConventionsTest {
         assertTrue(run(0, "--help").out.matches("(?s).*\\n\\s+generate\\s+N class-conditional samples in shards on "
                 + "Apache Spark.*"), "top-level help lists generate");
         Run r = run(2, "generate", "--weights", "w.pt", "--num-samples", "8", "--out-dir", "d");
-        assertTrue(r.err.contains("dyndit generate: generate runs on Apache Spark from spark/target/dyndit-spark-all.jar")
-                && r.err.contains("./dyndit generate --help"), r.err);
+        assertTrue(r.err.contains("dyndit generate: generate runs on Apache Spark from "
+                + "spark/target/dyndit-spark-all.jar") && r.err.contains("./dyndit generate --help"), r.err);
         assertPlain(r);
     }
 

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * <p>Thread-safety: not thread-safe; one test class drives it.
  */
 final class StandaloneCluster implements AutoCloseable {
-    private static final Pattern MASTER_URL = Pattern.compile("Starting Spark master at (spark://127\\.0\\.0\\.1:\\d+)");
+    private static final Pattern MASTER_URL =
+            Pattern.compile("Starting Spark master at (spark://127\\.0\\.0\\.1:\\d+)");
     private static final long START_TIMEOUT_S = 120;
 
     /** Spark's jars (the module's provided dependencies), as the build wrote them for the launcher. */

@@ -37,6 +37,8 @@ class StandaloneClusterIT {
     private static final int SHARDS = 4;
     /** The bound for other batch compositions (relative L2, as in ShardedGenerationTest). */
     private static final double BATCH_ORDER_TOLERANCE = 1e-4;
+    /** Each run's executors extract the native libraries into their own JavaCPP cache, empty at the start. */
+    private static final String EXECUTOR_CACHE = "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.cachedir=";
     private static final Pattern NATIVE_FROM = Pattern.compile("native library \\S+ from (\\S+)\\)");
 
     @TempDir
@@ -77,11 +79,11 @@ class StandaloneClusterIT {
         Path out = tmp.resolve("launcher"), cache = tmp.resolve("javacpp-launcher");
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("dyndit").toString(), "generate"));
         cmd.addAll(args(out, "--master", cluster.masterUrl(), "--threads", "1", "--batch-size", "3", "--conf",
-                "spark.executor.memory=512m", "--conf", "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.cachedir="
-                        + cache));
+                "spark.executor.memory=512m", "--conf", EXECUTOR_CACHE + cache));
         Set<Path> appsBefore = apps();
-        StandaloneCluster.Finished run = cluster.run(cmd, Map.of("DYNDIT_JAVA_OPTS", "-Xmx512m "
-                + "-Dorg.bytedeco.javacpp.cachedir=" + tmp.resolve("javacpp-driver")), tmp.resolve("launcher.log"), 300);
+        Map<String, String> driverJvm = Map.of("DYNDIT_JAVA_OPTS", "-Xmx512m -Dorg.bytedeco.javacpp.cachedir="
+                + tmp.resolve("javacpp-driver"));
+        StandaloneCluster.Finished run = cluster.run(cmd, driverJvm, tmp.resolve("launcher.log"), 300);
         assertEquals(0, run.code(), run.output());
         assertGenerated(out, run.output(), "1 native thread(s) per task");
         assertExecutorLog(newApp(appsBefore), cache, 1);
@@ -94,8 +96,7 @@ class StandaloneClusterIT {
         List<String> cmd = StandaloneCluster.sparkJava("org.apache.spark.deploy.SparkSubmit", "--master",
                 cluster.masterUrl(), "--class", "io.dyndit.spark.GenerateMain", "--executor-cores", "2",
                 "--executor-memory", "512m", "--conf", "spark.executor.memoryOverhead=256m", "--conf",
-                "spark.task.maxFailures=4", "--conf", "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.cachedir="
-                        + cache, JOB_JAR.toString());
+                "spark.task.maxFailures=4", "--conf", EXECUTOR_CACHE + cache, JOB_JAR.toString());
         cmd.addAll(args(out, "--threads", "2"));
         Set<Path> appsBefore = apps();
         StandaloneCluster.Finished run = cluster.run(cmd, Map.of(), tmp.resolve("submit.log"), 300);
@@ -104,7 +105,7 @@ class StandaloneClusterIT {
         assertExecutorLog(newApp(appsBefore), cache, 2);
     }
 
-    /** spark-submit to a master nobody listens on: a plain error line and exit code 1, without Spark's minute of retries. */
+    /** spark-submit to a master nobody listens on: a plain error line, exit code 1, without Spark's minute of retries. */
     @Test
     void anUnreachableMasterOfSparkSubmitFailsAtOnce() throws Exception {
         int closedPort;
