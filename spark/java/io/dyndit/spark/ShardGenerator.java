@@ -1,5 +1,6 @@
 package io.dyndit.spark;
 
+import io.dyndit.core.LibraryInfo;
 import io.dyndit.model.CacheSpec;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationRequest;
@@ -36,8 +37,10 @@ final class ShardGenerator {
         SamplerType sampler = SamplerType.parse(s.sampler());
         CacheSpec cache = CacheSpec.parse(s.cache());
         int first = s.firstIndex(shard), n = s.shardSize(shard);
-        LOG.info("{} {} (indices {}..{}, attempt {}) with the model of this JVM (loads so far: {})", STARTED, shard,
-                first, first + n - 1, attempt, ExecutorModels.loads());
+        // the team size the native library applies on this task thread (it keeps --threads process-wide)
+        LOG.info("{} {} (indices {}..{}, attempt {}) on {} native thread(s) with the model of this JVM (loads so far: "
+                + "{})", STARTED, shard, first, first + n - 1, attempt, LibraryInfo.query().threads(),
+                ExecutorModels.loads());
         long[] labels = new long[n], indices = new long[n];
         float[] latents = null;
         byte[] images = null;

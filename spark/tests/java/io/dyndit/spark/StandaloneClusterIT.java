@@ -152,7 +152,8 @@ class StandaloneClusterIT {
                     continue;
                 }
                 assertEquals(1, loads, executor + ": one model load for " + started + " tasks\n" + log);
-                assertTrue(log.contains(threads + " native thread(s) per task"), log);
+                assertEquals(started, count(log, " on " + threads + " native thread(s) with the model"),
+                        "each task ran with --threads native threads\n" + log);
                 Matcher m = NATIVE_FROM.matcher(log);
                 assertTrue(m.find(), log);
                 Path lib = Path.of(m.group(1));
