@@ -35,6 +35,8 @@ BENCHMARK(BM_linear)
     ->Args({2048, 3072, 768})   // DiT-B fc1
     ->Args({2048, 768, 3072})   // DiT-B fc2
     ->Args({2048, 1152, 1152})  // DiT-XL proj
+    ->Args({512, 3072, 768})    // DiT-B fc1, one guided image (batch 2)
+    ->Args({103, 3072, 768})    // the same on a token-cached step (20% of the rows)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
@@ -46,6 +48,16 @@ void BM_attention(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
+// column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
+void BM_attention_key_mass(benchmark::State& st) {
+    const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);
+    Tensor q({N, T, H, Dh}), k({N, T, H, Dh}), m({N, T});
+    for (auto _ : st) dd_attention_key_mass(q.t, k.t, 0.125f, m.t);
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_layernorm_modulate(benchmark::State& st) {

@@ -145,8 +145,7 @@ final class BenchCommand extends CliCommand {
                 throw new UsageException("--budget takes a fraction in (0, 1] and replaces --cache");
             }
             return GenerationBench.run(model, c, batch, sampleSteps, sampler, cfgScale, cache, budget,
-                    this.iters != null ? this.iters
-                    : 3, device, out);
+                    this.iters != null ? this.iters : 3, device, precision, out);
         }
         if (flexiPatch != null) {
             return flexi(c, iters, x, t, y, out);

@@ -3,6 +3,7 @@ package io.dyndit.cli;
 import io.dyndit.core.Device;
 import io.dyndit.model.CacheSpec;
 import io.dyndit.model.DiTConfig;
+import io.dyndit.core.Precision;
 import io.dyndit.model.DiTModel;
 import io.dyndit.model.RandomDiT;
 import io.dyndit.sampling.Deviation;
@@ -24,7 +25,7 @@ final class GenerationBench {
 
     /** batch = the forward's batch: with guidance (cfg != 1) batch / 2 images, each run twice ([z; z]). */
     static int run(String name, DiTConfig c, int batch, int steps, SamplerType sampler, double cfg, CacheSpec cache,
-            Double budget, int iters, Device device, PrintStream out) throws UsageException {
+            Double budget, int iters, Device device, Precision precision, PrintStream out) throws UsageException {
         boolean guided = cfg != 1.0;
         if (guided && batch % 2 != 0) {
             throw new UsageException("--batch " + batch + " with guidance must be even ([cond; uncond]); give --cfg-scale 1 "
@@ -38,7 +39,7 @@ final class GenerationBench {
                 .seed(1).build();
         double[] baseS = new double[iters], reqS = new double[iters];
         GenerationResult base = null, req = null;
-        try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false)) {
+        try (DiTModel m = ModelLoading.dit(new RandomDiT(c, 7), c, device, false).precision(precision)) {
             DiffusionSampler plain = new DiffusionSampler(m.denoiser(null, CacheSpec.NONE));
             io.dyndit.model.BudgetPlanner.Plan plan = budget == null ? null
                     : m.budgetPlan(sampler, steps, budget);
@@ -58,9 +59,9 @@ final class GenerationBench {
         }
         double tb = median(baseS), tr = median(reqS);
         double macRatio = req.executedMacs() / base.executedMacs(), timeRatio = tr / tb;
-        out.printf(Locale.ROOT, "model %s batch %d (%d image(s)%s), %s %d steps, device %s, median of %d%n",
+        out.printf(Locale.ROOT, "model %s batch %d (%d image(s)%s), %s %d steps, device %s, precision %s, median of %d%n",
                 name, batch, labels.length, guided ? ", guided" : "",
-                sampler.cliName(), steps, device, iters);
+                sampler.cliName(), steps, device, precision.name().toLowerCase(Locale.ROOT), iters);
         out.printf(Locale.ROOT, "uncached:  %.2f s, %.1f GMACs%n", tb, base.executedMacs() / 1e9);
         out.printf(Locale.ROOT, "%s: %.2f s, %.1f GMACs%n", budget != null ? "budget " + budget : "cache " + cache, tr,
                 req.executedMacs() / 1e9);
