@@ -97,7 +97,8 @@ public final class Main {
     private static CommandLine commandLine(Console console) {
         CommandLine cl = new CommandLine(new Main());
         for (CliCommand c : new CliCommand[] {new DemoCommand(), new InfoCommand(), new ForwardCommand(),
-            new FlopsCommand(), new BenchCommand(), new SampleCommand(), new DecodeCommand()}) {
+            new FlopsCommand(), new BenchCommand(), new SampleCommand(), new DecodeCommand(),
+            new GenerateHintCommand()}) {
             c.console = console;
             cl.addSubcommand(c);
         }

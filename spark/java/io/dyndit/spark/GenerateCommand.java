@@ -61,7 +61,8 @@ final class GenerateCommand {
     double eta;
 
     @Option(names = "--cache", paramLabel = "SPEC", defaultValue = "none",
-            description = "none, step:THRESHOLD or block:N, as for `sample` (default: ${DEFAULT-VALUE})")
+            description = "none, step:THRESHOLD, block:N[,order=1] or token:FRACTION[,refresh=N], as for "
+                    + "`sample` (default: ${DEFAULT-VALUE})")
     String cache;
 
     @Option(names = "--static", description = "DyDiT/DiffCR checkpoints: run the complete model, routers off")
@@ -97,7 +98,7 @@ final class GenerateCommand {
     int batchSize;
 
     @Option(names = "--threads", paramLabel = "T", description = "native threads per task, = spark.task.cpus "
-            + "(default: all cores of local mode, 1 on a cluster)")
+            + "(default: all cores of local mode, 1 on a cluster, where more needs spark.executor.cores >= T)")
     Integer threads;
 
     @Option(names = "--master", paramLabel = "URL", description = "local[N], spark://HOST:PORT, yarn or k8s://URL "
@@ -136,14 +137,9 @@ final class GenerateCommand {
             throw new GenerateUsageException("--vae-config needs --vae FILE");
         }
         SparkMaster where = master != null ? SparkMaster.parse(master) : null;
-        boolean local = where == null ? System.getProperty("spark.master") == null : where.local();
-        int localCores = where != null && where.local() ? where.localCores() : Runtime.getRuntime().availableProcessors();
-        int t = threads != null ? threads : local ? localCores : 1;
-        if (t < 1 || (local && t > localCores)) {
-            throw new GenerateUsageException("--threads must be in 1.." + (local ? localCores : "the executor cores")
-                    + (local ? " (the cores of local mode)" : "") + ", got " + t);
-        }
+        SparkMaster runsOn = where != null ? where : SparkMaster.submitted(); // else spark-submit's, if any
         Map<String, String> sparkConf = sparkConf();
+        int t = threadsPerTask(runsOn, sparkConf);
         SamplerType samplerType;
         try {
             samplerType = SamplerType.parse(sampler);
@@ -156,8 +152,8 @@ final class GenerateCommand {
         } catch (DynditException e) {
             throw new GenerateUsageException(e.getMessage());
         }
-        if (where != null) {
-            where.checkReachable();
+        if (runsOn != null) {
+            runsOn.checkReachable();
         }
         DiTConfig model = modelConfig();
         int[] labels = classes(model.numClasses());
@@ -168,6 +164,41 @@ final class GenerateCommand {
                 Precision.parse(precision).toString(), Device.parse(device).toString(), staticModel, seed, n, labels, k,
                 batchSize, t, failShardOnce != null ? failShardOnce : -1);
         new GenerateJob(s, outDir, where, sparkConf, out, quiet).run(merge);
+    }
+
+    /**
+     * --threads, checked against the cores a task can get: local mode's, or on a cluster spark.executor.cores (from
+     * --conf or spark-submit --executor-cores). A cluster task with more threads than executor cores would never be
+     * scheduled (Spark waits for resources for ever), so more than one thread needs the executor cores stated.
+     */
+    private int threadsPerTask(SparkMaster runsOn, Map<String, String> sparkConf) throws GenerateUsageException {
+        if (runsOn == null || runsOn.local()) {
+            int cores = runsOn != null ? runsOn.localCores() : Runtime.getRuntime().availableProcessors();
+            int t = threads != null ? threads : cores;
+            if (t < 1 || t > cores) {
+                throw new GenerateUsageException("--threads must be in 1.." + cores + " (the cores of local mode), got "
+                        + t);
+            }
+            return t;
+        }
+        int t = threads != null ? threads : 1;
+        String cores = sparkConf.getOrDefault("spark.executor.cores", System.getProperty("spark.executor.cores"));
+        if (t < 1) {
+            throw new GenerateUsageException("--threads must be >= 1, got " + t);
+        }
+        if (t > 1 && cores == null) {
+            throw new GenerateUsageException("--threads " + t + " on a cluster needs the executor cores: add --conf "
+                    + "spark.executor.cores=C (spark-submit: --executor-cores C) with C >= " + t);
+        }
+        try {
+            if (cores != null && t > Integer.parseInt(cores.trim())) {
+                throw new GenerateUsageException("--threads " + t + " exceeds the executor cores (spark.executor.cores "
+                        + cores.trim() + "): a task needs as many cores as threads");
+            }
+        } catch (NumberFormatException e) {
+            throw new GenerateUsageException("spark.executor.cores must be a whole number, got '" + cores + "'");
+        }
+        return t;
     }
 
     private Map<String, String> sparkConf() throws GenerateUsageException {

@@ -132,6 +132,9 @@ final class GenerateJob {
         }
         conf.set("spark.task.cpus", Integer.toString(settings.threads())); // executor cores / threads tasks at once
         sparkConf.forEach(conf::set);
+        if (!conf.get("spark.master").startsWith("local") && !conf.contains("spark.jars")) {
+            conf.set("spark.jars", jobJar()); // spark-submit names its jar; a driver started by ./dyndit ships its own
+        }
         samplesToDo = 0;
         for (int k : pending) {
             samplesToDo += settings.shardSize(k);
@@ -158,6 +161,25 @@ final class GenerateJob {
             throw new GenerateFailure("the Spark job failed: " + rootMessage(e) + " (completed shards are kept: "
                     + "rerun the same command to resume)", e);
         }
+    }
+
+    /**
+     * The jar this driver runs from, which executors fetch from the driver (it holds the job, the core library and
+     * the native libraries). Running from class directories works in local mode only.
+     */
+    private static String jobJar() {
+        Path code;
+        try {
+            code = Path.of(GenerateJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            code = null;
+        }
+        if (code == null || !Files.isRegularFile(code) || !code.toString().endsWith(".jar")) {
+            throw new GenerateFailure("a cluster runs the job from spark/target/dyndit-spark-all.jar, but this driver "
+                    + "runs from " + (code != null ? code : "an unknown location") + ": use ./dyndit generate or "
+                    + "spark-submit that jar (or --conf spark.jars=JAR)");
+        }
+        return code.toString();
     }
 
     /** Local mode on every core, one task at a time with all of them unless --threads says otherwise. */

@@ -93,6 +93,13 @@ final class NpyMember implements AutoCloseable {
         return out;
     }
 
+    /** All values of a {@code |u1} array (decoded images). */
+    byte[] bytes() throws IOException {
+        byte[] out = new byte[Math.toIntExact(count())];
+        all("|u1", "uint8", 1).get(out);
+        return out;
+    }
+
     /** The whole array's bytes, little-endian, after checking its dtype. */
     private ByteBuffer all(String expected, String words, int size) throws IOException {
         if (!descr.equals(expected)) {

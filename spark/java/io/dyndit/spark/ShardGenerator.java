@@ -1,5 +1,6 @@
 package io.dyndit.spark;
 
+import io.dyndit.core.LibraryInfo;
 import io.dyndit.model.CacheSpec;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationRequest;
@@ -10,6 +11,8 @@ import io.dyndit.vae.DecodedImages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes one shard where a task runs: its global indices in batches of {@code batchSize}, each batch drawing the noise
@@ -19,6 +22,10 @@ import java.nio.file.Path;
  * <p>Thread-safety: stateless static functions; concurrent tasks share the JVM's model, which is safe to share.
  */
 final class ShardGenerator {
+    /** Logged at INFO as each task starts its shard (an executor's stderr shows which shards it made). */
+    static final String STARTED = "dyndit: generating shard";
+    private static final Logger LOG = LoggerFactory.getLogger(ShardGenerator.class);
+
     private ShardGenerator() {}
 
     /**
@@ -30,6 +37,10 @@ final class ShardGenerator {
         SamplerType sampler = SamplerType.parse(s.sampler());
         CacheSpec cache = CacheSpec.parse(s.cache());
         int first = s.firstIndex(shard), n = s.shardSize(shard);
+        // the team size the native library applies on this task thread (it keeps --threads process-wide)
+        LOG.info("{} {} (indices {}..{}, attempt {}) on {} native thread(s) with the model of this JVM (loads so far: "
+                + "{})", STARTED, shard, first, first + n - 1, attempt, LibraryInfo.query().threads(),
+                ExecutorModels.loads());
         long[] labels = new long[n], indices = new long[n];
         float[] latents = null;
         byte[] images = null;

@@ -38,6 +38,22 @@ record SparkMaster(String url, boolean local, int localCores) {
     }
 
     /**
+     * The master spark-submit gave this driver (its spark.master property), or null outside spark-submit. A master
+     * this class does not know (Spark's test-only local-cluster[...], say) counts as a cluster.
+     */
+    static SparkMaster submitted() {
+        String url = System.getProperty("spark.master");
+        if (url == null) {
+            return null;
+        }
+        try {
+            return parse(url);
+        } catch (GenerateUsageException e) {
+            return new SparkMaster(url, false, 0);
+        }
+    }
+
+    /**
      * For a standalone master, fails fast when no listed host:port accepts a connection (Spark itself retries for a
      * minute before giving up); other cluster managers are left to Spark.
      */

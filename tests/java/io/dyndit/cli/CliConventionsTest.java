@@ -131,6 +131,17 @@ class CliConventionsTest {
         assertTrue(r.err.contains("missing command") && r.err.contains("Usage:"), r.err);
     }
 
+    /** `generate` lives in the Spark module's jar: listed here, and run from this jar it says where it is. */
+    @Test
+    void generateIsListedAndPointsToTheSparkJar() {
+        assertTrue(run(0, "--help").out.matches("(?s).*\\n\\s+generate\\s+N class-conditional samples in shards on "
+                + "Apache Spark.*"), "top-level help lists generate");
+        Run r = run(2, "generate", "--weights", "w.pt", "--num-samples", "8", "--out-dir", "d");
+        assertTrue(r.err.contains("dyndit generate: generate runs on Apache Spark from "
+                + "spark/target/dyndit-spark-all.jar") && r.err.contains("./dyndit generate --help"), r.err);
+        assertPlain(r);
+    }
+
     @Test
     void optionsTakeTheirValueAfterAnEqualsSignToo() throws Exception {
         assertTrue(run(0, "flops", "--model=DiT-S/2", "--input-size=16").out.contains("16x16 latent"));

@@ -63,6 +63,11 @@ class GenerateBadInputTest {
                 new Case(List.of("--batch-size", "0"), "--batch-size must be >= 1"),
                 new Case(List.of("--master", "mesos://h:5050"), "--master must be local, local[N]"),
                 new Case(List.of("--threads", "3"), "--threads must be in 1..2"),
+                // a cluster task with more threads than executor cores would wait for resources for ever
+                new Case(List.of("--master", "spark://127.0.0.1:1", "--threads", "2"),
+                        "--threads 2 on a cluster needs the executor cores: add --conf spark.executor.cores=C"),
+                new Case(List.of("--master", "spark://127.0.0.1:1", "--threads", "3", "--conf",
+                        "spark.executor.cores=2"), "--threads 3 exceeds the executor cores (spark.executor.cores 2)"),
                 new Case(List.of("--sampler", "euler"), "unknown sampler 'euler'"),
                 new Case(List.of("--conf", "spark.ui.enabled"), "--conf takes KEY=VALUE"),
                 new Case(List.of("--vae-config", "x.json"), "--vae-config needs --vae"),
@@ -90,9 +95,13 @@ class GenerateBadInputTest {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
+        long start = System.nanoTime();
         err = generate(1, GenerateRun.tinyRun(GenerateRun.WEIGHTS, tmp.resolve("o"), 1, "--master",
                 "spark://127.0.0.1:" + closedPort)).err();
+        double seconds = (System.nanoTime() - start) / 1e9;
         assertTrue(err.contains("cannot reach the Spark master spark://127.0.0.1:" + closedPort), err);
         assertPlain(err);
+        // a hang guard, not a speed measurement: Spark alone would retry its registration for about a minute
+        assertTrue(seconds < 30, "the unreachable master was reported after " + seconds + " s");
     }
 }

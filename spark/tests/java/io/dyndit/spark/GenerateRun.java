@@ -18,6 +18,8 @@ final class GenerateRun {
             .resolve("sample_ddpm10_cfg4");
     static final Path WEIGHTS = GOLDEN.resolve("weights.safetensors"), CONFIG = GOLDEN.resolve("case.json");
     static final int CLASSES = 10;
+    /** A tiny SD-VAE decoder (4 latent channels, 8× upsampling): 8×8 latents become 64×64 images. */
+    static final Path VAE = GOLDEN.getParent().resolveSibling("golden-vae").resolve("v2_sdvae_div8_g8_4x4");
 
     private GenerateRun() {}
 
@@ -56,6 +58,12 @@ final class GenerateRun {
     static float[] floats(Path npz, String name) throws IOException {
         try (ZipFile z = new ZipFile(npz.toFile()); NpyMember m = NpyMember.open(z, name)) {
             return m.floats();
+        }
+    }
+
+    static byte[] bytes(Path npz, String name) throws IOException {
+        try (ZipFile z = new ZipFile(npz.toFile()); NpyMember m = NpyMember.open(z, name)) {
+            return m.bytes();
         }
     }
 

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +76,76 @@ class ShardedGenerationTest {
                 "0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5", "--seed", Long.toString(seed + 1), "--steps", "10", "--out",
                 tmp.resolve("other.safetensors").toString(), "--npz", tmp.resolve("other.npz").toString(), "-q");
         assertTrue(GenerateRun.relativeL2(other, GenerateRun.floats(tmp.resolve("other.npz"), "arr_0")) > 0.1);
+    }
+
+    /**
+     * --cache and --precision reach the executors: each run equals `sample` with the same option (one batch of 8 in
+     * both, so the same summation order) and differs from the run without it by far more than the tolerance
+     * (measured: block:2 3.7e-2, bf16 5.7e-3 relative L2).
+     */
+    @Test
+    void cacheAndPrecisionReachTheExecutors() throws IOException {
+        long seed = Seeds.fresh();
+        String labels = "0,1,2,3,4,5,6,7";
+        float[] plain = sampleOf(labels, seed, "plain");
+        for (List<String> option : List.of(List.of("--cache", "block:2"), List.of("--precision", "bf16"))) {
+            String name = option.get(1).replace(':', '-');
+            Path out = tmp.resolve("run-" + name);
+            String[] args = GenerateRun.tinyRun(GenerateRun.WEIGHTS, out, seed, "--num-samples", "8", "--shards", "1",
+                    "--batch-size", "8", option.get(0), option.get(1));
+            generate(0, args);
+            float[] got = GenerateRun.floats(out.resolve("samples.npz"), "arr_0");
+            double same = GenerateRun.relativeL2(got, sampleOf(labels, seed, name, option.get(0), option.get(1)));
+            double vsPlain = GenerateRun.relativeL2(got, plain);
+            assertTrue(same <= BATCH_ORDER_TOLERANCE, option + ": vs sample with it, relative L2 " + same);
+            assertTrue(vsPlain > 10 * BATCH_ORDER_TOLERANCE, option + " changed nothing: relative L2 " + vsPlain);
+        }
+    }
+
+    /**
+     * With --vae, samples.npz is what the ADM evaluator reads: arr_0 uint8 [N,H,W,3] images, arr_1 the labels; the
+     * images are `sample --vae`'s. Batches of 4 here, 8 in `sample`: float32 summation order may move a value across
+     * a rounding boundary, so a pixel may differ by 1 (measured: none did).
+     */
+    @Test
+    void withVaeTheSetIsUint8ImagesAsSampleDecodesThem() throws IOException {
+        long seed = Seeds.fresh();
+        Path out = tmp.resolve("run");
+        String vae = GenerateRun.VAE.resolve("weights.safetensors").toString();
+        String vaeConfig = GenerateRun.VAE.resolve("case.json").toString();
+        generate(0, GenerateRun.tinyRun(GenerateRun.WEIGHTS, out, seed, "--num-samples", "8", "--shards", "2",
+                "--vae", vae, "--vae-config", vaeConfig));
+        Path merged = out.resolve("samples.npz");
+        assertArrayEquals(new long[] {8, 64, 64, 3}, GenerateRun.shape(merged, "arr_0"));
+        assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6, 7}, GenerateRun.longs(merged, "arr_1"));
+        byte[] images = GenerateRun.bytes(merged, "arr_0");
+
+        Path single = tmp.resolve("sample.npz");
+        sample(0, "sample", "--weights", GenerateRun.WEIGHTS.toString(), "--config", GenerateRun.CONFIG.toString(),
+                "--labels", "0,1,2,3,4,5,6,7", "--seed", Long.toString(seed), "--steps", "10", "--out",
+                tmp.resolve("sample.safetensors").toString(), "--vae", vae, "--vae-config", vaeConfig, "--npz",
+                single.toString(), "-q");
+        byte[] ref = GenerateRun.bytes(single, "arr_0");
+        assertEquals(ref.length, images.length);
+        int maxDiff = 0, distinct = 0;
+        for (int i = 0; i < ref.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs((images[i] & 0xFF) - (ref[i] & 0xFF)));
+            distinct += images[i] != images[0] ? 1 : 0;
+        }
+        assertTrue(maxDiff <= 1, "largest pixel difference to sample --vae: " + maxDiff);
+        assertTrue(distinct > ref.length / 2, "the images are not flat");
+    }
+
+    /** `dyndit sample` of {@code labels} (indices from 0) with {@code more} options; its latents. */
+    private float[] sampleOf(String labels, long seed, String name, String... more) throws IOException {
+        Path npz = tmp.resolve("sample-" + name + ".npz");
+        List<String> a = new java.util.ArrayList<>(List.of("sample", "--weights", GenerateRun.WEIGHTS.toString(),
+                "--config", GenerateRun.CONFIG.toString(), "--labels", labels, "--seed", Long.toString(seed),
+                "--steps", "10", "--out", tmp.resolve("sample-" + name + ".safetensors").toString(), "--npz",
+                npz.toString(), "-q"));
+        a.addAll(List.of(more));
+        sample(0, a.toArray(String[]::new));
+        return GenerateRun.floats(npz, "arr_0");
     }
 
     @Test
