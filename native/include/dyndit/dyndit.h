@@ -167,10 +167,6 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
  * y: [..., N] same leading dims as x. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
 
-/* y = GELU-tanh(dd_linear(x, w, bias)), y contiguous: a DiT MLP's fc1. The CPU in bf16 fuses the GELU into the
- * oneDNN matmul (its eltwise_gelu_tanh post-op); elsewhere it is dd_linear followed by dd_gelu_tanh on y. */
-DD_API dd_status dd_linear_gelu_tanh(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
-
 /* y[n,t,:] = LN(x[n,t,:]) * (1 + scale[n,:]) + shift[n,:], LN without affine, biased variance.
  * x, y: [N,T,D] (last dim contiguous); shift, scale: [N,D] (last dim contiguous, any row stride) or NULL
  * (both NULL = plain LayerNorm). In-place (y == x) allowed. */

@@ -14,7 +14,6 @@ struct LinearParams {
     const float* bias;  // may be null
     float* y; int64_t y_row_stride;
     int64_t M, N, K;
-    bool gelu_tanh;  // y = GELU-tanh(x w^T + bias) (dd_linear_gelu_tanh; y contiguous); backends without it: false
 };
 
 // y = LN(x) * (1 + scale) + shift, over the last dim of [N,T,D]

@@ -88,11 +88,9 @@ dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, c
 
 extern "C" {
 
-// dd_linear, and with gelu dd_linear_gelu_tanh: on the CPU one call (fused in bf16), elsewhere linear then gelu_tanh.
-static dd_status linear_op(const char* op, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y,
-                           bool gelu) {
-    return dd::guard(op, [&] {
-        OpCheck c(op);
+dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
+    return dd::guard("dd_linear", [&] {
+        OpCheck c("dd_linear");
         const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
         const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
         const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
@@ -121,23 +119,8 @@ static dd_status linear_op(const char* op, const dd_tensor* x, const dd_tensor* 
         p.bias = f32(B);
         p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
         p.M = rows_of(X); p.N = N; p.K = K;
-        if (!gelu) return run(c, c.backend().linear, p);
-        c.contiguous(Y, "y");
-        if (c.device_type() == DD_DEVICE_CPU) {
-            p.gelu_tanh = true;
-            return run(c, c.backend().linear, p);
-        }
-        if (dd_status s = run(c, c.backend().linear, p)) return s;
-        return run(c, c.backend().gelu_tanh, dd::UnaryParams{p.y, p.y, Y.numel()});
+        return run(c, c.backend().linear, p);
     });
-}
-
-dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
-    return linear_op("dd_linear", x, w, bias, y, false);
-}
-
-dd_status dd_linear_gelu_tanh(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
-    return linear_op("dd_linear_gelu_tanh", x, w, bias, y, true);
 }
 
 dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale, float eps,

@@ -64,6 +64,18 @@ namespace {
 // Splits `n` items over threads only when there is enough work to pay for the fork.
 inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
 
+// One oneDNN matmul (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the calling thread
+// asked for it, with the weights' bf16 copy made once.
+dd_status linear(const LinearParams& p) {
+    Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, p.y, p.y_row_stride, p.M, p.N, p.K, false};
+    if (thread_uses_bf16() && p.M > 0 && p.N > 0 && p.K > 0) {
+        g.b = bf16_weights(p.w, p.N, p.K, p.w_row_stride);
+        g.b_n = p.K;
+        g.b_bf16 = true;
+    }
+    return gemm("dd_linear", g);
+}
+
 dd_status layernorm_modulate(const LayerNormModulateParams& p) {
     const Kernels& k = kernels();
 #pragma omp parallel for collapse(2) if (worth_threads(p.N * p.T * p.D))
@@ -85,23 +97,6 @@ dd_status unary(const UnaryParams& p) {
         int64_t a = c * chunk;
         (k.*Fn)(p.x + a, p.y + a, std::min(chunk, p.n - a));
     }
-    return DD_OK;
-}
-
-// One oneDNN matmul (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the calling thread
-// asked for it, with the weights' bf16 copy made once.
-dd_status linear(const LinearParams& p) {
-    Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, p.y, p.y_row_stride, p.M, p.N, p.K, false};
-    if (thread_uses_bf16() && p.M > 0 && p.N > 0 && p.K > 0) {
-        g.b = bf16_weights(p.w, p.N, p.K, p.w_row_stride);
-        g.b_n = p.K;
-        g.b_bf16 = true;
-    }
-    // GELU-tanh rides on the bf16 matmul as a post-op: there the separate pass over y cost about as much as the
-    // matmul itself; in fp32 the fused form was the slower one (README, CPU GEMM engine).
-    g.gelu_tanh = p.gelu_tanh && g.b_bf16;
-    if (dd_status s = gemm(p.gelu_tanh ? "dd_linear_gelu_tanh" : "dd_linear", g)) return s;
-    if (p.gelu_tanh && !g.gelu_tanh) return unary<&Kernels::gelu_tanh>(UnaryParams{p.y, p.y, p.M * p.N});
     return DD_OK;
 }
 

@@ -31,7 +31,7 @@ using dt = dnnl::memory::data_type;
 struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
-    bool bias, accumulate, bf16, gelu;
+    bool bias, accumulate, bf16;
     int threads;
     bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
@@ -51,7 +51,6 @@ Key make_key(int kind, const Gemm& g, int threads) {
     k.kind = kind;
     k.M = g.M, k.N = g.N, k.K = g.K, k.a_m = g.a_m, k.a_k = g.a_k, k.b_k = g.b_k, k.b_n = g.b_n, k.c_m = g.c_m;
     k.bias = g.bias != nullptr, k.accumulate = g.accumulate, k.bf16 = g.b_bf16;
-    k.gelu = kind == 0 && g.gelu_tanh;
     k.threads = threads;
     return k;
 }
@@ -89,10 +88,9 @@ std::shared_ptr<const Prim> create(const Key& k) {
     p->b = dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
     p->c = dnnl::memory::desc({k.M, k.N}, dt::f32, {k.c_m, 1});
     if (k.bias) p->bias = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-    if (k.accumulate || k.gelu) {
+    if (k.accumulate) {
         dnnl::post_ops po;
-        if (k.accumulate) po.append_sum(1.0f);
-        if (k.gelu) po.append_eltwise(dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
+        po.append_sum(1.0f);
         attr.set_post_ops(po);
     }
     dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->bias, p->c, attr)

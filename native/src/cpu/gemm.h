@@ -19,7 +19,6 @@ struct Gemm {
     float* c; int64_t c_m;
     int64_t M, N, K;
     bool accumulate;     // C += A B instead of C = A B
-    bool gelu_tanh = false;  // C = GELU-tanh(A B + bias), fused into the matmul (a oneDNN eltwise post-op)
 };
 
 // Runs one product; a oneDNN failure becomes DD_ERR_INTERNAL (or OUT_OF_MEMORY) naming the op and the shape.

@@ -20,16 +20,6 @@ public final class Ops {
         }
     }
 
-    /**
-     * y = GELU-tanh(x w^T + bias), y contiguous (an MLP's fc1): fused into the matmul on the CPU in bf16, else
-     * {@link #linear} then {@link #geluTanh}.
-     */
-    public static void linearGeluTanh(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        try (Leases l = new Leases()) {
-            NativeErrors.check(DynditNative.dd_linear_gelu_tanh(l.of(x), l.of(w), l.of(bias), l.of(y)));
-        }
-    }
-
     /** y = LayerNorm(x) * (1 + scale) + shift over [N,T,D]; shift/scale [N,D] views or null. */
     public static void layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps, Tensor y) {
         try (Leases l = new Leases()) {

@@ -283,7 +283,8 @@ final class ForwardPass {
         Ranges.push("mlp");
         Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
         Tensor fc1 = ws.prefix(ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
-        Ops.linearGeluTanh(u, b.fc1W(), b.fc1B(), fc1);
+        Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
+        Ops.geluTanh(fc1, fc1);
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Tensor kept = ws.prefix(ws.keptScores, rows, 1);
         Ops.gatherRows(ws.tokScoresFlat, idx, kept);
@@ -298,7 +299,8 @@ final class ForwardPass {
     /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
     private static void runMlp(DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out, int gs) {
         if (lp.allGroups()) {
-            Ops.linearGeluTanh(u, b.fc1W(), b.fc1B(), fc1);
+            Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
+            Ops.geluTanh(fc1, fc1);
             Ops.linear(fc1, b.fc2W(), b.fc2B(), out);
             return;
         }

@@ -52,7 +52,8 @@ final class PackedForward {
             Ops.gatedResidualAdd(ws.hu, ws.adaU[2], ws.projU);
             Ops.layerNormModulate(ws.hc, ws.adaC[3], ws.adaC[4], LN_EPS, ws.uc);
             Ops.layerNormModulate(ws.hu, ws.adaU[3], ws.adaU[4], LN_EPS, ws.uu);
-            Ops.linearGeluTanh(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
+            Ops.linear(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
+            Ops.geluTanh(ws.fc1, ws.fc1);
             Ops.linear(ws.fc1, b.fc2W(), b.fc2B(), ws.fc2);
             Ops.gatedResidualAdd(ws.hc, ws.adaC[5], ws.fc2C);
             Ops.gatedResidualAdd(ws.hu, ws.adaU[5], ws.fc2U);
