@@ -49,7 +49,7 @@ final class BenchCommand extends CliCommand {
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
             description = "matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE}; the CPU: tf32 = fp32, bf16 "
-                    + "for the linears)")
+                    + "for the linears; --vae: for its 3x3 convolutions and attention linears too)")
     Precision precision;
 
     @Option(names = "--dydit-width", paramLabel = "F", description = "DyDiT v2: fraction of heads and MLP groups kept")
