@@ -1,9 +1,10 @@
-# SD-VAE decoder ops (dyndit_vae.h): C entry points, the CPU backend (im2col + oneDNN matmul convolution,
+# SD-VAE decoder ops (dyndit_vae.h): C entry points, the CPU backend (oneDNN convolutions and matmuls,
 # GroupNorm, upsampling) and its per-ISA inner loops, added to the `dyndit` library.
 target_sources(dyndit PRIVATE
   native/src/core/ops_vae.cpp
   native/src/cpu/vae_ops.cpp
   native/src/cpu/vae_conv.cpp
+  native/src/cpu/vae_conv_dnnl.cpp
   native/src/cpu/vae_isa_sse2.cpp
   native/src/cpu/vae_isa_avx2.cpp
   native/src/cpu/vae_isa_avx512.cpp)

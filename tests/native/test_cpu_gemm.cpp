@@ -1,5 +1,6 @@
 // The CPU GEMM engine (oneDNN): one OpenMP runtime in the process, bf16 weight copies that follow rewrites of the
 // weights, and primitives created and run from many threads at once.
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -71,6 +72,26 @@ TEST(CpuGemmEngine, Bf16WeightCopiesFollowRewrites) {
     ASSERT_EQ(dd_linear(x.get(), w.get(), nullptr, y.get()), DD_OK) << dd_last_error();
     EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, w3, {}, M, N, K), gemm_bound(DD_PRECISION_BF16, K)));
     ASSERT_EQ(dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32), DD_OK);
+}
+
+// Where oneDNN may not use bf16 instructions (ctest's cpu_bf16_refused_below_avx512_core_bf16 caps its ISA with
+// ONEDNN_MAX_CPU_ISA=AVX512_CORE, as on a CPU without AVX512_BF16/AMX), bf16 is refused with a message naming the
+// ISA and the CPU's features, and fp32 runs on.
+TEST(CpuGemmEngine, Bf16RefusedBelowAvx512CoreBf16) {
+    if (!std::getenv("DYNDIT_TEST_CAPPED_ISA")) GTEST_SKIP() << "runs as its own ctest entry with a capped ISA";
+    EXPECT_TRUE(FailsWith(dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16), DD_ERR_UNSUPPORTED,
+                          {"needs AVX512_BF16 or AMX", "runs at ISA avx512_core here", "this CPU offers",
+                           dd_cpu_features(), "use fp32"}));
+    char kernel[256];
+    EXPECT_TRUE(FailsWith(dd_cpu_matmul_kernel(64, 64, 64, DD_PRECISION_BF16, kernel, sizeof kernel),
+                          DD_ERR_UNSUPPORTED, {"needs AVX512_BF16 or AMX"}));
+    ASSERT_EQ(dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32), DD_OK) << dd_last_error();
+    Random rng;
+    const int64_t M = 20, N = 24, K = 40;
+    auto xs = rng.uniform(M * K, -1, 1), ws = rng.uniform(N * K, -1, 1);
+    Tensor x = upload_f32(kCpu, xs, {M, K}), w = upload_f32(kCpu, ws, {N, K}), y = new_cpu(DD_F32, {M, N});
+    ASSERT_EQ(dd_linear(x.get(), w.get(), nullptr, y.get()), DD_OK) << dd_last_error();
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, ws, {}, M, N, K), gemm_bound(DD_PRECISION_FP32, K)));
 }
 
 // Threads creating and running primitives of new shapes at once, half of them in bf16: each result is its own

@@ -5,7 +5,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -18,40 +20,12 @@
 #include "../core/error.h"
 #include "../core/half.h"
 #include "cpu_threads.h"
+#include "dnnl_util.h"
 
 namespace dd::cpu {
 namespace {
 
 using dt = dnnl::memory::data_type;
-
-dnnl::engine& engine() {
-    static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-    return e;
-}
-
-dnnl::stream& thread_stream() {
-    thread_local dnnl::stream s(engine());
-    return s;
-}
-
-// A 64-byte aligned per-thread buffer that only grows (scratchpads, bf16 activations).
-struct GrowBuffer {
-    void* p = nullptr;
-    size_t size = 0;
-    void* get(size_t bytes) {
-        if (bytes > size) {
-            std::free(p);
-            size = (bytes + 4095) / 4096 * 4096;
-            p = std::aligned_alloc(64, size);
-            if (!p) {
-                size = 0;
-                throw std::bad_alloc();
-            }
-        }
-        return p;
-    }
-    ~GrowBuffer() { std::free(p); }
-};
 
 // What fixes a primitive: kind (matmul or the f32 -> bf16 activation reorder), shape, strides, options, threads.
 struct Key {
@@ -102,7 +76,7 @@ std::shared_ptr<const Prim> create(const Key& k) {
     if (k.kind == 1) {  // A [M,K] f32 at its strides -> bf16 contiguous
         p->a_f32 = dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
         p->a = dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1});
-        dnnl::reorder::primitive_desc pd(engine(), p->a_f32, engine(), p->a, attr);
+        dnnl::reorder::primitive_desc pd(dnnl_engine(), p->a_f32, dnnl_engine(), p->a, attr);
         p->scratch = pd.scratchpad_desc().get_size();
         p->impl = pd.impl_info_str();
         p->prim = dnnl::reorder(pd);
@@ -119,8 +93,8 @@ std::shared_ptr<const Prim> create(const Key& k) {
         po.append_sum(1.0f);
         attr.set_post_ops(po);
     }
-    dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(engine(), p->a, p->b, p->bias, p->c, attr)
-                                             : dnnl::matmul::primitive_desc(engine(), p->a, p->b, p->c, attr);
+    dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->bias, p->c, attr)
+                                             : dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->c, attr);
     p->scratch = pd.scratchpad_desc().get_size();
     p->impl = pd.impl_info_str();
     p->prim = dnnl::matmul(pd);
@@ -139,12 +113,6 @@ std::shared_ptr<const Prim> lookup(const Key& k) {
     return g_prims.emplace(k, std::move(p)).first->second;
 }
 
-dnnl::memory mem(const dnnl::memory::desc& d, const void* p) { return dnnl::memory(d, engine(), const_cast<void*>(p)); }
-
-void add_scratchpad(std::unordered_map<int, dnnl::memory>& args, size_t bytes, GrowBuffer& buf) {
-    if (bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, mem(dnnl::memory::desc({(int64_t)bytes}, dt::u8, {1}), buf.get(bytes)));
-}
-
 void run_gemm(const Gemm& g) {
     const int threads = omp_get_max_threads();
     auto prim = lookup(make_key(0, g, threads));
@@ -154,18 +122,18 @@ void run_gemm(const Gemm& g) {
     if (g.b_bf16) {
         auto conv = lookup(make_key(1, g, threads));
         void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
-        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_FROM, mem(conv->a_f32, g.a)},
-                                                   {DNNL_ARG_TO, mem(conv->a, dst)}};
+        DnnlArgs args{{DNNL_ARG_FROM, dnnl_mem(conv->a_f32, g.a)},
+                                                   {DNNL_ARG_TO, dnnl_mem(conv->a, dst)}};
         add_scratchpad(args, conv->scratch, scratch);
         conv->prim.execute(s, args);
         a = dst;
     }
-    std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, mem(prim->a, a)},
-        {DNNL_ARG_WEIGHTS, mem(prim->b, g.b)},
-        {DNNL_ARG_DST, mem(prim->c, g.c)}};
+    DnnlArgs args{
+        {DNNL_ARG_SRC, dnnl_mem(prim->a, a)},
+        {DNNL_ARG_WEIGHTS, dnnl_mem(prim->b, g.b)},
+        {DNNL_ARG_DST, dnnl_mem(prim->c, g.c)}};
     add_scratchpad(args, prim->scratch, scratch);
-    if (g.bias) args.emplace(DNNL_ARG_BIAS, mem(prim->bias, g.bias));
+    if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
     prim->prim.execute(s, args);
     s.wait();
 }
@@ -183,17 +151,25 @@ void empty_product(const Gemm& g) {
 struct WeightKey {
     const float* w;
     int64_t rows, cols, ld;
-    bool operator==(const WeightKey& o) const { return w == o.w && rows == o.rows && cols == o.cols && ld == o.ld; }
+    uint64_t layout;
+    bool operator==(const WeightKey& o) const {
+        return w == o.w && rows == o.rows && cols == o.cols && ld == o.ld && layout == o.layout;
+    }
 };
 
 struct WeightKeyHash {
     size_t operator()(const WeightKey& k) const {
-        return std::hash<const void*>()(k.w) ^ (std::hash<int64_t>()(k.rows * 31 + k.cols) << 1) ^ (k.ld << 7);
+        return std::hash<const void*>()(k.w) ^ (std::hash<int64_t>()(k.rows * 31 + k.cols) << 1) ^ (k.ld << 7) ^
+               std::hash<uint64_t>()(k.layout);
     }
 };
 
+struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+};
+
 std::shared_mutex g_weights_mutex;
-std::unordered_map<WeightKey, std::unique_ptr<uint16_t[]>, WeightKeyHash> g_weights;
+std::unordered_map<WeightKey, std::unique_ptr<void, FreeDeleter>, WeightKeyHash> g_weights;
 std::atomic<size_t> g_weight_count{0};
 
 thread_local bool t_bf16 = false;
@@ -219,22 +195,31 @@ dd_status gemm(const char* op, const Gemm& g) {
     }
 }
 
-const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld) {
-    const WeightKey key{w, rows, cols, ld};
+const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
+                           const std::function<void(void*)>& fill) {
+    const WeightKey key{w, rows, cols, ld, layout};
     {
         std::shared_lock lock(g_weights_mutex);
         auto it = g_weights.find(key);
         if (it != g_weights.end()) return it->second.get();
     }
-    std::unique_ptr<uint16_t[]> copy(new uint16_t[size_t(rows) * size_t(cols)]);
-    uint16_t* dst = copy.get();
-#pragma omp parallel for if (rows * cols >= (1 << 16))
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_bf16(w[r * ld + c]);
+    std::unique_ptr<void, FreeDeleter> copy(std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64));
+    if (!copy) throw std::bad_alloc();
+    fill(copy.get());
     std::unique_lock lock(g_weights_mutex);
     auto [it, added] = g_weights.emplace(key, std::move(copy));
     if (added) g_weight_count.fetch_add(1, std::memory_order_relaxed);
     return it->second.get();
+}
+
+const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld) {
+    return static_cast<const uint16_t*>(
+        cached_weights(w, rows, cols, ld, 0, size_t(rows) * size_t(cols) * 2, [&](void* out) {
+            uint16_t* dst = static_cast<uint16_t*>(out);
+#pragma omp parallel for if (rows * cols >= (1 << 16))
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_bf16(w[r * ld + c]);
+        }));
 }
 
 void forget_weights(const void* p, size_t bytes) {
@@ -263,12 +248,32 @@ bool bf16_supported() {
     return (isa & bf16) == bf16;
 }
 
+namespace {
+
+// oneDNN's name for the instruction set it runs at (the CPU's, or less where ONEDNN_MAX_CPU_ISA caps it).
+const char* dnnl_isa_name() {
+    switch (dnnl::get_effective_cpu_isa()) {
+        case dnnl::cpu_isa::sse41: return "sse41";
+        case dnnl::cpu_isa::avx: return "avx";
+        case dnnl::cpu_isa::avx2: return "avx2";
+        case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+        case dnnl::cpu_isa::avx2_vnni_2: return "avx2_vnni_2";
+        case dnnl::cpu_isa::avx512_core: return "avx512_core";
+        case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+        case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+        default: return "a newer one";
+    }
+}
+
+}  // namespace
+
 dd_status set_thread_precision(int precision) {
+    // Refused rather than run on an emulation whose speed nothing here measures (the README says which).
     if (precision == DD_PRECISION_BF16 && !bf16_supported())
         return fail(DD_ERR_UNSUPPORTED,
-                    format("bf16 on the CPU needs AVX512_BF16 or AMX (oneDNN ISA avx512_core_bf16 or newer); this "
-                           "CPU offers %s: use fp32",
-                           dd_cpu_features()));
+                    format("bf16 on the CPU needs AVX512_BF16 or AMX (oneDNN ISA avx512_core_bf16 or newer); oneDNN "
+                           "runs at ISA %s here (ONEDNN_MAX_CPU_ISA may cap it), and this CPU offers %s: use fp32",
+                           dnnl_isa_name(), dd_cpu_features()));
     t_bf16 = precision == DD_PRECISION_BF16;  // tf32 is a tensor-core format: fp32 on the CPU
     return DD_OK;
 }

@@ -3,6 +3,7 @@
 // scratchpad. fp32, or bf16 inputs with fp32 accumulation and output.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "dyndit/dyndit.h"
@@ -27,7 +28,13 @@ dd_status gemm(const char* op, const Gemm& g);
 // the same view return the same copy until the memory under w is freed or rewritten (forget_weights).
 const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld);
 
-// Drops the bf16 copies of views that overlap [p, p + bytes) (host memory freed or written).
+// A copy of the weights w [rows, cols] (row stride ld) that `fill` writes into `bytes` fresh 64-byte aligned bytes
+// once, kept under (w, rows, cols, ld, layout) like bf16_weights' copies (layout 0 is theirs): oneDNN's preferred
+// weight layouts. May throw std::bad_alloc or what fill throws.
+const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
+                           const std::function<void(void*)>& fill);
+
+// Drops the bf16 and layout copies of views that overlap [p, p + bytes) (host memory freed or written).
 void forget_weights(const void* p, size_t bytes);
 
 // The calling thread's CPU GEMM arithmetic: true for bf16 (dd_set_gemm_precision on the CPU).

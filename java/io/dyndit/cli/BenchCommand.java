@@ -49,7 +49,7 @@ final class BenchCommand extends CliCommand {
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "tf32", converter = Converters.PrecisionValue.class,
             description = "matrix products: tf32, fp32 or bf16 (default: ${DEFAULT-VALUE}; the CPU: tf32 = fp32, bf16 "
-                    + "for the linears)")
+                    + "for the linears; --vae: for its 3x3 convolutions and attention linears too)")
     Precision precision;
 
     @Option(names = "--dydit-width", paramLabel = "F", description = "DyDiT v2: fraction of heads and MLP groups kept")
@@ -280,7 +280,8 @@ final class BenchCommand extends CliCommand {
 
     /**
      * SD-VAE decode (full-size structure 128/256/512/512, random weights) of one image, against the SGEMM rate
-     * measured interleaved at a decoder-like shape (the 512-wide 3x3 convolution as a GEMM at 64x64).
+     * measured interleaved at a decoder-like shape (the 512-wide 3x3 convolution as a GEMM at 64x64), both in the
+     * chosen precision (bf16: oneDNN bf16 convolutions and matmul).
      */
     private int vae(PrintStream out) {
         int size = imageSize, iters = Math.max(3, this.iters != null ? this.iters : 3);
@@ -292,22 +293,25 @@ final class BenchCommand extends CliCommand {
         long[] shape = {1, c.latentChannels(), latent, latent};
         double[] ms = new double[iters], gemm = new double[iters];
         long m = 64L * 64, k = 512L * 9, n = 512;
-        try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(new io.dyndit.vae.RandomVae(c, 1), c, Device.cpu());
+        try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(new io.dyndit.vae.RandomVae(c, 1), c, Device.cpu())
+                        .precision(precision);
                 Scope s = Scope.open()) {
             Tensor gx = s.zeros(Device.cpu(), DType.F32, m, k), gw = s.zeros(Device.cpu(), DType.F32, n, k);
             Tensor gy = s.empty(Device.cpu(), DType.F32, m, n);
             decoder.decodeLatents(z, shape); // plans the buffers
             for (int i = 0; i < iters; i++) {
                 ms[i] = timeMs(() -> decoder.decodeLatents(z, shape));
+                Device.cpu().setGemmPrecision(precision); // the decoder set it too; stated for the GEMM alone
                 gemm[i] = 2.0 * m * n * k / (timeMs(() -> Ops.linear(gx, gw, null, gy)) * 1e6);
             }
         }
         double macs = io.dyndit.vae.VaeFlops.macsPerSample(c, latent, latent); // takes the latent size
         double med = median(ms), rate = 2 * macs / (med * 1e6), sg = median(gemm);
-        out.printf(Locale.ROOT, "SD-VAE decode %dx%d (full-size structure, random weights): median %.0f ms, %.1f GMACs%n",
-                size, size, med, macs / 1e9);
-        out.printf(Locale.ROOT, "achieved: %.1f GFLOP/s; sgemm %.1f GFLOP/s (%d x %d x %d, interleaved): %.1f%%%n", rate, sg,
-                m, n, k, 100 * rate / sg);
+        String p = precision == Precision.BF16 ? "bf16" : "fp32";
+        out.printf(Locale.ROOT, "SD-VAE decode %dx%d (full-size structure, random weights, %s): median %.0f ms, %.1f GMACs%n",
+                size, size, p, med, macs / 1e9);
+        out.printf(Locale.ROOT, "achieved: %.1f GFLOP/s; %s gemm %.1f GFLOP/s (%d x %d x %d, interleaved): %.1f%%%n", rate,
+                p, sg, m, n, k, 100 * rate / sg);
         return 0;
     }
 

@@ -230,6 +230,7 @@ final class SampleCommand extends CliCommand {
         io.dyndit.vae.DecodedImages images = null, referenceImages = null;
         if (vae != null) { // decoded before anything is written: a failing decoder leaves no files behind
             try (io.dyndit.vae.VaeDecoder decoder = ModelLoading.vae(vae, vaeConfig, devices.device)) {
+                decoder.precision(devices.precision);
                 images = decoder.decodeLatents(result.samples(), shape);
                 if (reference != null) {
                     referenceImages = decoder.decodeLatents(reference.samples(), shape);

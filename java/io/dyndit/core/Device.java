@@ -115,8 +115,9 @@ public final class Device {
 
     /**
      * Sets the arithmetic of matrix products (linear, conv) for the calling thread's later ops on devices of this
-     * type. The CPU computes fp32 for FP32 and TF32, and bf16 linears (oneDNN; convolutions stay fp32) for BF16,
-     * which a CPU without AVX512_BF16 or AMX refuses ({@link UnsupportedOnDeviceException} naming its features).
+     * type. The CPU computes fp32 for FP32 and TF32, and bf16 linears and k x k convolutions (oneDNN; 1x1 convolutions stay
+     * fp32) for BF16, which a CPU without AVX512_BF16 or AMX refuses ({@link UnsupportedOnDeviceException} naming its
+     * features).
      */
     public void setGemmPrecision(Precision precision) {
         // No device probe: models call this per forward and around every router, and it only sets a per-thread

@@ -117,7 +117,12 @@ public final class VaeDecoder implements AutoCloseable {
         return device;
     }
 
-    /** Convolution arithmetic on CUDA devices (default TF32; BF16 runs as TF32); the CPU computes FP32. */
+    /**
+     * Convolution and linear arithmetic: on CUDA devices default TF32 (BF16 runs as TF32); on the CPU FP32 (TF32 means
+     * FP32 there) or BF16 (oneDNN bf16 convolutions and attention linears, fp32 accumulation; 1x1 convolutions,
+     * GroupNorm and softmax stay fp32). A decode in BF16 on a CPU without bf16 arithmetic throws
+     * {@link io.dyndit.core.UnsupportedOnDeviceException}.
+     */
     public VaeDecoder precision(io.dyndit.core.Precision p) {
         this.precision = java.util.Objects.requireNonNull(p, "precision");
         return this;
@@ -171,9 +176,7 @@ public final class VaeDecoder implements AutoCloseable {
         int tile = tileFor(n, h, w);
         int perLatent = config.latentChannels() * h * w, perImage = oc * oh * ow;
         lifecycle.whileOpen(() -> {
-            if (device.isCuda()) {
-                device.setGemmPrecision(precision); // per calling thread
-            }
+            device.setGemmPrecision(precision); // per calling thread
             try (ContextPool<Plans>.Lease lease = contexts.acquire()) {
                 for (int first = 0; first < n; first += tile) {
                     int count = Math.min(tile, n - first);
