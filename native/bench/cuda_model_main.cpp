@@ -2,7 +2,8 @@
 // (native/bench/cuda_model.h). Modeled, not measured; dyndit_cuda_bench measures on a real GPU.
 //   dyndit_cuda_model --arch h100 --model DiT-XL/2 --batch 16 --cfg [--precision tf32|bf16] [--json]
 //   dyndit_cuda_model --arch a100 --gemm 8192,4608,1152 --precision bf16 [--json]
-//   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel).
+//   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel);
+//   --gemm-kernel fp32-operands keeps bf16 GEMMs on fp32 weights (the state before bf16 weight storage).
 // Exit status: 0 done, 1 a kernel launch failed, 2 usage error.
 #include "simt/dd_cuda.h"
 
@@ -27,7 +28,7 @@ int usage(const std::string& why) {
     fprintf(stderr,
             "dyndit_cuda_model: %s\n"
             "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K)\n"
-            "                         [--precision tf32|bf16] [--gemm-kernel auto|tile64] [--json] [--ptxas FILE]\n"
+            "                         [--precision tf32|bf16] [--gemm-kernel auto|fp32-operands|tile64] [--json] [--ptxas FILE]\n"
             "  models: DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2\n",
             why.c_str());
     return 2;
@@ -75,10 +76,11 @@ int main(int argc, char** argv) {
     if (precision == "tf32") p = ck::GemmPrecision::kTf32;
     else if (precision == "bf16") p = ck::GemmPrecision::kBf16;
     else return usage("--precision expects tf32 or bf16, got " + precision);
-    ck::GemmPath path;
-    if (gemm_kernel == "auto") path = ck::GemmPath::kAuto;
-    else if (gemm_kernel == "tile64") path = ck::GemmPath::kTile64;
-    else return usage("--gemm-kernel expects auto or tile64, got " + gemm_kernel);
+    cm::GemmKernels path;
+    if (gemm_kernel == "auto") path = cm::GemmKernels::kAuto;
+    else if (gemm_kernel == "fp32-operands") path = cm::GemmKernels::kFp32Operands;
+    else if (gemm_kernel == "tile64") path = cm::GemmKernels::kTile64;
+    else return usage("--gemm-kernel expects auto, fp32-operands or tile64, got " + gemm_kernel);
     if (model.empty() == gemm.empty()) return usage("give exactly one of --model and --gemm");
 
     cm::PtxasTable ptxas;

@@ -45,8 +45,9 @@ Workload counted(const std::string& label, int calls, double dram_bytes, Fn laun
     return w;
 }
 
-Workload linear_on(const float* x, const float* wt, const float* bias, float* y, int M, int N, int K,
-                   ck::GemmPrecision precision, ck::GemmPath path, const std::string& label, int calls) {
+// wt16: the bf16 copy of the weights (LinearArgs::w16), used in bf16 with GemmKernels::kAuto.
+Workload linear_on(const float* x, const float* wt, const uint16_t* wt16, const float* bias, float* y, int M, int N,
+                   int K, ck::GemmPrecision precision, GemmKernels kernels, const std::string& label, int calls) {
     ck::LinearArgs a;
     a.x = x; a.x_rs = K;
     a.w = wt; a.w_rs = K;
@@ -54,8 +55,14 @@ Workload linear_on(const float* x, const float* wt, const float* bias, float* y,
     a.y = y; a.y_rs = N;
     a.M = M;
     a.precision = precision;
-    a.path = path;
-    const double bytes = 4.0 * ((double)M * K + (double)N * K + (double)M * N + (bias ? N : 0));
+    a.path = kernels == GemmKernels::kTile64 ? ck::GemmPath::kTile64 : ck::GemmPath::kAuto;
+    const bool w16 = precision == ck::GemmPrecision::kBf16 && kernels == GemmKernels::kAuto;
+    if (w16) {
+        a.w16 = wt16;
+        a.w16_rs = K;
+    }
+    const double bytes =
+        4.0 * ((double)M * K + (double)M * N + (bias ? N : 0)) + (w16 ? 2.0 : 4.0) * ((double)N * K);
     return counted(label, calls, bytes, [&] { return ck::linear(a, N, K, 0); });
 }
 
@@ -69,14 +76,15 @@ const DitConfig* dit_config(const std::string& name) {
     return nullptr;
 }
 
-Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, ck::GemmPath path, const std::string& label,
-                       int calls) {
+Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, GemmKernels kernels,
+                       const std::string& label, int calls) {
     Buf x((size_t)M * K), w((size_t)N * K), y((size_t)M * N);
-    return linear_on(x.p, w.p, nullptr, y.p, M, N, K, precision, path, label, calls);
+    return linear_on(x.p, w.p, reinterpret_cast<const uint16_t*>(w.p), nullptr, y.p, M, N, K, precision, kernels,
+                     label, calls);
 }
 
 std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubling, ck::GemmPrecision precision,
-                                  ck::GemmPath path) {
+                                  GemmKernels kernels) {
     const int S = batch * (cfg_doubling ? 2 : 1), T = 256, D = c.hidden, L = c.depth, Dh = D / c.heads;
     const int M = S * T, patch_in = 2 * 2 * 4, patch_out = 2 * 2 * 8;
     Buf h((size_t)M * D), u((size_t)M * D), qkv((size_t)M * 3 * D), attn((size_t)M * D), proj((size_t)M * D),
@@ -85,7 +93,8 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
         bias((size_t)6 * D);
     std::vector<Workload> ws;
     auto lin = [&](const float* x, float* y, int m, int n, int k, const char* label, int calls) {
-        ws.push_back(linear_on(x, w.p, bias.p, y, m, n, k, precision, path, label, calls));
+        ws.push_back(linear_on(x, w.p, reinterpret_cast<const uint16_t*>(w.p), bias.p, y, m, n, k, precision, kernels,
+                               label, calls));
     };
     // embedders (once)
     lin(patches.p, h.p, M, D, patch_in, "linear patch embed", 1);

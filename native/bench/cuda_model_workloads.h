@@ -22,11 +22,14 @@ struct DitConfig {
 // DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2 (patch 2, 32x32x4 latents: 256 tokens); null for another name.
 const DitConfig* dit_config(const std::string& name);
 
+// The GEMM kernels modeled: what the backend picks (bf16: weights stored bf16, LinearArgs::w16), the same
+// with bf16 weights read as fp32 (the fp32-operand multistage kernel), or the 64x64 kernel alone (the "before").
+enum class GemmKernels { kAuto, kFp32Operands, kTile64 };
+
 // Throws std::runtime_error naming the kernel when a launch fails.
-// path: the GEMM kernel choice (GemmPath::kTile64 models the 64x64 kernel alone, the "before").
-Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path,
+Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels,
                        const std::string& label, int calls);
 std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
-                                  dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path);
+                                  dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels);
 
 }  // namespace dd::cuda_model
