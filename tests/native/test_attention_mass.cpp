@@ -15,14 +15,15 @@ constexpr int64_t N = 2, T = 37, H = 3, Dh = 72, D = H * Dh;
 
 // The scores' fp32 error (gamma_Dh of sum|q k|, times scale, from the score and the row maximum) is the
 // reference's magnitude term, as for dd_attention (test_attention.cpp); exp, the row sums and the T-term column
-// sums add well under 1e-5 relative. On CUDA in TF32/BF16 the Q K^T GEMM rounds its operands to u (2^-11 / 2^-8):
+// sums add well under 1e-5 relative. In TF32/BF16 (CUDA; the CPU in BF16) the Q K^T GEMM rounds its operands to u (2^-11 / 2^-8):
 // each score moves by delta <= scale * (2u + u^2 + (Dh+1) 2^-23) * sum|q k| and each probability by a factor
 // within e^{+-2 delta}, i.e. by <= 2 delta e^{2 delta} p: the magnitude term with (2u + ...) e^{2 delta}. Inputs
 // in [-2, 2) bound scale * sum|q k| by 4 sqrt(Dh) (scale = 1/sqrt(Dh)): delta <= 0.27 for bf16, 0.07 for tf32.
 Tolerance mass_tolerance(const Backend& b, int64_t dh) {
     constexpr Tolerance fp32{1e-5, 1e-5, 0};
-    if (b.device_type == DD_DEVICE_CPU || b.precision == DD_PRECISION_FP32) return fp32;
-    const double u = b.precision == DD_PRECISION_BF16 ? bf16_unit_roundoff() : tf32_unit_roundoff();
+    const int precision = gemm_precision(b);  // the CPU runs bf16 too (cpu_bf16), never TF32
+    if (precision == DD_PRECISION_FP32) return fp32;
+    const double u = precision == DD_PRECISION_BF16 ? bf16_unit_roundoff() : tf32_unit_roundoff();
     const double rel = 2 * u + u * u + (double)(dh + 1) * std::ldexp(1.0, -23);
     const double delta = 4 * std::sqrt((double)dh) * rel;
     return {fp32.rtol, fp32.per_magnitude + rel * std::exp(2 * delta), 0};
