@@ -77,9 +77,11 @@ DD_API dd_status dd_cuda_probe(int index);
  * loader's reason when it cannot be loaded. */
 DD_API dd_status dd_cuda_emu_load(const char* path);
 /* GEMM arithmetic of the calling thread's later ops on devices of `device_type` (a dd_precision; per thread, so
- * models of different precision on different threads do not interfere). CPU bf16: each weight (w of a linear) is
- * rounded to bf16 once and the copy reused until that memory is freed or written through dd_tensor_write,
- * dd_tensor_zero or dd_copy; DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
+ * models of different precision on different threads do not interfere). bf16 (CPU; CUDA for linears with enough
+ * rows for its wide tiles): each weight (w of a linear) is rounded to bf16 once and the copy reused until that
+ * memory is freed or written through dd_tensor_write, dd_tensor_zero or dd_copy (so w must not be rewritten by
+ * ops); on CUDA a copy is not made while the thread captures a graph (that capture reads the fp32 weights);
+ * DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
 /* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,
  * so the sampling loop can keep its latents on the device ----
