@@ -168,6 +168,15 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
  * (last dim contiguous, rows at a uniform stride); w: [N, K] contiguous rows; bias: [N] or NULL;
  * y: [..., N] same leading dims as x. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+/* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
+ * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.
+ *   dd_linear_gelu:           y = gelu_tanh(x @ w^T + bias), y as in dd_linear (dd_gelu_tanh's function; on CUDA
+ *                             the tanh form, within fp32 rounding of it).
+ *   dd_linear_gated_residual: h[n,t,:] += gate[n,:] * (x[n,t,:] @ w^T + bias); x [N,T,K], h [N,T,D] (D = rows of
+ *                             w, rows at a uniform stride), gate [N,D] (last dim contiguous) or NULL (1). */
+DD_API dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+DD_API dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                          const dd_tensor* gate, dd_tensor* h);
 
 /* y[n,t,:] = LN(x[n,t,:]) * (1 + scale[n,:]) + shift[n,:], LN without affine, biased variance.
  * x, y: [N,T,D] (last dim contiguous); shift, scale: [N,D] (last dim contiguous, any row stride) or NULL

@@ -54,6 +54,21 @@ dd_status linear_with(const LinearParams& p, bool weights) {
 }
 dd_status linear(const LinearParams& p) { return linear_with(p, true); }
 
+// The epilogue in the GEMM (gemm_tf32.cu): GELU-tanh, or h += gate[sample] * a with sample = row / rows_per_sample.
+dd_status linear_epilogue(const LinearEpilogueParams& e) {
+    const LinearParams& p = e.lin;
+    const char* name = e.epilogue == LinearEpilogue::kGeluTanh ? "linear_gelu (gemm_tf32)" : "linear_gated_residual (gemm_tf32)";
+    if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big(name, "M, N or K", p.M);
+    if (!fits_int(e.rows_per_sample) || e.rows_per_sample < 1) return too_big(name, "rows per sample", e.rows_per_sample);
+    ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    attach_bf16_weights(a, p.N, p.K);
+    a.epilogue = e.epilogue == LinearEpilogue::kGeluTanh ? ck::GemmEpilogue::kGeluTanh : ck::GemmEpilogue::kGatedResidual;
+    a.gate = e.gate;
+    a.gate_rs = e.gate_rs;
+    a.rows_per_sample = (int)e.rows_per_sample;
+    return check_launch(ck::linear(a, (int)p.N, (int)p.K, stream()), name);
+}
+
 dd_status block_linear(const BlockLinearParams& p, bool out_side) {
     const char* name = out_side ? "linear_out_blocks (gemm_tf32)" : "linear_in_blocks (gemm_tf32)";
     if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big(name, "M, N or K", p.M);
@@ -279,6 +294,7 @@ Backend make_cuda_backend() {
     b.dpm_update = dpm_update;
     b.use_device = use_device;
     b.attention_key_mass = attention_key_mass;
+    b.linear_epilogue = linear_epilogue;
     return b;
 }
 
