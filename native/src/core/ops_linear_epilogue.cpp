@@ -3,7 +3,7 @@
 // (bit for bit the separate ops; the residual form through a per-thread scratch that only grows).
 #include <vector>
 
-#include "op_check.h"
+#include "linear_check.h"
 
 using dd::format;
 using dd::OpCheck;
@@ -18,9 +18,18 @@ int64_t rows_of(const dd_tensor& t) {
 const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
 float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
-// dd_linear's checks (x [..., K], w [N, K], bias [N] or null, y [..., N], y apart from the inputs); the params.
-dd::LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
-                              const dd_tensor* y, const char* y_name, int x_rank) {
+dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
+    const dd::Backend& b = c.backend();
+    if (b.use_device)
+        if (dd_status s = b.use_device(c.device_index())) return s;
+    return b.linear_epilogue(p);
+}
+
+}  // namespace
+
+namespace dd {
+LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const dd_tensor* y,
+                          const char* y_name, int x_rank) {
     const dd_tensor& X = c.tensor(x, "x", DD_F32, x_rank);
     const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
     const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
@@ -31,8 +40,8 @@ dd::LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w
     if (B) c.shape(*B, "bias", {N}, "[N] (N = rows of w)"), c.last_dim_contiguous(*B, "bias");
     for (int i = 0; i < X.ndim - 1; ++i)
         if (Y.shape[i] != X.shape[i])
-            c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, expected the leading dims of x %s", y_name,
-                                         Y.shape_str().c_str(), X.shape_str().c_str()));
+            c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, expected the leading dims of x %s and last dim %lld",
+                                         y_name, Y.shape_str().c_str(), X.shape_str().c_str(), (long long)N));
     if (Y.shape[Y.ndim - 1] != N)
         c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, last dim expected %lld (rows of w)", y_name,
                                      Y.shape_str().c_str(), (long long)N));
@@ -42,7 +51,7 @@ dd::LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w
     if (rows_of(X) > INT32_MAX || N > INT32_MAX)
         c.error(DD_ERR_SHAPE, format("%lld rows x %lld outputs exceed the BLAS limit of 2^31-1",
                                      (long long)rows_of(X), (long long)N));
-    dd::LinearParams p{};
+    LinearParams p{};
     p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
     p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
     p.bias = f32(B);
@@ -51,21 +60,14 @@ dd::LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w
     return p;
 }
 
-dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
-    const dd::Backend& b = c.backend();
-    if (b.use_device)
-        if (dd_status s = b.use_device(c.device_index())) return s;
-    return b.linear_epilogue(p);
-}
-
-}  // namespace
+}  // namespace dd
 
 extern "C" {
 
 dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
     return dd::guard("dd_linear_gelu", [&] {
         OpCheck c("dd_linear_gelu");
-        const dd::LinearParams lin = check_linear(c, x, w, bias, y, "y", -1);
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, y, "y", -1);
         if (c.backend().linear_epilogue)
             return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGeluTanh, nullptr, 0, 1});
         if (dd_status s = dd::run(c, c.backend().linear, lin)) return s;
@@ -84,7 +86,7 @@ dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const
                                    const dd_tensor* gate, dd_tensor* h) {
     return dd::guard("dd_linear_gated_residual", [&] {
         OpCheck c("dd_linear_gated_residual");
-        const dd::LinearParams lin = check_linear(c, x, w, bias, h, "h", 3);
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, h, "h", 3);
         const dd_tensor& H = *h;
         const int64_t N = H.shape[0], T = H.shape[1], D = H.shape[2];
         const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
