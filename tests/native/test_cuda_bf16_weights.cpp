@@ -1,7 +1,8 @@
 // The CUDA backend's bf16 weight copies (native/src/cuda/bf16_weights.h): dd_linear in bf16 reads W from a
 // bf16 copy made once per weight view; the copy must follow rewrites through the tensor API (dd_tensor_write,
-// dd_tensor_zero), die with the memory (a new tensor at the same address gets its own), differ per view, and
-// a forward captured into a graph before any eager call (no copy can be made then) must still be right.
+// dd_tensor_zero), also under a graph that reads it, die with the memory (a new tensor at the same address gets
+// its own), differ per view, and a forward captured into a graph before any eager call (no copy can be made then)
+// must still be right.
 // Shapes the 128-row tiles that read the copy take (M > 64, padding <= 25% over 64x64 tiles, K a multiple of 8).
 #include "compare.h"
 #include "reference.h"
@@ -72,6 +73,27 @@ TEST_P(CudaBf16Weights, GraphCapturedBeforeTheCopyExists) {
     require_ok(dd_tensor_zero(y.get()), "dd_tensor_zero");
     require_ok(dd_graph_launch(g), "dd_graph_launch");
     EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, ws, bs, M, N, K), bound(K))) << "replay after the copy";
+    dd_graph_free(g);
+}
+
+// Captured after the copy exists, the graph reads it; rewriting the weights through the tensor API rounds the copy
+// again in place, so a replay sees the new weights (as graphs see the fp32 ones), and the old copy is not freed
+// under the graph.
+TEST_P(CudaBf16Weights, GraphReplaysSeeRewrittenWeights) {
+    const int64_t M = 256, N = 128, K = 64;
+    auto xs = rng.uniform(M * K, -1, 1), w1 = rng.uniform(N * K, -1, 1), w2 = rng.uniform(N * K, -1, 1);
+    auto bs = rng.uniform(N, -1, 1);
+    Tensor x = upload_f32(backend(), xs, {M, K}), w = upload_f32(backend(), w1, {N, K}), b = upload_f32(backend(), bs, {N});
+    Tensor y = new_tensor(backend(), DD_F32, {M, N});
+    expect_linear(x, xs, w, w1, b, bs, M, N, K, "eager: makes the copy");
+    require_ok(dd_graph_begin(backend().device_type, backend().device_index), "dd_graph_begin");
+    const dd_status op = dd_linear(x.get(), w.get(), b.get(), y.get());
+    dd_graph* g = nullptr;
+    require_ok(dd_graph_end(backend().device_type, &g), "dd_graph_end");
+    ASSERT_EQ(op, DD_OK) << dd_last_error();
+    require_ok(dd_tensor_write(w.get(), w2.data(), (int64_t)(w2.size() * sizeof(float)), 0), "dd_tensor_write");
+    require_ok(dd_graph_launch(g), "dd_graph_launch");
+    EXPECT_TRUE(AllClose(download(y.get()), ddref::linear(xs, w2, bs, M, N, K), bound(K))) << "replay after the rewrite";
     dd_graph_free(g);
 }
 

@@ -80,7 +80,8 @@ DD_API dd_status dd_cuda_emu_load(const char* path);
  * models of different precision on different threads do not interfere). bf16 (CPU; CUDA for linears with enough
  * rows for its wide tiles): each weight (w of a linear) is rounded to bf16 once and the copy reused until that
  * memory is freed or written through dd_tensor_write, dd_tensor_zero or dd_copy (so w must not be rewritten by
- * ops); on CUDA a copy is not made while the thread captures a graph (that capture reads the fp32 weights);
+ * ops; on CUDA such a write rounds the copy again in place, for graphs that read it); on CUDA a copy is not made
+ * while the thread captures a graph (that capture reads the fp32 weights);
  * DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
 /* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,

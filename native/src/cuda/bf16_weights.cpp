@@ -19,10 +19,27 @@ struct Key {
     size_t end() const { return rows == 0 ? 0 : (size_t)((rows - 1) * ld + cols) * sizeof(float); }
 };
 
+struct Copy {
+    Bf16Weights w;
+    int device;
+};
+
 struct Cache {
     std::mutex mu;
-    std::map<Key, Bf16Weights> copies;
+    std::map<Key, Copy> copies;
 };
+
+// Rounds key's weights into its copy on the legacy stream of the copy's device and waits (the current device is
+// restored): after a synchronous rewrite, before anything else reads the copy.
+bool round_into(const Key& key, const Copy& c) {
+    int current = 0;
+    if (cudaGetDevice(&current) != cudaSuccess || cudaSetDevice(c.device) != cudaSuccess) return false;
+    const bool ok = cuda_kernels::round_rows_bf16(key.w, key.ld, const_cast<uint16_t*>(c.w.p), c.w.rs, key.rows,
+                                                  key.cols, 0) == cudaSuccess &&
+                    cudaStreamSynchronize(0) == cudaSuccess;
+    cudaSetDevice(current);
+    return ok;
+}
 Cache& cache() {
     static Cache* c = new Cache;  // never destroyed: frees may come from static destructors of other files
     return *c;
@@ -36,7 +53,7 @@ Bf16Weights bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld)
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     auto it = c.copies.find(key);
-    if (it != c.copies.end()) return it->second;
+    if (it != c.copies.end()) return it->second.w;
     cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
     if (cudaStreamIsCapturing(stream(), &capture) != cudaSuccess || capture != cudaStreamCaptureStatusNone) {
         cudaGetLastError();
@@ -57,14 +74,20 @@ Bf16Weights bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld)
         return {};
     }
     copy.p = static_cast<const uint16_t*>(p);
-    c.copies.emplace(key, copy);
+    int device = 0;
+    cudaGetDevice(&device);
+    c.copies.emplace(key, Copy{copy, device});
     return copy;
 }
 
 }  // namespace dd::cuda_impl
 
 namespace dd {
-void forget_bf16_weights(const void* p, size_t bytes) noexcept {
+namespace {
+// Applies fn(key, copy) to the copies overlapping [p, p + bytes); those for which it returns false are freed and
+// dropped.
+template <class Fn>
+void for_overlapping(const void* p, size_t bytes, Fn fn) noexcept {
     using cuda_impl::cache;
     const char* lo = static_cast<const char*>(p);
     const char* hi = lo + bytes;
@@ -72,12 +95,25 @@ void forget_bf16_weights(const void* p, size_t bytes) noexcept {
     std::lock_guard<std::mutex> lock(c.mu);
     for (auto it = c.copies.begin(); it != c.copies.end();) {
         const char* w = reinterpret_cast<const char*>(it->first.w);
-        if (w < hi && lo < w + it->first.end()) {
-            cudaFree(const_cast<uint16_t*>(it->second.p));
+        if (w < hi && lo < w + it->first.end() && !fn(it->first, it->second)) {
+            cudaFree(const_cast<uint16_t*>(it->second.w.p));
             it = c.copies.erase(it);
         } else {
             ++it;
         }
     }
+}
+}  // namespace
+
+void forget_bf16_weights(const void* p, size_t bytes) noexcept {
+    for_overlapping(p, bytes, [](const cuda_impl::Key&, const cuda_impl::Copy&) { return false; });
+}
+
+void refresh_bf16_weights(const void* p, size_t bytes) noexcept {
+    for_overlapping(p, bytes, [](const cuda_impl::Key& k, const cuda_impl::Copy& c) {
+        if (cuda_impl::round_into(k, c)) return true;
+        cudaGetLastError();
+        return false;
+    });
 }
 }  // namespace dd

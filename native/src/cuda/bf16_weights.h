@@ -1,7 +1,8 @@
 // bf16 copies of GEMM weights on the device for the bf16 GEMM (LinearArgs::w16): W moves half the bytes.
 // Each weight view is rounded once, on first use, and the copy is kept (shared by all threads) until the
-// memory under it is freed or rewritten through the tensor API (cuda_free / cuda_copy / cuda_zero call
-// forget_bf16_weights). Writes by kernels into a weight tensor are not seen: weights are inputs only.
+// memory under it is freed (cuda_free calls forget_bf16_weights). A rewrite through the tensor API (cuda_copy,
+// cuda_zero call refresh_bf16_weights) rounds the copy again in place, so CUDA graphs that read it see the new
+// weights, as they would the fp32 ones. Writes by kernels into a weight tensor are not seen: weights are inputs.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,9 @@ Bf16Weights bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld)
 }  // namespace dd::cuda_impl
 
 namespace dd {
-// Drops (and frees) the copies of weights overlapping [p, p + bytes): that memory is being freed or rewritten.
+// Drops (and frees) the copies of weights overlapping [p, p + bytes): that memory is being freed.
 void forget_bf16_weights(const void* p, size_t bytes) noexcept;
+// Rounds the copies of weights overlapping [p, p + bytes) again (that memory was just rewritten), waiting for it;
+// a copy that cannot be refreshed is dropped.
+void refresh_bf16_weights(const void* p, size_t bytes) noexcept;
 }  // namespace dd

@@ -63,14 +63,14 @@ void cuda_free(void* ptr) noexcept {
 }
 
 void cuda_copy(void* dst, const void* src, size_t bytes, bool to_device) {
-    if (to_device) forget_bf16_weights(dst, bytes);  // rewritten weights get a fresh bf16 copy
     cudaError_t e = cudaMemcpy(dst, src, bytes, to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost);
+    if (to_device) refresh_bf16_weights(dst, bytes);  // rewritten weights: their bf16 copies rounded again
     if (e != cudaSuccess) throw Error(DD_ERR_CUDA, format("cudaMemcpy: %s", cudaGetErrorString(e)));
 }
 
 void cuda_zero(void* dst, size_t bytes) {
-    forget_bf16_weights(dst, bytes);
     cudaError_t e = cudaMemset(dst, 0, bytes);
+    refresh_bf16_weights(dst, bytes);
     if (e != cudaSuccess) throw Error(DD_ERR_CUDA, format("cudaMemset: %s", cudaGetErrorString(e)));
 }
 
