@@ -106,8 +106,10 @@ final class ForwardPass {
                 mlpMacs[i] = spent[1];
                 Ranges.pop();
             } else {
-                attnMacs[i] = attention(ws, i, lp, scale, obs);
-                mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+                // Nobody reads the branch outputs (no observer, no cache keeping them): fused into the GEMMs.
+                boolean fuse = obs == ForwardObserver.NONE && cache == null;
+                attnMacs[i] = attention(ws, i, lp, scale, obs, fuse);
+                mlpMacs[i] = mlp(ws, i, lp, obs, trace, fuse);
                 if (blockCache && !lp.routeTokens()) {
                     cache.keepAttn(i, ws.proj, rows, d);
                     cache.keepMlp(i, ws.fc2, rows, d);
@@ -165,13 +167,14 @@ final class ForwardPass {
         return rows * d * c.inChannels() * g.patch() * g.patch() + ws.batch * (256 * d + d * d);
     }
 
-    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs) {
+    /** fuse: the gated residual add in the proj GEMM (ws.proj is not written). */
+    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs, boolean fuse) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
         long d = c.hiddenSize(), rows = (long) n * t;
         Ranges.push("attention");
-        boolean fused = lp.allHeads() && obs == ForwardObserver.NONE; // nobody looks at attn_out: residual in the GEMM
+        boolean fused = fuse && lp.allHeads();
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
         if (lp.allHeads()) {
             Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
@@ -203,7 +206,8 @@ final class ForwardPass {
         return rows * 4 * d * active + n * 2.0 * t * t * active;
     }
 
-    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace) {
+    /** fuse: the gated residual add in the fc2 GEMM (ws.fc2 is not written). */
+    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace, boolean fuse) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), gs = c.mlpHidden() / c.numHeads();
@@ -212,7 +216,7 @@ final class ForwardPass {
             Ranges.push("mlp");
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
-            if (lp.allGroups() && obs == ForwardObserver.NONE) { // nobody looks at mlp_out: both epilogues fused
+            if (lp.allGroups() && fuse) {
                 Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), fc1);
                 Ops.linearGatedResidual(fc1, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();
