@@ -128,6 +128,7 @@ target_compile_definitions(dyndit_emu_kernel_mutant PRIVATE DD_EMU_MMA_MUTATION=
 foreach(probe "gemm_tf32_tf32;EmuGemmTf32.FullTilesNoBias"
               "gemm_tf32_bf16;EmuGemmTf32.FullTilesBf16"
               "gemm_tf32_multistage;EmuGemmTf32.MultistageRingRaggedEdges"
+              "gemm_tf32_bf16_weights;EmuGemmTf32.Bf16WeightsRing"
               "attention_tc;EmuAttentionTc.RaggedDenseHeadSubsetsAndBuckets"
               "attention_varlen;EmuAttentionVarlen.RaggedAndEmptySequencesPackedQkv"
               "vae_conv2d_tf32;EmuVaeConv2d.Small3x3BothPrecisions")

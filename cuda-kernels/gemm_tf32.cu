@@ -180,6 +180,7 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
 }
 
 #include "gemm_tf32_multistage.cuh"
+#include "gemm_bf16_weights.cuh"
 
 // Appends (w_start, io_start, len) segments from host (start, length) pairs over a dimension of size
 // dim; io offsets are the running sum of lengths. False on a bad block.
@@ -241,6 +242,33 @@ cudaError_t launch_multistage(Params& p, cudaStream_t stream) {
                       : dd_launch(linear_ms_kernel<kModeTf32, 128>, grid, kMsThreads, bytes, stream, p);
 }
 
+// The bf16-weight kernel's extra conditions (on top of multistage_aligned): its 16-B copies of w16.
+bool w16_aligned(const Params& p) {
+    const LinearArgs& a = p.a;
+    if (a.precision != GemmPrecision::kBf16 || !a.w16 || reinterpret_cast<uintptr_t>(a.w16) % 16 || a.w16_rs % 8)
+        return false;
+    for (int s = 0; s < p.n_in; ++s)
+        if (p.in[s].w_start % 8) return false;
+    return true;
+}
+
+template <int kBN>
+cudaError_t launch_w16(Params& p, cudaStream_t stream) {
+    const LinearArgs& a = p.a;
+    const int64_t tiles = output_tiles(p, kBN);
+    if (tiles == 0 || a.M == 0) return cudaSuccess;
+    p.in_tiles = 0;
+    for (int s = 0; s < p.n_in; ++s) {
+        p.in_tile0[s] = p.in_tiles;
+        p.in_tiles += (p.in[s].len + kWBK - 1) / kWBK;
+    }
+    const dim3 grid((unsigned)tiles, (unsigned)((a.M + kMsBM - 1) / kMsBM));
+    constexpr size_t bytes = WTile<kBN>::kSmem;
+    if (cudaError_t e = opt_in_dynamic_smem<WKernelTag<kBN>>(linear_w16_kernel<kBN>, bytes)) return e;
+    return kBN == 256 ? dd_launch(linear_w16_kernel<256>, grid, kMsThreads, bytes, stream, p)
+                      : dd_launch(linear_w16_kernel<128>, grid, kMsThreads, bytes, stream, p);
+}
+
 // Output area computed with bm x bn tiles (padding included).
 int64_t padded_area(const Params& p, int bm, int bn) {
     int64_t cols = 0;
@@ -264,7 +292,10 @@ cudaError_t run(Params& p, cudaStream_t stream) {
     if (!a.x || !a.w || !a.y || a.M < 0 || (int64_t)a.M > 65535LL * kBM) return cudaErrorInvalidValue;
     if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate && !a.row_sample && a.rows_per_sample <= 0)
         return cudaErrorInvalidValue;
-    if (const int bn = multistage_width(p)) return bn == 256 ? launch_multistage<256>(p, stream) : launch_multistage<128>(p, stream);
+    if (const int bn = multistage_width(p)) {
+        if (w16_aligned(p)) return bn == 256 ? launch_w16<256>(p, stream) : launch_w16<128>(p, stream);
+        return bn == 256 ? launch_multistage<256>(p, stream) : launch_multistage<128>(p, stream);
+    }
     const int64_t tiles = output_tiles(p, kBN);
     if (tiles == 0 || a.M == 0) return cudaSuccess;
     const dim3 grid((unsigned)tiles, (unsigned)((a.M + kBM - 1) / kBM));

@@ -11,9 +11,10 @@ namespace dd::cuda_kernels {
 // kBf16: operands rounded to bf16 (round to nearest even) on bf16 tensor cores (m16n8k16), fp32 sums.
 enum class GemmPrecision { kTf32, kFp32, kBf16 };
 
-// Which kernel: kAuto takes the 128x256 / 128x128 multistage cp.async kernel when its 16-byte copies are aligned (tf32 /
-// bf16; x, W 16-B aligned, row strides and input blocks in multiples of 4 floats) and its wide tiles pad the
-// output by at most 25% more than 64x64 tiles, else the 64x64 kernel;
+// Which kernel: kAuto takes the 128x256 / 128x128 multistage cp.async kernel when its 16-byte copies are aligned
+// (tf32 / bf16; x, W 16-B aligned, row strides and input blocks in multiples of 4 floats) and its wide tiles pad
+// the output by at most 25% more than 64x64 tiles (in bf16 with LinearArgs::w16: the bf16-weight kernel of the
+// same tiles), else the 64x64 kernel;
 // kTile64 forces the 64x64 kernel (the cost model's "before").
 enum class GemmPath { kAuto, kTile64 };
 
@@ -38,6 +39,11 @@ struct LinearArgs {
     int rows_per_sample = 1;
     GemmPrecision precision = GemmPrecision::kTf32;
     GemmPath path = GemmPath::kAuto;
+    // kBf16: W as bf16 values (same [N][K] layout, rows of w16_rs values), or null. With it the bf16-weight
+    // kernel runs (gemm_bf16_weights.cuh: W moves half the bytes; x is rounded on its way into shared
+    // memory) when w16 is 16-B aligned, w16_rs and every input block's start are multiples of 8 and x meets
+    // the multistage kernel's alignment; otherwise W is read from w.
+    const uint16_t* w16 = nullptr; int64_t w16_rs = 0;
 };
 
 // Maximum number of (start, length) blocks of the sliced forms (they travel in the kernel parameters).

@@ -2,7 +2,9 @@
 // (native/bench/cuda_model.h). Modeled, not measured; dyndit_cuda_bench measures on a real GPU.
 //   dyndit_cuda_model --arch h100 --model DiT-XL/2 --batch 16 --cfg [--precision tf32|bf16] [--json]
 //   dyndit_cuda_model --arch a100 --gemm 8192,4608,1152 --precision bf16 [--json]
-//   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel).
+//   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel);
+//   --gemm-kernel fp32-operands keeps bf16 GEMMs on fp32 weights (the state before bf16 weight storage);
+//   --unfused runs GELU and the gated residual adds as separate kernels (the state before the fused epilogues).
 // Exit status: 0 done, 1 a kernel launch failed, 2 usage error.
 #include "simt/dd_cuda.h"
 
@@ -27,7 +29,7 @@ int usage(const std::string& why) {
     fprintf(stderr,
             "dyndit_cuda_model: %s\n"
             "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K)\n"
-            "                         [--precision tf32|bf16] [--gemm-kernel auto|tile64] [--json] [--ptxas FILE]\n"
+            "                         [--precision tf32|bf16] [--gemm-kernel auto|fp32-operands|tile64] [--unfused] [--json] [--ptxas FILE]\n"
             "  models: DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2\n",
             why.c_str());
     return 2;
@@ -46,7 +48,7 @@ bool parse_int(const char* s, int lo, int hi, int* out) {
 int main(int argc, char** argv) {
     std::string arch, model, precision = "tf32", ptxas_path = DD_CUDA_MODEL_PTXAS, gemm, gemm_kernel = "auto";
     int batch = 16;
-    bool cfg = false, json = false;
+    bool cfg = false, json = false, fused = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](std::string* out) {
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
         }
         if (a == "--cfg") { cfg = true; continue; }
         if (a == "--json") { json = true; continue; }
+        if (a == "--unfused") { fused = false; continue; }
         return usage("unknown or incomplete option " + a);
     }
     const cm::Machine* m = cm::machine_by_name(arch);
@@ -75,10 +78,11 @@ int main(int argc, char** argv) {
     if (precision == "tf32") p = ck::GemmPrecision::kTf32;
     else if (precision == "bf16") p = ck::GemmPrecision::kBf16;
     else return usage("--precision expects tf32 or bf16, got " + precision);
-    ck::GemmPath path;
-    if (gemm_kernel == "auto") path = ck::GemmPath::kAuto;
-    else if (gemm_kernel == "tile64") path = ck::GemmPath::kTile64;
-    else return usage("--gemm-kernel expects auto or tile64, got " + gemm_kernel);
+    cm::GemmKernels path;
+    if (gemm_kernel == "auto") path = cm::GemmKernels::kAuto;
+    else if (gemm_kernel == "fp32-operands") path = cm::GemmKernels::kFp32Operands;
+    else if (gemm_kernel == "tile64") path = cm::GemmKernels::kTile64;
+    else return usage("--gemm-kernel expects auto, fp32-operands or tile64, got " + gemm_kernel);
     if (model.empty() == gemm.empty()) return usage("give exactly one of --model and --gemm");
 
     cm::PtxasTable ptxas;
@@ -99,8 +103,9 @@ int main(int argc, char** argv) {
         const cm::DitConfig* c = cm::dit_config(model);
         if (!c) return usage("unknown --model " + model);
         const std::string title = std::string(c->name) + " forward, batch " + std::to_string(batch) +
-                                  (cfg ? " + CFG" : "") + ", " + precision + ", gemm kernel " + gemm_kernel;
-        fputs(cm::report(cm::dit_forward(*c, batch, cfg, p, path), *m, ptxas, json, title, 0).c_str(), stdout);
+                                  (cfg ? " + CFG" : "") + ", " + precision + ", gemm kernel " + gemm_kernel +
+                                  (fused ? "" : ", unfused epilogues");
+        fputs(cm::report(cm::dit_forward(*c, batch, cfg, p, path, fused), *m, ptxas, json, title, 0).c_str(), stdout);
         return 0;
     } catch (const std::exception& e) {
         fprintf(stderr, "dyndit_cuda_model: %s\n", e.what());

@@ -45,17 +45,32 @@ Workload counted(const std::string& label, int calls, double dram_bytes, Fn laun
     return w;
 }
 
-Workload linear_on(const float* x, const float* wt, const float* bias, float* y, int M, int N, int K,
-                   ck::GemmPrecision precision, ck::GemmPath path, const std::string& label, int calls) {
+// wt16: the bf16 copy of the weights (LinearArgs::w16), used in bf16 with GemmKernels::kAuto. epilogue: as the
+// backend's dd_linear_gelu / dd_linear_gated_residual (gate rows of `gate_rs`, rows_per_sample rows per sample).
+Workload linear_on(const float* x, const float* wt, const uint16_t* wt16, const float* bias, float* y, int M, int N,
+                   int K, ck::GemmPrecision precision, GemmKernels kernels, const std::string& label, int calls,
+                   ck::GemmEpilogue epilogue = ck::GemmEpilogue::kStore, const float* gate = nullptr,
+                   int64_t gate_rs = 0, int rows_per_sample = 1) {
     ck::LinearArgs a;
+    a.epilogue = epilogue;
+    a.gate = gate;
+    a.gate_rs = gate_rs;
+    a.rows_per_sample = rows_per_sample;
     a.x = x; a.x_rs = K;
     a.w = wt; a.w_rs = K;
     a.bias = bias;
     a.y = y; a.y_rs = N;
     a.M = M;
     a.precision = precision;
-    a.path = path;
-    const double bytes = 4.0 * ((double)M * K + (double)N * K + (double)M * N + (bias ? N : 0));
+    a.path = kernels == GemmKernels::kTile64 ? ck::GemmPath::kTile64 : ck::GemmPath::kAuto;
+    const bool w16 = precision == ck::GemmPrecision::kBf16 && kernels == GemmKernels::kAuto;
+    if (w16) {
+        a.w16 = wt16;
+        a.w16_rs = K;
+    }
+    const double y_passes = epilogue == ck::GemmEpilogue::kGatedResidual ? 2.0 : 1.0;  // the residual is read too
+    const double bytes =
+        4.0 * ((double)M * K + y_passes * M * N + (bias ? N : 0)) + (w16 ? 2.0 : 4.0) * ((double)N * K);
     return counted(label, calls, bytes, [&] { return ck::linear(a, N, K, 0); });
 }
 
@@ -69,14 +84,15 @@ const DitConfig* dit_config(const std::string& name) {
     return nullptr;
 }
 
-Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, ck::GemmPath path, const std::string& label,
-                       int calls) {
+Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, GemmKernels kernels,
+                       const std::string& label, int calls) {
     Buf x((size_t)M * K), w((size_t)N * K), y((size_t)M * N);
-    return linear_on(x.p, w.p, nullptr, y.p, M, N, K, precision, path, label, calls);
+    return linear_on(x.p, w.p, reinterpret_cast<const uint16_t*>(w.p), nullptr, y.p, M, N, K, precision, kernels,
+                     label, calls);
 }
 
 std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubling, ck::GemmPrecision precision,
-                                  ck::GemmPath path) {
+                                  GemmKernels kernels, bool fused) {
     const int S = batch * (cfg_doubling ? 2 : 1), T = 256, D = c.hidden, L = c.depth, Dh = D / c.heads;
     const int M = S * T, patch_in = 2 * 2 * 4, patch_out = 2 * 2 * 8;
     Buf h((size_t)M * D), u((size_t)M * D), qkv((size_t)M * 3 * D), attn((size_t)M * D), proj((size_t)M * D),
@@ -84,8 +100,10 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
     Buf cond((size_t)S * D), ada((size_t)S * 6 * D), tfreq((size_t)S * 256), w((size_t)4 * D * D + 6 * D * D),
         bias((size_t)6 * D);
     std::vector<Workload> ws;
-    auto lin = [&](const float* x, float* y, int m, int n, int k, const char* label, int calls) {
-        ws.push_back(linear_on(x, w.p, bias.p, y, m, n, k, precision, path, label, calls));
+    auto lin = [&](const float* x, float* y, int m, int n, int k, const char* label, int calls,
+                   ck::GemmEpilogue epi = ck::GemmEpilogue::kStore, const float* gate = nullptr) {
+        ws.push_back(linear_on(x, w.p, reinterpret_cast<const uint16_t*>(w.p), bias.p, y, m, n, k, precision, kernels,
+                               label, calls, epi, gate, 6 * D, T));
     };
     // embedders (once)
     lin(patches.p, h.p, M, D, patch_in, "linear patch embed", 1);
@@ -110,15 +128,23 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
         a.tensor_cores = true;  // as the backend for TF32 / BF16 models
         return ck::attention_varlen(a, 0);
     }));
-    lin(attn.p, proj.p, M, D, D, "linear proj", L);
-    ws.push_back(counted("gated_residual_add", 2 * L, 4.0 * 3 * M * D, [&] {
-        return ck::gated_residual_add(h.p, (int64_t)T * D, D, proj.p, (int64_t)T * D, D, ada.p + 2 * D, 6 * D, S, T,
-                                      D, 0);
-    }));
-    lin(u.p, fc1.p, M, 4 * D, D, "linear fc1", L);
-    ws.push_back(counted("gelu_tanh", L, 4.0 * 2 * M * 4 * D,
-                         [&] { return ck::gelu_tanh(fc1.p, fc1.p, (int64_t)M * 4 * D, 0); }));
-    lin(fc1.p, proj.p, M, D, 4 * D, "linear fc2", L);
+    // proj and fc2 add their gated residual into h, fc1 applies GELU, in the GEMM's epilogue (dd_linear_gelu,
+    // dd_linear_gated_residual: the forward with no observer); the separate kernels only with --unfused.
+    if (fused) {
+        lin(attn.p, h.p, M, D, D, "linear proj + gated residual", L, ck::GemmEpilogue::kGatedResidual, ada.p + 2 * D);
+        lin(u.p, fc1.p, M, 4 * D, D, "linear fc1 + gelu", L, ck::GemmEpilogue::kGeluTanh);
+        lin(fc1.p, h.p, M, D, 4 * D, "linear fc2 + gated residual", L, ck::GemmEpilogue::kGatedResidual, ada.p + 5 * D);
+    } else {
+        lin(attn.p, proj.p, M, D, D, "linear proj", L);
+        ws.push_back(counted("gated_residual_add", 2 * L, 4.0 * 3 * M * D, [&] {
+            return ck::gated_residual_add(h.p, (int64_t)T * D, D, proj.p, (int64_t)T * D, D, ada.p + 2 * D, 6 * D, S,
+                                          T, D, 0);
+        }));
+        lin(u.p, fc1.p, M, 4 * D, D, "linear fc1", L);
+        ws.push_back(counted("gelu_tanh", L, 4.0 * 2 * M * 4 * D,
+                             [&] { return ck::gelu_tanh(fc1.p, fc1.p, (int64_t)M * 4 * D, 0); }));
+        lin(fc1.p, proj.p, M, D, 4 * D, "linear fc2", L);
+    }
     // final layer
     lin(cond.p, ada.p, S, 2 * D, D, "linear final adaLN", 1);
     lin(u.p, out.p, M, patch_out, D, "linear final", 1);

@@ -1,7 +1,7 @@
 // The kernel launches the cost model prices (cuda_model.h), counted by running them under the SIMT emulator
 // with sampled blocks (simt/emu_counters.h): one GEMM alone, or one DiT forward as the CUDA backend runs it
 // (java/io/dyndit/model/ForwardPass.java: per block the adaLN linear, two LayerNorm-modulates, the qkv / proj /
-// fc1 / fc2 linears, attention, GELU and two gated residual adds; the embedders and the final layer once).
+// fc1 / fc2 linears (GELU and the two gated residual adds in their epilogues, or separate), attention; the embedders and the final layer once).
 // Launches of identical shape are counted once and multiplied by their calls per forward. Omitted as
 // negligible (< 0.1% of the bytes at DiT-XL/2): patchify, unpatchify, the position-embedding add, the
 // timestep embedding and the label gather.
@@ -22,11 +22,15 @@ struct DitConfig {
 // DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2 (patch 2, 32x32x4 latents: 256 tokens); null for another name.
 const DitConfig* dit_config(const std::string& name);
 
+// The GEMM kernels modeled: what the backend picks (bf16: weights stored bf16, LinearArgs::w16), the same
+// with bf16 weights read as fp32 (the fp32-operand multistage kernel), or the 64x64 kernel alone (the "before").
+enum class GemmKernels { kAuto, kFp32Operands, kTile64 };
+
 // Throws std::runtime_error naming the kernel when a launch fails.
-// path: the GEMM kernel choice (GemmPath::kTile64 models the 64x64 kernel alone, the "before").
-Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path,
+Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels,
                        const std::string& label, int calls);
+// fused: GELU and the gated residual adds in the GEMM epilogues (the forward today); false: separate kernels.
 std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
-                                  dd::cuda_kernels::GemmPrecision precision, dd::cuda_kernels::GemmPath path);
+                                  dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels, bool fused);
 
 }  // namespace dd::cuda_model

@@ -77,9 +77,12 @@ DD_API dd_status dd_cuda_probe(int index);
  * loader's reason when it cannot be loaded. */
 DD_API dd_status dd_cuda_emu_load(const char* path);
 /* GEMM arithmetic of the calling thread's later ops on devices of `device_type` (a dd_precision; per thread, so
- * models of different precision on different threads do not interfere). CPU bf16: each weight (w of a linear) is
- * rounded to bf16 once and the copy reused until that memory is freed or written through dd_tensor_write,
- * dd_tensor_zero or dd_copy; DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
+ * models of different precision on different threads do not interfere). bf16 (CPU; CUDA for linears with enough
+ * rows for its wide tiles): each weight (w of a linear) is rounded to bf16 once and the copy reused until that
+ * memory is freed or written through dd_tensor_write, dd_tensor_zero or dd_copy (so w must not be rewritten by
+ * ops; on CUDA such a write rounds the copy again in place, for graphs that read it); on CUDA a copy is not made
+ * while the thread captures a graph (that capture reads the fp32 weights);
+ * DD_ERR_UNSUPPORTED naming the CPU's features where the CPU has no bf16 arithmetic. */
 DD_API dd_status dd_set_gemm_precision(int device_type, int precision);
 /* ---- sampler steps: the official p_sample / ddim_sample arithmetic in float32, bit for bit as the Java sampler,
  * so the sampling loop can keep its latents on the device ----
@@ -166,6 +169,15 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
  * (last dim contiguous, rows at a uniform stride); w: [N, K] contiguous rows; bias: [N] or NULL;
  * y: [..., N] same leading dims as x. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+/* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
+ * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.
+ *   dd_linear_gelu:           y = gelu_tanh(x @ w^T + bias), y as in dd_linear (dd_gelu_tanh's function; on CUDA
+ *                             the tanh form, within fp32 rounding of it).
+ *   dd_linear_gated_residual: h[n,t,:] += gate[n,:] * (x[n,t,:] @ w^T + bias); x [N,T,K], h [N,T,D] (D = rows of
+ *                             w, rows at a uniform stride), gate [N,D] (last dim contiguous) or NULL (1). */
+DD_API dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+DD_API dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                          const dd_tensor* gate, dd_tensor* h);
 
 /* y[n,t,:] = LN(x[n,t,:]) * (1 + scale[n,:]) + shift[n,:], LN without affine, biased variance.
  * x, y: [N,T,D] (last dim contiguous); shift, scale: [N,D] (last dim contiguous, any row stride) or NULL

@@ -16,6 +16,15 @@ struct LinearParams {
     int64_t M, N, K;
 };
 
+// What linear_epilogue applies to a = x[m,:] W^T + bias: y = gelu_tanh(a), or y += gate[m / rows_per_sample] * a.
+enum class LinearEpilogue { kGeluTanh, kGatedResidual };
+struct LinearEpilogueParams {
+    LinearParams lin;
+    LinearEpilogue epilogue;
+    const float* gate; int64_t gate_rs;  // kGatedResidual: [M / rows_per_sample, N] rows, or null (gate 1)
+    int64_t rows_per_sample;
+};
+
 // y = LN(x) * (1 + scale) + shift, over the last dim of [N,T,D]
 struct LayerNormModulateParams {
     const float* x; int64_t x_sn, x_st;
@@ -226,6 +235,9 @@ struct Backend {
     // null: one device (the CPU).
     dd_status (*use_device)(int index);
     dd_status (*attention_key_mass)(const AttentionKeyMassParams&);
+    // linear with a fused epilogue; null: dd_linear_gelu / dd_linear_gated_residual run linear, then the separate op
+    // (the CPU).
+    dd_status (*linear_epilogue)(const LinearEpilogueParams&);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

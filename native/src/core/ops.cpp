@@ -2,6 +2,7 @@
 // backend of the tensors' device.
 #include <cstring>
 
+#include "linear_check.h"
 #include "op_check.h"
 
 using dd::Error;
@@ -91,34 +92,7 @@ extern "C" {
 dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
     return dd::guard("dd_linear", [&] {
         OpCheck c("dd_linear");
-        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
-        const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
-        const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
-        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
-        if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1 ([..., K])");
-        const int64_t K = X.shape[X.ndim - 1], N = W.shape[0];
-        c.shape(W, "w", {-1, K}, "[N,K] (K = last dim of x)");
-        if (B) c.shape(*B, "bias", {N}, "[N] (N = rows of w)");
-        if (B) c.last_dim_contiguous(*B, "bias");
-        for (int i = 0; i < X.ndim - 1; ++i)
-            if (Y.shape[i] != X.shape[i])
-                c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, expected the leading dims of x %s and last dim %lld",
-                                             Y.shape_str().c_str(), X.shape_str().c_str(), (long long)N));
-        if (Y.shape[Y.ndim - 1] != N)
-            c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, last dim expected %lld (rows of w)",
-                                         Y.shape_str().c_str(), (long long)N));
-        c.no_overlap(Y, "y", &X, "x");
-        c.no_overlap(Y, "y", &W, "w");
-        c.no_overlap(Y, "y", B, "bias");
-        if (rows_of(X) > INT32_MAX || N > INT32_MAX)
-            c.error(DD_ERR_SHAPE, format("%lld rows x %lld outputs exceed the BLAS limit of 2^31-1",
-                                         (long long)rows_of(X), (long long)N));
-        dd::LinearParams p{};
-        p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
-        p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
-        p.bias = f32(B);
-        p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
-        p.M = rows_of(X); p.N = N; p.K = K;
+        const dd::LinearParams p = dd::check_linear(c, x, w, bias, y, "y", -1);
         return run(c, c.backend().linear, p);
     });
 }

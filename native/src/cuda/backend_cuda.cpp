@@ -10,6 +10,7 @@
 #include "attention_rows.cuh"
 #include "attention_varlen.cuh"
 #include "backend_cuda_parts.h"
+#include "bf16_weights.h"
 #include "cuda_context.h"
 #include "embed_ops.cuh"
 #include "gated_residual.cuh"
@@ -36,10 +37,36 @@ ck::LinearArgs linear_args(const float* x, int64_t x_rs, const float* w, int64_t
     return a;
 }
 
-dd_status linear(const LinearParams& p) {
+// bf16: the weights' bf16 copy (W [N][K], made once), for GEMMs with enough rows for the 128-row tiles that read
+// it (the 64-row kernel of the M = 2 x batch adaLN GEMVs rounds fp32 weights itself).
+void attach_bf16_weights(ck::LinearArgs& a, int64_t N, int64_t K) {
+    if (a.precision != ck::GemmPrecision::kBf16 || a.M <= 64) return;
+    const Bf16Weights c = bf16_weights(a.w, N, K, a.w_rs);
+    a.w16 = c.p;
+    a.w16_rs = c.rs;
+}
+
+dd_status linear_with(const LinearParams& p, bool weights) {
     if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big("linear", "M, N or K", p.M);
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    if (weights) attach_bf16_weights(a, p.N, p.K);
     return check_launch(ck::linear(a, (int)p.N, (int)p.K, stream()), "linear (gemm_tf32)");
+}
+dd_status linear(const LinearParams& p) { return linear_with(p, true); }
+
+// The epilogue in the GEMM (gemm_tf32.cu): GELU-tanh, or h += gate[sample] * a with sample = row / rows_per_sample.
+dd_status linear_epilogue(const LinearEpilogueParams& e) {
+    const LinearParams& p = e.lin;
+    const char* name = e.epilogue == LinearEpilogue::kGeluTanh ? "linear_gelu (gemm_tf32)" : "linear_gated_residual (gemm_tf32)";
+    if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big(name, "M, N or K", p.M);
+    if (!fits_int(e.rows_per_sample) || e.rows_per_sample < 1) return too_big(name, "rows per sample", e.rows_per_sample);
+    ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    attach_bf16_weights(a, p.N, p.K);
+    a.epilogue = e.epilogue == LinearEpilogue::kGeluTanh ? ck::GemmEpilogue::kGeluTanh : ck::GemmEpilogue::kGatedResidual;
+    a.gate = e.gate;
+    a.gate_rs = e.gate_rs;
+    a.rows_per_sample = (int)e.rows_per_sample;
+    return check_launch(ck::linear(a, (int)p.N, (int)p.K, stream()), name);
 }
 
 dd_status block_linear(const BlockLinearParams& p, bool out_side) {
@@ -49,6 +76,7 @@ dd_status block_linear(const BlockLinearParams& p, bool out_side) {
         return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: %d blocks, at most %d per call", name, p.nblocks,
                                                ck::kLinearMaxBlocks));
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    attach_bf16_weights(a, p.N, p.K);
     cudaError_t e = out_side ? ck::linear_out_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, stream())
                              : ck::linear_in_blocks(a, p.blocks, p.nblocks, (int)p.N, (int)p.K, stream());
     return check_launch(e, name);
@@ -217,6 +245,9 @@ dd_status topk_rows(const TopkRowsParams& p) {
 }
 
 }  // namespace
+
+dd_status linear_activations(const LinearParams& p) { return linear_with(p, false); }
+
 }  // namespace cuda_impl
 
 namespace {
@@ -263,6 +294,7 @@ Backend make_cuda_backend() {
     b.dpm_update = dpm_update;
     b.use_device = use_device;
     b.attention_key_mass = attention_key_mass;
+    b.linear_epilogue = linear_epilogue;
     return b;
 }
 

@@ -24,7 +24,7 @@ dd_status attention_key_mass(const AttentionKeyMassParams& p) {
         for (int64_t h = 0; h < p.H; ++h) {
             LinearParams qk{p.q + n * p.q_sn + h * p.q_sh, p.q_st, p.k + n * p.k_sn + h * p.k_sh, p.k_st,
                             nullptr, S, p.T, p.T, p.T, p.Dh};
-            if ((st = cuda_backend()->linear(qk))) return st;
+            if ((st = linear_activations(qk))) return st;  // K is no weight
             if ((st = check_launch(ck::softmax_rows(S, p.T, p.T, p.T, p.scale, stream()), "attention_key_mass (softmax)")))
                 return st;
             if ((st = check_launch(ck::column_sums(S, p.T, p.T, p.T, inv_heads, h > 0, out, stream()),

@@ -5,6 +5,10 @@
 
 namespace dd::cuda_impl {
 
+// backend_cuda.cpp: dd_linear for a W that is an activation (changes between calls): never the bf16 weight
+// cache, whose copies are only renewed when memory is freed or rewritten through the tensor API.
+dd_status linear_activations(const LinearParams& p);
+
 // backend_cuda_vae.cpp
 dd_status conv2d(const Conv2dParams& p);
 dd_status group_norm(const GroupNormParams& p);

@@ -20,6 +20,26 @@ public final class Ops {
         }
     }
 
+    /**
+     * y = gelu_tanh(x W^T + bias), as {@link #linear} then {@link #geluTanh} (one pass on CUDA: the GEMM's epilogue).
+     */
+    public static void linearGelu(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_gelu(l.of(x), l.of(w), l.of(bias), l.of(y)));
+        }
+    }
+
+    /**
+     * h += gate * (x W^T + bias) over [N,T,D] (x [N,T,K], gate [N,D] or null), as {@link #linear} then
+     * {@link #gatedResidualAdd} (one pass on CUDA: the GEMM's epilogue).
+     */
+    public static void linearGatedResidual(Tensor x, Tensor w, Tensor bias, Tensor gate, Tensor h) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_gated_residual(l.of(x), l.of(w), l.of(bias), l.of(gate),
+                    l.of(h)));
+        }
+    }
+
     /** y = LayerNorm(x) * (1 + scale) + shift over [N,T,D]; shift/scale [N,D] views or null. */
     public static void layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps, Tensor y) {
         try (Leases l = new Leases()) {

@@ -39,19 +39,24 @@ final class ForwardGraphs implements AutoCloseable {
         return true;
     }
 
-    /** Replays (capturing first if needed) the pass over ws under plan; the output is in ws.out. */
+    /**
+     * Replays the pass over ws under plan; the output is in ws.out. On first use the pass runs op by op (its result is
+     * this call's) and is then captured, not launched, for later calls: the eager run makes what a capture may not
+     * allocate (the CUDA backend's bf16 weight copies), so the graph reads them too.
+     */
     DiTModel.Result run(Device device, ForwardPass pass, ForwardWorkspace ws, long wsKey, StepPlan plan, Precision p,
             DynamicTrace trace) {
         Key key = new Key(wsKey, plan, p);
         Captured f = graphs.get(key);
         if (f == null) {
-            double[] macs = new double[1];
-            CudaGraph graph = CudaGraph.capture(device, () -> macs[0] = pass.run(ws, plan, ForwardObserver.NONE, trace));
-            f = new Captured(graph, macs[0], pass.attnMacs.clone(), pass.mlpMacs.clone());
-            graphs.put(key, f);
+            double macs = pass.run(ws, plan, ForwardObserver.NONE, trace);
+            double[] attn = pass.attnMacs.clone(), mlp = pass.mlpMacs.clone();
+            CudaGraph graph = CudaGraph.capture(device, () -> pass.run(ws, plan, ForwardObserver.NONE, null));
+            graphs.put(key, new Captured(graph, macs, attn, mlp));
             int total = captures.incrementAndGet();
             LOG.log(System.Logger.Level.DEBUG, () -> "captured CUDA graph " + total + " on " + device + ": batch "
                     + ws.batch + ", patch " + ws.geometry.patch() + ", " + p + ", " + plan.depth() + " blocks");
+            return new DiTModel.Result(null, trace, macs, attn.clone(), mlp.clone(), 0);
         } else if (trace != null) { // a replay decides nothing new: the plan's widths are the trace
             for (int i = 0; i < plan.depth(); i++) {
                 trace.recordWidth(i, plan.layer(i));

@@ -106,8 +106,10 @@ final class ForwardPass {
                 mlpMacs[i] = spent[1];
                 Ranges.pop();
             } else {
-                attnMacs[i] = attention(ws, i, lp, scale, obs);
-                mlpMacs[i] = mlp(ws, i, lp, obs, trace);
+                // Nobody reads the branch outputs (no observer, no cache keeping them): fused into the GEMMs.
+                boolean fuse = obs == ForwardObserver.NONE && cache == null;
+                attnMacs[i] = attention(ws, i, lp, scale, obs, fuse);
+                mlpMacs[i] = mlp(ws, i, lp, obs, trace, fuse);
                 if (blockCache && !lp.routeTokens()) {
                     cache.keepAttn(i, ws.proj, rows, d);
                     cache.keepMlp(i, ws.fc2, rows, d);
@@ -165,17 +167,23 @@ final class ForwardPass {
         return rows * d * c.inChannels() * g.patch() * g.patch() + ws.batch * (256 * d + d * d);
     }
 
-    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs) {
+    /** fuse: the gated residual add in the proj GEMM (ws.proj is not written). */
+    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs, boolean fuse) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
         long d = c.hiddenSize(), rows = (long) n * t;
         Ranges.push("attention");
+        boolean fused = fuse && lp.allHeads();
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
         if (lp.allHeads()) {
             Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
             Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
-            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
+            if (fused) {
+                Ops.linearGatedResidual(ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
+            } else {
+                Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
+            }
         } else {
             long width = (long) heads * hd;
             if (heads > 0) {
@@ -189,14 +197,17 @@ final class ForwardPass {
             Ops.linearInBlocks(ws.prefix(ws.attn, n, t, width), b.projW(), b.projB(), Blocks.units(lp.heads(), hd),
                     ws.proj);
         }
-        obs.onTensor("block." + i + ".attn_out", ws.proj);
-        Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
+        if (!fused) {
+            obs.onTensor("block." + i + ".attn_out", ws.proj);
+            Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
+        }
         Ranges.pop();
         double active = (double) heads * hd;
         return rows * 4 * d * active + n * 2.0 * t * t * active;
     }
 
-    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace) {
+    /** fuse: the gated residual add in the fc2 GEMM (ws.fc2 is not written). */
+    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace, boolean fuse) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), gs = c.mlpHidden() / c.numHeads();
@@ -205,6 +216,12 @@ final class ForwardPass {
             Ranges.push("mlp");
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
+            if (lp.allGroups() && fuse) {
+                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), fc1);
+                Ops.linearGatedResidual(fc1, b.fc2W(), b.fc2B(), a[5], ws.h);
+                Ranges.pop();
+                return (double) n * t * 2 * d * m;
+            }
             runMlp(b, lp, ws.u, fc1, ws.fc2, gs);
             obs.onTensor("block." + i + ".mlp_out", ws.fc2);
             Ops.gatedResidualAdd(ws.h, a[5], ws.fc2);
@@ -299,8 +316,7 @@ final class ForwardPass {
     /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
     private static void runMlp(DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out, int gs) {
         if (lp.allGroups()) {
-            Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
-            Ops.geluTanh(fc1, fc1);
+            Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
             Ops.linear(fc1, b.fc2W(), b.fc2B(), out);
             return;
         }

@@ -129,6 +129,9 @@ public final class DynditNative {
     public static native int dd_linear(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias, dd_tensor y);
     public static native int dd_layernorm_modulate(@Const dd_tensor x, @Const dd_tensor shift, @Const dd_tensor scale,
             float eps, dd_tensor y);
+    public static native int dd_linear_gelu(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias, dd_tensor y);
+    public static native int dd_linear_gated_residual(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
+            @Const dd_tensor gate, dd_tensor h);
     public static native int dd_gelu_tanh(@Const dd_tensor x, dd_tensor y);
     public static native int dd_silu(@Const dd_tensor x, dd_tensor y);
     public static native int dd_gated_residual_add(dd_tensor h, @Const dd_tensor gate, @Const dd_tensor x);

@@ -28,12 +28,13 @@ namespace emu = dd::simt::emu;
 namespace {
 
 emu::LaunchRecord count_linear(int M, int N, int K, ck::GemmPrecision precision, bool sample,
-                               ck::GemmPath path = ck::GemmPath::kTile64) {
+                               ck::GemmPath path = ck::GemmPath::kTile64, bool bf16_weights = false) {
     emu_test::Rng rng;
     std::vector<float> x((size_t)M * K), w((size_t)N * K);
     for (float& v : x) v = rng.normal();
     for (float& v : w) v = rng.normal();
     DevBuf<float> dx(x), dw(w), dy((size_t)M * N);
+    DevBuf<uint16_t> dw16((size_t)N * K);  // the counts do not depend on the values
     ck::LinearArgs a;
     a.x = dx.p; a.x_rs = K;
     a.w = dw.p; a.w_rs = K;
@@ -42,6 +43,10 @@ emu::LaunchRecord count_linear(int M, int N, int K, ck::GemmPrecision precision,
     a.M = M;
     a.precision = precision;
     a.path = path;
+    if (bf16_weights) {
+        a.w16 = dw16.p;
+        a.w16_rs = K;
+    }
     emu::counting_start(sample);
     const cudaError_t e = ck::linear(a, N, K, 0);
     std::vector<emu::LaunchRecord> rec = emu::counting_stop();
@@ -73,6 +78,29 @@ TEST(CudaModelGemm, TodaysBf16GemmHasTwoWayConflictsOnItsFragmentReads) {
     EXPECT_EQ(r.whole.smem_wavefronts, 640.0 * 2);
     EXPECT_EQ(r.whole.smem_conflict_wavefronts, 256.0 * 2);
     EXPECT_EQ(r.whole.mma_bf16, 64.0 * 2);  // 4 warps x 2 k-steps x 8 tiles
+}
+
+// The bf16-weight kernel (gemm_bf16_weights.cuh), one 128x256 CTA, per k-tile of 32, by hand:
+//   x stores: 1024 float4 pieces rounded to 8 B, a warp request 256 B = 2 wavefronts: 32 requests, 64;
+//   W cp.async: 256 rows x 64 B, a warp request 512 B = 4 wavefronts: 32 requests, 128;
+//   ldmatrix.x4 (4 wavefronts each): per warp and k-step of 16, 4 A + 4 B: 8 warps x 2 k-steps x 32 = 512;
+//   total 704 for 2 x 128 x 256 x 32 FLOP (2979 per wavefront; the fp32-operand kernel's 1408: 1489), no conflicts;
+//   global loads: x 128 rows x 128 B + W 256 rows x 64 B = 1024 sectors: 64 FLOP per L2 byte (fp32 operands: 43.7).
+TEST(CudaModelGemm, Bf16WeightKernelMatchesTheHandCountPerCtaKTile) {
+    const int M = 128, N = 256, K = 64, ktiles = 2;
+    const emu::LaunchRecord r = count_linear(M, N, K, ck::GemmPrecision::kBf16, false, ck::GemmPath::kAuto, true);
+    const emu::Counters& c = r.whole;
+    EXPECT_EQ(r.kernel.rfind("linear_w16_kernel", 0), 0u) << r.kernel;
+    EXPECT_EQ(r.blocks_total, 1u);
+    EXPECT_EQ(c.smem_wavefronts, 704.0 * ktiles);
+    EXPECT_EQ(c.smem_conflict_wavefronts, 0);
+    EXPECT_EQ(c.ldmatrix_x4, 8.0 * 8 * 2 * ktiles);
+    EXPECT_EQ(c.mma_bf16, 8.0 * 2 * 32 * ktiles);  // 8 warps x 2 k-steps x 4 x 8 tiles
+    EXPECT_EQ(c.mma_flops, 2.0 * M * N * K);
+    const double load_sectors = c.global_sectors - c.global_store_sectors;
+    EXPECT_EQ(load_sectors, 1024.0 * ktiles);
+    EXPECT_EQ(c.mma_flops / (load_sectors * 32), 64.0);
+    EXPECT_EQ(c.barriers, 1.0 * ktiles);
 }
 
 TEST(CudaModelGemm, SampledCountEqualsTheFullCountWithRaggedEdges) {

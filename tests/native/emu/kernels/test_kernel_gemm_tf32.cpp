@@ -30,6 +30,11 @@ struct Case {
     // expected to run (checked through the emulator's launch records, with its shared-memory conflicts).
     bool aligned = false;
     const char* kernel = nullptr;
+    // bf16: W also given as bf16 values (LinearArgs::w16, rounded on the host), row stride w16_rs (0: W's
+    // rounded up to 8 values).
+    bool w16 = false;
+    int64_t w16_rs = 0;
+    bool conflict_free = true;  // with kernel: no bank conflicts expected (the 64x64 bf16 path has 2-way ones)
 };
 
 int64_t round4(int64_t v) { return (v + 3) / 4 * 4; }
@@ -55,7 +60,7 @@ void check(const Case& c) {
     const bool bf = c.precision == GemmPrecision::kBf16;
     SCOPED_TRACE(rng.trace() + " M " + std::to_string(c.M) + " N " + std::to_string(c.N) + " K " +
                  std::to_string(c.K) + (bf ? " bf16" : tf ? " tf32" : " fp32") + " epilogue " + std::to_string((int)c.epilogue) +
-                 " form " + std::to_string((int)c.form));
+                 " form " + std::to_string((int)c.form) + (c.w16 ? " bf16 weights" : ""));
     // Columns of x and y after slicing, and the map from them to W's columns / rows.
     std::vector<int> kmap, nmap;
     if (c.form == Form::kInBlocks) {
@@ -85,7 +90,16 @@ void check(const Case& c) {
     for (auto& v : sample) v = rng.integer(0, S - 1);
     const std::vector<float> y0 = y;
 
+    // The bf16 copy of W (what the backend's weight cache holds); W itself keeps its fp32 values.
+    const int64_t w16_rs = c.w16_rs ? c.w16_rs : (w_rs + 7) / 8 * 8;
+    std::vector<uint16_t> w16(std::max<int64_t>(1, c.N * w16_rs), 0);
+    for (int n = 0; n < c.N; ++n)
+        for (int k = 0; k < c.K; ++k) {
+            const __nv_bfloat16 b = __float2bfloat16_rn(w[(size_t)n * w_rs + k]);
+            std::memcpy(&w16[(size_t)n * w16_rs + k], &b, 2);
+        }
     DevBuf<float> dx(x), dw(w), dbias(bias), dgate(gate), dy(y);
+    DevBuf<uint16_t> dw16(w16);
     DevBuf<int32_t> dsample(sample);
     LinearArgs a;
     a.x = dx.p; a.x_rs = x_rs; a.w = dw.p; a.w_rs = w_rs; a.bias = c.bias ? dbias.p : nullptr;
@@ -93,6 +107,10 @@ void check(const Case& c) {
     a.epilogue = c.epilogue; a.precision = c.precision;
     a.gate = c.gate ? dgate.p : nullptr; a.gate_rs = g_rs;
     a.row_sample = c.row_sample ? dsample.p : nullptr; a.rows_per_sample = c.rows_per_sample;
+    if (c.w16) {
+        a.w16 = dw16.p;
+        a.w16_rs = w16_rs;
+    }
     const int nb = (int)c.blocks.size() / 2;
     cudaError_t err;
     if (c.kernel) dd::simt::emu::counting_start(false);
@@ -103,7 +121,9 @@ void check(const Case& c) {
         const std::vector<dd::simt::emu::LaunchRecord> rec = dd::simt::emu::counting_stop();
         ASSERT_EQ(rec.size(), 1u);
         EXPECT_EQ(rec[0].kernel.rfind(c.kernel, 0), 0u) << rec[0].kernel;
-        EXPECT_EQ(rec[0].whole.smem_conflict_wavefronts, 0) << "bank conflicts in " << rec[0].kernel;
+        if (c.conflict_free) {
+            EXPECT_EQ(rec[0].whole.smem_conflict_wavefronts, 0) << "bank conflicts in " << rec[0].kernel;
+        }
     }
     ASSERT_EQ(err, cudaSuccess);
     const auto got = dy.get();
@@ -286,5 +306,64 @@ TEST(EmuGemmTf32, SmallRowsOrColumnsTakeThe64Kernel) {
     c.M = 32; c.N = 256; c.K = 64;  // adaLN-like: 128-row tiles would be 4x the work
     check(c);
     c.M = 256; c.N = 32;  // the final linear
+    check(c);
+}
+
+// The bf16-weight kernel (W as bf16 in memory, x rounded on its way into shared memory, ldmatrix fragments,
+// 4-stage ring): several k-tiles around the ring, ragged M / N / K (the last chunk half full), both tile widths,
+// every epilogue, the sliced forms, and the fallbacks when w16 cannot take 16-B copies; no bank conflicts.
+TEST(EmuGemmTf32, Bf16WeightsRing) {
+    Case c;
+    c.M = 250; c.N = 201; c.K = 236;  // 2 x 1 CTAs of 128x256, 8 k-tiles (the last 12 wide: a half chunk)
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.kernel = "linear_w16_kernel";
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16WeightsEpiloguesAndTileWidths) {
+    Case c;
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.kernel = "linear_w16_kernel";
+    c.M = 120; c.N = 300; c.K = 64;  // 128x128 tiles (256 would pad too much)
+    c.epilogue = GemmEpilogue::kGeluTanh;
+    check(c);
+    c.N = 251;
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    c.row_sample = true;
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16WeightsSlicedForms) {
+    Case c;
+    c.M = 120; c.N = 300; c.K = 96;
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.kernel = "linear_w16_kernel";
+    c.form = Form::kOutBlocks;
+    c.blocks = {0, 120, 130, 100, 0, 0, 250, 50};
+    check(c);
+    c.form = Form::kInBlocks;  // W starts in multiples of 8, lengths of 4: k-tiles flattened across segments
+    c.blocks = {0, 16, 48, 36, 0, 0, 88, 4};
+    check(c);
+    c.blocks = {0, 16, 52, 32};  // a W start of 4 cannot take 16-B bf16 copies: the fp32-operand kernel
+    c.kernel = "linear_ms_kernel";
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16WeightsFallBackWhenMisaligned) {
+    Case c;
+    c.M = 250; c.N = 200; c.K = 64;
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.w16_rs = 68;  // not a multiple of 8 values: the fp32-operand multistage kernel from w
+    c.kernel = "linear_ms_kernel";
+    check(c);
+    c.aligned = false;  // x unaligned too: the 64x64 kernel
+    c.w16_rs = 0;
+    c.kernel = "linear_kernel";
+    c.conflict_free = false;
     check(c);
 }

@@ -1,0 +1,116 @@
+// dd_linear_gelu and dd_linear_gated_residual: a linear with the op that follows it in a DiT block fused into the
+// GEMM's epilogue where the backend has one (CUDA), else run as dd_linear then dd_gelu_tanh / dd_gated_residual_add
+// (bit for bit the separate ops; the residual form through a per-thread scratch that only grows).
+#include <vector>
+
+#include "linear_check.h"
+
+using dd::format;
+using dd::OpCheck;
+
+namespace {
+
+int64_t rows_of(const dd_tensor& t) {
+    int64_t m = 1;
+    for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];
+    return m;
+}
+const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
+float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
+
+dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
+    const dd::Backend& b = c.backend();
+    if (b.use_device)
+        if (dd_status s = b.use_device(c.device_index())) return s;
+    return b.linear_epilogue(p);
+}
+
+}  // namespace
+
+namespace dd {
+LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const dd_tensor* y,
+                          const char* y_name, int x_rank) {
+    const dd_tensor& X = c.tensor(x, "x", DD_F32, x_rank);
+    const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
+    const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
+    const dd_tensor& Y = c.tensor(y, y_name, DD_F32, X.ndim);
+    if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1 ([..., K])");
+    const int64_t K = X.shape[X.ndim - 1], N = W.shape[0];
+    c.shape(W, "w", {-1, K}, "[N,K] (K = last dim of x)");
+    if (B) c.shape(*B, "bias", {N}, "[N] (N = rows of w)"), c.last_dim_contiguous(*B, "bias");
+    for (int i = 0; i < X.ndim - 1; ++i)
+        if (Y.shape[i] != X.shape[i])
+            c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, expected the leading dims of x %s and last dim %lld",
+                                         y_name, Y.shape_str().c_str(), X.shape_str().c_str(), (long long)N));
+    if (Y.shape[Y.ndim - 1] != N)
+        c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, last dim expected %lld (rows of w)", y_name,
+                                     Y.shape_str().c_str(), (long long)N));
+    c.no_overlap(Y, y_name, &X, "x");
+    c.no_overlap(Y, y_name, &W, "w");
+    c.no_overlap(Y, y_name, B, "bias");
+    if (rows_of(X) > INT32_MAX || N > INT32_MAX)
+        c.error(DD_ERR_SHAPE, format("%lld rows x %lld outputs exceed the BLAS limit of 2^31-1",
+                                     (long long)rows_of(X), (long long)N));
+    LinearParams p{};
+    p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
+    p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
+    p.bias = f32(B);
+    p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, y_name);
+    p.M = rows_of(X); p.N = N; p.K = K;
+    return p;
+}
+
+}  // namespace dd
+
+extern "C" {
+
+dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
+    return dd::guard("dd_linear_gelu", [&] {
+        OpCheck c("dd_linear_gelu");
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, y, "y", -1);
+        if (c.backend().linear_epilogue)
+            return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGeluTanh, nullptr, 0, 1});
+        if (dd_status s = dd::run(c, c.backend().linear, lin)) return s;
+        // GELU in place over y's rows (one call when they are back to back)
+        const bool dense = lin.y_row_stride == lin.N || lin.M <= 1;
+        for (int64_t m = 0; m < (dense ? 1 : lin.M); ++m) {
+            float* row = lin.y + m * lin.y_row_stride;
+            const dd::UnaryParams u{row, row, dense ? lin.M * lin.N : lin.N};
+            if (dd_status s = dd::run(c, c.backend().gelu_tanh, u)) return s;
+        }
+        return DD_OK;
+    });
+}
+
+dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                   const dd_tensor* gate, dd_tensor* h) {
+    return dd::guard("dd_linear_gated_residual", [&] {
+        OpCheck c("dd_linear_gated_residual");
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, h, "h", 3);
+        const dd_tensor& H = *h;
+        const int64_t N = H.shape[0], T = H.shape[1], D = H.shape[2];
+        const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
+        if (G) c.shape(*G, "gate", {N, D}, "[N,D] (D = rows of w)"), c.last_dim_contiguous(*G, "gate");
+        c.no_overlap(H, "h", G, "gate");
+        if (c.backend().linear_epilogue)
+            return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGatedResidual, f32(G),
+                                                         G ? G->strides[0] : 0, T});
+        if (c.device_type() != DD_DEVICE_CPU)
+            c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
+        // a = x W^T + b into scratch, then h += gate * a: the two separate ops
+        thread_local std::vector<float> scratch;  // grows only: no allocation once shapes are steady
+        if ((int64_t)scratch.size() < N * T * D) scratch.resize((size_t)(N * T * D));
+        dd::LinearParams tmp = lin;
+        tmp.y = scratch.data();
+        tmp.y_row_stride = D;
+        if (dd_status s = dd::run(c, c.backend().linear, tmp)) return s;
+        dd::GatedResidualParams g{};
+        g.h = lin.y; g.h_sn = H.strides[0]; g.h_st = H.strides[1];
+        g.x = scratch.data(); g.x_sn = T * D; g.x_st = D;
+        g.gate = f32(G); g.gate_sn = G ? G->strides[0] : 0;
+        g.N = N; g.T = T; g.D = D;
+        return dd::run(c, c.backend().gated_residual_add, g);
+    });
+}
+
+}  // extern "C"
