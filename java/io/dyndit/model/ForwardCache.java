@@ -8,8 +8,9 @@ import io.dyndit.core.Tensor;
 import java.util.Arrays;
 
 /**
- * One generation's cache for one workspace (batch, patch) of a {@link CacheSpec}: its buffers are planned once, on
- * the first step, and reused by every later step. Belongs to one execution context (one thread at a time).
+ * A generation's cache for one workspace (batch, patch) of a {@link CacheSpec}: its buffers are planned once, on
+ * the first step, and reused by every later step and, after {@link #reset}, by later generations. Belongs to one
+ * execution context (one thread at a time).
  */
 final class ForwardCache implements AutoCloseable {
     final CacheSpec spec;
@@ -205,6 +206,22 @@ final class ForwardCache implements AutoCloseable {
         fullSteps++;
         prevFull = lastFull;
         lastFull = current;
+    }
+
+    /** Forgets every cached value (a new generation); the buffers stay planned and are filled before any read. */
+    void reset() {
+        previous = null;
+        accumulated = 0;
+        haveResidual = false;
+        coefSet = Float.NaN;
+        fullSteps = 0;
+        lastFull = -1;
+        prevFull = -1;
+        step = 0;
+        current = 0;
+        if (tokens != null) {
+            tokens.reset();
+        }
     }
 
     @Override

@@ -77,6 +77,16 @@ final class TokenCache {
         chosen = new int[n * k];
     }
 
+    /** Forgets every cached value and score (a new generation). */
+    void reset() {
+        step = 0;
+        Arrays.fill(filled, false);
+        Arrays.fill(importance, null);
+        for (int[] s : staleness) {
+            Arrays.fill(s, 0);
+        }
+    }
+
     /** Whether this step is full: every refresh-th step of the cache, and until a full step has filled it. */
     boolean fullStep() {
         int current = step++;

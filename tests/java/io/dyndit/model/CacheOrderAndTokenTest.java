@@ -189,6 +189,32 @@ class CacheOrderAndTokenTest {
         }
     }
 
+    /**
+     * A context keeps its cache buffers for the next generation: whatever ran before (another seed through the same
+     * cache, an uncached generation), a generation equals the same one on a freshly loaded model, bit for bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"token:0.5,refresh=3", "block:2,order=1", "step:0.3"})
+    void aCacheReusedAcrossGenerationsStartsEmpty(String spec) {
+        long seed = io.dyndit.testing.Seeds.fresh();
+        CacheSpec cache = CacheSpec.parse(spec);
+        GenerationResult fresh;
+        try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
+            fresh = run(m, cache, seed);
+        }
+        try (DiTModel m = DiTModel.load(new RandomDiT(CFG, seed), CFG, Device.cpu())) {
+            GenerationResult other = run(m, cache, seed + 1);
+            run(m, CacheSpec.NONE, seed + 2);
+            GenerationResult again = run(m, cache, seed);
+            assertEquals(1, m.executionContexts(), "one context served every generation");
+            assertArrayEquals(fresh.samples(), again.samples(), spec + " after other generations (seed " + seed + ")");
+            assertNotEquals(Arrays.hashCode(other.samples()), Arrays.hashCode(again.samples()), "the seeds differ");
+            for (int i = 0; i < fresh.steps().size(); i++) {
+                assertEquals(fresh.steps().get(i).macs(), again.steps().get(i).macs(), 0.0, "step " + i + " work");
+            }
+        }
+    }
+
     @Test
     void orderOneChangesTheCachedStepsButNotTheirCost() {
         long seed = io.dyndit.testing.Seeds.fresh();
