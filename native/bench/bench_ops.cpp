@@ -56,9 +56,18 @@ void BM_attention_key_mass(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(2.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
+// attention and its key mass from the same probabilities (a token-cached block's full step)
+void BM_attention_with_key_mass(benchmark::State& st) {
+    const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);
+    Tensor q({N, T, H, Dh}), k({N, T, H, Dh}), v({N, T, H, Dh}), o({N, T, H, Dh}), m({N, T});
+    for (auto _ : st) dd_attention_with_key_mass(q.t, k.t, v.t, 0.125f, o.t, m.t, nullptr);
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_attention_with_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_layernorm_modulate(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), D = st.range(2);

@@ -1,6 +1,7 @@
 // dd_attention_key_mass (token caching's importance score) against the double reference, with q and k as views
 // into one packed qkv tensor [N,T,3,H,Dh] as the DiT writes it; every row of the result sums to T (each query's
-// probabilities sum to 1); bad shapes are refused naming the tensor.
+// probabilities sum to 1); dd_attention_with_key_mass equals dd_attention and dd_attention_key_mass bit for bit;
+// bad shapes are refused naming the tensor.
 #include <cmath>
 
 #include "compare.h"
@@ -61,6 +62,40 @@ TEST_P(AttentionKeyMassTest, LargerThenSmallerShapes) {
         EXPECT_TRUE(AllClose(download(out.get()), ddref::attention_key_mass(hq, hk, 1, t, 2, 16, 0.25),
                              mass_tolerance(backend(), 16)));
     }
+}
+
+// The fused form: the very outputs of the two separate ops (the CPU takes the mass from the attention's own
+// probabilities, in the same order; elsewhere the ops run in turn and say so), and the reference.
+TEST_P(AttentionKeyMassTest, WithAttentionEqualsTheSeparateOpsBitForBit) {
+    const auto packed = rng.uniform(N * T * 3 * D, -2, 2);
+    const float scale = (float)(1.0 / std::sqrt((double)Dh));
+    Tensor qkv = upload_f32(backend(), packed, {N, T, 3, H, Dh});
+    const std::vector<int64_t> st = {T * 3 * D, 3 * D, Dh, 1};
+    Tensor q = view(qkv, {N, T, H, Dh}, st, 0), k = view(qkv, {N, T, H, Dh}, st, D), v = view(qkv, {N, T, H, Dh}, st, 2 * D);
+    Tensor out = new_tensor(backend(), DD_F32, {N, T, H, Dh}), mass = new_tensor(backend(), DD_F32, {N, T});
+    Tensor out1 = new_tensor(backend(), DD_F32, {N, T, H, Dh}), mass1 = new_tensor(backend(), DD_F32, {N, T});
+    int recomputed = -1;
+    DD_RUN_OP(dd_attention_with_key_mass(q.get(), k.get(), v.get(), scale, out.get(), mass.get(), &recomputed));
+    EXPECT_EQ(recomputed, backend().device_type == DD_DEVICE_CPU ? 0 : 1);
+    DD_RUN_OP(dd_attention(q.get(), k.get(), v.get(), scale, out1.get()));
+    DD_RUN_OP(dd_attention_key_mass(q.get(), k.get(), scale, mass1.get()));
+    EXPECT_EQ(download(out.get()), download(out1.get()));
+    EXPECT_EQ(download(mass.get()), download(mass1.get()));
+    const auto want = ddref::attention_key_mass(column_slice(packed, N * T, 3 * D, 0, D),
+                                                column_slice(packed, N * T, 3 * D, D, D), N, T, H, Dh, scale);
+    EXPECT_TRUE(AllClose(download(mass.get()), want, mass_tolerance(backend(), Dh)));
+}
+
+TEST_P(AttentionKeyMassTest, WithAttentionRefusesCrossAttentionAndABadMass) {
+    Tensor q = new_tensor(backend(), DD_F32, {N, T, H, Dh}), kv = new_tensor(backend(), DD_F32, {N, T + 1, H, Dh});
+    Tensor out = new_tensor(backend(), DD_F32, {N, T, H, Dh}), mass = new_tensor(backend(), DD_F32, {N, T});
+    Tensor mass_bad = new_tensor(backend(), DD_F32, {N, T + 1});
+    EXPECT_TRUE(FailsWith(dd_attention_with_key_mass(q.get(), kv.get(), kv.get(), 0.1f, out.get(), mass.get(), nullptr),
+                          DD_ERR_SHAPE, {"dd_attention_with_key_mass", "self-attention"}));
+    EXPECT_TRUE(FailsWith(dd_attention_with_key_mass(q.get(), q.get(), q.get(), 0.1f, out.get(), mass_bad.get(), nullptr),
+                          DD_ERR_SHAPE, {"dd_attention_with_key_mass", "'mass'"}));
+    EXPECT_TRUE(FailsWith(dd_attention_with_key_mass(q.get(), q.get(), q.get(), 0.1f, out.get(), nullptr, nullptr),
+                          DD_ERR_INVALID_ARGUMENT, {"'mass'"}));
 }
 
 TEST_P(AttentionKeyMassTest, BadShapesAreRefusedNamingTheTensor) {

@@ -205,6 +205,13 @@ DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_t
  * q, k: [N,T,H,Dh] views as in dd_attention; out [N,T] contiguous. Token caching's importance score. */
 DD_API dd_status dd_attention_key_mass(const dd_tensor* q, const dd_tensor* k, float scale, dd_tensor* out);
 
+/* dd_attention (self-attention: Tq = Tk) and dd_attention_key_mass of the same q, k in one call: out as
+ * dd_attention, mass [N,T] contiguous as dd_attention_key_mass's out. Where the backend takes the mass from the
+ * attention's own probabilities (the CPU) both equal the separate ops bit for bit and *scores_recomputed (if not
+ * NULL) is set to 0; elsewhere the two ops run in turn (Q K^T twice) and it is set to 1. */
+DD_API dd_status dd_attention_with_key_mass(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
+                                            dd_tensor* out, dd_tensor* mass, int* scores_recomputed);
+
 /* Packed variable-length attention (block-diagonal): sequences of lengths cu_seqlens[b+1] - cu_seqlens[b]
  * lie back to back in q, k, v, out [R,H,Dh] (views with any strides on R and H, contiguous Dh); each token
  * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. */

@@ -238,6 +238,9 @@ struct Backend {
     // linear with a fused epilogue; null: dd_linear_gelu / dd_linear_gated_residual run linear, then the separate op
     // (the CPU).
     dd_status (*linear_epilogue)(const LinearEpilogueParams&);
+    // self-attention that also writes the key mass [N,T] (contiguous) from the same probabilities; null:
+    // dd_attention_with_key_mass runs attention, then attention_key_mass.
+    dd_status (*attention_with_key_mass)(const AttentionParams&, float* mass);
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

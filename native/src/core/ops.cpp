@@ -2,6 +2,7 @@
 // backend of the tensors' device.
 #include <cstring>
 
+#include "attention_check.h"
 #include "linear_check.h"
 #include "op_check.h"
 
@@ -161,26 +162,60 @@ dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_te
     });
 }
 
+}  // extern "C"
+
+namespace dd {
+AttentionParams check_attention(OpCheck& c, const dd_tensor* q, const dd_tensor* k, const dd_tensor* v,
+                                        float scale, const dd_tensor* out) {
+    const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
+    const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
+    const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+    const int64_t Tk = K.shape[1];
+    const dd_tensor& V = c.tensor(v, "v", DD_F32, 4);
+    const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
+    c.shape(K, "k", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (N, H, Dh as q)");
+    c.shape(V, "v", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (as k)");
+    c.shape(O, "out", {N, T, H, Dh}, "[N,Tq,H,Dh] (as q)");
+    for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
+    if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
+    dd::AttentionParams p{};
+    p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
+    p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
+    p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
+    p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
+    p.N = N; p.T = T; p.Tk = Tk; p.H = H; p.Dh = Dh; p.scale = scale;
+    return p;
+}
+
+AttentionKeyMassParams check_attention_key_mass(OpCheck& c, const dd_tensor* q, const dd_tensor* k,
+                                                        float scale, const dd_tensor* out, const char* out_name) {
+    const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
+    const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
+    const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+    const dd_tensor& O = c.tensor(out, out_name, DD_F32, 2);
+    c.shape(K, "k", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
+    c.shape(O, out_name, {N, T}, "[N,T] (of q)");
+    c.last_dim_contiguous(Q, "q");
+    c.last_dim_contiguous(K, "k");
+    c.contiguous(O, out_name);
+    c.no_overlap(O, out_name, &Q, "q");
+    c.no_overlap(O, out_name, &K, "k");
+    if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
+    dd::AttentionKeyMassParams p{};
+    p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
+    p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
+    p.out = f32w(&O);
+    p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
+    return p;
+}
+}  // namespace dd
+
+extern "C" {
+
 dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale, dd_tensor* out) {
     return dd::guard("dd_attention", [&] {
         OpCheck c("dd_attention");
-        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
-        const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
-        const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
-        const int64_t Tk = K.shape[1];
-        const dd_tensor& V = c.tensor(v, "v", DD_F32, 4);
-        const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
-        c.shape(K, "k", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (N, H, Dh as q)");
-        c.shape(V, "v", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (as k)");
-        c.shape(O, "out", {N, T, H, Dh}, "[N,Tq,H,Dh] (as q)");
-        for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
-        if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
-        dd::AttentionParams p{};
-        p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
-        p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
-        p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
-        p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
-        p.N = N; p.T = T; p.Tk = Tk; p.H = H; p.Dh = Dh; p.scale = scale;
+        const dd::AttentionParams p = dd::check_attention(c, q, k, v, scale, out);
         return run(c, c.backend().attention, p);
     });
 }
@@ -188,23 +223,7 @@ dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* 
 dd_status dd_attention_key_mass(const dd_tensor* q, const dd_tensor* k, float scale, dd_tensor* out) {
     return dd::guard("dd_attention_key_mass", [&] {
         OpCheck c("dd_attention_key_mass");
-        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
-        const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
-        const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
-        const dd_tensor& O = c.tensor(out, "out", DD_F32, 2);
-        c.shape(K, "k", {N, T, H, Dh}, "[N,T,H,Dh] (as q)");
-        c.shape(O, "out", {N, T}, "[N,T] (of q)");
-        c.last_dim_contiguous(Q, "q");
-        c.last_dim_contiguous(K, "k");
-        c.contiguous(O, "out");
-        c.no_overlap(O, "out", &Q, "q");
-        c.no_overlap(O, "out", &K, "k");
-        if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
-        dd::AttentionKeyMassParams p{};
-        p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
-        p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
-        p.out = f32w(&O);
-        p.N = N; p.T = T; p.H = H; p.Dh = Dh; p.scale = scale;
+        const dd::AttentionKeyMassParams p = dd::check_attention_key_mass(c, q, k, scale, out, "out");
         return run(c, c.backend().attention_key_mass, p);
     });
 }

@@ -1,7 +1,9 @@
-// CPU form of dd_attention_key_mass: the attention kernel without its P·V half. (sample, head) pairs run in
-// parallel, each summing softmax(Q K^T * scale) over its query rows in order into its own row of T; the heads are
-// then added in order and divided by H, so the result does not depend on the thread count. Always fp32 (the
-// scores never go through the GEMM precision): the importance that picks tokens is the same in every precision.
+// CPU forms of dd_attention_key_mass (the attention kernel without its P·V half) and dd_attention_with_key_mass
+// (the whole kernel, its probabilities' column sums kept on the way). (sample, head) pairs run in parallel, each
+// summing softmax(Q K^T * scale) over its query rows in order into its own row of T; the heads are then added in
+// order and divided by H, so the result does not depend on the thread count, and the two forms agree bit for bit.
+// Always fp32 (the scores never go through the GEMM precision): the importance that picks tokens is the same in
+// every precision.
 #include <omp.h>
 
 #include <algorithm>
@@ -11,10 +13,21 @@
 #include "cpu_kernels.h"
 
 namespace dd::cpu {
+namespace {
 
-dd_status attention_key_mass(const AttentionKeyMassParams& p) {
+// One head's q, k (and v, o) at (n, h); v null: mass only.
+struct HeadViews {
+    const float* q; int64_t q_sn, q_st, q_sh;
+    const float* k; int64_t k_sn, k_st, k_sh;
+    const float* v; int64_t v_sn, v_st, v_sh;
+    float* o; int64_t o_sn, o_st, o_sh;
+    int64_t N, T, H, Dh;
+    float scale;
+};
+
+dd_status mass_over_heads(const HeadViews& p, float* out) {
     const int64_t N = p.N, T = p.T, H = p.H;
-    std::fill(p.out, p.out + N * T, 0.f);
+    std::fill(out, out + N * T, 0.f);
     if (T == 0 || H == 0 || p.Dh == 0) return DD_OK;
     const Kernels& k = kernels();
     // per-head sums, owned by the calling thread (grows only: no allocation once shapes are steady)
@@ -31,8 +44,11 @@ dd_status attention_key_mass(const AttentionKeyMassParams& p) {
             for (int64_t h = 0; h < H; ++h) {
                 float* mass = sums + (n * H + h) * T;
                 std::fill(mass, mass + T, 0.f);
+                const bool pv = p.v != nullptr;
                 AttentionHead a{p.q + n * p.q_sn + h * p.q_sh, p.q_st, p.k + n * p.k_sn + h * p.k_sh, p.k_st,
-                                nullptr, 0, nullptr, 0, T, p.Dh, p.scale, scratch.data(), T, mass};
+                                pv ? p.v + n * p.v_sn + h * p.v_sh : nullptr, p.v_st,
+                                pv ? p.o + n * p.o_sn + h * p.o_sh : nullptr, p.o_st,
+                                T, p.Dh, p.scale, scratch.data(), T, mass};
                 k.attention_head(a);
             }
     }
@@ -42,9 +58,23 @@ dd_status attention_key_mass(const AttentionKeyMassParams& p) {
         const int64_t n = i / T, j = i % T;
         float s = 0.f;
         for (int64_t h = 0; h < H; ++h) s += sums[(n * H + h) * T + j];
-        p.out[i] = s * inv_heads;
+        out[i] = s * inv_heads;
     }
     return DD_OK;
+}
+
+}  // namespace
+
+dd_status attention_key_mass(const AttentionKeyMassParams& p) {
+    const HeadViews h{p.q, p.q_sn, p.q_st, p.q_sh, p.k, p.k_sn, p.k_st, p.k_sh, nullptr, 0, 0, 0,
+                      nullptr, 0, 0, 0, p.N, p.T, p.H, p.Dh, p.scale};
+    return mass_over_heads(h, p.out);
+}
+
+dd_status attention_with_key_mass(const AttentionParams& p, float* mass) {
+    const HeadViews h{p.q, p.q_sn, p.q_st, p.q_sh, p.k, p.k_sn, p.k_st, p.k_sh, p.v, p.v_sn, p.v_st, p.v_sh,
+                      p.o, p.o_sn, p.o_st, p.o_sh, p.N, p.T, p.H, p.Dh, p.scale};
+    return mass_over_heads(h, mass);
 }
 
 }  // namespace dd::cpu

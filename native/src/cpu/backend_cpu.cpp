@@ -51,6 +51,7 @@ dd_status sigmoid(const UnaryParams& p);
 
 // attention_mass.cpp
 dd_status attention_key_mass(const AttentionKeyMassParams& p);
+dd_status attention_with_key_mass(const AttentionParams& p, float* mass);
 
 // sampler_ops.cpp
 dd_status ddpm_update(const SamplerStepParams& p);
@@ -218,6 +219,8 @@ const Backend cpu = {
     dpm_update,
     use_cpu,  // use_device: one CPU; applies the thread count
     attention_key_mass,
+    nullptr,  // linear_epilogue: dd_linear_gelu / dd_linear_gated_residual run the separate ops
+    attention_with_key_mass,
 };
 
 }  // namespace

@@ -198,6 +198,20 @@ public final class Ops {
     }
 
     /**
+     * {@link #attention} (self-attention) and {@link #attentionKeyMass} of the same q, k in one call, mass [N,T].
+     * Returns whether the backend computed the scores a second time for the mass (false on the CPU, which takes it
+     * from the attention's own probabilities, bit for bit the separate ops).
+     */
+    public static boolean attentionWithKeyMass(Tensor q, Tensor k, Tensor v, float scale, Tensor out, Tensor mass) {
+        int[] recomputed = {1};
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_attention_with_key_mass(l.of(q), l.of(k), l.of(v), scale, l.of(out),
+                    l.of(mass), recomputed));
+        }
+        return recomputed[0] != 0;
+    }
+
+    /**
      * Block-diagonal attention over packed sequences: q, k, v, out [R,H,Dh]; cuSeqlens [B+1] i32 on the CPU
      * (prefix sums of the sequence lengths).
      */

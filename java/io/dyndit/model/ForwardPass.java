@@ -108,13 +108,15 @@ final class ForwardPass {
             } else {
                 // Nobody reads the branch outputs (no observer, no cache keeping them): fused into the GEMMs.
                 boolean fuse = obs == ForwardObserver.NONE && cache == null;
-                attnMacs[i] = attention(ws, i, lp, scale, obs, fuse);
-                mlpMacs[i] = mlp(ws, i, lp, obs, trace, fuse);
+                // a token cache takes this block's qkv, branch outputs and key mass straight into its buffers
+                TokenCache fill = tokens != null && TokenCache.eligible(lp) ? tokens : null;
+                attnMacs[i] = attention(ws, i, lp, scale, obs, fuse, fill);
+                mlpMacs[i] = mlp(ws, i, lp, obs, trace, fuse, fill);
                 if (blockCache && !lp.routeTokens()) {
                     cache.keepAttn(i, ws.proj, rows, d);
                     cache.keepMlp(i, ws.fc2, rows, d);
-                } else if (tokens != null && TokenCache.eligible(lp)) {
-                    attnMacs[i] += tokens.keep(i, ws, cache, scale);
+                } else if (fill != null) {
+                    attnMacs[i] += fill.kept(i);
                 }
             }
             macs += attnMacs[i] + mlpMacs[i];
@@ -167,22 +169,32 @@ final class ForwardPass {
         return rows * d * c.inChannels() * g.patch() * g.patch() + ws.batch * (256 * d + d * d);
     }
 
-    /** fuse: the gated residual add in the proj GEMM (ws.proj is not written). */
-    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs, boolean fuse) {
+    /**
+     * fuse: the gated residual add in the proj GEMM (ws.proj is not written). fill: a token cache that takes the
+     * block's qkv, attention output and key mass (full heads only).
+     */
+    private double attention(ForwardWorkspace ws, int i, LayerPlan lp, float scale, ForwardObserver obs, boolean fuse,
+            TokenCache fill) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), hd = c.headDim(), heads = lp.headCount(c.numHeads());
         long d = c.hiddenSize(), rows = (long) n * t;
         Ranges.push("attention");
         boolean fused = fuse && lp.allHeads();
+        Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
         if (lp.allHeads()) {
-            Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
-            Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
+            if (fill == null) {
+                Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+                Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
+            } else {
+                Ops.linear(ws.u, b.qkvW(), b.qkvB(), fill.qkv(i));
+                fill.attend(i, scale, ws.attn);
+            }
             if (fused) {
                 Ops.linearGatedResidual(ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
             } else {
-                Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
+                Ops.linear(ws.attnFlat, b.projW(), b.projB(), proj);
             }
         } else {
             long width = (long) heads * hd;
@@ -198,16 +210,17 @@ final class ForwardPass {
                     ws.proj);
         }
         if (!fused) {
-            obs.onTensor("block." + i + ".attn_out", ws.proj);
-            Ops.gatedResidualAdd(ws.h, a[2], ws.proj);
+            obs.onTensor("block." + i + ".attn_out", proj);
+            Ops.gatedResidualAdd(ws.h, a[2], proj);
         }
         Ranges.pop();
         double active = (double) heads * hd;
         return rows * 4 * d * active + n * 2.0 * t * t * active;
     }
 
-    /** fuse: the gated residual add in the fc2 GEMM (ws.fc2 is not written). */
-    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace, boolean fuse) {
+    /** fuse: the gated residual add in the fc2 GEMM (ws.fc2 is not written). fill: as for attention. */
+    private double mlp(ForwardWorkspace ws, int i, LayerPlan lp, ForwardObserver obs, DynamicTrace trace, boolean fuse,
+            TokenCache fill) {
         DiTWeights.Block b = w.blocks[i];
         Tensor[] a = ws.adaChunks;
         int n = ws.batch, t = ws.geometry.tokens(), gs = c.mlpHidden() / c.numHeads();
@@ -222,9 +235,10 @@ final class ForwardPass {
                 Ranges.pop();
                 return (double) n * t * 2 * d * m;
             }
-            runMlp(b, lp, ws.u, fc1, ws.fc2, gs);
-            obs.onTensor("block." + i + ".mlp_out", ws.fc2);
-            Ops.gatedResidualAdd(ws.h, a[5], ws.fc2);
+            Tensor fc2 = fill == null ? ws.fc2 : fill.mlpOut(i);
+            runMlp(b, lp, ws.u, fc1, fc2, gs);
+            obs.onTensor("block." + i + ".mlp_out", fc2);
+            Ops.gatedResidualAdd(ws.h, a[5], fc2);
             Ranges.pop();
             return (double) n * t * 2 * d * m;
         }

@@ -9,8 +9,8 @@ import java.util.Arrays;
 
 /**
  * Token caching ({@code token:F[,refresh=N]}, ToCa-like; definition in docs/caching.md) for one workspace of one
- * generation. A block computed in full at full width keeps its qkv, its attention and MLP branch outputs (before
- * their gates) and the attention mass each token received (its importance); on the cached steps between full steps
+ * generation. A block computed in full at full width writes its qkv, its attention and MLP branch outputs (before
+ * their gates) and the attention mass each token received (its importance) straight into the cache; on the cached steps between full steps
  * the block recomputes only the k = ceil(F·T) tokens per sample with the highest score (importance + staleness / N)
  * and reuses the cached outputs of the others. Buffers are planned once, with the cache. Not thread-safe (one
  * execution context).
@@ -29,6 +29,7 @@ final class TokenCache {
     private final long[] keys;           // selection scratch: (descending score, ascending token) per sample
     private final int[] chosen;
     private int step;
+    private boolean scoresRecomputed;
 
     static long bytes(DiTConfig c, long n, long t) {
         long d = c.hiddenSize();
@@ -107,20 +108,36 @@ final class TokenCache {
         return filled[block];
     }
 
+    /** Block i's qkv buffer [N,T,3D]: a full step's qkv GEMM writes it (no copy). */
+    Tensor qkv(int block) {
+        return qkv[block];
+    }
+
+    /** Block i's attention branch output [N,T,D] before its gate: a full step's proj GEMM writes it. */
+    Tensor attnOut(int block) {
+        return attnOut[block];
+    }
+
+    /** Block i's MLP branch output [N,T,D] before its gate: a full step's fc2 GEMM writes it. */
+    Tensor mlpOut(int block) {
+        return mlpOut[block];
+    }
+
+    /** A full step's attention of block i on its cached q, k, v into {@code out}, keeping the key mass. */
+    void attend(int block, float scale, Tensor out) {
+        scoresRecomputed = Ops.attentionWithKeyMass(q[block], kk[block], v[block], scale, out, mass);
+    }
+
     /**
-     * After block i ran in full at full width (its qkv, proj and fc2 still in ws): keep them and the attention mass
-     * each token received; returns the multiply-accumulates of that mass (Q K^T once more: N·T²·D).
+     * After block i ran in full at full width into this cache's buffers (qkv, attend, attnOut, mlpOut): the key mass
+     * becomes the tokens' importance. Returns the MACs the mass added (Q K^T once more where the backend recomputes
+     * the scores: N·T²·D; none where it sums the attention's own probabilities).
      */
-    double keep(int block, ForwardWorkspace ws, ForwardCache owner, float scale) {
-        long d = c.hiddenSize(), rows = (long) n * t;
-        owner.copy(ws.qkv, qkv[block], rows, 3 * d);
-        owner.copy(ws.proj, attnOut[block], rows, d);
-        owner.copy(ws.fc2, mlpOut[block], rows, d);
-        Ops.attentionKeyMass(ws.q, ws.k, scale, mass);
+    double kept(int block) {
         importance[block] = mass.toFloatArray();
         Arrays.fill(staleness[block], 0);
         filled[block] = true;
-        return (double) n * t * t * d;
+        return scoresRecomputed ? (double) n * t * t * c.hiddenSize() : 0;
     }
 
     /**

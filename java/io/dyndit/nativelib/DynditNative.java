@@ -170,4 +170,6 @@ public final class DynditNative {
     public static native int dd_attention_varlen(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,
             @Const dd_tensor cuSeqlens, float scale, dd_tensor out);
     public static native int dd_attention_key_mass(@Const dd_tensor q, @Const dd_tensor k, float scale, dd_tensor out);
+    public static native int dd_attention_with_key_mass(@Const dd_tensor q, @Const dd_tensor k, @Const dd_tensor v,
+            float scale, dd_tensor out, dd_tensor mass, int[] scoresRecomputed);
 }
