@@ -34,6 +34,7 @@ BENCHMARK(BM_linear)
     ->Args({2048, 2304, 768})   // DiT-B qkv
     ->Args({2048, 3072, 768})   // DiT-B fc1
     ->Args({2048, 768, 3072})   // DiT-B fc2
+    ->Args({2, 4608, 768})      // DiT-B adaLN of one guided image (a GEMV: weight bandwidth)
     ->Args({2048, 1152, 1152})  // DiT-XL proj
     ->Args({512, 3072, 768})    // DiT-B fc1, one guided image (batch 2)
     ->Args({103, 3072, 768})    // the same on a token-cached step (20% of the rows)

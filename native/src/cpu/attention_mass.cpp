@@ -15,17 +15,8 @@
 namespace dd::cpu {
 namespace {
 
-// One head's q, k (and v, o) at (n, h); v null: mass only.
-struct HeadViews {
-    const float* q; int64_t q_sn, q_st, q_sh;
-    const float* k; int64_t k_sn, k_st, k_sh;
-    const float* v; int64_t v_sn, v_st, v_sh;
-    float* o; int64_t o_sn, o_st, o_sh;
-    int64_t N, T, H, Dh;
-    float scale;
-};
-
-dd_status mass_over_heads(const HeadViews& p, float* out) {
+// p.v null: the probabilities' column sums only (p.o unused); p.Tk = p.T.
+dd_status mass_over_heads(const AttentionParams& p, float* out) {
     const int64_t N = p.N, T = p.T, H = p.H;
     std::fill(out, out + N * T, 0.f);
     if (T == 0 || H == 0 || p.Dh == 0) return DD_OK;
@@ -66,15 +57,15 @@ dd_status mass_over_heads(const HeadViews& p, float* out) {
 }  // namespace
 
 dd_status attention_key_mass(const AttentionKeyMassParams& p) {
-    const HeadViews h{p.q, p.q_sn, p.q_st, p.q_sh, p.k, p.k_sn, p.k_st, p.k_sh, nullptr, 0, 0, 0,
-                      nullptr, 0, 0, 0, p.N, p.T, p.H, p.Dh, p.scale};
-    return mass_over_heads(h, p.out);
+    AttentionParams a{};
+    a.q = p.q; a.q_sn = p.q_sn; a.q_st = p.q_st; a.q_sh = p.q_sh;
+    a.k = p.k; a.k_sn = p.k_sn; a.k_st = p.k_st; a.k_sh = p.k_sh;
+    a.N = p.N; a.T = p.T; a.Tk = p.T; a.H = p.H; a.Dh = p.Dh; a.scale = p.scale;
+    return mass_over_heads(a, p.out);
 }
 
 dd_status attention_with_key_mass(const AttentionParams& p, float* mass) {
-    const HeadViews h{p.q, p.q_sn, p.q_st, p.q_sh, p.k, p.k_sn, p.k_st, p.k_sh, p.v, p.v_sn, p.v_st, p.v_sh,
-                      p.o, p.o_sn, p.o_st, p.o_sh, p.N, p.T, p.H, p.Dh, p.scale};
-    return mass_over_heads(h, mass);
+    return mass_over_heads(p, mass);
 }
 
 }  // namespace dd::cpu
