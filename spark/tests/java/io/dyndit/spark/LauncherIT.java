@@ -85,7 +85,7 @@ class LauncherIT {
      * ResourceManager that does not answer a run error, within seconds.
      */
     @Test
-    void yarnIsFoundAndItsMissingConfigurationOrSilentResourceManagerReported() throws Exception {
+    void yarnIsFoundAndItsMissingConfigurationOrUnreachableResourceManagerReported() throws Exception {
         Finished f = generateOn(Map.of(), "yarn");
         assertEquals(2, f.code(), f.output());
         assertTrue(f.output().contains("dyndit generate: --master yarn needs HADOOP_CONF_DIR or YARN_CONF_DIR set to "
