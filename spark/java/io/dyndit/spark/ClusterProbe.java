@@ -199,8 +199,7 @@ final class ClusterProbe {
 
     /**
      * Why nothing answered, in fixed words (the exceptions' own messages name Java classes), or null when something
-     * did: the first cause in {@code t}'s chain that is a refused connection, an unknown or unreachable host, or a
-     * timeout.
+     * did: a timeout, an unknown or unreachable host, or a refused connection anywhere in {@code t}'s chain.
      */
     private static String silence(Throwable t) {
         List<Throwable> chain = new ArrayList<>();
