@@ -139,7 +139,8 @@ final class GenerateCommand {
         SparkMaster where = master != null ? SparkMaster.parse(master) : null;
         SparkMaster runsOn = where != null ? where : SparkMaster.submitted(); // else spark-submit's, if any
         Map<String, String> sparkConf = sparkConf();
-        int t = threadsPerTask(runsOn, sparkConf);
+        Map<String, String> inEffect = settingsInEffect(sparkConf);
+        int t = threadsPerTask(runsOn, inEffect);
         SamplerType samplerType;
         try {
             samplerType = SamplerType.parse(sampler);
@@ -153,7 +154,7 @@ final class GenerateCommand {
             throw new GenerateUsageException(e.getMessage());
         }
         if (runsOn != null) {
-            runsOn.checkReachable();
+            runsOn.checkCluster(inEffect, System.getenv());
         }
         DiTConfig model = modelConfig();
         int[] labels = classes(model.numClasses());
@@ -171,7 +172,7 @@ final class GenerateCommand {
      * --conf or spark-submit --executor-cores). A cluster task with more threads than executor cores would never be
      * scheduled (Spark waits for resources for ever), so more than one thread needs the executor cores stated.
      */
-    private int threadsPerTask(SparkMaster runsOn, Map<String, String> sparkConf) throws GenerateUsageException {
+    private int threadsPerTask(SparkMaster runsOn, Map<String, String> inEffect) throws GenerateUsageException {
         if (runsOn == null || runsOn.local()) {
             int cores = runsOn != null ? runsOn.localCores() : Runtime.getRuntime().availableProcessors();
             int t = threads != null ? threads : cores;
@@ -182,7 +183,7 @@ final class GenerateCommand {
             return t;
         }
         int t = threads != null ? threads : 1;
-        String cores = sparkConf.getOrDefault("spark.executor.cores", System.getProperty("spark.executor.cores"));
+        String cores = inEffect.get("spark.executor.cores");
         if (t < 1) {
             throw new GenerateUsageException("--threads must be >= 1, got " + t);
         }
@@ -213,6 +214,18 @@ final class GenerateCommand {
             }
         }
         return m;
+    }
+
+    /** Spark's settings as the driver will see them: spark-submit's (system properties), then --conf. */
+    private static Map<String, String> settingsInEffect(Map<String, String> sparkConf) {
+        Map<String, String> all = new LinkedHashMap<>();
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("spark.")) {
+                all.put(key, System.getProperty(key));
+            }
+        }
+        all.putAll(sparkConf);
+        return all;
     }
 
     /** The model's config from the JSON or the checkpoint's header (no weights are loaded on the driver). */

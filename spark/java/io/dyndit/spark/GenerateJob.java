@@ -135,6 +135,11 @@ final class GenerateJob {
         if (!conf.get("spark.master").startsWith("local") && !conf.contains("spark.jars")) {
             conf.set("spark.jars", jobJar()); // spark-submit names its jar; a driver started by ./dyndit ships its own
         }
+        if (conf.get("spark.master").equals("yarn") && System.getProperty("spark.master") == null
+                && !conf.contains("spark.yarn.jars") && !conf.contains("spark.yarn.archive")) {
+            // YARN's containers get Spark from the client: spark-submit's from its distribution, ours from here
+            conf.set("spark.yarn.jars", jarDirectory(SparkConf.class).resolve("*.jar").toUri().toString());
+        }
         samplesToDo = 0;
         for (int k : pending) {
             samplesToDo += settings.shardSize(k);
@@ -168,18 +173,31 @@ final class GenerateJob {
      * the native libraries). Running from class directories works in local mode only.
      */
     private static String jobJar() {
-        Path code;
-        try {
-            code = Path.of(GenerateJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (java.net.URISyntaxException | RuntimeException e) {
-            code = null;
-        }
+        Path code = codeLocation(GenerateJob.class);
         if (code == null || !Files.isRegularFile(code) || !code.toString().endsWith(".jar")) {
             throw new GenerateFailure("a cluster runs the job from spark/target/dyndit-spark-all.jar, but this driver "
                     + "runs from " + (code != null ? code : "an unknown location") + ": use ./dyndit generate or "
                     + "spark-submit that jar (or --conf spark.jars=JAR)");
         }
         return code.toString();
+    }
+
+    /** The directory of the jar {@code c} was loaded from (Spark's: spark/target/spark-lib under ./dyndit). */
+    private static Path jarDirectory(Class<?> c) {
+        Path code = codeLocation(c);
+        if (code == null || !Files.isRegularFile(code)) {
+            throw new GenerateFailure("--master yarn: this driver's Spark is not in a jar (" + code + "): set "
+                    + "--conf spark.yarn.jars=... or spark.yarn.archive=... to the Spark jars for the containers");
+        }
+        return code.getParent();
+    }
+
+    private static Path codeLocation(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Local mode on every core, one task at a time with all of them unless --threads says otherwise. */

@@ -1,12 +1,10 @@
 package io.dyndit.spark;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.spark.scheduler.ExternalClusterManager;
 
 /**
  * The --master value: local mode ({@code local}, {@code local[N]}, {@code local[*]}, {@code local[N,F]}) or a cluster
@@ -54,30 +52,56 @@ record SparkMaster(String url, boolean local, int localCores) {
     }
 
     /**
-     * For a standalone master, fails fast when no listed host:port accepts a connection (Spark itself retries for a
-     * minute before giving up); other cluster managers are left to Spark.
+     * Before Spark starts, for a cluster: its cluster manager is on the class path (yarn, k8s://), what it needs is
+     * set, and it answers within seconds ({@link ClusterProbe}); otherwise a plain error (exit 2 for a missing setting,
+     * 1 for a cluster that cannot be used). {@code sparkConf}: the settings in effect (spark-submit's and --conf).
+     * Nothing is probed in spark-submit's cluster deploy mode: this driver runs on the cluster already.
      */
-    void checkReachable() {
-        if (!url.startsWith("spark://")) {
+    void checkCluster(Map<String, String> sparkConf, Map<String, String> env) throws GenerateUsageException {
+        if (local) {
             return;
         }
-        List<String> tried = new ArrayList<>();
-        for (String hostPort : url.substring("spark://".length()).split(",")) {
-            int colon = hostPort.lastIndexOf(':');
-            String host = colon > 0 ? hostPort.substring(0, colon) : hostPort;
-            int port;
-            try {
-                port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1)) : 7077;
-            } catch (NumberFormatException e) {
-                throw new GenerateFailure("--master " + url + ": '" + hostPort + "' has no valid port");
+        if (sparkConf.getOrDefault("spark.submit.deployMode", "client").equals("cluster")) {
+            if (System.getProperty("spark.master") == null) {
+                throw new GenerateUsageException("spark.submit.deployMode=cluster: ./dyndit generate runs the driver "
+                        + "in this process; for a driver on the cluster, spark-submit --deploy-mode cluster the job's "
+                        + "jar");
             }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(host, port), 5000);
+            return;
+        }
+        if (url.startsWith("spark://")) {
+            ClusterProbe.standalone(url);
+        } else if (url.equals("yarn")) {
+            requireClusterManager(Thread.currentThread().getContextClassLoader(), "spark-yarn_2.13");
+            ClusterProbe.yarn(ClusterProbe.yarnConfDirs(env), sparkConf);
+        } else if (url.startsWith("k8s://")) {
+            requireClusterManager(Thread.currentThread().getContextClassLoader(), "spark-kubernetes_2.13");
+            if (!sparkConf.containsKey("spark.kubernetes.container.image")
+                    && !sparkConf.containsKey("spark.kubernetes.executor.container.image")) {
+                throw new GenerateUsageException("--master " + url + " needs the executors' container image: --conf "
+                        + "spark.kubernetes.container.image=IMAGE (Spark " + sparkVersion() + ", Scala 2.13, Java 17+)");
+            }
+            ClusterProbe.kubernetes(url);
+        }
+    }
+
+    /**
+     * Spark finds the YARN and Kubernetes cluster managers through ServiceLoader; without the module on the class
+     * path it would only say that it cannot parse the master URL.
+     */
+    void requireClusterManager(ClassLoader loader, String module) {
+        for (ExternalClusterManager m : ServiceLoader.load(ExternalClusterManager.class, loader)) {
+            if (m.canCreate(url)) {
                 return;
-            } catch (IOException | IllegalArgumentException e) {
-                tried.add(hostPort + " (" + Words.of(e) + ")");
             }
         }
-        throw new GenerateFailure("cannot reach the Spark master " + url + ": " + String.join(", ", tried));
+        throw new GenerateFailure("this Spark has no cluster manager for --master " + url + ": the driver's class path "
+                + "lacks org.apache.spark:" + module + ":" + sparkVersion() + " (./dyndit generate has it in spark/target/spark-lib/; spark-submit: a Spark distribution built "
+                + "with it)");
+    }
+
+    /** The version of the Spark this JVM runs. */
+    static String sparkVersion() {
+        return org.apache.spark.package$.MODULE$.SPARK_VERSION();
     }
 }

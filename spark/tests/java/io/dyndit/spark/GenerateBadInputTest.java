@@ -68,6 +68,13 @@ class GenerateBadInputTest {
                         "--threads 2 on a cluster needs the executor cores: add --conf spark.executor.cores=C"),
                 new Case(List.of("--master", "spark://127.0.0.1:1", "--threads", "3", "--conf",
                         "spark.executor.cores=2"), "--threads 3 exceeds the executor cores (spark.executor.cores 2)"),
+                // the driver runs in this process: a driver on the cluster is spark-submit's
+                new Case(List.of("--master", "yarn", "--conf", "spark.submit.deployMode=cluster"),
+                        "spark.submit.deployMode=cluster: ./dyndit generate runs the driver in this process"),
+                new Case(List.of("--master", "k8s://https://127.0.0.1:1"), "--master k8s://https://127.0.0.1:1 needs "
+                        + "the executors' container image: --conf spark.kubernetes.container.image=IMAGE"),
+                new Case(List.of("--master", "k8s://ftp://h", "--conf", "spark.kubernetes.container.image=i"),
+                        "--master k8s://ftp://h is not k8s://[https://]HOST[:PORT]"),
                 new Case(List.of("--sampler", "euler"), "unknown sampler 'euler'"),
                 new Case(List.of("--conf", "spark.ui.enabled"), "--conf takes KEY=VALUE"),
                 new Case(List.of("--vae-config", "x.json"), "--vae-config needs --vae"),

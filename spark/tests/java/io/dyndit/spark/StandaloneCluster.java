@@ -27,8 +27,8 @@ final class StandaloneCluster implements AutoCloseable {
             Pattern.compile("Starting Spark master at (spark://127\\.0\\.0\\.1:\\d+)");
     private static final long START_TIMEOUT_S = 120;
 
-    /** Spark's jars (the module's provided dependencies), as the build wrote them for the launcher. */
-    static final String SPARK_CLASSPATH = readClasspath();
+    /** Spark's jars (the module's provided dependencies), as the build copied them for the launcher. */
+    static final String SPARK_CLASSPATH = sparkLibClasspath();
     /** The JVM options Spark's launcher gives Java 17 (the pom's spark.jvm.options). */
     static final List<String> SPARK_JVM_OPTIONS = List.of(System.getProperty("dyndit.spark.jvm.options", "")
             .trim().split("\\s+"));
@@ -177,12 +177,12 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    private static String readClasspath() {
-        Path file = Path.of(System.getProperty("dyndit.spark.classpath", "target/spark-classpath.txt"));
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8).trim();
-        } catch (IOException e) {
-            throw new IllegalStateException("no Spark class path at " + file + " (written by mvn package)", e);
+    /** The jars of target/spark-lib as a class path entry (java expands DIR/*). */
+    private static String sparkLibClasspath() {
+        Path dir = Path.of(System.getProperty("dyndit.spark.lib", "target/spark-lib")).toAbsolutePath();
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException("no Spark jars at " + dir + " (copied there by mvn package)");
         }
+        return dir + "/*";
     }
 }
