@@ -10,6 +10,16 @@
 
 namespace dd {
 
+// Product of all dims but the last (the rows of a [..., D] tensor).
+inline int64_t rows_of(const dd_tensor& t) {
+    int64_t m = 1;
+    for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];
+    return m;
+}
+// A tensor's float data (null for a null tensor).
+inline const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
+inline float* f32w(const dd_tensor* t) { return t ? static_cast<float*>(t->data()) : nullptr; }
+
 class OpCheck {
 public:
     explicit OpCheck(const char* op) : op_(op) {}

@@ -9,17 +9,11 @@
 using dd::Error;
 using dd::format;
 using dd::OpCheck;
+using dd::f32;
+using dd::f32w;
+using dd::rows_of;
 
 namespace {
-
-int64_t rows_of(const dd_tensor& t) {
-    int64_t m = 1;
-    for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];
-    return m;
-}
-
-const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
-float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
 // Shared checks of the row-index ops: `table` [R,D] indexed by `index` [K] (i32, values in [0,R)) and a
 // dense side `rows` [K,D]. Returns D.

@@ -7,16 +7,11 @@
 
 using dd::format;
 using dd::OpCheck;
+using dd::f32;
+using dd::f32w;
+using dd::rows_of;
 
 namespace {
-
-int64_t rows_of(const dd_tensor& t) {
-    int64_t m = 1;
-    for (int i = 0; i < t.ndim - 1; ++i) m *= t.shape[i];
-    return m;
-}
-const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
-float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
 dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
     const dd::Backend& b = c.backend();

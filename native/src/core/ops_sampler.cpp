@@ -5,11 +5,11 @@
 
 using dd::format;
 using dd::OpCheck;
+using dd::f32;
+using dd::f32w;
+using dd::rows_of;
 
 namespace {
-
-const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
-float* f32w(const dd_tensor* t) { return t ? static_cast<float*>(t->data()) : nullptr; }
 
 // Shared checks of both steps; fills everything but the coefficients.
 dd::SamplerStepParams check_step(OpCheck& c, const dd_tensor* x, const dd_tensor* model_out, const dd_tensor* noise,

@@ -10,11 +10,11 @@
 
 using dd::format;
 using dd::OpCheck;
+using dd::f32;
+using dd::f32w;
+using dd::rows_of;
 
 namespace {
-
-const float* f32(const dd_tensor* t) { return t ? static_cast<const float*>(t->data()) : nullptr; }
-float* f32w(const dd_tensor* t) { return static_cast<float*>(t->data()); }
 
 // The VAE table of the checked tensors' device.
 const dd::VaeBackend& vae_backend(const OpCheck& c) {
