@@ -1,12 +1,12 @@
 package io.dyndit.cli;
 
+import io.dyndit.testing.Bf16;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dyndit.core.LibraryInfo;
 import io.dyndit.core.Precision;
-import io.dyndit.core.UnsupportedOnDeviceException;
 import io.dyndit.testing.Numbers;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,18 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /** `bench` rooflines: the fc1-shaped oneDNN matmul in fp32 and bf16, the kernels named, ratios from the same numbers. */
 class BenchRooflineTest {
-    private static boolean bf16Runs() {
-        try {
-            LibraryInfo.cpuMatmulKernel(1, 1, 1, Precision.BF16);
-            return true;
-        } catch (UnsupportedOnDeviceException e) {
-            return false;
-        }
-    }
 
     @Test
     void bf16BenchReportsBothRooflinesAndItsShareOfEach() {
-        assumeTrue(bf16Runs(), "no bf16 arithmetic on this CPU");
+        assumeTrue(Bf16.cpuRuns(), "no bf16 arithmetic on this CPU");
         String out = CliConventionsTest.run(0, "bench", "--model", "DiT-S/2", "--batch", "1", "--iters", "2", "--warmup",
                 "0", "--precision", "bf16").out();
         assertTrue(out.contains("precision bf16"), out);
@@ -47,7 +39,7 @@ class BenchRooflineTest {
         Matcher m = Pattern.compile("sgemm: .*oneDNN ([a-z_0-9]+:[a-z_0-9]+)").matcher(out);
         assertTrue(m.find(), out);
         assertEquals(LibraryInfo.cpuMatmulKernel(256, 1536, 384, Precision.FP32), m.group(1));
-        assertTrue(out.contains(bf16Runs() ? "of the bf16 GEMM rate" : "bf16 gemm: not measured (bf16 on the CPU needs"),
+        assertTrue(out.contains(Bf16.cpuRuns() ? "of the bf16 GEMM rate" : "bf16 gemm: not measured (bf16 on the CPU needs"),
                 out);
     }
 }

@@ -1,5 +1,6 @@
 package io.dyndit.model;
 
+import io.dyndit.testing.Bf16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +10,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.dyndit.core.Device;
 import io.dyndit.core.LibraryInfo;
 import io.dyndit.core.Precision;
-import io.dyndit.core.UnsupportedOnDeviceException;
 import io.dyndit.io.TensorFile;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,27 +24,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * keep/skip decisions equal to the fp32 ones. TF32 on the CPU is fp32, exact at the goldens' 1e-4.
  */
 class CpuBf16Test {
-    /**
-     * bf16 keeps 7 mantissa bits (unit roundoff 2^-8 = 3.9e-3 per rounded operand, 8x TF32's 2^-11): the bound is 8x
-     * the TF32 bound of 1e-2 max(1,|ref|) that CUDA's TF32 is held to, as for bf16 on CUDA (CudaBackendTest).
-     */
-    private static final double BF16_BOUND = 8e-2;
-
-    private static boolean bf16Runs() {
-        try {
-            LibraryInfo.cpuMatmulKernel(1, 1, 1, Precision.BF16);
-            return true;
-        } catch (UnsupportedOnDeviceException e) {
-            return false;
-        }
-    }
-
-    /** max |got - ref| / max(1, |ref|) */
-    private static double relError(float[] ref, float[] got) {
-        double e = 0;
-        for (int i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-        return e;
-    }
 
     private static DiTModel.Result run(String name, Precision p) throws Exception {
         Path dir = Golden.dir(name);
@@ -58,7 +37,7 @@ class CpuBf16Test {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"dit_p2_d64_h4", "dit_p4_c3_nosigma", "dydit_v2_p2_d64_h4", "diffcr_d1_T16_R2"})
     void bf16StaysWithinItsBoundWithTheFp32Decisions(String name) throws Exception {
-        assumeTrue(bf16Runs(), "no bf16 arithmetic on this CPU");
+        assumeTrue(Bf16.cpuRuns(), "no bf16 arithmetic on this CPU");
         float[] ref;
         try (TensorFile io = Golden.io(name)) {
             ref = Golden.floats(io, "out");
@@ -66,10 +45,10 @@ class CpuBf16Test {
         DiTModel.Result fp32 = run(name, Precision.FP32), tf32 = run(name, Precision.TF32), bf16 = run(name, Precision.BF16);
         Golden.assertMatches(ref, fp32.out(), "fp32");
         Golden.assertMatches(ref, tf32.out(), "tf32 (fp32 on the CPU)");
-        double e = relError(ref, bf16.out());
+        double e = Bf16.relError(ref, bf16.out());
         System.out.printf("%s on the CPU in bf16: max |err|/max(1,|ref|) = %.2g (fp32 %.2g)%n", name, e,
-                relError(ref, fp32.out()));
-        assertTrue(e <= BF16_BOUND, name + " bf16 error " + e);
+                Bf16.relError(ref, fp32.out()));
+        assertTrue(e <= Bf16.BOUND, name + " bf16 error " + e);
         assertFalse(Arrays.equals(fp32.out(), bf16.out()), "bf16 gave bit-identical fp32 results");
         assertEquals(fp32.macs(), bf16.macs(), "executed MACs (the routers' decisions)");
         DynamicTrace a = fp32.trace(), b = bf16.trace();
@@ -86,7 +65,7 @@ class CpuBf16Test {
     /** Precision is per evaluating thread: an fp32 and a bf16 model of the same weights side by side stay themselves. */
     @Test
     void fp32AndBf16ModelsOnTwoThreadsDoNotInterfere() throws Exception {
-        assumeTrue(bf16Runs(), "no bf16 arithmetic on this CPU");
+        assumeTrue(Bf16.cpuRuns(), "no bf16 arithmetic on this CPU");
         DiTConfig c = DyDiTEngineTest.CFG;
         Random r = new Random(io.dyndit.testing.Seeds.fresh());
         RandomDiT file = new RandomDiT(c, r.nextLong());
@@ -125,7 +104,7 @@ class CpuBf16Test {
         String fp32 = LibraryInfo.cpuMatmulKernel(256, 512, 128, Precision.FP32);
         assertTrue(fp32.contains(":"), fp32); // impl:isa, e.g. brg_matmul:avx512_core
         assertEquals(fp32, LibraryInfo.cpuMatmulKernel(256, 512, 128, Precision.TF32), "tf32 is fp32 on the CPU");
-        if (bf16Runs()) {
+        if (Bf16.cpuRuns()) {
             String bf16 = LibraryInfo.cpuMatmulKernel(256, 512, 128, Precision.BF16);
             assertTrue(bf16.contains(":"), bf16);
         }

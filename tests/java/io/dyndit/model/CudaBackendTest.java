@@ -1,5 +1,6 @@
 package io.dyndit.model;
 
+import io.dyndit.testing.Bf16;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,13 +38,6 @@ class CudaBackendTest {
         }
     }
 
-    /** max |got - ref| / max(1, |ref|) */
-    private static double relError(float[] ref, float[] got) {
-        double e = 0;
-        for (int i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-        return e;
-    }
-
     /**
      * TF32 keeps 10 mantissa bits (unit roundoff 2^-11 = 4.9e-4 per operand) and the issue's bound for it is
      * 1e-2 max(1,|ref|). BF16 keeps 7 (2^-8 = 3.9e-3 per operand, 8x TF32's): held to 8x the TF32 bound. Each
@@ -59,7 +53,7 @@ class CudaBackendTest {
         float[] tf32 = goldenForward("cuda-emu", Precision.TF32);
         float[] bf16 = goldenForward("cuda-emu", Precision.BF16);
         Golden.assertMatches(ref, fp32, "fp32");
-        double eTf32 = relError(ref, tf32), eBf16 = relError(ref, bf16), eFp32 = relError(ref, fp32);
+        double eTf32 = Bf16.relError(ref, tf32), eBf16 = Bf16.relError(ref, bf16), eFp32 = Bf16.relError(ref, fp32);
         assertTrue(eTf32 <= 1e-2, "tf32 error " + eTf32);
         assertTrue(eBf16 <= 8e-2, "bf16 error " + eBf16);
         assertFalse(Arrays.equals(fp32, tf32), "tf32 gave bit-identical fp32 results");
@@ -80,7 +74,7 @@ class CudaBackendTest {
         try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), name, "cuda-emu", false).precision(Precision.TF32);
                 TensorFile io = Golden.io(name)) {
             float[] out = m.forward(Golden.floats(io, "x"), Golden.longsAsFloats(io, "t"), io.get("y").toLongArray());
-            double e = relError(Golden.floats(io, "out"), out);
+            double e = Bf16.relError(Golden.floats(io, "out"), out);
             assertTrue(e <= 1e-2, name + " tf32 error " + e);
         }
     }
@@ -221,7 +215,7 @@ class CudaBackendTest {
             ref = Golden.floats(io, "out");
         }
         Golden.assertMatches(ref, goldenForward("cuda", Precision.FP32), "cuda fp32");
-        assertTrue(relError(ref, goldenForward("cuda", Precision.TF32)) <= 1e-2);
+        assertTrue(Bf16.relError(ref, goldenForward("cuda", Precision.TF32)) <= 1e-2);
     }
 
     private static float[] randoms(Random r, int n) {

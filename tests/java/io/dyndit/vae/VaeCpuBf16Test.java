@@ -1,14 +1,13 @@
 package io.dyndit.vae;
 
+import io.dyndit.testing.Bf16;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dyndit.core.Device;
-import io.dyndit.core.LibraryInfo;
 import io.dyndit.core.Precision;
-import io.dyndit.core.UnsupportedOnDeviceException;
 import io.dyndit.io.TensorFile;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,27 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and different from the fp32 decode (the setting took effect).
  */
 class VaeCpuBf16Test {
-    /**
-     * bf16 keeps 7 mantissa bits (unit roundoff 2^-8, 8x TF32's 2^-11): the bound is 8x the 1e-2 max(1, |ref|) TF32
-     * bound, as for the DiT in bf16 on the CPU (CpuBf16Test) and on CUDA. Measured: see the README (CPU GEMM engine).
-     */
-    private static final double BF16_BOUND = 8e-2;
-
-    private static boolean bf16Runs() {
-        try {
-            LibraryInfo.cpuMatmulKernel(1, 1, 1, Precision.BF16);
-            return true;
-        } catch (UnsupportedOnDeviceException e) {
-            return false;
-        }
-    }
-
-    /** max |got - ref| / max(1, |ref|) */
-    private static double relError(float[] ref, float[] got) {
-        double e = 0;
-        for (int i = 0; i < ref.length; i++) e = Math.max(e, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-        return e;
-    }
 
     private static float[] decode(String name, Precision p) {
         try (TensorFile io = VaeGolden.io(name); TensorFile w = VaeGolden.weights(name);
@@ -52,17 +30,17 @@ class VaeCpuBf16Test {
     @ParameterizedTest
     @MethodSource("io.dyndit.vae.VaeGoldenTest#cases")
     void bf16ImageStaysWithinItsBound(String name) {
-        assumeTrue(bf16Runs(), "no bf16 arithmetic on this CPU");
+        assumeTrue(Bf16.cpuRuns(), "no bf16 arithmetic on this CPU");
         float[] ref;
         try (TensorFile io = VaeGolden.io(name)) {
             ref = io.get("image").toFloatArray();
         }
         float[] fp32 = decode(name, Precision.FP32), bf16 = decode(name, Precision.BF16);
         assertArrayEquals(fp32, decode(name, Precision.TF32), "tf32 is fp32 on the CPU");
-        double e = relError(ref, bf16);
+        double e = Bf16.relError(ref, bf16);
         System.out.printf("%s decoded on the CPU in bf16: image max |err|/max(1,|ref|) = %.2g (fp32 %.2g)%n", name, e,
-                relError(ref, fp32));
-        assertTrue(e <= BF16_BOUND, name + " bf16 image error " + e);
+                Bf16.relError(ref, fp32));
+        assertTrue(e <= Bf16.BOUND, name + " bf16 image error " + e);
         assertFalse(Arrays.equals(fp32, bf16), "bf16 decode gave bit-identical fp32 results");
     }
 }
