@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "attention_flash2.cuh"
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
 
@@ -132,7 +133,7 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 }  // namespace
 
 cudaError_t attention_varlen(const AttentionVarlenArgs& a, cudaStream_t stream) {
-    if (a.tensor_cores) return attention_tc(a, stream);
+    if (a.tensor_cores) return attention_flash2_takes(a) ? attention_flash2(a, stream) : attention_tc(a, stream);
     return launch_by_bucket<kBQ>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }
 

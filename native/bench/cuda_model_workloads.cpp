@@ -3,9 +3,11 @@
 
 #include "cuda_model_workloads.h"
 
+#include <cmath>
 #include <memory>
 
 #include "activations.cuh"
+#include "attention_flash2.cuh"
 #include "attention_varlen.cuh"
 #include "gated_residual.cuh"
 #include "layernorm_modulate.cuh"
@@ -91,8 +93,27 @@ Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, GemmKer
                      label, calls);
 }
 
+Workload attention_workload(int S, int T, int H, int Dh, AttentionKernel kernel, const std::string& label, int calls) {
+    const int64_t M = (int64_t)S * T, D = (int64_t)H * Dh;
+    Buf qkv((size_t)(M * 3 * D)), out((size_t)(M * D));
+    const std::string name = label + (kernel == AttentionKernel::kTc ? " (attention_tc)" : " (attention_flash2)");
+    return counted(name, calls, 4.0 * 4 * M * D, [&] {
+        ck::AttentionVarlenArgs a{};
+        a.q = qkv.p; a.q_sn = (int64_t)T * 3 * D; a.q_st = 3 * D; a.q_sh = Dh;
+        a.k = qkv.p + D; a.k_sn = a.q_sn; a.k_st = a.q_st; a.k_sh = Dh;
+        a.v = qkv.p + 2 * D; a.v_sn = a.q_sn; a.v_st = a.q_st; a.v_sh = Dh;
+        a.o = out.p; a.o_sn = (int64_t)T * D; a.o_st = D; a.o_sh = Dh;
+        a.B = S; a.R = (int)M; a.T = T; a.H = H; a.Dh = Dh;
+        a.scale = 1.0f / std::sqrt((float)Dh);
+        a.tensor_cores = true;  // as the backend for TF32 / BF16 models
+        if (kernel == AttentionKernel::kTc) return ck::attention_tc(a, 0);
+        if (!ck::attention_flash2_takes(a)) throw std::runtime_error(label + ": attention_flash2 refuses the operands");
+        return ck::attention_varlen(a, 0);
+    });
+}
+
 std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubling, ck::GemmPrecision precision,
-                                  GemmKernels kernels, bool fused) {
+                                  GemmKernels kernels, bool fused, AttentionKernel attention) {
     const int S = batch * (cfg_doubling ? 2 : 1), T = 256, D = c.hidden, L = c.depth, Dh = D / c.heads;
     const int M = S * T, patch_in = 2 * 2 * 4, patch_out = 2 * 2 * 8;
     Buf h((size_t)M * D), u((size_t)M * D), qkv((size_t)M * 3 * D), attn((size_t)M * D), proj((size_t)M * D),
@@ -117,17 +138,7 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
                                       S, T, D, 1e-6f, 0);
     }));
     lin(u.p, qkv.p, M, 3 * D, D, "linear qkv", L);
-    ws.push_back(counted("attention (attention_tc)", L, 4.0 * 4 * M * D, [&] {
-        ck::AttentionVarlenArgs a{};
-        a.q = qkv.p; a.q_sn = (int64_t)T * 3 * D; a.q_st = 3 * D; a.q_sh = Dh;
-        a.k = qkv.p + D; a.k_sn = a.q_sn; a.k_st = a.q_st; a.k_sh = Dh;
-        a.v = qkv.p + 2 * D; a.v_sn = a.q_sn; a.v_st = a.q_st; a.v_sh = Dh;
-        a.o = attn.p; a.o_sn = (int64_t)T * D; a.o_st = D; a.o_sh = Dh;
-        a.B = S; a.R = M; a.T = T; a.H = c.heads; a.Dh = Dh;
-        a.scale = 1.0f / std::sqrt((float)Dh);
-        a.tensor_cores = true;  // as the backend for TF32 / BF16 models
-        return ck::attention_varlen(a, 0);
-    }));
+    ws.push_back(attention_workload(S, T, c.heads, Dh, attention, "attention", L));
     // proj and fc2 add their gated residual into h, fc1 applies GELU, in the GEMM's epilogue (dd_linear_gelu,
     // dd_linear_gated_residual: the forward with no observer); the separate kernels only with --unfused.
     if (fused) {
