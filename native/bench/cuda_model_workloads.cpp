@@ -71,9 +71,11 @@ Workload linear_on(const float* x, const float* wt, const uint16_t* wt16, const 
         a.w16_rs = K;
     }
     const double y_passes = epilogue == ck::GemmEpilogue::kGatedResidual ? 2.0 : 1.0;  // the residual is read too
-    const double bytes =
-        4.0 * ((double)M * K + y_passes * M * N + (bias ? N : 0)) + (w16 ? 2.0 : 4.0) * ((double)N * K);
-    return counted(label, calls, bytes, [&] { return ck::linear(a, N, K, 0); });
+    Workload wl = counted(label, calls, 0, [&] { return ck::linear(a, N, K, 0); });
+    // W as bf16 only when the kernel picked is the bf16-weight one (the few-row kernel reads fp32 W).
+    const bool w_bf16 = w16 && wl.launch.kernel.find("linear_w16_kernel") != std::string::npos;
+    wl.dram_bytes = 4.0 * ((double)M * K + y_passes * M * N + (bias ? N : 0)) + (w_bf16 ? 2.0 : 4.0) * ((double)N * K);
+    return wl;
 }
 
 }  // namespace
