@@ -134,7 +134,11 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
     lin(cond.p, u.p, S, D, D, "linear t_embed 2", 1);
     ws.push_back(counted("silu c", 2, 4.0 * 2 * S * D, [&] { return ck::silu(cond.p, cond.p, (int64_t)S * D, 0); }));
     // blocks
-    lin(cond.p, ada.p, S, 6 * D, D, "linear adaLN", L);
+    {  // every block's adaLN in one GEMV (weights stored back to back: DiTWeights.adaAllW)
+        Buf ada_all((size_t)S * L * 6 * D), ada_w((size_t)L * 6 * D * D), ada_b((size_t)L * 6 * D);
+        ws.push_back(linear_on(cond.p, ada_w.p, reinterpret_cast<const uint16_t*>(ada_w.p), ada_b.p, ada_all.p, S,
+                               L * 6 * D, D, precision, kernels, "linear adaLN, all blocks", 1));
+    }
     ws.push_back(counted("layernorm_modulate", 2 * L, 4.0 * (2.0 * M * D + 2.0 * S * D), [&] {
         return ck::layernorm_modulate(h.p, (int64_t)T * D, D, u.p, (int64_t)T * D, D, ada.p, 6 * D, ada.p + D, 6 * D,
                                       S, T, D, 1e-6f, 0);

@@ -1,6 +1,6 @@
 // The kernel launches the cost model prices (cuda_model.h), counted by running them under the SIMT emulator
 // with sampled blocks (simt/emu_counters.h): one GEMM alone, or one DiT forward as the CUDA backend runs it
-// (java/io/dyndit/model/ForwardPass.java: per block the adaLN linear, two LayerNorm-modulates, the qkv / proj /
+// (java/io/dyndit/model/ForwardPass.java: every block's adaLN as one GEMV, then per block two LayerNorm-modulates, the qkv / proj /
 // fc1 / fc2 linears (GELU and the two gated residual adds in their epilogues, or separate), attention; the embedders and the final layer once).
 // Launches of identical shape are counted once and multiplied by their calls per forward. Omitted as
 // negligible (< 0.1% of the bytes at DiT-XL/2): patchify, unpatchify, the position-embedding add, the
