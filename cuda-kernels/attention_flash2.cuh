@@ -7,8 +7,8 @@
 
 namespace dd::cuda_kernels {
 
-// Query rows per block (one sequence and one head each).
-constexpr int kFlash2QueryTile = 128;
+// Query rows per block (one sequence and one head each), and attention_tc's.
+constexpr int kFlash2QueryTile = 128, kTcQueryTile = 64;
 
 // Whether the kernel takes these operands: q / k / v 16-B aligned with strides in multiples of 4 floats (16-B
 // cp.async), o 8-B aligned with even strides (float2 stores). attention_varlen runs attention_tc otherwise.

@@ -22,6 +22,7 @@ struct Case {
     bool tc = false;          // the TF32 tensor-core kernels instead of the fp32 one
     enum class Entry { kDispatch, kTc, kFlash2 } entry = Entry::kDispatch;  // tc: which tensor-core kernel
     int out_pad = 4;          // floats of row-end gap in out (odd: o rows not 8-B aligned)
+    bool table = false;       // varlen: the query tiles from a host-built table (build_attention_tiles)
 };
 
 void check(const Case& c) {
@@ -60,6 +61,18 @@ void check(const Case& c) {
     a.heads = c.heads.empty() ? nullptr : dheads.p;
     a.n_heads = (int)c.heads.size();
     a.tensor_cores = c.tc;
+    std::vector<dd::cuda_kernels::AttentionTile> tiles;
+    if (c.table && !c.dense) {
+        a.tile_rows = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::kTcQueryTile
+                      : c.entry == Case::Entry::kFlash2 ? dd::cuda_kernels::kFlash2QueryTile
+                                                        : dd::cuda_kernels::attention_query_tile(a);
+        ASSERT_TRUE(dd::cuda_kernels::build_attention_tiles(cu.data(), B, a.tile_rows, tiles));
+    }
+    DevBuf<dd::cuda_kernels::AttentionTile> dtiles(tiles.empty() ? std::vector<dd::cuda_kernels::AttentionTile>(1) : tiles);
+    if (c.table && !c.dense) {
+        a.tiles = dtiles.p;
+        a.n_tiles = (int)tiles.size();
+    }
     const cudaError_t launched = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::attention_tc(a, 0)
                                  : c.entry == Case::Entry::kFlash2 ? dd::cuda_kernels::attention_flash2(a, 0)
                                                                    : dd::cuda_kernels::attention_varlen(a, 0);
@@ -226,6 +239,45 @@ TEST(EmuAttentionFlash2, UnalignedOperandsFallBack) {
     EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
     a.k = buf.p + 16; a.k_st = 40; a.q_st = 40; a.v = buf.p + 32; a.v_st = 40; a.o = buf.p + 48; a.o_st = 14;
     EXPECT_TRUE(dd::cuda_kernels::attention_flash2_takes(a));
+}
+
+// Query tiles from the host-built table (what the backend passes): every kernel, ragged and empty sequences,
+// several tiles per sequence.
+TEST(EmuAttentionVarlen, HostBuiltTileTable) {
+    const Case::Entry entries[] = {Case::Entry::kDispatch, Case::Entry::kTc, Case::Entry::kFlash2};
+    for (bool tc : {false, true})
+        for (Case::Entry e : entries) {
+            if (!tc && e != Case::Entry::kDispatch) continue;
+            Case c;
+            c.lens = {0, 150, 7, 0, 64, 129};
+            c.H = 2;
+            c.Dh = 72;
+            c.tc = tc;
+            c.entry = e;
+            c.table = true;
+            check(c);
+        }
+}
+TEST(EmuAttentionVarlen, TileTableOfAnotherTileSizeIsRefused) {
+    DevBuf<float> buf(4 * 72 * 3);
+    DevBuf<int32_t> cu(std::vector<int32_t>{0, 4});
+    DevBuf<dd::cuda_kernels::AttentionTile> tiles(std::vector<dd::cuda_kernels::AttentionTile>{{0, 4, 0, 0}});
+    AttentionVarlenArgs a{};
+    a.q = buf.p; a.k = buf.p + 72; a.v = buf.p + 144; a.o = buf.p;
+    a.q_st = a.k_st = a.v_st = 216; a.o_st = 72;
+    a.cu_seqlens = cu.p; a.B = 1; a.R = 4; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = true;
+    a.tiles = tiles.p; a.n_tiles = 1;
+    a.tile_rows = dd::cuda_kernels::kTcQueryTile;  // attention_varlen runs attention_flash2 (128-row tiles) here
+    EXPECT_EQ(dd::cuda_kernels::attention_query_tile(a), dd::cuda_kernels::kFlash2QueryTile);
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    std::vector<dd::cuda_kernels::AttentionTile> t;
+    const int32_t cus[3] = {0, 300, 301};
+    EXPECT_FALSE(dd::cuda_kernels::build_attention_tiles(cus, 2, 0, t));  // no tile size
+    ASSERT_TRUE(dd::cuda_kernels::build_attention_tiles(cus, 2, 128, t));
+    ASSERT_EQ(t.size(), 4u);  // 3 tiles of sequence 0 (the last 44 rows), 1 of sequence 1
+    EXPECT_EQ(t[2].q0, 256);
+    EXPECT_EQ(t[3].start, 300);
+    EXPECT_EQ(t[3].seq, 1);
 }
 
 TEST(EmuAttentionVarlen, RejectsBadArguments) {
