@@ -280,6 +280,21 @@ TEST(EmuAttentionVarlen, TileTableOfAnotherTileSizeIsRefused) {
     EXPECT_EQ(t[3].seq, 1);
 }
 
+// Grid limits checked at the host entry, before any launch: query tiles beyond 2^31 - 1 blocks (dense 2^20
+// sequences of 2^20 tokens: 2^33 tiles of 128 rows) and more than 65535 heads, on every kernel.
+TEST(EmuAttentionVarlen, GridLimitsRefusedAtTheHostEntry) {
+    DevBuf<float> buf(64);
+    for (bool tc : {false, true}) {
+        AttentionVarlenArgs a{};
+        a.q = a.k = a.v = a.o = buf.p;
+        a.B = 1 << 20; a.T = 1 << 20; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = tc;
+        a.q_sn = a.k_sn = a.v_sn = a.o_sn = 0;  // no memory is touched: the launch never happens
+        EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "tiles, tc " << tc;
+        a.B = 1; a.T = 1; a.H = 65536;
+        EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, tc " << tc;
+    }
+}
+
 TEST(EmuAttentionVarlen, RejectsBadArguments) {
     DevBuf<float> buf(64);
     AttentionVarlenArgs a{};
