@@ -10,7 +10,7 @@
 #                                            fail the GEMM tests
 #   emu_mutation_<kernel path>_fails         the same (and a wrong quad key ownership in attention_varlen)
 #                                            must fail the production kernels' tests: gemm_tf32 tf32 / bf16,
-#                                            attention_tc, attention_varlen, vae_conv2d
+#                                            attention_tc, attention_flash2, attention_varlen, vae_conv2d
 #   emu_ucontext                             the emulator's feature tests on the ucontext fallback
 #   emu_nvcc_no_spills                       (when nvcc exists) the example kernels compile for
 #                                            sm_80 / sm_90 without register spills
@@ -115,13 +115,14 @@ set_tests_properties(emu_mutation_gemm_fails PROPERTIES PASS_REGULAR_EXPRESSION 
 
 # The same guard on the production kernels: the mma mutation (A rows g / g+8 swapped, what a kernel
 # loading its A fragment the wrong way round computes) under the tensor-core paths of gemm_tf32 (tf32 and
-# bf16), attention_tc and vae_conv2d, and DD_ATTENTION_VARLEN_MUTATION (each quad lane takes its
+# bf16), attention_tc, attention_flash2 and vae_conv2d, and DD_ATTENTION_VARLEN_MUTATION (each quad lane takes its
 # neighbour's key probability) in the fp32 SIMT attention_varlen, which has no mma. Each entry runs the
 # tests of one path only (the fp32 paths, untouched by the mma mutation, stay out of the filter) and passes
 # only when one of them reports a failed check.
 dyndit_emu_tests(dyndit_emu_kernel_mutant dyndit_emu
   ${_emu_tests}/kernels/emu_gemm_tf32.cpp ${_emu_tests}/kernels/test_kernel_gemm_tf32.cpp
   ${_emu_tests}/kernels/emu_attention_varlen.cpp ${_emu_tests}/kernels/emu_attention_tc.cpp
+  ${_emu_tests}/kernels/emu_attention_flash2.cpp
   ${_emu_tests}/kernels/test_kernel_attention_varlen.cpp
   ${_emu_tests}/kernels/emu_vae_conv2d.cpp ${_emu_tests}/kernels/test_kernel_vae_conv2d.cpp)
 target_compile_definitions(dyndit_emu_kernel_mutant PRIVATE DD_EMU_MMA_MUTATION=1 DD_ATTENTION_VARLEN_MUTATION=1)
@@ -130,6 +131,7 @@ foreach(probe "gemm_tf32_tf32;EmuGemmTf32.FullTilesNoBias"
               "gemm_tf32_multistage;EmuGemmTf32.MultistageRingRaggedEdges"
               "gemm_tf32_bf16_weights;EmuGemmTf32.Bf16WeightsRing"
               "attention_tc;EmuAttentionTc.RaggedDenseHeadSubsetsAndBuckets"
+              "attention_flash2;EmuAttentionFlash2.RaggedDenseHeadSubsetsAndBuckets"
               "attention_varlen;EmuAttentionVarlen.RaggedAndEmptySequencesPackedQkv"
               "vae_conv2d_tf32;EmuVaeConv2d.Small3x3BothPrecisions")
   list(GET probe 0 _what)

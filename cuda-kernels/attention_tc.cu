@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "attention_flash2.cuh"
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
 #include "smem_opt_in.cuh"
@@ -25,7 +26,7 @@ using dd::simt::ld_shared;
 using dd::simt::st_global;
 using dd::simt::st_shared;
 
-constexpr int kBQ = 64, kBK = 32, kWarps = 4, kThreads = 32 * kWarps, kLdP = kBK + 4;
+constexpr int kBQ = kTcQueryTile, kBK = 32, kWarps = 4, kThreads = 32 * kWarps, kLdP = kBK + 4;
 constexpr float kLog2e = 1.4426950408889634f;
 
 template <int kD>

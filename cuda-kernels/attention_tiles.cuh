@@ -12,6 +12,15 @@ namespace dd::cuda_kernels {
 template <int kBQ>
 __device__ __forceinline__ bool locate_tile(const AttentionVarlenArgs& p, int tile, int& seq, int& start, int& len,
                                             int& q0) {
+    if (p.tiles) {  // the host-built table
+        if (tile >= p.n_tiles) return false;
+        const AttentionTile t = p.tiles[tile];
+        seq = t.seq;
+        start = t.start;
+        len = t.len;
+        q0 = t.q0;
+        return true;
+    }
     if (!p.cu_seqlens) {
         const int per = (p.T + kBQ - 1) / kBQ;
         seq = tile / per;
@@ -65,12 +74,14 @@ __device__ __forceinline__ float* head_out_row(const AttentionVarlenArgs& p, con
 // Upper bound of the query tiles (each packed sequence wastes at most one partial tile).
 template <int kBQ>
 inline int64_t tile_bound(const AttentionVarlenArgs& a) {
+    if (a.tiles) return a.n_tiles;
     return a.cu_seqlens ? ((int64_t)a.R + kBQ - 1) / kBQ + a.B : (int64_t)a.B * ((a.T + kBQ - 1) / kBQ);
 }
 
 // The argument checks both kernels' host entries make (head dim 1..128, counts within the grid's limits).
 inline bool attention_args_ok(const AttentionVarlenArgs& a) {
     const bool varlen = a.cu_seqlens != nullptr;
+    if (a.tiles && (!varlen || a.n_tiles < 0)) return false;
     return a.q && a.k && a.v && a.o && a.B >= 0 && a.H > 0 && a.Dh >= 1 && a.Dh <= 128 && (varlen ? a.R >= 0 : a.T >= 0) &&
            (!a.heads || (a.n_heads >= 0 && a.n_heads <= 65535)) && (a.heads || a.H <= 65535);
 }
@@ -80,7 +91,7 @@ inline bool attention_args_ok(const AttentionVarlenArgs& a) {
 // kBucket72: DiT-XL/2's head dim without padding).
 template <int kBQ, bool kBucket72 = false, class Launch>
 cudaError_t launch_by_bucket(const AttentionVarlenArgs& a, Launch&& launch) {
-    if (!attention_args_ok(a)) return cudaErrorInvalidValue;
+    if (!attention_args_ok(a) || (a.tiles && a.tile_rows != kBQ)) return cudaErrorInvalidValue;
     const int64_t tiles = tile_bound<kBQ>(a);
     const int heads = a.heads ? a.n_heads : a.H;
     if (tiles > 0x7fffffff) return cudaErrorInvalidValue;

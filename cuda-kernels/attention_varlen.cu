@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "attention_flash2.cuh"
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
 
@@ -131,8 +132,25 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 
 }  // namespace
 
+int attention_query_tile(const AttentionVarlenArgs& a) {
+    if (!a.tensor_cores) return kBQ;
+    return attention_flash2_takes(a) ? kFlash2QueryTile : kTcQueryTile;
+}
+
+bool build_attention_tiles(const int32_t* cu, int B, int rows, std::vector<AttentionTile>& out) {
+    out.clear();
+    if (rows <= 0) return false;
+    int64_t n = 0;
+    for (int b = 0; b < B; ++b) n += ((int64_t)cu[b + 1] - cu[b] + rows - 1) / rows;
+    if (n > 0x7fffffff) return false;
+    out.reserve((size_t)n);
+    for (int b = 0; b < B; ++b)
+        for (int q0 = 0; q0 < cu[b + 1] - cu[b]; q0 += rows) out.push_back(AttentionTile{cu[b], cu[b + 1] - cu[b], q0, b});
+    return true;
+}
+
 cudaError_t attention_varlen(const AttentionVarlenArgs& a, cudaStream_t stream) {
-    if (a.tensor_cores) return attention_tc(a, stream);
+    if (a.tensor_cores) return attention_flash2_takes(a) ? attention_flash2(a, stream) : attention_tc(a, stream);
     return launch_by_bucket<kBQ>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }
 

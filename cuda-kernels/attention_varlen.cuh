@@ -2,10 +2,17 @@
 // online softmax, fp32 math). Covers dd_attention_varlen and, with cu_seqlens == null, dd_attention.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include <cuda_runtime.h>
 
 namespace dd::cuda_kernels {
+
+// One query tile of a packed launch, built on the host (build_attention_tiles): block x of the grid computes query
+// rows q0 .. q0 + tile rows - 1 (clipped to len) of sequence seq, whose tokens start at `start`.
+struct alignas(16) AttentionTile {
+    int32_t start, len, q0, seq;
+};
 
 // q, k, v, o: element (token, head, d) at base + token * *_st + head * *_sh + d (d contiguous), so q / k / v
 // may be views of one packed qkv buffer. Strides are in elements.
@@ -28,7 +35,19 @@ struct AttentionVarlenArgs {
     int n_heads;                // with heads
     float scale;
     bool tensor_cores = false;  // TF32 mma for Q K^T and P V (attention_tc.cu); false: fp32 FMAs
+    // varlen: the query tiles as a device table (n_tiles entries, built for tile_rows query rows per tile, which
+    // must be attention_query_tile(args)), or null: each block finds its tile by scanning cu_seqlens.
+    const AttentionTile* tiles = nullptr;
+    int n_tiles = 0, tile_rows = 0;
 };
+
+// Query rows per block of the kernel attention_varlen will run for these arguments (tensor_cores, strides and
+// pointers set): 32 (fp32), 64 (attention_tc) or 128 (attention_flash2).
+int attention_query_tile(const AttentionVarlenArgs& args);
+
+// The tile table of B packed sequences (cu_seqlens on the host, checked: non-decreasing from 0) for tile_rows query
+// rows per tile, appended to `out` (cleared first). False when the tiles exceed the grid's 2^31 - 1 blocks.
+bool build_attention_tiles(const int32_t* cu_seqlens, int B, int tile_rows, std::vector<AttentionTile>& out);
 
 // cudaErrorInvalidValue for bad sizes / null pointers; otherwise the launch's status.
 cudaError_t attention_varlen(const AttentionVarlenArgs& args, cudaStream_t stream);

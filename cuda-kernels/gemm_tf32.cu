@@ -287,11 +287,14 @@ int multistage_width(const Params& p) {
     return 0;
 }
 
+#include "gemm_skinny.cuh"
+
 cudaError_t run(Params& p, cudaStream_t stream) {
     const LinearArgs& a = p.a;
     if (!a.x || !a.w || !a.y || a.M < 0 || (int64_t)a.M > 65535LL * kBM) return cudaErrorInvalidValue;
     if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate && !a.row_sample && a.rows_per_sample <= 0)
         return cudaErrorInvalidValue;
+    if (skinny_takes(p)) return launch_skinny(p, stream);
     if (const int bn = multistage_width(p)) {
         if (w16_aligned(p)) return bn == 256 ? launch_w16<256>(p, stream) : launch_w16<128>(p, stream);
         return bn == 256 ? launch_multistage<256>(p, stream) : launch_multistage<128>(p, stream);

@@ -75,7 +75,7 @@ struct Cost {
 };
 Cost cost(const Workload& w, const Machine& m, const PtxasTable& ptxas);
 
-// Report (text table or JSON) of a list of workloads; gemm_flops > 0 adds "tflops" (one GEMM alone).
+// Report (text table or JSON) of a list of workloads; gemm_flops > 0 adds "tflops" (one GEMM or attention alone).
 std::string report(const std::vector<Workload>& ws, const Machine& m, const PtxasTable& ptxas, bool json,
                    const std::string& title, double gemm_flops);
 

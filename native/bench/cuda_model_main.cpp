@@ -2,6 +2,8 @@
 // (native/bench/cuda_model.h). Modeled, not measured; dyndit_cuda_bench measures on a real GPU.
 //   dyndit_cuda_model --arch h100 --model DiT-XL/2 --batch 16 --cfg [--precision tf32|bf16] [--json]
 //   dyndit_cuda_model --arch a100 --gemm 8192,4608,1152 --precision bf16 [--json]
+//   dyndit_cuda_model --arch h100 --attention 32,256,16,72 [--attention-kernel auto|tc] [--json]
+//   --attention-kernel tc models attention on attention_tc (the state before attention_flash2);
 //   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel);
 //   --gemm-kernel fp32-operands keeps bf16 GEMMs on fp32 weights (the state before bf16 weight storage);
 //   --unfused runs GELU and the gated residual adds as separate kernels (the state before the fused epilogues).
@@ -28,8 +30,9 @@ namespace {
 int usage(const std::string& why) {
     fprintf(stderr,
             "dyndit_cuda_model: %s\n"
-            "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K)\n"
-            "                         [--precision tf32|bf16] [--gemm-kernel auto|fp32-operands|tile64] [--unfused] [--json] [--ptxas FILE]\n"
+            "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K | --attention S,T,H,Dh)\n"
+            "                         [--precision tf32|bf16] [--gemm-kernel auto|fp32-operands|tile64] [--unfused]\n"
+            "                         [--attention-kernel auto|tc] [--json] [--ptxas FILE]\n"
             "  models: DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2\n",
             why.c_str());
     return 2;
@@ -47,6 +50,7 @@ bool parse_int(const char* s, int lo, int hi, int* out) {
 
 int main(int argc, char** argv) {
     std::string arch, model, precision = "tf32", ptxas_path = DD_CUDA_MODEL_PTXAS, gemm, gemm_kernel = "auto";
+    std::string attention, attention_kernel = "auto";
     int batch = 16;
     bool cfg = false, json = false, fused = true;
     for (int i = 1; i < argc; ++i) {
@@ -63,6 +67,8 @@ int main(int argc, char** argv) {
         if (a == "--ptxas" && value(&ptxas_path)) continue;
         if (a == "--gemm" && value(&gemm)) continue;
         if (a == "--gemm-kernel" && value(&gemm_kernel)) continue;
+        if (a == "--attention" && value(&attention)) continue;
+        if (a == "--attention-kernel" && value(&attention_kernel)) continue;
         if (a == "--batch" && value(&v)) {
             if (!parse_int(v.c_str(), 1, 4096, &batch)) return usage("--batch expects 1..4096, got " + v);
             continue;
@@ -83,7 +89,12 @@ int main(int argc, char** argv) {
     else if (gemm_kernel == "fp32-operands") path = cm::GemmKernels::kFp32Operands;
     else if (gemm_kernel == "tile64") path = cm::GemmKernels::kTile64;
     else return usage("--gemm-kernel expects auto, fp32-operands or tile64, got " + gemm_kernel);
-    if (model.empty() == gemm.empty()) return usage("give exactly one of --model and --gemm");
+    cm::AttentionKernel attn;
+    if (attention_kernel == "auto") attn = cm::AttentionKernel::kAuto;
+    else if (attention_kernel == "tc") attn = cm::AttentionKernel::kTc;
+    else return usage("--attention-kernel expects auto or tc, got " + attention_kernel);
+    if (!model.empty() + !gemm.empty() + !attention.empty() != 1)
+        return usage("give exactly one of --model, --gemm and --attention");
 
     cm::PtxasTable ptxas;
     if (!ptxas_path.empty() && !ptxas.load(ptxas_path) && ptxas_path != DD_CUDA_MODEL_PTXAS)
@@ -100,12 +111,26 @@ int main(int argc, char** argv) {
             fputs(cm::report({w}, *m, ptxas, json, title, 2.0 * M * N * K).c_str(), stdout);
             return 0;
         }
+        if (!attention.empty()) {
+            int S, T, H, Dh;
+            char rest;
+            if (sscanf(attention.c_str(), "%d,%d,%d,%d%c", &S, &T, &H, &Dh, &rest) != 4 || S < 1 || T < 1 || H < 1 ||
+                Dh < 1 || Dh > 128)
+                return usage("--attention expects S,T,H,Dh (positive integers, Dh <= 128), got " + attention);
+            const cm::Workload w = cm::attention_workload(S, T, H, Dh, attn, "attention " + attention, 1);
+            const std::string title = "attention S=" + std::to_string(S) + " T=" + std::to_string(T) +
+                                      " H=" + std::to_string(H) + " Dh=" + std::to_string(Dh) + ", attention kernel " +
+                                      attention_kernel;
+            fputs(cm::report({w}, *m, ptxas, json, title, 4.0 * S * H * (double)T * T * Dh).c_str(), stdout);
+            return 0;
+        }
         const cm::DitConfig* c = cm::dit_config(model);
         if (!c) return usage("unknown --model " + model);
         const std::string title = std::string(c->name) + " forward, batch " + std::to_string(batch) +
                                   (cfg ? " + CFG" : "") + ", " + precision + ", gemm kernel " + gemm_kernel +
-                                  (fused ? "" : ", unfused epilogues");
-        fputs(cm::report(cm::dit_forward(*c, batch, cfg, p, path, fused), *m, ptxas, json, title, 0).c_str(), stdout);
+                                  (fused ? "" : ", unfused epilogues") + ", attention kernel " + attention_kernel;
+        fputs(cm::report(cm::dit_forward(*c, batch, cfg, p, path, fused, attn), *m, ptxas, json, title, 0).c_str(),
+              stdout);
         return 0;
     } catch (const std::exception& e) {
         fprintf(stderr, "dyndit_cuda_model: %s\n", e.what());

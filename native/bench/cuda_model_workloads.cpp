@@ -3,9 +3,11 @@
 
 #include "cuda_model_workloads.h"
 
+#include <cmath>
 #include <memory>
 
 #include "activations.cuh"
+#include "attention_flash2.cuh"
 #include "attention_varlen.cuh"
 #include "gated_residual.cuh"
 #include "layernorm_modulate.cuh"
@@ -69,9 +71,11 @@ Workload linear_on(const float* x, const float* wt, const uint16_t* wt16, const 
         a.w16_rs = K;
     }
     const double y_passes = epilogue == ck::GemmEpilogue::kGatedResidual ? 2.0 : 1.0;  // the residual is read too
-    const double bytes =
-        4.0 * ((double)M * K + y_passes * M * N + (bias ? N : 0)) + (w16 ? 2.0 : 4.0) * ((double)N * K);
-    return counted(label, calls, bytes, [&] { return ck::linear(a, N, K, 0); });
+    Workload wl = counted(label, calls, 0, [&] { return ck::linear(a, N, K, 0); });
+    // W as bf16 only when the kernel picked is the bf16-weight one (the few-row kernel reads fp32 W).
+    const bool w_bf16 = w16 && wl.launch.kernel.find("linear_w16_kernel") != std::string::npos;
+    wl.dram_bytes = 4.0 * ((double)M * K + y_passes * M * N + (bias ? N : 0)) + (w_bf16 ? 2.0 : 4.0) * ((double)N * K);
+    return wl;
 }
 
 }  // namespace
@@ -91,8 +95,27 @@ Workload gemm_workload(int M, int N, int K, ck::GemmPrecision precision, GemmKer
                      label, calls);
 }
 
+Workload attention_workload(int S, int T, int H, int Dh, AttentionKernel kernel, const std::string& label, int calls) {
+    const int64_t M = (int64_t)S * T, D = (int64_t)H * Dh;
+    Buf qkv((size_t)(M * 3 * D)), out((size_t)(M * D));
+    const std::string name = label + (kernel == AttentionKernel::kTc ? " (attention_tc)" : " (attention_flash2)");
+    return counted(name, calls, 4.0 * 4 * M * D, [&] {
+        ck::AttentionVarlenArgs a{};
+        a.q = qkv.p; a.q_sn = (int64_t)T * 3 * D; a.q_st = 3 * D; a.q_sh = Dh;
+        a.k = qkv.p + D; a.k_sn = a.q_sn; a.k_st = a.q_st; a.k_sh = Dh;
+        a.v = qkv.p + 2 * D; a.v_sn = a.q_sn; a.v_st = a.q_st; a.v_sh = Dh;
+        a.o = out.p; a.o_sn = (int64_t)T * D; a.o_st = D; a.o_sh = Dh;
+        a.B = S; a.R = (int)M; a.T = T; a.H = H; a.Dh = Dh;
+        a.scale = 1.0f / std::sqrt((float)Dh);
+        a.tensor_cores = true;  // as the backend for TF32 / BF16 models
+        if (kernel == AttentionKernel::kTc) return ck::attention_tc(a, 0);
+        if (!ck::attention_flash2_takes(a)) throw std::runtime_error(label + ": attention_flash2 refuses the operands");
+        return ck::attention_varlen(a, 0);
+    });
+}
+
 std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubling, ck::GemmPrecision precision,
-                                  GemmKernels kernels, bool fused) {
+                                  GemmKernels kernels, bool fused, AttentionKernel attention) {
     const int S = batch * (cfg_doubling ? 2 : 1), T = 256, D = c.hidden, L = c.depth, Dh = D / c.heads;
     const int M = S * T, patch_in = 2 * 2 * 4, patch_out = 2 * 2 * 8;
     Buf h((size_t)M * D), u((size_t)M * D), qkv((size_t)M * 3 * D), attn((size_t)M * D), proj((size_t)M * D),
@@ -111,23 +134,17 @@ std::vector<Workload> dit_forward(const DitConfig& c, int batch, bool cfg_doubli
     lin(cond.p, u.p, S, D, D, "linear t_embed 2", 1);
     ws.push_back(counted("silu c", 2, 4.0 * 2 * S * D, [&] { return ck::silu(cond.p, cond.p, (int64_t)S * D, 0); }));
     // blocks
-    lin(cond.p, ada.p, S, 6 * D, D, "linear adaLN", L);
+    {  // every block's adaLN in one GEMV (weights stored back to back: DiTWeights.adaAllW)
+        Buf ada_all((size_t)S * L * 6 * D), ada_w((size_t)L * 6 * D * D), ada_b((size_t)L * 6 * D);
+        ws.push_back(linear_on(cond.p, ada_w.p, reinterpret_cast<const uint16_t*>(ada_w.p), ada_b.p, ada_all.p, S,
+                               L * 6 * D, D, precision, kernels, "linear adaLN, all blocks", 1));
+    }
     ws.push_back(counted("layernorm_modulate", 2 * L, 4.0 * (2.0 * M * D + 2.0 * S * D), [&] {
         return ck::layernorm_modulate(h.p, (int64_t)T * D, D, u.p, (int64_t)T * D, D, ada.p, 6 * D, ada.p + D, 6 * D,
                                       S, T, D, 1e-6f, 0);
     }));
     lin(u.p, qkv.p, M, 3 * D, D, "linear qkv", L);
-    ws.push_back(counted("attention (attention_tc)", L, 4.0 * 4 * M * D, [&] {
-        ck::AttentionVarlenArgs a{};
-        a.q = qkv.p; a.q_sn = (int64_t)T * 3 * D; a.q_st = 3 * D; a.q_sh = Dh;
-        a.k = qkv.p + D; a.k_sn = a.q_sn; a.k_st = a.q_st; a.k_sh = Dh;
-        a.v = qkv.p + 2 * D; a.v_sn = a.q_sn; a.v_st = a.q_st; a.v_sh = Dh;
-        a.o = attn.p; a.o_sn = (int64_t)T * D; a.o_st = D; a.o_sh = Dh;
-        a.B = S; a.R = M; a.T = T; a.H = c.heads; a.Dh = Dh;
-        a.scale = 1.0f / std::sqrt((float)Dh);
-        a.tensor_cores = true;  // as the backend for TF32 / BF16 models
-        return ck::attention_varlen(a, 0);
-    }));
+    ws.push_back(attention_workload(S, T, c.heads, Dh, attention, "attention", L));
     // proj and fc2 add their gated residual into h, fc1 applies GELU, in the GEMM's epilogue (dd_linear_gelu,
     // dd_linear_gated_residual: the forward with no observer); the separate kernels only with --unfused.
     if (fused) {

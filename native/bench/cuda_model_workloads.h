@@ -1,6 +1,6 @@
 // The kernel launches the cost model prices (cuda_model.h), counted by running them under the SIMT emulator
 // with sampled blocks (simt/emu_counters.h): one GEMM alone, or one DiT forward as the CUDA backend runs it
-// (java/io/dyndit/model/ForwardPass.java: per block the adaLN linear, two LayerNorm-modulates, the qkv / proj /
+// (java/io/dyndit/model/ForwardPass.java: every block's adaLN as one GEMV, then per block two LayerNorm-modulates, the qkv / proj /
 // fc1 / fc2 linears (GELU and the two gated residual adds in their epilogues, or separate), attention; the embedders and the final layer once).
 // Launches of identical shape are counted once and multiplied by their calls per forward. Omitted as
 // negligible (< 0.1% of the bytes at DiT-XL/2): patchify, unpatchify, the position-embedding add, the
@@ -26,11 +26,19 @@ const DitConfig* dit_config(const std::string& name);
 // with bf16 weights read as fp32 (the fp32-operand multistage kernel), or the 64x64 kernel alone (the "before").
 enum class GemmKernels { kAuto, kFp32Operands, kTile64 };
 
+// The tensor-core attention modeled: what attention_varlen picks (attention_flash2 for the forward's packed qkv
+// views), or attention_tc (the kernel before it).
+enum class AttentionKernel { kAuto, kTc };
+
 // Throws std::runtime_error naming the kernel when a launch fails.
 Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels,
                        const std::string& label, int calls);
+// Dense attention of S sequences of T tokens, H heads of Dh, q / k / v views of one packed [S, T, 3, H, Dh]
+// qkv buffer (as the DiT's qkv linear writes it), out [S, T, H, Dh].
+Workload attention_workload(int S, int T, int H, int Dh, AttentionKernel kernel, const std::string& label, int calls);
 // fused: GELU and the gated residual adds in the GEMM epilogues (the forward today); false: separate kernels.
 std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
-                                  dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels, bool fused);
+                                  dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels, bool fused,
+                                  AttentionKernel attention = AttentionKernel::kAuto);
 
 }  // namespace dd::cuda_model

@@ -19,6 +19,7 @@
 #include "softmax_rows.cuh"
 #include "token_select.cuh"
 #include "topk_rows.cuh"
+#include "varlen_tables.h"
 #include "vae_transpose.cuh"
 
 namespace dd {
@@ -181,19 +182,22 @@ dd_status attention(const AttentionParams& p) {
 
 dd_status attention_varlen(const AttentionVarlenParams& p) {
     if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, "attention_varlen")) return s;
-    dd_status st = DD_OK;
-    const int32_t* cu = device_copy(p.cu_seqlens, p.B + 1, &st);
-    if (!cu) return st;
     ck::AttentionVarlenArgs a{};
     a.q = p.q; a.q_st = p.q_st; a.q_sh = p.q_sh;
     a.k = p.k; a.k_st = p.k_st; a.k_sh = p.k_sh;
     a.v = p.v; a.v_st = p.v_st; a.v_sh = p.v_sh;
     a.o = p.o; a.o_st = p.o_st; a.o_sh = p.o_sh;
-    a.cu_seqlens = cu;
     a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
     a.tensor_cores = precision() != DD_PRECISION_FP32;  // TF32 / BF16 models: attention on tensor cores too
+    // The query tiles come from a table built here (cu_seqlens are on the host), for the kernel that will run.
+    a.tile_rows = ck::attention_query_tile(a);
+    VarlenTables t;
+    if (dd_status s = varlen_tables(p.cu_seqlens, a.B, a.tile_rows, &t)) return s;
+    a.cu_seqlens = t.cu_seqlens;
+    a.tiles = t.tiles;
+    a.n_tiles = t.n_tiles;
     return check_launch(ck::attention_varlen(a, stream()), "attention_varlen");
 }
 

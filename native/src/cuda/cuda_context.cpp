@@ -1,9 +1,7 @@
 // The CUDA backend's per-thread state: stream per device, current device, GEMM precision; error statuses.
 #include "cuda_context.h"
 
-#include <algorithm>
 #include <climits>
-#include <vector>
 
 namespace dd::cuda_impl {
 namespace {
@@ -76,26 +74,6 @@ dd_status set_gemm_precision(int precision) {
         return fail(DD_ERR_INVALID_ARGUMENT, format("unknown GEMM precision %d (fp32 = 0, tf32 = 1, bf16 = 2)", precision));
     t_precision = precision;
     return DD_OK;
-}
-
-
-// cu_seqlens arrive as host arrays (checked there); the kernel reads them from the device. The last array
-// uploaded by this thread is remembered: a packed forward passes the same one to every block, and only a
-// change costs a copy (a synchronous one, which would also stall the stream and break a graph capture).
-const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st) {
-    thread_local Scratch buf;
-    thread_local std::vector<int32_t> uploaded;
-    const size_t bytes = (size_t)n * sizeof(int32_t);
-    const void* before = buf.p;
-    void* d = buf.get(bytes, "attention_varlen (cu_seqlens buffer)", st);
-    if (!d) return nullptr;
-    if (d == before && uploaded.size() == (size_t)n && std::equal(uploaded.begin(), uploaded.end(), host))
-        return static_cast<const int32_t*>(d);
-    uploaded.clear();
-    *st = check_launch(cudaMemcpy(d, host, bytes, cudaMemcpyHostToDevice), "attention_varlen (cu_seqlens copy)");
-    if (*st != DD_OK) return nullptr;
-    uploaded.assign(host, host + n);
-    return static_cast<const int32_t*>(d);
 }
 
 

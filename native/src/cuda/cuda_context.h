@@ -52,7 +52,4 @@ struct Scratch {
     }
 };
 
-// cu_seqlens (host, checked) as a device array; uploads only when they differ from this thread's last ones.
-const int32_t* device_copy(const int32_t* host, int64_t n, dd_status* st);
-
 }  // namespace dd::cuda_impl

@@ -287,8 +287,7 @@ public final class Tensor implements AutoCloseable {
         Tensor src = isContiguous() ? this : null;
         if (src == null) {
             if (device.type() != Device.Type.CPU) {
-                throw new UnsupportedOnDeviceException("to(" + target + "): non-contiguous views on " + device
-                        + " cannot be copied yet");
+                return viaHostSpan(target);
             }
             src = convert(dtype);
         }
@@ -309,6 +308,34 @@ public final class Tensor implements AutoCloseable {
         } finally {
             if (src != this) {
                 src.close();
+            }
+        }
+    }
+
+    /**
+     * A non-contiguous device view to {@code target}: the contiguous element span it covers comes to the host once
+     * (e.g. one block's [N, 6D] adaLN columns of the forward's [N, depth * 6D] buffer), the view is applied there.
+     */
+    private Tensor viaHostSpan(Device target) {
+        long span = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (strides[i] < 0) {
+                throw new UnsupportedOnDeviceException("to(" + target + "): views with negative strides on " + device
+                        + " cannot be copied");
+            }
+            span += (shape[i] - 1) * strides[i];
+        }
+        if (numel() == 0) {
+            return empty(target, dtype, shape);
+        }
+        try (Tensor flat = view(new long[] {span}, new long[] {1}, 0); Tensor host = flat.to(Device.cpu());
+                Tensor hostView = host.view(shape, strides, 0)) {
+            Tensor dense = hostView.convert(dtype);
+            if (target.type() == Device.Type.CPU) {
+                return dense;
+            }
+            try (dense) {
+                return dense.to(target);
             }
         }
     }

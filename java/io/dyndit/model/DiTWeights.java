@@ -30,6 +30,11 @@ public final class DiTWeights implements AutoCloseable {
     public final Tensor labelTable; // [num_classes (+1), D]
     public final Block[] blocks;
     public final Tensor finalAdaW, finalAdaB, finalW, finalB;
+    /**
+     * Every block's adaLN weights [depth * 6D, D] and biases [depth * 6D], block i's at rows i * 6D: one GEMV per
+     * forward computes all blocks' modulation (each {@link Block#adaW()} / {@link Block#adaB()} is a view of these).
+     */
+    public final Tensor adaAllW, adaAllB;
 
     private final TensorFile file;
     private final Device device;
@@ -48,14 +53,18 @@ public final class DiTWeights implements AutoCloseable {
             t2B = load("t_embedder.mlp.2.bias", new long[] {d});
             labelTable = load("y_embedder.embedding_table.weight", new long[] {c.labelTableRows(), d});
             blocks = new Block[c.depth()];
+            adaAllW = scope.empty(device, DType.F32, c.depth() * 6 * d, d);
+            adaAllB = scope.empty(device, DType.F32, c.depth() * 6 * d);
             for (int i = 0; i < blocks.length; i++) {
                 String b = "blocks." + i + ".";
                 blocks[i] = new Block(load(b + "attn.qkv.weight", new long[] {3 * d, d}), load(b + "attn.qkv.bias", new long[] {3 * d}),
                         load(b + "attn.proj.weight", new long[] {d, d}), load(b + "attn.proj.bias", new long[] {d}),
                         load(b + "mlp.fc1.weight", new long[] {m, d}), load(b + "mlp.fc1.bias", new long[] {m}),
                         load(b + "mlp.fc2.weight", new long[] {d, m}), load(b + "mlp.fc2.bias", new long[] {d}),
-                        load(b + "adaLN_modulation.1.weight", new long[] {6 * d, d}),
-                        load(b + "adaLN_modulation.1.bias", new long[] {6 * d}));
+                        loadInto(b + "adaLN_modulation.1.weight", new long[] {6 * d, d},
+                                scope.track(adaAllW.narrow(0, i * 6 * d, 6 * d))),
+                        loadInto(b + "adaLN_modulation.1.bias", new long[] {6 * d},
+                                scope.track(adaAllB.narrow(0, i * 6 * d, 6 * d))));
             }
             long out = p * p * c.outChannels();
             finalAdaW = load("final_layer.adaLN_modulation.1.weight", new long[] {2 * d, d});
@@ -76,12 +85,21 @@ public final class DiTWeights implements AutoCloseable {
 
     /** Loads {@code name}, checks it has {@code expected} shape, stores it as {@code as} (default: the same). */
     private Tensor load(String name, long[] expected, long... as) {
+        return loadInto(name, expected, scope.empty(device, DType.F32, as.length == 0 ? expected : as));
+    }
+
+    private void checkShape(String name, long[] expected) {
         StoredTensor s = file.get(name);
         if (!Arrays.equals(s.shape(), expected)) {
             throw new ShapeMismatchException("tensor '" + name + "' in " + file.source() + " has shape "
                     + Arrays.toString(s.shape()) + ", expected " + Arrays.toString(expected));
         }
-        Tensor t = scope.empty(device, DType.F32, as.length == 0 ? expected : as);
+    }
+
+    /** Loads {@code name} of shape {@code expected} into {@code t} (contiguous, as many elements); returns t. */
+    private Tensor loadInto(String name, long[] expected, Tensor t) {
+        checkShape(name, expected);
+        StoredTensor s = file.get(name);
         if (s.dtype() == io.dyndit.core.DType.F32) {
             t.copyFrom(s.data());
         } else if (s.dtype().isFloatingPoint()) {

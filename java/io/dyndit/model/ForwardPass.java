@@ -66,6 +66,7 @@ final class ForwardPass {
         boolean stepCache = cache != null && cache.spec.kind() == CacheSpec.Kind.STEP;
         if (stepCache) { // the probe: block 0's modulated input
             Ranges.push("step cache");
+            ws.selectBlock(0);
             Ops.linear(ws.cSilu, w.blocks[0].adaW(), w.blocks[0].adaB(), ws.ada);
             Ops.layerNormModulate(ws.h, ws.adaChunks[0], ws.adaChunks[1], LN_EPS, ws.u);
             macs += (double) n * 6 * d * d;
@@ -85,11 +86,14 @@ final class ForwardPass {
         boolean blockCache = cache != null && cache.spec.kind() == CacheSpec.Kind.BLOCK;
         TokenCache tokens = cache == null ? null : cache.tokens;
         boolean fullStep = blockCache ? cache.fullStep() : tokens == null || tokens.fullStep();
+        // Every block's adaLN depends on the conditioning alone: one GEMV for all of them (its weights are stored
+        // back to back, DiTWeights.adaAllW), instead of one skinny launch per block.
+        Ops.linear(ws.cSilu, w.adaAllW, w.adaAllB, ws.adaAll);
         for (int i = 0; i < c.depth(); i++) {
             LayerPlan lp = plan.layer(i);
             String name = "block." + i + ".";
             Ranges.push(blockRanges[i]);
-            Ops.linear(ws.cSilu, w.blocks[i].adaW(), w.blocks[i].adaB(), ws.ada);
+            ws.selectBlock(i);
             obs.onTensor(name + "adaLN", ws.ada);
             macs += (double) n * 6 * d * d;
             if (lp.routing() == LayerPlan.TokenRouting.TOP_K) {

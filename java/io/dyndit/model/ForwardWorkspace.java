@@ -17,8 +17,13 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor patches, h;        // [N,T,C p p], [N,T,D] residual stream
     final Tensor tFreq, t1, c, yEmb, cSilu; // [N,256], [N,D] ...
     final Tensor c3, yEmb3;         // [N,1,D] views for the c = t_emb + y_emb add
-    final Tensor ada, u, qkv, q, k, v, attn, attnFlat, proj, fc1, fc2;
+    final Tensor u, qkv, q, k, v, attn, attnFlat, proj, fc1, fc2;
     final Tensor finalAda, finalTokens, out;
+    final Tensor adaAll;            // [N, depth * 6D]: every block's adaLN from one GEMV per forward
+    private final Tensor[] adaBlock;       // block i's [N, 6D] view of adaAll
+    private final Tensor[][] adaBlockChunks; // and its six [N, D] chunks
+    /** The current block's adaLN ([N, 6D] view of adaAll) and its chunks; {@link #selectBlock} sets them. */
+    Tensor ada;
     final Tensor[] adaChunks = new Tensor[6]; // shift/scale/gate (msa), shift/scale/gate (mlp) views of ada
     final Tensor finalShift, finalScale;
     // token routing (DyDiT spatial tokens): router hidden/logits, kept-token lists, ragged rows
@@ -33,13 +38,19 @@ final class ForwardWorkspace implements AutoCloseable {
     static long bytes(DiTConfig cfg, PatchGeometry g, long n) {
         long d = cfg.hiddenSize(), tk = g.tokens(), pp = (long) g.patch() * g.patch(), side = cfg.inputSize();
         long perSample = cfg.inChannels() * side * side + cfg.outChannels() * side * side + 2 + tk * cfg.inChannels() * pp
-                + 256 + 4 * d + 6 * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
+                + 256 + 4 * d + cfg.depth() * 6L * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
                 + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
         try {
             return Math.multiplyExact(4L, Math.multiplyExact(n, perSample));
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /** Points {@link #ada} and {@link #adaChunks} at block {@code b}'s slice of adaAll (no allocation). */
+    void selectBlock(int b) {
+        ada = adaBlock[b];
+        System.arraycopy(adaBlockChunks[b], 0, adaChunks, 0, 6);
     }
 
     ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
@@ -62,10 +73,16 @@ final class ForwardWorkspace implements AutoCloseable {
             cSilu = scope.empty(dev, DType.F32, n, d);
             c3 = scope.track(c.reshape(n, 1, d));
             yEmb3 = scope.track(yEmb.reshape(n, 1, d));
-            ada = scope.empty(dev, DType.F32, n, 6 * d);
-            for (int i = 0; i < 6; i++) {
-                adaChunks[i] = scope.track(ada.narrow(1, i * d, d));
+            adaAll = scope.empty(dev, DType.F32, n, cfg.depth() * 6 * d);
+            adaBlock = new Tensor[cfg.depth()];
+            adaBlockChunks = new Tensor[cfg.depth()][6];
+            for (int b = 0; b < adaBlock.length; b++) {
+                adaBlock[b] = scope.track(adaAll.narrow(1, b * 6 * d, 6 * d));
+                for (int i = 0; i < 6; i++) {
+                    adaBlockChunks[b][i] = scope.track(adaAll.narrow(1, (b * 6L + i) * d, d));
+                }
             }
+            selectBlock(0);
             u = scope.empty(dev, DType.F32, n, tk, d);
             qkv = scope.empty(dev, DType.F32, n, tk, 3 * d);
             // qkv channel s*D + h*hd + e (s = q, k, v): [N,T,3,H,hd] viewed per s as [N,T,H,hd]

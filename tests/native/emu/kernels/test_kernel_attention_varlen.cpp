@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "../emu_test_util.h"  // first: dd_cuda.h before any CUDA header
+#include "attention_flash2.cuh"
 #include "attention_varlen.cuh"
 
 using dd::cuda_kernels::AttentionVarlenArgs;
@@ -18,7 +19,10 @@ struct Case {
     int H = 1, Dh = 64;
     std::vector<int> heads;   // empty: all heads
     float qk_sigma = 1.0f;    // larger: peakier softmax, exercises the running-max rescaling
-    bool tc = false;          // the TF32 tensor-core kernel (attention_tc.cu) instead of the fp32 one
+    bool tc = false;          // the TF32 tensor-core kernels instead of the fp32 one
+    enum class Entry { kDispatch, kTc, kFlash2 } entry = Entry::kDispatch;  // tc: which tensor-core kernel
+    int out_pad = 4;          // floats of row-end gap in out (odd: o rows not 8-B aligned)
+    bool table = false;       // varlen: the query tiles from a host-built table (build_attention_tiles)
 };
 
 void check(const Case& c) {
@@ -29,7 +33,8 @@ void check(const Case& c) {
     for (int n : c.lens) cu.push_back(R += n);
     const int T = c.dense ? c.lens[0] : 0;
     SCOPED_TRACE(rng.trace() + " B " + std::to_string(B) + " R " + std::to_string(R) + " H " + std::to_string(H) +
-                 " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen") + (c.tc ? " tf32" : " fp32"));
+                 " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen") + (c.tc ? " tf32" : " fp32") +
+                 (c.entry == Case::Entry::kTc ? " attention_tc" : c.entry == Case::Entry::kFlash2 ? " attention_flash2" : ""));
     // q, k, v: views of one packed buffer [R, 3, H, Dh] (dense: each sequence padded by 3 rows, so the
     // sequence stride is not T * row stride); out [R, H, Dh + 4] with a row-end gap that must stay untouched.
     const int64_t st = 3LL * H * Dh, sh = Dh, sn = (int64_t)(T + 3) * st;
@@ -38,7 +43,8 @@ void check(const Case& c) {
     for (auto& x : qkv) x = rng.normal() * c.qk_sigma;
     for (int64_t r = 0; r < rows_alloc; ++r)  // v in N(0,1) whatever qk_sigma is
         for (int i = 0; i < H * Dh; ++i) qkv[r * st + 2 * H * Dh + i] = rng.normal();
-    const int64_t ost = (int64_t)H * (Dh + 4), osh = Dh + 4, osn = (int64_t)T * ost;
+    const int pad = c.out_pad;
+    const int64_t ost = (int64_t)H * (Dh + pad), osh = Dh + pad, osn = (int64_t)T * ost;
     const float sentinel = 12345.0f;
     std::vector<float> out(std::max<int64_t>(1, (int64_t)R * ost), sentinel);
     const float scale = 1.0f / std::sqrt((float)Dh);
@@ -55,7 +61,22 @@ void check(const Case& c) {
     a.heads = c.heads.empty() ? nullptr : dheads.p;
     a.n_heads = (int)c.heads.size();
     a.tensor_cores = c.tc;
-    ASSERT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
+    std::vector<dd::cuda_kernels::AttentionTile> tiles;
+    if (c.table && !c.dense) {
+        a.tile_rows = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::kTcQueryTile
+                      : c.entry == Case::Entry::kFlash2 ? dd::cuda_kernels::kFlash2QueryTile
+                                                        : dd::cuda_kernels::attention_query_tile(a);
+        ASSERT_TRUE(dd::cuda_kernels::build_attention_tiles(cu.data(), B, a.tile_rows, tiles));
+    }
+    DevBuf<dd::cuda_kernels::AttentionTile> dtiles(tiles.empty() ? std::vector<dd::cuda_kernels::AttentionTile>(1) : tiles);
+    if (c.table && !c.dense) {
+        a.tiles = dtiles.p;
+        a.n_tiles = (int)tiles.size();
+    }
+    const cudaError_t launched = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::attention_tc(a, 0)
+                                 : c.entry == Case::Entry::kFlash2 ? dd::cuda_kernels::attention_flash2(a, 0)
+                                                                   : dd::cuda_kernels::attention_varlen(a, 0);
+    ASSERT_EQ(launched, cudaSuccess);
     const auto got = dout.get();
 
     std::vector<bool> active(H, c.heads.empty());
@@ -73,7 +94,7 @@ void check(const Case& c) {
             for (int i = 0; i < len; ++i) {
                 const int64_t orow = (int64_t)(cu[b] + i) * ost + (int64_t)h * osh;
                 if (!active[h]) {
-                    for (int d = 0; d < Dh + 4; ++d) untouched_bad += got[orow + d] != sentinel;
+                    for (int d = 0; d < Dh + pad; ++d) untouched_bad += got[orow + d] != sentinel;
                     continue;
                 }
                 std::vector<double> s(len);
@@ -100,7 +121,7 @@ void check(const Case& c) {
                 // turns into that relative error of its weight (<= 2x on the output); P and v rounding add u
                 // each. Factor 2 of margin; a wrong fragment or mask gives O(0.1 .. 1).
                 if (c.tc) tol = (4 * 4.9e-4 * smag * 2 + 4 * 4.9e-4) * std::max(1.0, vmax);
-                for (int d = 0; d < Dh + 4; ++d) {
+                for (int d = 0; d < Dh + pad; ++d) {
                     const float g = got[orow + d];
                     if (d >= Dh) {
                         untouched_bad += g != sentinel;
@@ -174,7 +195,103 @@ TEST(EmuAttentionTc, RaggedDenseHeadSubsetsAndBuckets) {
     cases[6].lens = {45, 45}; cases[6].dense = true; cases[6].H = 2; cases[6].Dh = 66;  // 72 bucket, padded
     for (Case& c : cases) {
         c.tc = true;
+        c.entry = Case::Entry::kTc;
         check(c);
+    }
+}
+// The FlashAttention-2-style kernel (attention_flash2.cu): P in registers in the permuted key order, K by
+// ldmatrix, double-buffered cp.async K / V tiles with zero-filled tails (rows past a sequence, dims past Dh:
+// Dh = 68 in the 72 bucket), idle warps past short sequences, several key tiles (130, 200), every head-dim
+// bucket (96 and 128 need the dynamic shared memory opt-in).
+TEST(EmuAttentionFlash2, RaggedDenseHeadSubsetsAndBuckets) {
+    std::vector<Case> cases(8);
+    cases[0].lens = {37, 5, 0, 16}; cases[0].H = 3; cases[0].Dh = 72;
+    cases[1].lens = {0, 19, 70}; cases[1].H = 6; cases[1].Dh = 64; cases[1].heads = {5, 0, 3};
+    cases[2].lens = {37, 37}; cases[2].dense = true; cases[2].H = 2; cases[2].Dh = 96;
+    cases[3].lens = {130, 3}; cases[3].H = 1; cases[3].Dh = 128; cases[3].qk_sigma = 2.5f;
+    cases[4].lens = {33, 1}; cases[4].H = 4; cases[4].Dh = 16;
+    cases[5].lens = {1}; cases[5].H = 4; cases[5].Dh = 8;
+    cases[6].lens = {200, 45}; cases[6].H = 2; cases[6].Dh = 68;  // 72 bucket, one dim chunk zero-filled
+    cases[7].lens = {200}; cases[7].dense = true; cases[7].H = 2; cases[7].Dh = 72; cases[7].qk_sigma = 2.0f;
+    for (Case& c : cases) {
+        c.tc = true;
+        c.entry = Case::Entry::kFlash2;
+        check(c);
+    }
+}
+// Operands the 16-B copies cannot take: attention_flash2 refuses them, attention_varlen falls back to
+// attention_tc with the same results.
+TEST(EmuAttentionFlash2, UnalignedOperandsFallBack) {
+    Case odd_head;  // head stride 13 floats: q / k / v rows not 16-B aligned
+    odd_head.lens = {40, 7}; odd_head.H = 2; odd_head.Dh = 13; odd_head.tc = true;
+    check(odd_head);
+    Case odd_out;  // out rows of 72 + 1 floats: not 8-B aligned for the float2 stores
+    odd_out.lens = {40}; odd_out.H = 1; odd_out.Dh = 72; odd_out.tc = true; odd_out.out_pad = 1;
+    check(odd_out);
+
+    DevBuf<float> buf(4 * 13 * 3 + 8);
+    AttentionVarlenArgs a{};
+    a.q = buf.p; a.k = buf.p + 13; a.v = buf.p + 26; a.o = buf.p + 39;
+    a.q_st = a.k_st = a.v_st = 39; a.o_st = 13;
+    a.B = 1; a.T = 1; a.H = 1; a.Dh = 13; a.scale = 1.0f; a.tensor_cores = true;
+    EXPECT_FALSE(dd::cuda_kernels::attention_flash2_takes(a));
+    EXPECT_EQ(dd::cuda_kernels::attention_flash2(a, 0), cudaErrorInvalidValue);
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaSuccess);
+    a.k = buf.p + 16; a.k_st = 40; a.q_st = 40; a.v = buf.p + 32; a.v_st = 40; a.o = buf.p + 48; a.o_st = 14;
+    EXPECT_TRUE(dd::cuda_kernels::attention_flash2_takes(a));
+}
+
+// Query tiles from the host-built table (what the backend passes): every kernel, ragged and empty sequences,
+// several tiles per sequence.
+TEST(EmuAttentionVarlen, HostBuiltTileTable) {
+    const Case::Entry entries[] = {Case::Entry::kDispatch, Case::Entry::kTc, Case::Entry::kFlash2};
+    for (bool tc : {false, true})
+        for (Case::Entry e : entries) {
+            if (!tc && e != Case::Entry::kDispatch) continue;
+            Case c;
+            c.lens = {0, 150, 7, 0, 64, 129};
+            c.H = 2;
+            c.Dh = 72;
+            c.tc = tc;
+            c.entry = e;
+            c.table = true;
+            check(c);
+        }
+}
+TEST(EmuAttentionVarlen, TileTableOfAnotherTileSizeIsRefused) {
+    DevBuf<float> buf(4 * 72 * 3);
+    DevBuf<int32_t> cu(std::vector<int32_t>{0, 4});
+    DevBuf<dd::cuda_kernels::AttentionTile> tiles(std::vector<dd::cuda_kernels::AttentionTile>{{0, 4, 0, 0}});
+    AttentionVarlenArgs a{};
+    a.q = buf.p; a.k = buf.p + 72; a.v = buf.p + 144; a.o = buf.p;
+    a.q_st = a.k_st = a.v_st = 216; a.o_st = 72;
+    a.cu_seqlens = cu.p; a.B = 1; a.R = 4; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = true;
+    a.tiles = tiles.p; a.n_tiles = 1;
+    a.tile_rows = dd::cuda_kernels::kTcQueryTile;  // attention_varlen runs attention_flash2 (128-row tiles) here
+    EXPECT_EQ(dd::cuda_kernels::attention_query_tile(a), dd::cuda_kernels::kFlash2QueryTile);
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    std::vector<dd::cuda_kernels::AttentionTile> t;
+    const int32_t cus[3] = {0, 300, 301};
+    EXPECT_FALSE(dd::cuda_kernels::build_attention_tiles(cus, 2, 0, t));  // no tile size
+    ASSERT_TRUE(dd::cuda_kernels::build_attention_tiles(cus, 2, 128, t));
+    ASSERT_EQ(t.size(), 4u);  // 3 tiles of sequence 0 (the last 44 rows), 1 of sequence 1
+    EXPECT_EQ(t[2].q0, 256);
+    EXPECT_EQ(t[3].start, 300);
+    EXPECT_EQ(t[3].seq, 1);
+}
+
+// Grid limits checked at the host entry, before any launch: query tiles beyond 2^31 - 1 blocks (dense 2^20
+// sequences of 2^20 tokens: 2^33 tiles of 128 rows) and more than 65535 heads, on every kernel.
+TEST(EmuAttentionVarlen, GridLimitsRefusedAtTheHostEntry) {
+    DevBuf<float> buf(64);
+    for (bool tc : {false, true}) {
+        AttentionVarlenArgs a{};
+        a.q = a.k = a.v = a.o = buf.p;
+        a.B = 1 << 20; a.T = 1 << 20; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = tc;
+        a.q_sn = a.k_sn = a.v_sn = a.o_sn = 0;  // no memory is touched: the launch never happens
+        EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "tiles, tc " << tc;
+        a.B = 1; a.T = 1; a.H = 65536;
+        EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, tc " << tc;
     }
 }
 

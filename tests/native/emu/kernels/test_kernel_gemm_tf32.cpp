@@ -303,9 +303,48 @@ TEST(EmuGemmTf32, SmallRowsOrColumnsTakeThe64Kernel) {
     Case c;
     c.aligned = true;
     c.kernel = "linear_kernel";
-    c.M = 32; c.N = 256; c.K = 64;  // adaLN-like: 128-row tiles would be 4x the work
+    c.M = 33; c.N = 256; c.K = 64;  // more rows than the few-row kernel takes; 128-row tiles would be 4x the work
     check(c);
     c.M = 256; c.N = 32;  // the final linear
+    check(c);
+}
+
+// The few-row kernel (M <= 32, the adaLN GEMVs): several k-tiles around the 8-stage ring (K = 1000: 32 tiles, the
+// last 8 wide), ragged N across CTAs of 64 columns, M of 1 .. 32, both tensor-core precisions, every epilogue,
+// the sliced forms; no bank conflicts.
+TEST(EmuGemmTf32, FewRowsRing) {
+    for (GemmPrecision pr : {GemmPrecision::kTf32, GemmPrecision::kBf16}) {
+        Case c;
+        c.M = 32; c.N = 201; c.K = 1000;
+        c.aligned = true;
+        c.kernel = "linear_skinny_kernel";
+        c.precision = pr;
+        check(c);
+        c.M = 1; c.N = 70; c.K = 36;
+        check(c);
+    }
+}
+TEST(EmuGemmTf32, FewRowsEpiloguesAndSlicedForms) {
+    Case c;
+    c.M = 20; c.N = 130; c.K = 96;
+    c.aligned = true;
+    c.kernel = "linear_skinny_kernel";
+    c.epilogue = GemmEpilogue::kGeluTanh;
+    check(c);
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    c.row_sample = true;
+    c.precision = GemmPrecision::kBf16;
+    check(c);
+    c.epilogue = GemmEpilogue::kStore;
+    c.form = Form::kOutBlocks;
+    c.blocks = {0, 60, 70, 50, 0, 0, 125, 5};
+    check(c);
+    c.form = Form::kInBlocks;
+    c.blocks = {0, 16, 52, 32, 0, 0, 88, 8};
+    check(c);
+    c.blocks = {0, 16, 50, 33};  // unaligned input block: the 64x64 kernel (2-way conflicts in bf16)
+    c.kernel = "linear_kernel";
+    c.conflict_free = false;
     check(c);
 }
 

@@ -51,6 +51,27 @@ class TensorTest {
         }
     }
 
+    /** Column and transposed views of a device tensor come to the host through the span they cover. */
+    @Test
+    void nonContiguousDeviceViewsCopyToTheHost() {
+        TestData d = new TestData();
+        float[] a = d.gaussian(4 * 6, 1);
+        try (Scope s = Scope.open()) {
+            Tensor t = s.of(Device.cudaEmulated(), a, 4, 6);
+            Tensor cols = s.track(t.narrow(1, 2, 3));
+            assertFalse(cols.isContiguous());
+            float[] got = cols.toFloatArray();
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 3; c++) assertEquals(a[r * 6 + c + 2], got[r * 3 + c]);
+            Tensor transposed = s.track(t.view(new long[] {6, 4}, new long[] {1, 6}, 0));
+            Tensor back = s.track(transposed.to(Device.cudaEmulated()));
+            assertTrue(back.isContiguous());
+            float[] tr = back.toFloatArray();
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 4; c++) assertEquals(a[c * 6 + r], tr[r * 4 + c]);
+        }
+    }
+
     @Test
     void viewOutlivesItsBase() {
         float[] a = {1, 2, 3, 4, 5, 6};
