@@ -27,7 +27,7 @@ constexpr Tolerance kAttention{1e-5, 1e-5, 0};
 // [-3, 3), Dh = 72 and scale <= 0.125, scale * max sum|q k| <= 81, delta <= 0.08 and e^{2 delta} <= 1.18 < 1.25. The rounded p
 // (not the fp32 row sum) and v and the T-term fp32 sum add (2u + u^2 + (T+1) 2^-23) sum p|v|. The
 // magnitude sum p|v| (1 + 2 scale max sum|q k|) covers both; the fp32 parts (exp, row sum) stay in kAttention.
-// The CPU in bf16 (attention_bf16.cpp) rounds q, k, v and p to bf16, u = 2^-8, products exact and summed in fp32:
+// The CPU in bf16 (attention_bf16.cpp) rounds q, k, v and p's numerators to bf16, u = 2^-8, products exact and summed in fp32:
 // the same argument with delta <= 81 (2u + u^2 + 73 * 2^-23) <= 0.635, e^{2 delta} (1 + u)^2 <= 3.6 (the (1 + u)^2
 // from the rounded p and v).
 Tolerance attention_tolerance(const Backend& b) {
@@ -140,10 +140,11 @@ TEST_P(AttentionTest, QueriesAgainstMoreKeys) {
     }
 }
 
-// ---- the CPU's bf16 path, tightly: it rounds q, k, v and the fp32 probabilities p to bf16 (nearest even) and
-// accumulates in fp32. Against the double reference on the rounded q, k, v only the fp32 arithmetic (kAttention
-// times the reference's magnitude) and the rounding of p remain: each p_j within a factor (1 + u) of its fp32 value
-// (itself within 1.001 of the exact one here), v exact, so the rounding adds at most 1.01 u sum_j p_j |v_j|.
+// ---- the CPU's bf16 path, tightly: it rounds q, k, v and the softmax's fp32 numerators e_j to bf16 (nearest even),
+// accumulates in fp32 and divides each output row by the fp32 sum of the e_j. Against the double reference on the
+// rounded q, k, v only the fp32 arithmetic (kAttention times the reference's magnitude) and the rounding of e remain:
+// each effective p_j within a factor (1 + u) of its fp32 value (itself within 1.001 of the exact one here), v exact,
+// so the rounding adds at most 1.01 u sum_j p_j |v_j|.
 
 // bf16 keeps 8 significant bits: x = m 2^e with 0.5 <= |m| < 1, m rounded to a multiple of 2^-8 (rint: nearest even).
 std::vector<float> rounded_to_bf16(std::vector<float> x) {
