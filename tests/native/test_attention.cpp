@@ -228,6 +228,25 @@ TEST_P(AttentionTest, CpuBf16Varlen) {
     }
 }
 
+// Each head's products are planned for one thread and run by one thread: one thread and three give the same bits.
+TEST_P(AttentionTest, CpuBf16ResultDoesNotDependOnTheThreadCount) {
+    if (!is_cpu_bf16(backend())) GTEST_SKIP() << "the CPU's bf16 path only";
+    const auto packed = rng.uniform(N * T * 3 * D, -3, 3);
+    Tensor qkv = upload_f32(backend(), packed, {N, T, 3, H, Dh});
+    const int before = dd_num_threads();
+    std::vector<std::vector<float>> got;
+    for (int threads : {1, 3}) {
+        dd_set_num_threads(threads);
+        Tensor out = new_tensor(backend(), DD_F32, {N, T, H, Dh});
+        const dd_status st =
+            dd_attention(qkv_view(qkv, 0).get(), qkv_view(qkv, 1).get(), qkv_view(qkv, 2).get(), 0.125f, out.get());
+        EXPECT_EQ(st, DD_OK) << dd_last_error();
+        got.push_back(download(out.get()));
+    }
+    dd_set_num_threads(before);
+    EXPECT_EQ(got[0], got[1]);
+}
+
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);
 
 }  // namespace
