@@ -63,7 +63,7 @@ void BM_attention_bf16(benchmark::State& st) {
     BM_attention(st);
     dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
 }
-BENCHMARK(BM_attention_bf16)->Args({8, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_bf16)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 // column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
 void BM_attention_key_mass(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);
@@ -83,7 +83,7 @@ void BM_attention_with_key_mass(benchmark::State& st) {
 BENCHMARK(BM_attention_with_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_layernorm_modulate(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), D = st.range(2);

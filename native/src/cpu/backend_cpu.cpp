@@ -123,7 +123,7 @@ dd_status attention(const AttentionParams& p) {
                 for (int64_t h = 0; h < p.H; ++h) std::memset(p.o + n * p.o_sn + t * p.o_st + h * p.o_sh, 0, 4 * p.Dh);
         return DD_OK;
     }
-    if (thread_uses_bf16()) return attention_bf16(p);
+    if (thread_uses_bf16() && bf16_attention_pays(p.T, p.Tk)) return attention_bf16(p);
     const int64_t need = k.attention_scratch_floats(p.Tk, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
@@ -147,7 +147,7 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     int64_t longest = 0;
     for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
-    if (thread_uses_bf16()) return attention_varlen_bf16(p);
+    if (thread_uses_bf16() && bf16_attention_pays(longest, longest)) return attention_varlen_bf16(p);
     const int64_t need = k.attention_scratch_floats(longest, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
