@@ -41,6 +41,14 @@ BENCHMARK(BM_linear)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same product in bf16 (oneDNN bf16 matmul; the bf16 roofline the attention below compares with).
+void BM_linear_bf16(benchmark::State& st) {
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK) return st.SkipWithError(dd_last_error());
+    BM_linear(st);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+}
+BENCHMARK(BM_linear_bf16)->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // softmax(q k^T / sqrt(dh)) v over [N,T,H,Dh]
 void BM_attention(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);
@@ -49,6 +57,14 @@ void BM_attention(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
+
+// In bf16 GEMM precision: Q K^T and P V as oneDNN bf16 matmuls, softmax in fp32.
+void BM_attention_bf16(benchmark::State& st) {
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK) return st.SkipWithError(dd_last_error());
+    BM_attention(st);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+}
+BENCHMARK(BM_attention_bf16)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 // column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
 void BM_attention_key_mass(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);
@@ -68,7 +84,7 @@ void BM_attention_with_key_mass(benchmark::State& st) {
 BENCHMARK(BM_attention_with_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_layernorm_modulate(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), D = st.range(2);

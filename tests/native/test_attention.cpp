@@ -27,10 +27,21 @@ constexpr Tolerance kAttention{1e-5, 1e-5, 0};
 // [-3, 3), Dh = 72 and scale <= 0.125, scale * max sum|q k| <= 81, delta <= 0.08 and e^{2 delta} <= 1.18 < 1.25. The rounded p
 // (not the fp32 row sum) and v and the T-term fp32 sum add (2u + u^2 + (T+1) 2^-23) sum p|v|. The
 // magnitude sum p|v| (1 + 2 scale max sum|q k|) covers both; the fp32 parts (exp, row sum) stay in kAttention.
+// The CPU in bf16 (attention_bf16.cpp) rounds q, k, v and p's numerators to bf16, u = 2^-8, products exact and summed in fp32:
+// the same argument with delta <= 81 (2u + u^2 + 73 * 2^-23) <= 0.635, e^{2 delta} (1 + u)^2 <= 3.6 (the (1 + u)^2
+// from the rounded p and v).
 Tolerance attention_tolerance(const Backend& b) {
-    if (b.device_type == DD_DEVICE_CPU || b.precision == DD_PRECISION_FP32) return kAttention;
-    const double u = tf32_unit_roundoff(), acc = (double)(std::max(Dh, T) + 1) * std::ldexp(1.0, -23);
-    return {kAttention.rtol, kAttention.per_magnitude + 1.25 * (2 * u + u * u + acc), 0};
+    if (gemm_precision(b) == DD_PRECISION_FP32) return kAttention;
+    const bool cpu = b.device_type == DD_DEVICE_CPU;
+    const double u = cpu ? bf16_unit_roundoff() : tf32_unit_roundoff(), growth = cpu ? 3.6 : 1.25;
+    const double acc = (double)(std::max(Dh, T) + 1) * std::ldexp(1.0, -23);
+    return {kAttention.rtol, kAttention.per_magnitude + growth * (2 * u + u * u + acc), 0};
+}
+
+// Queries against other keys (token caching): the CUDA devices run the plain fp32 attention_rows kernel at every
+// precision; the CPU's bf16 path serves it like self-attention.
+Tolerance cross_attention_tolerance(const Backend& b) {
+    return b.device_type == DD_DEVICE_CPU ? attention_tolerance(b) : kAttention;
 }
 
 // q/k/v (s = 0/1/2) of a packed [N,T,3,H,Dh] tensor as an [N,T,H,Dh] view.
@@ -114,8 +125,7 @@ TEST_P(AttentionTest, ZeroTokenStrideKeysAndValues) {
 }
 
 // Fewer (and more) queries than keys, as token caching runs it: the chosen tokens' queries (gathered, dense
-// [N,Tq,H,Dh]) against every token's keys and values in a packed qkv [N,Tk,3,H,Dh]. On CUDA devices this is the
-// plain fp32 attention_rows kernel at every precision, so the fp32 tolerance holds there too.
+// [N,Tq,H,Dh]) against every token's keys and values in a packed qkv [N,Tk,3,H,Dh].
 TEST_P(AttentionTest, QueriesAgainstMoreKeys) {
     for (int64_t tq : {int64_t{9}, T + 3}) {
         SCOPED_TRACE("Tq=" + std::to_string(tq) + " Tk=" + std::to_string(T));
@@ -126,8 +136,122 @@ TEST_P(AttentionTest, QueriesAgainstMoreKeys) {
         DD_RUN_OP(dd_attention(q.get(), qkv_view(qkv, 1).get(), qkv_view(qkv, 2).get(), scale, out.get()));
         EXPECT_TRUE(AllClose(download(out.get()),
                              ddref::attention_rows(hq, qkv_part(packed, 1), qkv_part(packed, 2), N, tq, T, H, Dh, scale),
-                             kAttention));
+                             cross_attention_tolerance(backend())));
     }
+}
+
+// ---- the CPU's bf16 path, tightly: it rounds q, k, v and the softmax's fp32 numerators e_j to bf16 (nearest even),
+// accumulates in fp32 and divides each output row by the fp32 sum of the e_j. Against the double reference on the
+// rounded q, k, v only the fp32 arithmetic (kAttention times the reference's magnitude) and the rounding of e remain:
+// each effective p_j within a factor (1 + u) of its fp32 value (itself within 1.001 of the exact one here), v exact,
+// so the rounding adds at most 1.01 u sum_j p_j |v_j|.
+
+// bf16 keeps 8 significant bits: x = m 2^e with 0.5 <= |m| < 1, m rounded to a multiple of 2^-8 (rint: nearest even).
+std::vector<float> rounded_to_bf16(std::vector<float> x) {
+    for (float& f : x) {
+        int e = 0;
+        const double m = std::frexp((double)f, &e);
+        f = (float)std::ldexp(std::rint(std::ldexp(m, 8)), e - 8);
+    }
+    return x;
+}
+
+// attention_rows on the rounded inputs, its magnitude replaced by the bound above (compare with per_magnitude 1).
+ddref::Expected bf16_attention_reference(const std::vector<float>& q, const std::vector<float>& k,
+                                         const std::vector<float>& v, int64_t n_, int64_t tq, int64_t tk, int64_t h_,
+                                         int64_t dh, double scale) {
+    const auto qr = rounded_to_bf16(q), kr = rounded_to_bf16(k), vr = rounded_to_bf16(v);
+    ddref::Expected e = ddref::attention_rows(qr, kr, vr, n_, tq, tk, h_, dh, scale);
+    std::vector<double> p((size_t)tk);
+    for (int64_t n = 0; n < n_; ++n)
+        for (int64_t h = 0; h < h_; ++h)
+            for (int64_t i = 0; i < tq; ++i) {
+                const size_t qi = (size_t)(((n * tq + i) * h_ + h) * dh), k0 = (size_t)((n * tk * h_ + h) * dh);
+                ddref::softmax_row(&qr[qi], &kr[k0], h_ * dh, tk, dh, scale, p);
+                for (int64_t d = 0; d < dh; ++d) {
+                    double pv = 0;
+                    for (int64_t j = 0; j < tk; ++j) pv += p[j] * std::fabs((double)vr[k0 + j * h_ * dh + d]);
+                    e.magnitude[qi + d] = kAttention.per_magnitude * e.magnitude[qi + d] + 1.01 * bf16_unit_roundoff() * pv;
+                }
+            }
+    return e;
+}
+
+constexpr Tolerance kBf16Rounded{kAttention.rtol, 1.0, 0};
+
+// The bf16 path serves heads of at least 128 x 128 scores (bf16_attention_pays; smaller ones run the fp32 kernel,
+// which the tests above hold to the bf16 bound too): these tests use 130 tokens.
+constexpr int64_t kBf16T = 130;
+
+bool is_cpu_bf16(const Backend& b) { return b.device_type == DD_DEVICE_CPU && b.precision == DD_PRECISION_BF16; }
+
+// Self-attention on packed qkv views, and fewer / more queries than keys (token caching's cached steps).
+TEST_P(AttentionTest, CpuBf16RoundsOperandsAndProbabilitiesOnce) {
+    if (!is_cpu_bf16(backend())) GTEST_SKIP() << "the CPU's bf16 path only";
+    const int64_t t = kBf16T;
+    const auto packed = rng.uniform(N * t * 3 * D, -3, 3);
+    const float scale = 1.0f / std::sqrt((float)Dh);
+    Tensor qkv = upload_f32(backend(), packed, {N, t, 3, H, Dh}), out = new_tensor(backend(), DD_F32, {N, t, H, Dh});
+    DD_RUN_OP(dd_attention(qkv_view(qkv, 0, t).get(), qkv_view(qkv, 1, t).get(), qkv_view(qkv, 2, t).get(), scale,
+                           out.get()));
+    EXPECT_TRUE(AllClose(download(out.get()),
+                         bf16_attention_reference(qkv_part(packed, 0, t), qkv_part(packed, 1, t),
+                                                  qkv_part(packed, 2, t), N, t, t, H, Dh, scale),
+                         kBf16Rounded));
+    for (int64_t tq : {t - 3, t + 3}) {
+        SCOPED_TRACE("Tq=" + std::to_string(tq));
+        const auto hq = rng.uniform(N * tq * D, -3, 3);
+        Tensor q = upload_f32(backend(), hq, {N, tq, H, Dh}), o = new_tensor(backend(), DD_F32, {N, tq, H, Dh});
+        DD_RUN_OP(dd_attention(q.get(), qkv_view(qkv, 1, t).get(), qkv_view(qkv, 2, t).get(), scale, o.get()));
+        EXPECT_TRUE(AllClose(download(o.get()),
+                             bf16_attention_reference(hq, qkv_part(packed, 1, t), qkv_part(packed, 2, t), N, tq, t, H,
+                                                      Dh, scale),
+                             kBf16Rounded));
+    }
+}
+
+// Packed sequences (FlexiDiT), lengths 23, 0, 1, 300 (more than one chunk of query rows), in [R,3,H,Dh].
+TEST_P(AttentionTest, CpuBf16Varlen) {
+    if (!is_cpu_bf16(backend())) GTEST_SKIP() << "the CPU's bf16 path only";
+    const std::vector<int32_t> cu{0, 23, 23, 24, 324};
+    const int64_t R = cu.back();
+    const auto packed = rng.uniform(R * 3 * D, -3, 3);
+    const float scale = 1.0f / std::sqrt((float)Dh);
+    Tensor qkv = upload_f32(backend(), packed, {R, 3, H, Dh}), out = new_tensor(backend(), DD_F32, {R, H, Dh});
+    Tensor cus = upload_i32(backend(), cu, {(int64_t)cu.size()});
+    auto part = [&](int s) { return view(qkv, {R, H, Dh}, {3 * D, Dh, 1}, s * D); };
+    DD_RUN_OP(dd_attention_varlen(part(0).get(), part(1).get(), part(2).get(), cus.get(), scale, out.get()));
+    const auto got = download(out.get());
+    for (size_t b = 0; b + 1 < cu.size(); ++b) {
+        const int64_t r0 = cu[b], len = cu[b + 1] - r0;
+        if (len == 0) continue;
+        SCOPED_TRACE("sequence " + std::to_string(b) + " of length " + std::to_string(len));
+        const std::vector<float> seq(packed.begin() + r0 * 3 * D, packed.begin() + (r0 + len) * 3 * D);
+        auto host = [&](int s) { return column_slice(seq, len, 3 * D, s * D, D); };
+        EXPECT_TRUE(AllClose(std::vector<float>(got.begin() + r0 * D, got.begin() + (r0 + len) * D),
+                             bf16_attention_reference(host(0), host(1), host(2), 1, len, len, H, Dh, scale),
+                             kBf16Rounded));
+    }
+}
+
+// Each head's products are planned for one thread and run by one thread: one thread and three give the same bits.
+TEST_P(AttentionTest, CpuBf16ResultDoesNotDependOnTheThreadCount) {
+    if (!is_cpu_bf16(backend())) GTEST_SKIP() << "the CPU's bf16 path only";
+    const int64_t t = kBf16T;
+    const auto packed = rng.uniform(N * t * 3 * D, -3, 3);
+    Tensor qkv = upload_f32(backend(), packed, {N, t, 3, H, Dh});
+    const int before = dd_num_threads();
+    std::vector<std::vector<float>> got;
+    for (int threads : {1, 3}) {
+        dd_set_num_threads(threads);
+        Tensor out = new_tensor(backend(), DD_F32, {N, t, H, Dh});
+        const dd_status st = dd_attention(qkv_view(qkv, 0, t).get(), qkv_view(qkv, 1, t).get(),
+                                          qkv_view(qkv, 2, t).get(), 0.125f, out.get());
+        EXPECT_EQ(st, DD_OK) << dd_last_error();
+        got.push_back(download(out.get()));
+    }
+    dd_set_num_threads(before);
+    EXPECT_EQ(got[0], got[1]);
 }
 
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);

@@ -1,7 +1,7 @@
 // dd_attention_key_mass (token caching's importance score) against the double reference, with q and k as views
 // into one packed qkv tensor [N,T,3,H,Dh] as the DiT writes it; every row of the result sums to T (each query's
-// probabilities sum to 1); dd_attention_with_key_mass equals dd_attention and dd_attention_key_mass bit for bit;
-// bad shapes are refused naming the tensor.
+// probabilities sum to 1); dd_attention_with_key_mass equals dd_attention and dd_attention_key_mass bit for bit
+// (on the CPU: run in fp32, the fused op's arithmetic in every precision); bad shapes are refused naming the tensor.
 #include <cmath>
 
 #include "compare.h"
@@ -65,7 +65,8 @@ TEST_P(AttentionKeyMassTest, LargerThenSmallerShapes) {
 }
 
 // The fused form: the very outputs of the two separate ops (the CPU takes the mass from the attention's own
-// probabilities, in the same order; elsewhere the ops run in turn and say so), and the reference.
+// probabilities, in the same order, fp32 in every precision: the separate ops are run in fp32 there; elsewhere the
+// ops run in turn and say so), and the reference.
 TEST_P(AttentionKeyMassTest, WithAttentionEqualsTheSeparateOpsBitForBit) {
     const auto packed = rng.uniform(N * T * 3 * D, -2, 2);
     const float scale = (float)(1.0 / std::sqrt((double)Dh));
@@ -76,9 +77,16 @@ TEST_P(AttentionKeyMassTest, WithAttentionEqualsTheSeparateOpsBitForBit) {
     Tensor out1 = new_tensor(backend(), DD_F32, {N, T, H, Dh}), mass1 = new_tensor(backend(), DD_F32, {N, T});
     int recomputed = -1;
     DD_RUN_OP(dd_attention_with_key_mass(q.get(), k.get(), v.get(), scale, out.get(), mass.get(), &recomputed));
-    EXPECT_EQ(recomputed, backend().device_type == DD_DEVICE_CPU ? 0 : 1);
+    const bool cpu = backend().device_type == DD_DEVICE_CPU;
+    EXPECT_EQ(recomputed, cpu ? 0 : 1);
+    if (cpu) {
+        ASSERT_EQ(dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32), DD_OK);
+    }
     DD_RUN_OP(dd_attention(q.get(), k.get(), v.get(), scale, out1.get()));
     DD_RUN_OP(dd_attention_key_mass(q.get(), k.get(), scale, mass1.get()));
+    if (cpu) {
+        ASSERT_EQ(dd_set_gemm_precision(DD_DEVICE_CPU, backend().precision), DD_OK);
+    }
     EXPECT_EQ(download(out.get()), download(out1.get()));
     EXPECT_EQ(download(mass.get()), download(mass1.get()));
     const auto want = ddref::attention_key_mass(column_slice(packed, N * T, 3 * D, 0, D),

@@ -196,7 +196,8 @@ DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, cons
 /* Softmax attention per batch entry and head: out = softmax(q k^T * scale) v.
  * q, out: [N,Tq,H,Dh]; k, v: [N,Tk,H,Dh]; views with any strides on N,T,H and a contiguous last dim (q, k, v may
  * be views into one packed qkv tensor [N,T,3,H,Dh]). Tq = Tk is self-attention; Tq != Tk (some queries against
- * all keys: token caching) runs a plain kernel on CUDA devices, head dims up to 128. */
+ * all keys: token caching) runs a plain kernel on CUDA devices, head dims up to 128. On the CPU in bf16 GEMM precision
+ * Q K^T and P V are bf16 matmuls (q, k, v and the fp32 softmax's probabilities rounded to bf16, fp32 accumulation). */
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 
@@ -207,14 +208,16 @@ DD_API dd_status dd_attention_key_mass(const dd_tensor* q, const dd_tensor* k, f
 
 /* dd_attention (self-attention: Tq = Tk) and dd_attention_key_mass of the same q, k in one call: out as
  * dd_attention, mass [N,T] contiguous as dd_attention_key_mass's out. Where the backend takes the mass from the
- * attention's own probabilities (the CPU) both equal the separate ops bit for bit and *scores_recomputed (if not
- * NULL) is set to 0; elsewhere the two ops run in turn (Q K^T twice) and it is set to 1. */
+ * attention's own probabilities (the CPU, in fp32 at every GEMM precision) both equal the separate ops in fp32 bit for
+ * bit and *scores_recomputed (if not NULL) is set to 0; elsewhere the two ops run in turn (Q K^T twice) and it is set
+ * to 1. */
 DD_API dd_status dd_attention_with_key_mass(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                                             dd_tensor* out, dd_tensor* mass, int* scores_recomputed);
 
 /* Packed variable-length attention (block-diagonal): sequences of lengths cu_seqlens[b+1] - cu_seqlens[b]
  * lie back to back in q, k, v, out [R,H,Dh] (views with any strides on R and H, contiguous Dh); each token
- * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. */
+ * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. Precision as
+ * dd_attention. */
 DD_API dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v,
                                      const dd_tensor* cu_seqlens, float scale, dd_tensor* out);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "attention_bf16.h"
 #include "cpu_kernels.h"
 #include "gemm.h"
 #include "cpu_threads.h"
@@ -111,8 +112,8 @@ dd_status gated_residual_add(const GatedResidualParams& p) {
     return DD_OK;
 }
 
-// Heads run in parallel; each uses the ISA's register-blocked attention kernel with a per-thread
-// scratch buffer that only grows (no allocation once shapes are steady).
+// Heads run in parallel; in fp32 each uses the ISA's register-blocked attention kernel with a per-thread
+// scratch buffer that only grows (no allocation once shapes are steady); in bf16 oneDNN matmuls (attention_bf16.cpp).
 dd_status attention(const AttentionParams& p) {
     const Kernels& k = kernels();
     if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
@@ -122,6 +123,7 @@ dd_status attention(const AttentionParams& p) {
                 for (int64_t h = 0; h < p.H; ++h) std::memset(p.o + n * p.o_sn + t * p.o_st + h * p.o_sh, 0, 4 * p.Dh);
         return DD_OK;
     }
+    if (thread_uses_bf16() && bf16_attention_pays(p.T, p.Tk)) return attention_bf16(p);
     const int64_t need = k.attention_scratch_floats(p.Tk, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
@@ -139,12 +141,13 @@ dd_status attention(const AttentionParams& p) {
     return DD_OK;
 }
 
-// Each (sequence, head) pair is one attention_head call over that sequence's rows.
+// Each (sequence, head) pair is one attention_head call over that sequence's rows (in bf16: attention_bf16.cpp).
 dd_status attention_varlen(const AttentionVarlenParams& p) {
     const Kernels& k = kernels();
     int64_t longest = 0;
     for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
+    if (thread_uses_bf16() && bf16_attention_pays(longest, longest)) return attention_varlen_bf16(p);
     const int64_t need = k.attention_scratch_floats(longest, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel

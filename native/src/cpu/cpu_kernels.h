@@ -31,6 +31,11 @@ struct Kernels {
     void (*add_row)(float* y, const float* b, int64_t D);
     // s = softmax(scale * s) in place
     void (*softmax_row)(float* s, int64_t n, float scale);
+    // y = x rounded to bf16 (nearest even, NaN kept quiet; as dd::f32_to_bf16)
+    void (*round_bf16)(const float* x, uint16_t* y, int64_t n);
+    // e = exp(scale * (s - max s)) rounded to bf16 into p; returns the sum of the unrounded e (the softmax's
+    // denominator, applied by the caller after P V)
+    float (*softmax_exp_bf16)(const float* s, uint16_t* p, int64_t n, float scale);
     // out = softmax(q k^T * scale) v for one head, register-blocked on this ISA's vectors; with v null only the
     // probabilities' column sums (a.mass) are made
     void (*attention_head)(const AttentionHead& a);

@@ -27,7 +27,8 @@ namespace {
 
 using dt = dnnl::memory::data_type;
 
-// What fixes a primitive: kind (matmul or the f32 -> bf16 activation reorder), shape, strides, options, threads.
+// What fixes a primitive: kind (matmul, the f32 -> bf16 activation reorder, or a one-thread bf16 x bf16 matmul),
+// shape, strides, options, threads.
 struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
@@ -69,11 +70,31 @@ constexpr size_t kMaxPrimitives = 4096;
 std::shared_mutex g_prims_mutex;
 std::unordered_map<Key, std::shared_ptr<const Prim>, KeyHash> g_prims;
 
+constexpr int kMatmul = 0, kToBf16 = 1, kSerialBf16 = 2;
+
+// oneDNN plans a primitive for the calling thread's OpenMP team size: a serial one is created with it set to 1.
+struct OneThreadPlan {
+    int saved = omp_get_max_threads();
+    OneThreadPlan() { omp_set_num_threads(1); }
+    ~OneThreadPlan() { omp_set_num_threads(saved); }
+};
+
 std::shared_ptr<const Prim> create(const Key& k) {
     auto p = std::make_shared<Prim>();
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    if (k.kind == 1) {  // A [M,K] f32 at its strides -> bf16 contiguous
+    if (k.kind == kSerialBf16) {  // a [M,K] bf16 (row stride a_m), b [K,N] bf16 at (b_k, b_n), c f32 (row stride c_m)
+        OneThreadPlan one;
+        p->a = dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.a_m, 1});
+        p->b = dnnl::memory::desc({k.K, k.N}, dt::bf16, {k.b_k, k.b_n});
+        p->c = dnnl::memory::desc({k.M, k.N}, dt::f32, {k.c_m, 1});
+        dnnl::matmul::primitive_desc pd(dnnl_engine(), p->a, p->b, p->c, attr);
+        p->scratch = pd.scratchpad_desc().get_size();
+        p->impl = pd.impl_info_str();
+        p->prim = dnnl::matmul(pd);
+        return p;
+    }
+    if (k.kind == kToBf16) {  // A [M,K] f32 at its strides -> bf16 contiguous
         p->a_f32 = dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
         p->a = dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1});
         dnnl::reorder::primitive_desc pd(dnnl_engine(), p->a_f32, dnnl_engine(), p->a, attr);
@@ -113,14 +134,21 @@ std::shared_ptr<const Prim> lookup(const Key& k) {
     return g_prims.emplace(k, std::move(p)).first->second;
 }
 
+// The calling thread's scratchpad, shared by all its primitives (one runs at a time on a thread).
+GrowBuffer& thread_scratch() {
+    thread_local GrowBuffer scratch;
+    return scratch;
+}
+
 void run_gemm(const Gemm& g) {
     const int threads = omp_get_max_threads();
-    auto prim = lookup(make_key(0, g, threads));
-    thread_local GrowBuffer scratch, a_bf16;
+    auto prim = lookup(make_key(kMatmul, g, threads));
+    GrowBuffer& scratch = thread_scratch();
+    thread_local GrowBuffer a_bf16;
     dnnl::stream& s = thread_stream();
     const void* a = g.a;
     if (g.b_bf16) {
-        auto conv = lookup(make_key(1, g, threads));
+        auto conv = lookup(make_key(kToBf16, g, threads));
         void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
         DnnlArgs args{{DNNL_ARG_FROM, dnnl_mem(conv->a_f32, g.a)},
                                                    {DNNL_ARG_TO, dnnl_mem(conv->a, dst)}};
@@ -135,6 +163,17 @@ void run_gemm(const Gemm& g) {
     add_scratchpad(args, prim->scratch, scratch);
     if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
     prim->prim.execute(s, args);
+    s.wait();
+}
+
+// Executes a primitive whose src/weights/dst are given, with the calling thread's scratchpad and stream.
+void execute(const Prim& prim, const void* a, const void* b, void* c) {
+    GrowBuffer& scratch = thread_scratch();
+    dnnl::stream& s = thread_stream();
+    DnnlArgs args{{DNNL_ARG_SRC, dnnl_mem(prim.a, a)}, {DNNL_ARG_WEIGHTS, dnnl_mem(prim.b, b)},
+                  {DNNL_ARG_DST, dnnl_mem(prim.c, c)}};
+    add_scratchpad(args, prim.scratch, scratch);
+    prim.prim.execute(s, args);
     s.wait();
 }
 
@@ -193,6 +232,16 @@ dd_status gemm(const char* op, const Gemm& g) {
         return fail(DD_ERR_OUT_OF_MEMORY, format("%s: out of host memory for the oneDNN matmul %lld x %lld x %lld", op,
                                                  (long long)g.M, (long long)g.N, (long long)g.K));
     }
+}
+
+void bf16_product_serial(const Bf16Product& p) {
+    Key k;
+    std::memset(&k, 0, sizeof k);
+    k.kind = kSerialBf16;
+    k.M = p.M, k.N = p.N, k.K = p.K, k.a_m = p.a_m, k.a_k = 1, k.b_k = p.b_k, k.b_n = p.b_n, k.c_m = p.c_m;
+    k.bf16 = true;
+    k.threads = 1;
+    execute(*lookup(k), p.a, p.b, p.c);
 }
 
 const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
@@ -286,7 +335,7 @@ std::string engine_info() {
 
 std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16) {
     Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
-    return lookup(make_key(0, g, omp_get_max_threads()))->impl;
+    return lookup(make_key(kMatmul, g, omp_get_max_threads()))->impl;
 }
 
 }  // namespace dd::cpu
