@@ -203,6 +203,39 @@ class OpsTest {
         }
     }
 
+    /**
+     * Attention with the key mass (token caching's full step): the very outputs of attention and attentionKeyMass, the
+     * mass against the double reference; the CPU sums the attention's own probabilities, emulated CUDA says it ran
+     * the scores again. A mass of the wrong shape is a typed error naming it, and the next call still works.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void attentionWithKeyMassEqualsTheSeparateOps(Device dev) {
+        TestData d = new TestData();
+        int n = 2, t = 19, h = 3, dh = 8;
+        float[] q = d.gaussian(n * t * h * dh, 1), k = d.gaussian(n * t * h * dh, 1), v = d.gaussian(n * t * h * dh, 1);
+        float scale = (float) (1 / Math.sqrt(dh));
+        try (Scope s = Scope.open()) {
+            Tensor tq = s.of(dev, q, n, t, h, dh), tk = s.of(dev, k, n, t, h, dh), tv = s.of(dev, v, n, t, h, dh);
+            Tensor out = s.empty(dev, DType.F32, n, t, h, dh), mass = s.empty(dev, DType.F32, n, t);
+            Tensor out1 = s.empty(dev, DType.F32, n, t, h, dh), mass1 = s.empty(dev, DType.F32, n, t);
+            boolean recomputed = Ops.attentionWithKeyMass(tq, tk, tv, scale, out, mass);
+            org.junit.jupiter.api.Assertions.assertEquals(dev.type() != Device.Type.CPU, recomputed);
+            Ops.attention(tq, tk, tv, scale, out1);
+            Ops.attentionKeyMass(tq, tk, scale, mass1);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(out1.toFloatArray(), out.toFloatArray());
+            float[] got = mass.toFloatArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(mass1.toFloatArray(), got);
+            d.assertClose(Reference.attentionKeyMass(q, k, n, t, h, dh, scale), got, 1e-5, 1e-5, "key mass");
+            Tensor bad = s.empty(dev, DType.F32, n, t + 1);
+            ShapeMismatchException e = org.junit.jupiter.api.Assertions.assertThrows(ShapeMismatchException.class,
+                    () -> Ops.attentionWithKeyMass(tq, tk, tv, scale, out, bad));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'mass'"), e.getMessage());
+            Ops.attentionWithKeyMass(tq, tk, tv, scale, out, mass);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(got, mass.toFloatArray(), "after the refused call");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {

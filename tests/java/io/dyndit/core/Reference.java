@@ -82,4 +82,31 @@ final class Reference {
         }
         return o;
     }
+
+    /** m[n][j] = (1/H) sum_h sum_i softmax_j(q_i . k_j * scale), q/k dense [N,T,H,Dh]: each key's attention mass. */
+    static double[] attentionKeyMass(float[] q, float[] k, int n, int t, int h, int dh, double scale) {
+        double[] m = new double[n * t];
+        double[] s = new double[t];
+        for (int a = 0; a < n; a++) {
+            for (int hh = 0; hh < h; hh++) {
+                for (int i = 0; i < t; i++) {
+                    double mx = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j < t; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < dh; d++) {
+                            dot += (double) q[((a * t + i) * h + hh) * dh + d] * k[((a * t + j) * h + hh) * dh + d];
+                        }
+                        s[j] = dot * scale;
+                        mx = Math.max(mx, s[j]);
+                    }
+                    for (int j = 0; j < t; j++) {
+                        s[j] = Math.exp(s[j] - mx);
+                        sum += s[j];
+                    }
+                    for (int j = 0; j < t; j++) m[a * t + j] += s[j] / sum / h;
+                }
+            }
+        }
+        return m;
+    }
 }
