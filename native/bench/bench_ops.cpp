@@ -49,6 +49,83 @@ void BM_linear_bf16(benchmark::State& st) {
 }
 BENCHMARK(BM_linear_bf16)->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The MLP half of a DiT block, h += gate * fc2(gelu(fc1(u))), at DiT-B batch 8 (N, T, D; hidden 4D):
+// arg 3 = 0 the separate ops (linear, gelu, linear, gated add), 1 the fused epilogues with an f32 hidden,
+// 2 the fused epilogues with a bf16 hidden (bf16 precision only). Arg 4: 1 = bf16 GEMM precision.
+void BM_mlp(benchmark::State& st) {
+    const int64_t N = st.range(0), T = st.range(1), D = st.range(2), form = st.range(3);
+    const bool bf16 = st.range(4) != 0;
+    if (bf16 && dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK)
+        return st.SkipWithError(dd_last_error());
+    Tensor u({N, T, D}), w1({4 * D, D}, 0.02f), b1({4 * D}), w2({D, 4 * D}, 0.02f), b2({D}), gate({N, D});
+    Tensor h({N, T, D}), hid({N, T, 4 * D}), tmp({N, T, D});
+    dd_tensor* hid16 = nullptr;
+    const int64_t hs[3] = {N, T, 4 * D};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 3, hs, &hid16);
+    for (auto _ : st) {
+        if (form == 0) {
+            dd_linear(u.t, w1.t, b1.t, hid.t);
+            dd_gelu_tanh(hid.t, hid.t);
+            dd_linear(hid.t, w2.t, b2.t, tmp.t);
+            dd_gated_residual_add(h.t, gate.t, tmp.t);
+        } else {
+            dd_tensor* mid = form == 2 ? hid16 : hid.t;
+            if (dd_linear_gelu(u.t, w1.t, b1.t, mid) != DD_OK) return st.SkipWithError(dd_last_error());
+            if (dd_linear_gated_residual(mid, w2.t, b2.t, gate.t, h.t) != DD_OK) return st.SkipWithError(dd_last_error());
+        }
+    }
+    dd_tensor_free(hid16);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * N * T * D * 8 * D * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_mlp)
+    ->Args({8, 256, 768, 0, 0})->Args({8, 256, 768, 1, 0})
+    ->Args({8, 256, 768, 0, 1})->Args({8, 256, 768, 1, 1})->Args({8, 256, 768, 2, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Each half of BM_mlp alone (arg 2: 1 = bf16 precision): arg 1 = 0 fc1 then gelu, 1 fc1 with the GELU post-op (f32 out), 2 the same
+// with a bf16 out; 3 fc2 into scratch then the gated add, 4 fc2 with the gated-residual post-ops, 5 the same from a
+// bf16 hidden.
+void BM_mlp_part(benchmark::State& st) {
+    const int64_t M = st.range(0), form = st.range(1), D = 768, N = M / 256;
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, st.range(2) ? DD_PRECISION_BF16 : DD_PRECISION_FP32) != DD_OK)
+        return st.SkipWithError(dd_last_error());
+    Tensor u({N, 256, D}), w1({4 * D, D}, 0.02f), b1({4 * D}), w2({D, 4 * D}, 0.02f), b2({D}), gate({N, D});
+    Tensor h({N, 256, D}), hid({N, 256, 4 * D}), tmp({N, 256, D});
+    dd_tensor* hid16 = nullptr;
+    const int64_t hs[3] = {N, 256, 4 * D};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 3, hs, &hid16);
+    for (auto _ : st) {
+        dd_status s = DD_OK;
+        if (form == 0) s = dd_linear(u.t, w1.t, b1.t, hid.t), dd_gelu_tanh(hid.t, hid.t);
+        if (form == 1) s = dd_linear_gelu(u.t, w1.t, b1.t, hid.t);
+        if (form == 2) s = dd_linear_gelu(u.t, w1.t, b1.t, hid16);
+        if (form == 3) s = dd_linear(hid.t, w2.t, b2.t, tmp.t), dd_gated_residual_add(h.t, gate.t, tmp.t);
+        if (form == 4) s = dd_linear_gated_residual(hid.t, w2.t, b2.t, gate.t, h.t);
+        if (form == 5) s = dd_linear_gated_residual(hid16, w2.t, b2.t, gate.t, h.t);
+        if (s != DD_OK) return st.SkipWithError(dd_last_error());
+    }
+    dd_tensor_free(hid16);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * D * 4 * D * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_mlp_part)->ArgsProduct({{2048}, {0, 1, 2, 3, 4, 5}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// fc1 alone: y = x W^T + b (arg 3 = 0) or gelu(x W^T + b) by dd_linear_gelu (1); arg 4: 1 = bf16 precision.
+void BM_fc1(benchmark::State& st) {
+    const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, st.range(4) ? DD_PRECISION_BF16 : DD_PRECISION_FP32) != DD_OK)
+        return st.SkipWithError(dd_last_error());
+    Tensor x({M, K}), w({N, K}, 0.02f), b({N}), y({M, N});
+    for (auto _ : st) (st.range(3) ? dd_linear_gelu : dd_linear)(x.t, w.t, b.t, y.t);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * N * K * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_fc1)->ArgsProduct({{2048}, {3072}, {768}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{512}, {4608}, {1152}, {0, 1}, {0, 1}})->ArgsProduct({{103}, {3072}, {768}, {0, 1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // softmax(q k^T / sqrt(dh)) v over [N,T,H,Dh]
 void BM_attention(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);

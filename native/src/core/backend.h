@@ -14,6 +14,10 @@ struct LinearParams {
     const float* bias;  // may be null
     float* y; int64_t y_row_stride;
     int64_t M, N, K;
+    // bf16 activations (backends with linear_bf16_io only): when set, x (resp. y) is null and the data is bf16 here,
+    // at the same row stride.
+    const uint16_t* x_bf16 = nullptr;
+    uint16_t* y_bf16 = nullptr;
 };
 
 // What linear_epilogue applies to a = x[m,:] W^T + bias: y = gelu_tanh(a), or y += gate[m / rows_per_sample] * a.
@@ -241,6 +245,8 @@ struct Backend {
     // self-attention that also writes the key mass [N,T] (contiguous) from the same probabilities; null:
     // dd_attention_with_key_mass runs attention, then attention_key_mass.
     dd_status (*attention_with_key_mass)(const AttentionParams&, float* mass);
+    // linear and linear_epilogue take bf16 x / y (LinearParams::x_bf16 / y_bf16) in the bf16 GEMM precision.
+    bool linear_bf16_io;
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

@@ -6,8 +6,12 @@ void OpCheck::error(dd_status s, const std::string& msg) const { throw Error(s, 
 
 const dd_tensor& OpCheck::tensor(const dd_tensor* t, const char* name, int dtype, int rank) {
     if (!t) error(DD_ERR_INVALID_ARGUMENT, format("tensor '%s' is NULL", name));
-    if (t->dtype != dtype)
+    if (dtype == kF32OrBf16) {
+        if (t->dtype != DD_F32 && t->dtype != DD_BF16)
+            error(DD_ERR_DTYPE, format("tensor '%s' has dtype %s, expected f32 or bf16", name, dtype_name(t->dtype)));
+    } else if (t->dtype != dtype) {
         error(DD_ERR_DTYPE, format("tensor '%s' has dtype %s, expected %s", name, dtype_name(t->dtype), dtype_name(dtype)));
+    }
     if (rank >= 0 && t->ndim != rank)
         error(DD_ERR_SHAPE, format("tensor '%s' has shape %s (rank %d), expected rank %d", name, t->shape_str().c_str(),
                                    t->ndim, rank));

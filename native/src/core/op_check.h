@@ -24,6 +24,7 @@ class OpCheck {
 public:
     explicit OpCheck(const char* op) : op_(op) {}
 
+    static constexpr int kF32OrBf16 = -2;  // a dtype argument: f32 or bf16 (activations)
     // Non-null, dtype, rank; all tensors of one op on one device.
     const dd_tensor& tensor(const dd_tensor* t, const char* name, int dtype, int rank);
     // Optional tensor: returns nullptr when t is null, otherwise checks like tensor().

@@ -87,7 +87,7 @@ extern "C" {
 dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
     return dd::guard("dd_linear", [&] {
         OpCheck c("dd_linear");
-        const dd::LinearParams p = dd::check_linear(c, x, w, bias, y, "y", -1);
+        const dd::LinearParams p = dd::check_linear(c, x, w, bias, y, "y", -1, true);
         return run(c, c.backend().linear, p);
     });
 }

@@ -1,6 +1,7 @@
 // dd_linear_gelu and dd_linear_gated_residual: a linear with the op that follows it in a DiT block fused into the
 // GEMM's epilogue where the backend has one (CUDA), else run as dd_linear then dd_gelu_tanh / dd_gated_residual_add
 // (bit for bit the separate ops; the residual form through a per-thread scratch that only grows).
+#include <utility>
 #include <vector>
 
 #include "linear_check.h"
@@ -24,11 +25,15 @@ dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
 
 namespace dd {
 LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const dd_tensor* y,
-                          const char* y_name, int x_rank) {
-    const dd_tensor& X = c.tensor(x, "x", DD_F32, x_rank);
+                          const char* y_name, int x_rank, bool y_bf16_allowed) {
+    const dd_tensor& X = c.tensor(x, "x", OpCheck::kF32OrBf16, x_rank);
     const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
     const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
-    const dd_tensor& Y = c.tensor(y, y_name, DD_F32, X.ndim);
+    const dd_tensor& Y = c.tensor(y, y_name, y_bf16_allowed ? OpCheck::kF32OrBf16 : DD_F32, X.ndim);
+    for (const auto& [t, name] : {std::pair<const dd_tensor*, const char*>{&X, "x"}, {&Y, y_name}})
+        if (t->dtype == DD_BF16 && !c.backend().linear_bf16_io)
+            c.error(DD_ERR_UNSUPPORTED, format("tensor '%s' is bf16: the %s backend's linears take f32 activations",
+                                               name, c.backend().name));
     if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1 ([..., K])");
     const int64_t K = X.shape[X.ndim - 1], N = W.shape[0];
     c.shape(W, "w", {-1, K}, "[N,K] (K = last dim of x)");
@@ -47,10 +52,12 @@ LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, co
         c.error(DD_ERR_SHAPE, format("%lld rows x %lld outputs exceed the BLAS limit of 2^31-1",
                                      (long long)rows_of(X), (long long)N));
     LinearParams p{};
-    p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
+    if (X.dtype == DD_BF16) p.x_bf16 = static_cast<const uint16_t*>(X.data()); else p.x = f32(&X);
+    p.x_row_stride = c.uniform_row_stride(X, "x");
     p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
     p.bias = f32(B);
-    p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, y_name);
+    if (Y.dtype == DD_BF16) p.y_bf16 = static_cast<uint16_t*>(Y.data()); else p.y = f32w(&Y);
+    p.y_row_stride = c.uniform_row_stride(Y, y_name);
     p.M = rows_of(X); p.N = N; p.K = K;
     return p;
 }
@@ -62,7 +69,7 @@ extern "C" {
 dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
     return dd::guard("dd_linear_gelu", [&] {
         OpCheck c("dd_linear_gelu");
-        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, y, "y", -1);
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, y, "y", -1, true);
         if (c.backend().linear_epilogue)
             return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGeluTanh, nullptr, 0, 1});
         if (dd_status s = dd::run(c, c.backend().linear, lin)) return s;
@@ -81,7 +88,7 @@ dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const
                                    const dd_tensor* gate, dd_tensor* h) {
     return dd::guard("dd_linear_gated_residual", [&] {
         OpCheck c("dd_linear_gated_residual");
-        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, h, "h", 3);
+        const dd::LinearParams lin = dd::check_linear(c, x, w, bias, h, "h", 3, false);
         const dd_tensor& H = *h;
         const int64_t N = H.shape[0], T = H.shape[1], D = H.shape[2];
         const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);

@@ -37,6 +37,10 @@ dd_status unpatchify(const PatchParams& p);
 dd_status timestep_embedding(const TimestepEmbeddingParams& p);
 dd_status add_broadcast(const AddBroadcastParams& p);
 
+// linear_ops.cpp
+dd_status linear(const LinearParams& p);
+dd_status linear_epilogue(const LinearEpilogueParams& e);
+
 // sliced_ops.cpp
 dd_status linear_out_blocks(const BlockLinearParams& p);
 dd_status linear_in_blocks(const BlockLinearParams& p);
@@ -66,17 +70,6 @@ namespace {
 // Splits `n` items over threads only when there is enough work to pay for the fork.
 inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
 
-// One oneDNN matmul (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the calling thread
-// asked for it, with the weights' bf16 copy made once.
-dd_status linear(const LinearParams& p) {
-    Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, p.y, p.y_row_stride, p.M, p.N, p.K, false};
-    if (thread_uses_bf16() && p.M > 0 && p.N > 0 && p.K > 0) {
-        g.b = bf16_weights(p.w, p.N, p.K, p.w_row_stride);
-        g.b_n = p.K;
-        g.b_bf16 = true;
-    }
-    return gemm("dd_linear", g);
-}
 
 dd_status layernorm_modulate(const LayerNormModulateParams& p) {
     const Kernels& k = kernels();
@@ -222,8 +215,9 @@ const Backend cpu = {
     dpm_update,
     use_cpu,  // use_device: one CPU; applies the thread count
     attention_key_mass,
-    nullptr,  // linear_epilogue: dd_linear_gelu / dd_linear_gated_residual run the separate ops
+    linear_epilogue,
     attention_with_key_mass,
+    true,  // linear_bf16_io
 };
 
 }  // namespace

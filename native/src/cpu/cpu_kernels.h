@@ -40,6 +40,8 @@ struct Kernels {
     // probabilities' column sums (a.mass) are made
     void (*attention_head)(const AttentionHead& a);
     int64_t (*attention_scratch_floats)(int64_t T, int64_t Dh);
+    // y = gelu_tanh(x) (gelu_tanh's value) rounded to bf16 as round_bf16 does
+    void (*gelu_tanh_bf16)(const float* x, uint16_t* y, int64_t n);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)

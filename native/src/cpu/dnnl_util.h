@@ -46,6 +46,20 @@ inline dnnl::memory dnnl_mem(const dnnl::memory::desc& d, const void* p) {
 
 using DnnlArgs = std::unordered_map<int, dnnl::memory>;
 
+// A weight layout's identity for the weight cache (gemm.h cached_weights): data type, strides and blocking hashed;
+// never 0, which is bf16_weights' key.
+inline uint64_t layout_id(const dnnl::memory::desc& d) {
+    uint64_t h = 1469598103934665603ull ^ uint64_t(d.get_data_type());
+    auto mix = [&](const dnnl::memory::dims& v) {
+        for (int64_t x : v) h = (h ^ uint64_t(x)) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+    };
+    mix(d.get_strides());
+    mix(d.get_inner_blks());
+    mix(d.get_inner_idxs());
+    return h | 1;
+}
+
 // Primitives run with user scratchpads (attr scratchpad_mode::user): the calling thread's buffer serves them all.
 inline void add_scratchpad(DnnlArgs& args, size_t bytes, GrowBuffer& buf) {
     if (bytes > 0)

@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <functional>
 #include <cstdlib>
@@ -32,7 +33,8 @@ using dt = dnnl::memory::data_type;
 struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
-    bool bias, accumulate, bf16;
+    bool bias, accumulate, bf16, a_bf16, c_bf16, pack;
+    int post;
     int threads;
     bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
@@ -46,12 +48,15 @@ struct KeyHash {
     }
 };
 
+constexpr int kMatmul = 0, kToBf16 = 1, kSerialBf16 = 2;
+
 Key make_key(int kind, const Gemm& g, int threads) {
     Key k;
     std::memset(&k, 0, sizeof k);  // padding too: keys compare and hash as bytes
     k.kind = kind;
     k.M = g.M, k.N = g.N, k.K = g.K, k.a_m = g.a_m, k.a_k = g.a_k, k.b_k = g.b_k, k.b_n = g.b_n, k.c_m = g.c_m;
     k.bias = g.bias != nullptr, k.accumulate = g.accumulate, k.bf16 = g.b_bf16;
+    if (kind == kMatmul) k.a_bf16 = g.a_bf16, k.c_bf16 = g.c_bf16, k.post = int(g.post), k.pack = g.b_pack;
     k.threads = threads;
     return k;
 }
@@ -60,6 +65,9 @@ struct Prim {
     dnnl::primitive prim;
     dnnl::memory::desc a, b, bias, c;  // a: bf16 contiguous when the product is bf16
     dnnl::memory::desc a_f32;          // reorders: the f32 source
+    dnnl::memory::desc gate;           // GemmPost::kGateAdd: the binary post-op's [1, N] operand
+    dnnl::memory::desc b_f32;          // packed weights: the f32 source they are reordered from
+    uint64_t b_layout = 0;             // packed weights: their key in the weight cache
     size_t scratch = 0;
     std::string impl;
 };
@@ -69,8 +77,6 @@ constexpr size_t kMaxPrimitives = 4096;
 
 std::shared_mutex g_prims_mutex;
 std::unordered_map<Key, std::shared_ptr<const Prim>, KeyHash> g_prims;
-
-constexpr int kMatmul = 0, kToBf16 = 1, kSerialBf16 = 2;
 
 // oneDNN plans a primitive for the calling thread's OpenMP team size: a serial one is created with it set to 1.
 struct OneThreadPlan {
@@ -104,21 +110,28 @@ std::shared_ptr<const Prim> create(const Key& k) {
         return p;
     }
     const dt in = k.bf16 ? dt::bf16 : dt::f32;
-    p->a = k.bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1})
-                  : dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
-    p->b = dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
-    p->c = dnnl::memory::desc({k.M, k.N}, dt::f32, {k.c_m, 1});
+    p->a = k.a_bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.a_m, 1})
+           : k.bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1})
+                    : dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
+    p->b = k.pack ? dnnl::memory::desc({k.K, k.N}, dt::bf16, dnnl::memory::format_tag::any)
+                  : dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
+    if (k.pack) p->b_f32 = dnnl::memory::desc({k.K, k.N}, dt::f32, {k.b_k, k.b_n});
+    p->c = dnnl::memory::desc({k.M, k.N}, k.c_bf16 ? dt::bf16 : dt::f32, {k.c_m, 1});
     if (k.bias) p->bias = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-    if (k.accumulate) {
-        dnnl::post_ops po;
-        po.append_sum(1.0f);
-        attr.set_post_ops(po);
+    dnnl::post_ops po;
+    if (k.post == int(GemmPost::kGeluTanh)) po.append_eltwise(dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
+    if (k.post == int(GemmPost::kGateAdd)) {
+        p->gate = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
+        po.append_binary(dnnl::algorithm::binary_mul, p->gate);
     }
+    if (k.accumulate || k.post == int(GemmPost::kGateAdd)) po.append_sum(1.0f);
+    attr.set_post_ops(po);
     dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->bias, p->c, attr)
                                              : dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->c, attr);
     p->scratch = pd.scratchpad_desc().get_size();
     p->impl = pd.impl_info_str();
     p->prim = dnnl::matmul(pd);
+    if (k.pack) p->b = pd.weights_desc(), p->b_layout = layout_id(p->b);
     return p;
 }
 
@@ -147,7 +160,7 @@ void run_gemm(const Gemm& g) {
     thread_local GrowBuffer a_bf16;
     dnnl::stream& s = thread_stream();
     const void* a = g.a;
-    if (g.b_bf16) {
+    if (g.b_bf16 && !g.a_bf16) {
         auto conv = lookup(make_key(kToBf16, g, threads));
         void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
         DnnlArgs args{{DNNL_ARG_FROM, dnnl_mem(conv->a_f32, g.a)},
@@ -156,12 +169,24 @@ void run_gemm(const Gemm& g) {
         conv->prim.execute(s, args);
         a = dst;
     }
+    const void* b = g.b;
+    if (g.b_pack)  // the weight in the primitive's layout, reordered from f32 once per weight and layout
+        b = cached_weights(static_cast<const float*>(g.b), g.N, g.K, g.b_n, prim->b_layout, prim->b.get_size(),
+                           [&](void* out) {
+                               dnnl::reorder r(dnnl::reorder::primitive_desc(dnnl_engine(), prim->b_f32,
+                                                                             dnnl_engine(), prim->b));
+                               dnnl::memory from = dnnl_mem(prim->b_f32, g.b), to = dnnl_mem(prim->b, out);
+                               r.execute(s, from, to);
+                               s.wait();
+                           });
     DnnlArgs args{
         {DNNL_ARG_SRC, dnnl_mem(prim->a, a)},
-        {DNNL_ARG_WEIGHTS, dnnl_mem(prim->b, g.b)},
+        {DNNL_ARG_WEIGHTS, dnnl_mem(prim->b, b)},
         {DNNL_ARG_DST, dnnl_mem(prim->c, g.c)}};
     add_scratchpad(args, prim->scratch, scratch);
     if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
+    if (g.post == GemmPost::kGateAdd)
+        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl_mem(prim->gate, g.gate));
     prim->prim.execute(s, args);
     s.wait();
 }
@@ -177,12 +202,20 @@ void execute(const Prim& prim, const void* a, const void* b, void* c) {
     s.wait();
 }
 
-// K = 0: the product is zero; C becomes bias (or 0), or gains bias when accumulating.
+// K = 0: the product is zero, r = bias (or 0); C takes it through the post-op like a real product would.
 void empty_product(const Gemm& g) {
-    for (int64_t m = 0; m < g.M; ++m) {
-        float* c = g.c + m * g.c_m;
-        for (int64_t n = 0; n < g.N; ++n) c[n] = (g.accumulate ? c[n] : 0.f) + (g.bias ? g.bias[n] : 0.f);
-    }
+    for (int64_t m = 0; m < g.M; ++m)
+        for (int64_t n = 0; n < g.N; ++n) {
+            float r = g.bias ? g.bias[n] : 0.f;
+            if (g.post == GemmPost::kGeluTanh) r = 0.5f * r * (1.f + std::tanh(0.7978845608f * (r + 0.044715f * r * r * r)));
+            if (g.post == GemmPost::kGateAdd) r *= g.gate[n];
+            if (g.c_bf16) {
+                static_cast<uint16_t*>(g.c)[m * g.c_m + n] = f32_to_bf16(r);
+            } else {
+                float& c = static_cast<float*>(g.c)[m * g.c_m + n];
+                c = (g.accumulate || g.post == GemmPost::kGateAdd ? c : 0.f) + r;
+            }
+        }
 }
 
 // ---- bf16 weight copies ----
@@ -334,7 +367,7 @@ std::string engine_info() {
 }
 
 std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16) {
-    Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    const Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
     return lookup(make_key(kMatmul, g, omp_get_max_threads()))->impl;
 }
 

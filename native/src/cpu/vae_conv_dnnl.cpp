@@ -48,19 +48,6 @@ struct ConvPrim {
     uint64_t wei_layout = 0;               // names the weight layout in the weight cache
 };
 
-// The weight layout's identity for the cache: data type, strides and blocking (a hash; 0 is bf16_weights' key).
-uint64_t layout_id(const dnnl::memory::desc& d) {
-    uint64_t h = 1469598103934665603ull ^ uint64_t(d.get_data_type());
-    auto mix = [&](const dnnl::memory::dims& v) {
-        for (int64_t x : v) h = (h ^ uint64_t(x)) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    };
-    mix(d.get_strides());
-    mix(d.get_inner_blks());
-    mix(d.get_inner_idxs());
-    return h | 1;
-}
-
 std::shared_ptr<const ConvPrim> create(const ConvKey& k) {
     auto p = std::make_shared<ConvPrim>();
     const dt in = k.bf16 ? dt::bf16 : dt::f32;

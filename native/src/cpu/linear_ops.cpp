@@ -1,0 +1,122 @@
+// The CPU backend's dense linears: dd_linear and its fused forms (dd_linear_gelu, dd_linear_gated_residual) as oneDNN
+// matmuls, with bf16 activations in and out in the bf16 GEMM precision.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "../core/backend.h"
+#include "../core/error.h"
+#include "cpu_kernels.h"
+#include "dnnl_util.h"
+#include "gemm.h"
+
+namespace dd::cpu {
+namespace {
+
+// y[m, :] = gelu_tanh(y[m, :]) over M rows of N (row stride ld), in place.
+dd_status gelu_rows(float* y, int64_t ld, int64_t M, int64_t N) {
+    const Kernels& k = kernels();
+#pragma omp parallel for if (M * N >= (1 << 15))
+    for (int64_t m = 0; m < M; ++m) k.gelu_tanh(y + m * ld, y + m * ld, N);
+    return DD_OK;
+}
+
+// y = bf16(gelu_tanh(A B + bias)): the product of ~8 MB of rows at a time into an f32 scratch (mostly in cache;
+// smaller chunks make oneDNN repack the weights too often), then the
+// GELU kernel rounds it into y (row stride ld): no f32 pass over memory, one rounding.
+dd_status gemm_gelu_to_bf16(const char* op, const Gemm& g0, uint16_t* y, int64_t ld) {
+    thread_local GrowBuffer scratch;
+    const int64_t N = g0.N, chunk = std::max<int64_t>(64, (int64_t(1) << 21) / std::max<int64_t>(N, 1));
+    float* tmp = static_cast<float*>(scratch.get(size_t(std::min(chunk, g0.M) * N) * sizeof(float)));
+    const size_t a_elem = g0.a_bf16 ? 2 : 4;
+    const Kernels& k = kernels();
+    for (int64_t m0 = 0; m0 < g0.M; m0 += chunk) {
+        Gemm g = g0;
+        g.M = std::min(chunk, g0.M - m0);
+        g.a = static_cast<const char*>(g0.a) + size_t(m0 * g0.a_m) * a_elem;
+        g.c = tmp, g.c_m = N, g.c_bf16 = false;
+        if (dd_status s = gemm(op, g)) return s;
+        const int64_t rows = g.M;
+#pragma omp parallel for if (rows * N >= (1 << 15))
+        for (int64_t r = 0; r < rows; ++r) k.gelu_tanh_bf16(tmp + r * N, y + (m0 + r) * ld, N);
+    }
+    return DD_OK;
+}
+
+}  // namespace
+
+// The oneDNN matmul of a linear (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the
+// calling thread asked for it, with the weights' bf16 copy made once. bf16 activations need that precision.
+dd_status linear_gemm(const char* op, const LinearParams& p, Gemm& g) {
+    const bool bf16_io = p.x_bf16 || p.y_bf16;
+    if (bf16_io && !thread_uses_bf16())
+        return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
+                                         "(dd_set_gemm_precision); this thread computes in fp32",
+                                         op, p.x_bf16 ? "x" : "y"));
+    g = Gemm{p.x_bf16 ? static_cast<const void*>(p.x_bf16) : p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false,
+             p.bias, p.y_bf16 ? static_cast<void*>(p.y_bf16) : p.y, p.y_row_stride, p.M, p.N, p.K, false};
+    g.a_bf16 = p.x_bf16 != nullptr;
+    g.c_bf16 = p.y_bf16 != nullptr;
+    if (thread_uses_bf16()) g.b_bf16 = g.b_pack = true;  // b stays the f32 weight: packed into bf16 once
+    return DD_OK;
+}
+
+dd_status linear(const LinearParams& p) {
+    Gemm g{};
+    if (dd_status s = linear_gemm("dd_linear", p, g)) return s;
+    return gemm("dd_linear", g);
+}
+
+// dd_linear_gelu / dd_linear_gated_residual: the epilogue as oneDNN post-ops (GELU-tanh in the GEMM's registers; the
+// gated residual as a binary multiply by the sample's gate row then a sum into h, one product per sample).
+dd_status linear_epilogue(const LinearEpilogueParams& e) {
+    const char* op = e.epilogue == LinearEpilogue::kGeluTanh ? "dd_linear_gelu" : "dd_linear_gated_residual";
+    Gemm g{};
+    if (dd_status s = linear_gemm(op, e.lin, g)) return s;
+    if (e.epilogue == LinearEpilogue::kGeluTanh) {
+        if (!thread_uses_bf16()) {  // fp32: the post-op hides under the slower FMAs (~6% of an fc1 saved)
+            g.post = GemmPost::kGeluTanh;
+            return gemm(op, g);
+        }
+        // bf16: oneDNN's GELU post-op costs more than the separate pass on AMX, so the product goes to an f32
+        // scratch in row chunks that stay in cache and the GELU kernel rounds each chunk into y.
+        if (!e.lin.y_bf16) {
+            if (dd_status s = gemm(op, g)) return s;
+            return gelu_rows(e.lin.y, e.lin.y_row_stride, e.lin.M, e.lin.N);
+        }
+        return gemm_gelu_to_bf16(op, g, e.lin.y_bf16, e.lin.y_row_stride);
+    }
+    if (!e.gate) {  // gate 1: h += r
+        g.accumulate = true;
+        return gemm(op, g);
+    }
+    if (thread_uses_bf16() && !g.a_bf16) {  // bf16 from f32 x: one rounding pass of all of x beats one per sample
+        thread_local std::vector<float> tmp;
+        const int64_t M = e.lin.M, N = e.lin.N, T = e.rows_per_sample;
+        if ((int64_t)tmp.size() < M * N) tmp.resize(size_t(M * N));
+        float* r = tmp.data();  // the calling thread's: OpenMP workers have their own thread_locals
+        g.c = r;
+        g.c_m = N;
+        if (dd_status s = gemm(op, g)) return s;
+        const Kernels& k = kernels();
+#pragma omp parallel for if (M * N >= (1 << 15))
+        for (int64_t m = 0; m < M; ++m)
+            k.gated_add_row(e.lin.y + m * e.lin.y_row_stride, r + m * N, e.gate + (m / T) * e.gate_rs, N);
+        return DD_OK;
+    }
+    g.post = GemmPost::kGateAdd;
+    const int64_t T = e.rows_per_sample, samples = T > 0 ? e.lin.M / T : 0;
+    g.M = T;
+    const size_t a_elem = g.a_bf16 ? 2 : 4;
+    for (int64_t n = 0; n < samples; ++n) {
+        Gemm gs = g;
+        gs.a = static_cast<const char*>(g.a) + size_t(n * T * e.lin.x_row_stride) * a_elem;
+        gs.c = static_cast<float*>(g.c) + n * T * e.lin.y_row_stride;
+        gs.gate = e.gate + n * e.gate_rs;
+        if (dd_status s = gemm(op, gs)) return s;
+    }
+    return DD_OK;
+}
+
+}  // namespace dd::cpu
