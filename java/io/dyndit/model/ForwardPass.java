@@ -234,8 +234,9 @@ final class ForwardPass {
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
-                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), fc1);
-                Ops.linearGatedResidual(fc1, b.fc2W(), b.fc2B(), a[5], ws.h);
+                Tensor hidden = gemm.bf16Hidden() ? ws.fc1Bf16() : fc1;
+                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), hidden);
+                Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();
                 return (double) n * t * 2 * d * m;
             }

@@ -31,6 +31,8 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
     private final Map<ViewKey, Tensor> views = new HashMap<>();
+    private Tensor fc1Bf16; // [N,T,hidden] bf16, made on first use (bf16 forwards only)
+    private final Device device;
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
@@ -58,6 +60,7 @@ final class ForwardWorkspace implements AutoCloseable {
                 + geometry.patch());
         try {
             batch = n;
+            device = dev;
             this.geometry = geometry;
             long d = cfg.hiddenSize(), tk = geometry.tokens(), p = geometry.patch(), ch = cfg.inChannels();
             long hd = cfg.headDim(), heads = cfg.numHeads();
@@ -117,6 +120,14 @@ final class ForwardWorkspace implements AutoCloseable {
             scope.close();
             throw e;
         }
+    }
+
+    /** The MLP hidden in bf16 (same shape as fc1), allocated on the first bf16 forward and reused. */
+    Tensor fc1Bf16() {
+        if (fc1Bf16 == null) {
+            fc1Bf16 = scope.empty(device, DType.BF16, fc1.shape());
+        }
+        return fc1Bf16;
     }
 
     /** A view of {@code base}, created the first time this shape is asked for and reused afterwards. */

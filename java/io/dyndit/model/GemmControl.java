@@ -25,6 +25,14 @@ final class GemmControl {
         precision = p;
     }
 
+    /**
+     * Whether the fused MLP keeps its hidden activations in bf16 (linear_gelu writes them, the fc2 GEMM reads them:
+     * no fp32 copy, no rounding pass): bf16 on the CPU, whose linears take bf16 activations.
+     */
+    boolean bf16Hidden() {
+        return precision == Precision.BF16 && !device.isCuda();
+    }
+
     /** Before an evaluation: the model's precision (another model on the device may have changed it). */
     void apply() {
         device.setGemmPrecision(precision);
