@@ -31,7 +31,8 @@ struct Kernels {
     void (*add_row)(float* y, const float* b, int64_t D);
     // s = softmax(scale * s) in place
     void (*softmax_row)(float* s, int64_t n, float scale);
-    // y = x rounded to bf16 (nearest even, NaN kept quiet; as dd::f32_to_bf16)
+    // y = x rounded to bf16 (nearest even, NaN kept quiet; as dd::f32_to_bf16, except that AVX-512 runs
+    // vcvtneps2bf16, which flushes inputs below 2^-126 to zero: bf16 precision only, which needs AVX512_BF16)
     void (*round_bf16)(const float* x, uint16_t* y, int64_t n);
     // e = exp(scale * (s - max s)) rounded to bf16 into p; returns the sum of the unrounded e (the softmax's
     // denominator, applied by the caller after P V). AVX-512: e within 4e-5 relative of exp before the rounding.
