@@ -6,7 +6,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
 #include <functional>
 #include <cstdlib>
@@ -34,7 +33,6 @@ struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
     bool bias, accumulate, bf16, a_bf16, c_bf16, pack;
-    int post;
     int threads;
     bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
@@ -56,7 +54,7 @@ Key make_key(int kind, const Gemm& g, int threads) {
     k.kind = kind;
     k.M = g.M, k.N = g.N, k.K = g.K, k.a_m = g.a_m, k.a_k = g.a_k, k.b_k = g.b_k, k.b_n = g.b_n, k.c_m = g.c_m;
     k.bias = g.bias != nullptr, k.accumulate = g.accumulate, k.bf16 = g.b_bf16;
-    if (kind == kMatmul) k.a_bf16 = g.a_bf16, k.c_bf16 = g.c_bf16, k.post = int(g.post), k.pack = g.b_pack;
+    if (kind == kMatmul) k.a_bf16 = g.a_bf16, k.c_bf16 = g.c_bf16, k.pack = g.b_pack;
     k.threads = threads;
     return k;
 }
@@ -65,7 +63,6 @@ struct Prim {
     dnnl::primitive prim;
     dnnl::memory::desc a, b, bias, c;  // a: bf16 contiguous when the product is bf16
     dnnl::memory::desc a_f32;          // reorders: the f32 source
-    dnnl::memory::desc gate;           // GemmPost::kGateAdd: the binary post-op's [1, N] operand
     dnnl::memory::desc b_f32;          // packed weights: the f32 source they are reordered from
     uint64_t b_layout = 0;             // packed weights: their key in the weight cache
     size_t scratch = 0;
@@ -118,14 +115,11 @@ std::shared_ptr<const Prim> create(const Key& k) {
     if (k.pack) p->b_f32 = dnnl::memory::desc({k.K, k.N}, dt::f32, {k.b_k, k.b_n});
     p->c = dnnl::memory::desc({k.M, k.N}, k.c_bf16 ? dt::bf16 : dt::f32, {k.c_m, 1});
     if (k.bias) p->bias = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-    dnnl::post_ops po;
-    if (k.post == int(GemmPost::kGeluTanh)) po.append_eltwise(dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
-    if (k.post == int(GemmPost::kGateAdd)) {
-        p->gate = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-        po.append_binary(dnnl::algorithm::binary_mul, p->gate);
+    if (k.accumulate) {
+        dnnl::post_ops po;
+        po.append_sum(1.0f);
+        attr.set_post_ops(po);
     }
-    if (k.accumulate || k.post == int(GemmPost::kGateAdd)) po.append_sum(1.0f);
-    attr.set_post_ops(po);
     dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->bias, p->c, attr)
                                              : dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->c, attr);
     p->scratch = pd.scratchpad_desc().get_size();
@@ -185,8 +179,6 @@ void run_gemm(const Gemm& g) {
         {DNNL_ARG_DST, dnnl_mem(prim->c, g.c)}};
     add_scratchpad(args, prim->scratch, scratch);
     if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
-    if (g.post == GemmPost::kGateAdd)
-        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl_mem(prim->gate, g.gate));
     prim->prim.execute(s, args);
     s.wait();
 }
@@ -202,18 +194,16 @@ void execute(const Prim& prim, const void* a, const void* b, void* c) {
     s.wait();
 }
 
-// K = 0: the product is zero, r = bias (or 0); C takes it through the post-op like a real product would.
+// K = 0: the product is zero; C becomes bias (or 0), or gains bias when accumulating.
 void empty_product(const Gemm& g) {
     for (int64_t m = 0; m < g.M; ++m)
         for (int64_t n = 0; n < g.N; ++n) {
-            float r = g.bias ? g.bias[n] : 0.f;
-            if (g.post == GemmPost::kGeluTanh) r = 0.5f * r * (1.f + std::tanh(0.7978845608f * (r + 0.044715f * r * r * r)));
-            if (g.post == GemmPost::kGateAdd) r *= g.gate[n];
+            const float r = g.bias ? g.bias[n] : 0.f;
             if (g.c_bf16) {
                 static_cast<uint16_t*>(g.c)[m * g.c_m + n] = f32_to_bf16(r);
             } else {
                 float& c = static_cast<float*>(g.c)[m * g.c_m + n];
-                c = (g.accumulate || g.post == GemmPost::kGateAdd ? c : 0.f) + r;
+                c = (g.accumulate ? c : 0.f) + r;
             }
         }
 }

@@ -10,9 +10,6 @@
 
 namespace dd::cpu {
 
-// What a product applies to its result r = A B + bias before storing it (oneDNN post-ops, in the GEMM's registers).
-enum class GemmPost { kNone, kGeluTanh, kGateAdd };
-
 // C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]); element strides, C's columns contiguous. A and C are f32 unless a_bf16 /
 // c_bf16 say they hold bf16.
 struct Gemm {
@@ -25,8 +22,6 @@ struct Gemm {
     bool accumulate;     // C += A B instead of C = A B
     bool a_bf16 = false; // a holds bf16 values (needs b_bf16; no rounding pass), contiguous in K
     bool c_bf16 = false; // C receives bf16 (the f32 result rounded to nearest even once)
-    GemmPost post = GemmPost::kNone;  // kGeluTanh: C = gelu_tanh(r); kGateAdd: C += gate * r (needs f32 C)
-    const float* gate = nullptr;      // kGateAdd: [N], one gate per output column
     // bf16 products of a dense weight: b is the f32 weight read as [K, N] at (b_k, b_n) = (1, ld), packed once into
     // the bf16 layout oneDNN prefers (kept like bf16_weights' copies): oneDNN then never repacks it per call, which
     // costs the most when a product has few rows (token-cached steps, per-sample products).

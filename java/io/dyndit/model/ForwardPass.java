@@ -241,7 +241,7 @@ final class ForwardPass {
                 return (double) n * t * 2 * d * m;
             }
             Tensor fc2 = fill == null ? ws.fc2 : fill.mlpOut(i);
-            runMlp(b, lp, ws.u, fc1, fc2, gs);
+            runMlp(ws, b, lp, ws.u, fc1, fc2, gs);
             obs.onTensor("block." + i + ".mlp_out", fc2);
             Ops.gatedResidualAdd(ws.h, a[5], fc2);
             Ranges.pop();
@@ -274,7 +274,7 @@ final class ForwardPass {
         Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
         Ops.gatherRows(ws.hFlat, idx, hk);
         Ops.layerNormModulateRows(hk, a[3], a[4], smp, LN_EPS, hk);
-        runMlp(b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
+        runMlp(ws, b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
         obs.onTensor("block." + i + ".mlp_out_kept", out);
         Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
         Ranges.pop();
@@ -318,9 +318,8 @@ final class ForwardPass {
         Ranges.pop();
         Ranges.push("mlp");
         Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
-        Tensor fc1 = ws.prefix(ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
-        Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
-        Ops.geluTanh(fc1, fc1);
+        Tensor fc1 = ws.prefix(gemm.bf16Hidden() ? ws.fc1Bf16() : ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
+        Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Tensor kept = ws.prefix(ws.keptScores, rows, 1);
         Ops.gatherRows(ws.tokScoresFlat, idx, kept);
@@ -333,10 +332,12 @@ final class ForwardPass {
     }
 
     /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
-    private static void runMlp(DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out, int gs) {
+    private void runMlp(ForwardWorkspace ws, DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out,
+            int gs) {
         if (lp.allGroups()) {
-            Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
-            Ops.linear(fc1, b.fc2W(), b.fc2B(), out);
+            Tensor hidden = gemm.bf16Hidden() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
+            Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
+            Ops.linear(hidden, b.fc2W(), b.fc2B(), out);
             return;
         }
         long[] blocks = Blocks.units(lp.groups(), gs);
