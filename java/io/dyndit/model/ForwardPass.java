@@ -186,13 +186,14 @@ final class ForwardPass {
         Ranges.push("attention");
         boolean fused = fuse && lp.allHeads();
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
-        Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
+        Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+        Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
         if (lp.allHeads()) {
             if (fill == null) {
-                Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+                Ops.linear(u, b.qkvW(), b.qkvB(), ws.qkv);
                 Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
             } else {
-                Ops.linear(ws.u, b.qkvW(), b.qkvB(), fill.qkv(i));
+                Ops.linear(u, b.qkvW(), b.qkvB(), fill.qkv(i));
                 fill.attend(i, scale, ws.attn);
             }
             if (fused) {
@@ -231,17 +232,18 @@ final class ForwardPass {
         long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
         if (!lp.routeTokens()) {
             Ranges.push("mlp");
-            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
+            Tensor u = lp.allGroups() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
-                Tensor hidden = gemm.bf16Hidden() ? ws.fc1Bf16() : fc1;
-                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), hidden);
+                Tensor hidden = gemm.bf16Activations() ? ws.fc1Bf16() : fc1;
+                Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
                 Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();
                 return (double) n * t * 2 * d * m;
             }
             Tensor fc2 = fill == null ? ws.fc2 : fill.mlpOut(i);
-            runMlp(ws, b, lp, ws.u, fc1, fc2, gs);
+            runMlp(ws, b, lp, u, fc1, fc2, gs);
             obs.onTensor("block." + i + ".mlp_out", fc2);
             Ops.gatedResidualAdd(ws.h, a[5], fc2);
             Ranges.pop();
@@ -303,7 +305,7 @@ final class ForwardPass {
         }
         Tensor xk = ws.prefix(ws.rows, rows, d), xk3 = ws.prefix(ws.rows, n, k, d);
         Ops.gatherRows(ws.hFlat, idx, xk);
-        Tensor u = ws.prefix(ws.u, n, k, d);
+        Tensor u = ws.prefix(gemm.bf16Activations() ? ws.uBf16() : ws.u, n, k, d);
         Ranges.push("attention");
         Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
         Tensor qkv = ws.prefix(ws.qkv, n, k, 3 * d);
@@ -318,7 +320,7 @@ final class ForwardPass {
         Ranges.pop();
         Ranges.push("mlp");
         Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
-        Tensor fc1 = ws.prefix(gemm.bf16Hidden() ? ws.fc1Bf16() : ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
+        Tensor fc1 = ws.prefix(gemm.bf16Activations() ? ws.fc1Bf16() : ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
         Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Tensor kept = ws.prefix(ws.keptScores, rows, 1);
@@ -335,7 +337,7 @@ final class ForwardPass {
     private void runMlp(ForwardWorkspace ws, DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out,
             int gs) {
         if (lp.allGroups()) {
-            Tensor hidden = gemm.bf16Hidden() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
+            Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
             Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
             Ops.linear(hidden, b.fc2W(), b.fc2B(), out);
             return;

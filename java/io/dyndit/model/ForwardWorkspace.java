@@ -31,7 +31,7 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
     private final Map<ViewKey, Tensor> views = new HashMap<>();
-    private Tensor fc1Bf16; // [N,T,hidden] bf16, made on first use (bf16 forwards only)
+    private Tensor fc1Bf16, uBf16; // bf16 twins of fc1 and u, made on first use (bf16 forwards only)
     private final Device device;
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
@@ -120,6 +120,14 @@ final class ForwardWorkspace implements AutoCloseable {
             scope.close();
             throw e;
         }
+    }
+
+    /** The modulated LayerNorm output in bf16 (same shape as u), allocated on the first bf16 forward and reused. */
+    Tensor uBf16() {
+        if (uBf16 == null) {
+            uBf16 = scope.empty(device, DType.BF16, u.shape());
+        }
+        return uBf16;
     }
 
     /** The MLP hidden in bf16 (same shape as fc1), allocated on the first bf16 forward and reused. */

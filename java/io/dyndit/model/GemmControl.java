@@ -26,10 +26,11 @@ final class GemmControl {
     }
 
     /**
-     * Whether the fused MLP keeps its hidden activations in bf16 (linear_gelu writes them, the fc2 GEMM reads them:
-     * no fp32 copy, no rounding pass): bf16 on the CPU, whose linears take bf16 activations.
+     * Whether the full-width linears take bf16 activations (the LayerNorm output and the MLP hidden are written in
+     * bf16 and read by the GEMMs as they are: no fp32 copy, no rounding pass; the values equal the fp32 path's): bf16
+     * on the CPU, whose linears and LayerNorm take and give bf16.
      */
-    boolean bf16Hidden() {
+    boolean bf16Activations() {
         return precision == Precision.BF16 && !device.isCuda();
     }
 
