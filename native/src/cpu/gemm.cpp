@@ -284,16 +284,6 @@ const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t l
     return it->second.get();
 }
 
-const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld) {
-    return static_cast<const uint16_t*>(
-        cached_weights(w, rows, cols, ld, 0, size_t(rows) * size_t(cols) * 2, [&](void* out) {
-            uint16_t* dst = static_cast<uint16_t*>(out);
-#pragma omp parallel for if (rows * cols >= (1 << 16))
-            for (int64_t r = 0; r < rows; ++r)
-                for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_bf16(w[r * ld + c]);
-        }));
-}
-
 void forget_weights(const void* p, size_t bytes) {
     if (g_weight_count.load(std::memory_order_relaxed) == 0) return;
     const char* lo = static_cast<const char*>(p);
