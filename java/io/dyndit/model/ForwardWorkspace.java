@@ -31,8 +31,7 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
     private final Map<ViewKey, Tensor> views = new HashMap<>();
-    private Tensor fc1Bf16, uBf16; // bf16 twins of fc1 and u, made on first use (bf16 forwards only)
-    private final Device device;
+    private final Tensor fc1Bf16, uBf16; // bf16 twins of fc1 and u: the bf16 forwards' activations on the CPU
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
@@ -42,8 +41,10 @@ final class ForwardWorkspace implements AutoCloseable {
         long perSample = cfg.inChannels() * side * side + cfg.outChannels() * side * side + 2 + tk * cfg.inChannels() * pp
                 + 256 + 4 * d + cfg.depth() * 6L * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
                 + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
+        long bf16PerSample = tk * (cfg.mlpHidden() + d); // the bf16 twins of u and fc1
         try {
-            return Math.multiplyExact(4L, Math.multiplyExact(n, perSample));
+            return Math.addExact(Math.multiplyExact(4L, Math.multiplyExact(n, perSample)),
+                    Math.multiplyExact(2L, Math.multiplyExact(n, bf16PerSample)));
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
@@ -60,7 +61,6 @@ final class ForwardWorkspace implements AutoCloseable {
                 + geometry.patch());
         try {
             batch = n;
-            device = dev;
             this.geometry = geometry;
             long d = cfg.hiddenSize(), tk = geometry.tokens(), p = geometry.patch(), ch = cfg.inChannels();
             long hd = cfg.headDim(), heads = cfg.numHeads();
@@ -98,6 +98,8 @@ final class ForwardWorkspace implements AutoCloseable {
             proj = scope.empty(dev, DType.F32, n, tk, d);
             fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
             fc2 = scope.empty(dev, DType.F32, n, tk, d);
+            uBf16 = scope.empty(dev, DType.BF16, n, tk, d);
+            fc1Bf16 = scope.empty(dev, DType.BF16, n, tk, cfg.mlpHidden());
             finalAda = scope.empty(dev, DType.F32, n, 2 * d);
             finalShift = scope.track(finalAda.narrow(1, 0, d));
             finalScale = scope.track(finalAda.narrow(1, d, d));
@@ -122,19 +124,13 @@ final class ForwardWorkspace implements AutoCloseable {
         }
     }
 
-    /** The modulated LayerNorm output in bf16 (same shape as u), allocated on the first bf16 forward and reused. */
+    /** The modulated LayerNorm output in bf16 (same shape as u). */
     Tensor uBf16() {
-        if (uBf16 == null) {
-            uBf16 = scope.empty(device, DType.BF16, u.shape());
-        }
         return uBf16;
     }
 
-    /** The MLP hidden in bf16 (same shape as fc1), allocated on the first bf16 forward and reused. */
+    /** The MLP hidden in bf16 (same shape as fc1). */
     Tensor fc1Bf16() {
-        if (fc1Bf16 == null) {
-            fc1Bf16 = scope.empty(device, DType.BF16, fc1.shape());
-        }
         return fc1Bf16;
     }
 
