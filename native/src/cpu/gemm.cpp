@@ -110,7 +110,7 @@ std::shared_ptr<const Prim> create(const Key& k) {
     p->a = k.a_bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.a_m, 1})
            : k.bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1})
                     : dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
-    p->b = k.pack ? dnnl::memory::desc({k.K, k.N}, dt::bf16, dnnl::memory::format_tag::any)
+    p->b = k.pack ? dnnl::memory::desc({k.K, k.N}, in, dnnl::memory::format_tag::any)
                   : dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
     if (k.pack) p->b_f32 = dnnl::memory::desc({k.K, k.N}, dt::f32, {k.b_k, k.b_n});
     p->c = dnnl::memory::desc({k.M, k.N}, k.c_bf16 ? dt::bf16 : dt::f32, {k.c_m, 1});

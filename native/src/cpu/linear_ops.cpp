@@ -65,7 +65,8 @@ dd_status linear_gemm(const char* op, const LinearParams& p, Gemm& g) {
              p.bias, p.y_bf16 ? static_cast<void*>(p.y_bf16) : p.y, p.y_row_stride, p.M, p.N, p.K, false};
     g.a_bf16 = p.x_bf16 != nullptr;
     g.c_bf16 = p.y_bf16 != nullptr;
-    if (thread_uses_bf16()) g.b_bf16 = g.b_pack = true;  // b stays the f32 weight: packed into bf16 once
+    // b stays the f32 weight: packed into bf16 once (fp32 packing measured no faster, 103 to 2048 rows)
+    if (thread_uses_bf16()) g.b_bf16 = g.b_pack = true;
     return DD_OK;
 }
 
