@@ -347,7 +347,8 @@ std::string engine_info() {
 }
 
 std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16) {
-    const Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    g.b_pack = bf16;  // as dd_linear runs it
     return lookup(make_key(kMatmul, g, omp_get_max_threads()))->impl;
 }
 
