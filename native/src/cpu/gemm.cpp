@@ -147,20 +147,51 @@ GrowBuffer& thread_scratch() {
     return scratch;
 }
 
+// One argument of a primitive: its oneDNN id, descriptor and buffer.
+struct Arg {
+    int id;
+    const dnnl::memory::desc* desc;
+    const void* ptr;
+};
+
+// A primitive's argument memories, made once per thread and primitive and re-pointed on each call (creating memory
+// objects and argument maps cost the attention's many small products ~10% of their time).
+struct BoundArgs {
+    std::shared_ptr<const Prim> prim;  // keeps the descriptors alive while bound
+    DnnlArgs args;
+};
+
+// Runs prim on the calling thread's stream with args (the same ids on every call of a primitive) and its scratchpad.
+void run_bound(const std::shared_ptr<const Prim>& prim, std::initializer_list<Arg> args) {
+    thread_local std::unordered_map<const Prim*, BoundArgs> bound;
+    void* sp = prim->scratch > 0 ? thread_scratch().get(prim->scratch) : nullptr;
+    auto it = bound.find(prim.get());
+    if (it == bound.end()) {
+        if (bound.size() >= 1024) bound.clear();  // shapes are few; the cap only bounds variety
+        BoundArgs x{prim, {}};
+        for (const Arg& a : args) x.args.emplace(a.id, dnnl_mem(*a.desc, a.ptr));
+        if (sp) x.args.emplace(DNNL_ARG_SCRATCHPAD,
+                               dnnl_mem(dnnl::memory::desc({(int64_t)prim->scratch}, dt::u8, {1}), sp));
+        it = bound.emplace(prim.get(), std::move(x)).first;
+    } else {
+        DnnlArgs& m = it->second.args;
+        for (const Arg& a : args) m.at(a.id).set_data_handle(const_cast<void*>(a.ptr));
+        if (sp) m.at(DNNL_ARG_SCRATCHPAD).set_data_handle(sp);
+    }
+    dnnl::stream& s = thread_stream();
+    prim->prim.execute(s, it->second.args);
+    s.wait();
+}
+
 void run_gemm(const Gemm& g) {
     const int threads = omp_get_max_threads();
     auto prim = lookup(make_key(kMatmul, g, threads));
-    GrowBuffer& scratch = thread_scratch();
     thread_local GrowBuffer a_bf16;
-    dnnl::stream& s = thread_stream();
     const void* a = g.a;
     if (g.b_bf16 && !g.a_bf16) {
         auto conv = lookup(make_key(kToBf16, g, threads));
         void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
-        DnnlArgs args{{DNNL_ARG_FROM, dnnl_mem(conv->a_f32, g.a)},
-                                                   {DNNL_ARG_TO, dnnl_mem(conv->a, dst)}};
-        add_scratchpad(args, conv->scratch, scratch);
-        conv->prim.execute(s, args);
+        run_bound(conv, {{DNNL_ARG_FROM, &conv->a_f32, g.a}, {DNNL_ARG_TO, &conv->a, dst}});
         a = dst;
     }
     const void* b = g.b;
@@ -170,52 +201,15 @@ void run_gemm(const Gemm& g) {
                                dnnl::reorder r(dnnl::reorder::primitive_desc(dnnl_engine(), prim->b_f32,
                                                                              dnnl_engine(), prim->b));
                                dnnl::memory from = dnnl_mem(prim->b_f32, g.b), to = dnnl_mem(prim->b, out);
+                               dnnl::stream& s = thread_stream();
                                r.execute(s, from, to);
                                s.wait();
                            });
-    DnnlArgs args{
-        {DNNL_ARG_SRC, dnnl_mem(prim->a, a)},
-        {DNNL_ARG_WEIGHTS, dnnl_mem(prim->b, b)},
-        {DNNL_ARG_DST, dnnl_mem(prim->c, g.c)}};
-    add_scratchpad(args, prim->scratch, scratch);
-    if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
-    prim->prim.execute(s, args);
-    s.wait();
-}
-
-// A primitive's argument memories, made once per thread and primitive and re-pointed on each call: the attention's
-// many small products spent ~10% of their time creating memory objects and argument maps.
-struct BoundArgs {
-    std::shared_ptr<const Prim> prim;  // keeps the descriptors alive while bound
-    dnnl::memory a, b, c, scratch;
-    DnnlArgs args;
-};
-
-// Executes a primitive whose src/weights/dst are given, with the calling thread's scratchpad and stream.
-void execute(const std::shared_ptr<const Prim>& prim, const void* a, const void* b, void* c) {
-    thread_local std::unordered_map<const Prim*, BoundArgs> bound;
-    GrowBuffer& scratch = thread_scratch();
-    void* sp = prim->scratch > 0 ? scratch.get(prim->scratch) : nullptr;
-    auto it = bound.find(prim.get());
-    if (it == bound.end()) {
-        if (bound.size() >= 256) bound.clear();  // shapes are few; the cap only bounds variety
-        BoundArgs x{prim, dnnl_mem(prim->a, a), dnnl_mem(prim->b, b), dnnl_mem(prim->c, c), {}, {}};
-        x.args = {{DNNL_ARG_SRC, x.a}, {DNNL_ARG_WEIGHTS, x.b}, {DNNL_ARG_DST, x.c}};
-        if (sp) {
-            x.scratch = dnnl_mem(dnnl::memory::desc({(int64_t)prim->scratch}, dt::u8, {1}), sp);
-            x.args.emplace(DNNL_ARG_SCRATCHPAD, x.scratch);
-        }
-        it = bound.emplace(prim.get(), std::move(x)).first;
-    } else {
-        BoundArgs& x = it->second;
-        x.a.set_data_handle(const_cast<void*>(a));
-        x.b.set_data_handle(const_cast<void*>(b));
-        x.c.set_data_handle(c);
-        if (sp) x.scratch.set_data_handle(sp);
-    }
-    dnnl::stream& s = thread_stream();
-    prim->prim.execute(s, it->second.args);
-    s.wait();
+    if (g.bias)
+        run_bound(prim, {{DNNL_ARG_SRC, &prim->a, a}, {DNNL_ARG_WEIGHTS, &prim->b, b}, {DNNL_ARG_DST, &prim->c, g.c},
+                         {DNNL_ARG_BIAS, &prim->bias, g.bias}});
+    else
+        run_bound(prim, {{DNNL_ARG_SRC, &prim->a, a}, {DNNL_ARG_WEIGHTS, &prim->b, b}, {DNNL_ARG_DST, &prim->c, g.c}});
 }
 
 // K = 0: the product is zero; C becomes bias (or 0), or gains bias when accumulating.
@@ -288,7 +282,8 @@ void bf16_product_serial(const Bf16Product& p) {
     k.M = p.M, k.N = p.N, k.K = p.K, k.a_m = p.a_m, k.a_k = 1, k.b_k = p.b_k, k.b_n = p.b_n, k.c_m = p.c_m;
     k.bf16 = true;
     k.threads = 1;
-    execute(lookup(k), p.a, p.b, p.c);
+    const auto prim = lookup(k);
+    run_bound(prim, {{DNNL_ARG_SRC, &prim->a, p.a}, {DNNL_ARG_WEIGHTS, &prim->b, p.b}, {DNNL_ARG_DST, &prim->c, p.c}});
 }
 
 const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
