@@ -17,8 +17,10 @@ final class PackedWorkspace implements AutoCloseable {
     final PatchGeometry gc, gu;
     final Tensor x, t, y, tFreq, t1, c, yEmb, cSilu, c3, yEmb3;
     final Tensor patchesC, patchesU, h, hc, hu, u, uc, uu, qkv, q, k, v, attn, attnFlat, proj, projC, projU;
-    final Tensor fc1, fc2, fc2C, fc2U, cuSeqlens, ada, finalAda, tokensC, tokensU, outC, outU;
-    final Tensor[] adaC = new Tensor[6], adaU = new Tensor[6], finalC = new Tensor[2], finalU = new Tensor[2];
+    final Tensor fc1, fc2, fc2C, fc2U, cuSeqlens, adaAll, finalAda, tokensC, tokensU, outC, outU;
+    final Tensor[] finalC = new Tensor[2], finalU = new Tensor[2];
+    /** Block b's six adaLN chunks [n, D] of each branch: views of adaAll, every block's adaLN from one GEMV. */
+    final Tensor[][] adaC, adaU;
 
     PackedWorkspace(DiTConfig cfg, PatchGeometry gc, PatchGeometry gu, Device dev, int n) {
         try {
@@ -64,10 +66,16 @@ final class PackedWorkspace implements AutoCloseable {
                 cu[i] = cu[i - 1] + (int) (i <= n ? tc : tu);
             }
             cuSeqlens = scope.ofInts(Device.cpu(), cu, cu.length);
-            ada = scope.empty(dev, DType.F32, 2L * n, 6 * d);
-            for (int i = 0; i < 6; i++) {
-                adaC[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, i * d));
-                adaU[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, n * 6 * d + i * d));
+            long all = cfg.depth() * 6L * d; // adaAll row: block b's 6D at b * 6D (DiTWeights.adaAllW's rows)
+            adaAll = scope.empty(dev, DType.F32, 2L * n, all);
+            adaC = new Tensor[cfg.depth()][6];
+            adaU = new Tensor[cfg.depth()][6];
+            for (int b = 0; b < cfg.depth(); b++) {
+                for (int i = 0; i < 6; i++) {
+                    long at = (b * 6L + i) * d;
+                    adaC[b][i] = scope.track(adaAll.view(new long[] {n, d}, new long[] {all, 1}, at));
+                    adaU[b][i] = scope.track(adaAll.view(new long[] {n, d}, new long[] {all, 1}, n * all + at));
+                }
             }
             finalAda = scope.empty(dev, DType.F32, 2L * n, 2 * d);
             for (int i = 0; i < 2; i++) {
