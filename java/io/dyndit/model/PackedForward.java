@@ -51,16 +51,15 @@ final class PackedForward {
             io.dyndit.core.Ranges.push("attention (varlen)");
             Ops.attentionVarlen(ws.q, ws.k, ws.v, ws.cuSeqlens, scale, ws.attn);
             io.dyndit.core.Ranges.pop();
-            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
-            Ops.gatedResidualAdd(ws.hc, ac[2], ws.projC);
-            Ops.gatedResidualAdd(ws.hu, au[2], ws.projU);
+            // the gated residuals in the GEMMs' epilogues (CUDA; the CPU runs the separate ops, bit for bit), once
+            // per branch: each has its own tokens per sample and its own gates
+            Ops.linearGatedResidual(ws.attnC, b.projW(), b.projB(), ac[2], ws.hc);
+            Ops.linearGatedResidual(ws.attnU, b.projW(), b.projB(), au[2], ws.hu);
             Ops.layerNormModulate(ws.hc, ac[3], ac[4], LN_EPS, ws.uc);
             Ops.layerNormModulate(ws.hu, au[3], au[4], LN_EPS, ws.uu);
-            Ops.linear(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
-            Ops.geluTanh(ws.fc1, ws.fc1);
-            Ops.linear(ws.fc1, b.fc2W(), b.fc2B(), ws.fc2);
-            Ops.gatedResidualAdd(ws.hc, ac[5], ws.fc2C);
-            Ops.gatedResidualAdd(ws.hu, au[5], ws.fc2U);
+            Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
+            Ops.linearGatedResidual(ws.fc1C, b.fc2W(), b.fc2B(), ac[5], ws.hc);
+            Ops.linearGatedResidual(ws.fc1U, b.fc2W(), b.fc2B(), au[5], ws.hu);
         }
         Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
         finish(ws.gc, ws.hc, ws.uc, ws.finalC, ws.tokensC, ws.outC);
