@@ -150,6 +150,15 @@ std::vector<T> download(const dd_tensor* t) {
     return out;
 }
 
+// A new tensor of `dtype` (same device and shape) holding src's values converted by dd_copy (to bf16: nearest even).
+inline Tensor converted(const Backend& b, const Tensor& src, int dtype) {
+    Shape shape;
+    for (int i = 0; i < dd_tensor_ndim(src.get()); ++i) shape.push_back(dd_tensor_dim(src.get(), i));
+    Tensor t = new_tensor(b, dtype, shape);
+    require_ok(dd_copy(src.get(), t.get()), "dd_copy");
+    return t;
+}
+
 inline Tensor view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
     dd_tensor* t = nullptr;
     require_ok(dd_tensor_view(base.get(), (int)shape.size(), shape.data(), strides.data(), offset, &t),
