@@ -306,6 +306,35 @@ TEST_P(AttentionBf16IoTest, PackedQkvIntoBf16AgainstTheBf16Reference) {
     }
 }
 
+// Packed sequences of lengths 23, 0, 1, 300 (three query tiles) in a bf16 [R,3,H,Dh] qkv, through dd_attention_varlen.
+TEST_P(AttentionBf16IoTest, VarlenPackedSequencesIntoBf16) {
+    const std::vector<int32_t> cu{0, 23, 23, 24, 324};
+    const int64_t R = cu.back(), h = 2, dh = 72, w = h * dh;
+    const auto packed = rounded_to_bf16(rng.uniform(R * 3 * w, -3, 3));
+    const float scale = 1.0f / std::sqrt((float)dh);
+    Tensor qkv = converted(backend(), upload_f32(backend(), packed, {R, 3, h, dh}), DD_BF16);
+    Tensor out = new_tensor(backend(), DD_BF16, {R, h, dh});
+    Tensor cus = upload_i32(all_backends()[0], cu, {(int64_t)cu.size()});  // on the host
+    auto part = [&](int s) { return view(qkv, {R, h, dh}, {3 * w, dh, 1}, s * w); };
+    const dd_status st = dd_attention_varlen(part(0).get(), part(1).get(), part(2).get(), cus.get(), scale, out.get());
+    if (backend().device_type == DD_DEVICE_CPU || !bf16()) {
+        EXPECT_TRUE(FailsWith(st, backend().device_type == DD_DEVICE_CPU ? DD_ERR_UNSUPPORTED : DD_ERR_DTYPE,
+                              {"dd_attention_varlen", "'q'", "bf16"}));
+        return;
+    }
+    ASSERT_EQ(st, DD_OK) << dd_last_error();
+    const auto got = download(converted(backend(), out, DD_F32).get());
+    for (size_t b = 0; b + 1 < cu.size(); ++b) {
+        const int64_t r0 = cu[b], len = cu[b + 1] - r0;
+        if (len == 0) continue;
+        SCOPED_TRACE("sequence " + std::to_string(b) + " of length " + std::to_string(len));
+        const std::vector<float> seq(packed.begin() + r0 * 3 * w, packed.begin() + (r0 + len) * 3 * w);
+        auto host = [&](int s) { return column_slice(seq, len, 3 * w, s * w, w); };
+        EXPECT_TRUE(AllClose(std::vector<float>(got.begin() + r0 * w, got.begin() + (r0 + len) * w),
+                             bf16_attention_reference(host(0), host(1), host(2), 1, len, len, h, dh, scale), kBf16Io));
+    }
+}
+
 // All four of one dtype; the bf16 kernel's limits (16-B copies, self-attention) named where a backend takes bf16.
 TEST_P(AttentionBf16IoTest, MixedDtypesAndShapesTheKernelCannotTakeAreRefused) {
     const int64_t n = 1, t = 9, h = 2, dh = 16;

@@ -21,20 +21,11 @@ protected:
 
     // A bf16 tensor of random values and the values it holds (exactly representable).
     Tensor bf16_tensor(const Shape& shape, std::vector<float>* held) {
-        int64_t n = 1;
-        for (int64_t d : shape) n *= d;
-        Tensor f = upload_f32(backend(), rng.uniform(n, -1, 1), shape), h = new_tensor(backend(), DD_BF16, shape);
-        require_ok(dd_copy(f.get(), h.get()), "dd_copy f32 -> bf16");
+        Tensor h = converted(backend(), upload_f32(backend(), rng.uniform(numel(shape), -1, 1), shape), DD_BF16);
         *held = read_f32(h);
         return h;
     }
-    std::vector<float> read_f32(const Tensor& t) {
-        Shape shape;
-        for (int i = 0; i < dd_tensor_ndim(t.get()); ++i) shape.push_back(dd_tensor_dim(t.get(), i));
-        Tensor f = new_tensor(backend(), DD_F32, shape);
-        require_ok(dd_copy(t.get(), f.get()), "dd_copy bf16 -> f32");
-        return download(f.get());
-    }
+    std::vector<float> read_f32(const Tensor& t) { return download(converted(backend(), t, DD_F32).get()); }
     // The product's bound (test_linear.cpp): x is exact, w rounded to bf16; counting both as rounded is an upper bound.
     Tolerance gemm(int64_t K) const { return rounded_operand_gemm(bf16_unit_roundoff(), K, {1e-5, 1e-5, 0}); }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -150,13 +151,35 @@ std::vector<T> download(const dd_tensor* t) {
     return out;
 }
 
-// A new tensor of `dtype` (same device and shape) holding src's values converted by dd_copy (to bf16: nearest even).
+
+// bf16 <-> f32 on the host: bf16 is the high half of an f32, rounded to nearest even (as the library rounds).
+inline uint16_t bf16_bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;  // NaN stays a (quiet) NaN
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+inline float bf16_float(uint16_t b) {
+    const uint32_t u = (uint32_t)b << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// A new tensor of `dtype` (f32 or bf16; same device and shape) holding the contiguous tensor src's values converted
+// on the host (dd_copy converts CPU tensors only).
 inline Tensor converted(const Backend& b, const Tensor& src, int dtype) {
     Shape shape;
     for (int i = 0; i < dd_tensor_ndim(src.get()); ++i) shape.push_back(dd_tensor_dim(src.get(), i));
-    Tensor t = new_tensor(b, dtype, shape);
-    require_ok(dd_copy(src.get(), t.get()), "dd_copy");
-    return t;
+    std::vector<float> f;
+    if (dd_tensor_dtype(src.get()) == DD_BF16)
+        for (uint16_t v : download<uint16_t>(src.get())) f.push_back(bf16_float(v));
+    else
+        f = download<float>(src.get());
+    if (dtype == DD_F32) return upload_f32(b, f, shape);
+    std::vector<uint16_t> bits;
+    for (float v : f) bits.push_back(bf16_bits(v));
+    return upload(b, DD_BF16, bits, shape);
 }
 
 inline Tensor view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {

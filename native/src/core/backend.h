@@ -86,6 +86,9 @@ struct AttentionVarlenParams {
     const int32_t* cu_seqlens; int64_t B;
     int64_t R, H, Dh;
     float scale;
+    // bf16 operands, as AttentionParams'
+    const uint16_t *q16 = nullptr, *k16 = nullptr, *v16 = nullptr;
+    uint16_t* o16 = nullptr;
 };
 
 struct GatherRowsParams {

@@ -48,14 +48,17 @@ void attach_bf16_weights(ck::LinearArgs& a, int64_t N, int64_t K) {
     a.w16_rs = c.rs;
 }
 
-// bf16 activations (LinearParams::x_bf16 / y_bf16) into the kernel's arguments; they need the bf16 GEMM precision
-// (DD_ERR_DTYPE naming the tensor otherwise, in the CPU backend's words).
+// A bf16 operand outside the bf16 GEMM precision: DD_ERR_DTYPE naming it, in the CPU backend's words.
+dd_status needs_bf16_precision(const char* op, const char* tensor) {
+    return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
+                                     "(dd_set_gemm_precision); the device computes in %s",
+                                     op, tensor, gemm_precision() == ck::GemmPrecision::kTf32 ? "tf32" : "fp32"));
+}
+
+// bf16 activations (LinearParams::x_bf16 / y_bf16) into the kernel's arguments (bf16 GEMM precision only).
 dd_status attach_bf16_io(ck::LinearArgs& a, const LinearParams& p, const char* op) {
     if (!p.x_bf16 && !p.y_bf16) return DD_OK;
-    if (a.precision != ck::GemmPrecision::kBf16)
-        return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
-                                         "(dd_set_gemm_precision); this thread computes in %s",
-                                         op, p.x_bf16 ? "x" : "y", a.precision == ck::GemmPrecision::kTf32 ? "tf32" : "fp32"));
+    if (a.precision != ck::GemmPrecision::kBf16) return needs_bf16_precision(op, p.x_bf16 ? "x" : "y");
     a.x16 = p.x_bf16;
     a.y16 = p.y_bf16;
     return DD_OK;
@@ -180,14 +183,17 @@ dd_status attention_rows(const AttentionParams& p) {
     return check_launch(ck::attention_rows(a, stream()), name);
 }
 
+// bf16 attention operands attention_flash2_bf16 cannot copy (it has no fallback): DD_ERR_UNSUPPORTED with its limits.
+dd_status bf16_operands_refused(const char* name) {
+    return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: q, k and v need 16-byte-aligned data with strides in "
+                                           "multiples of 8 values, out 4-byte-aligned data with even strides", name));
+}
+
 // bf16 q / k / v / out: attention_flash2_bf16 (self-attention, head dims up to 128, 16-B-aligned operands), in the
 // bf16 GEMM precision; other shapes are refused with the kernel's limit named.
 dd_status attention_bf16(const AttentionParams& p) {
     const char* name = "attention (attention_flash2_bf16, bf16 operands)";
-    if (gemm_precision() != ck::GemmPrecision::kBf16)
-        return fail(DD_ERR_DTYPE, format("dd_attention: tensor 'q' is bf16, which needs the bf16 GEMM precision "
-                                         "(dd_set_gemm_precision); this thread computes in %s",
-                                         gemm_precision() == ck::GemmPrecision::kTf32 ? "tf32" : "fp32"));
+    if (gemm_precision() != ck::GemmPrecision::kBf16) return needs_bf16_precision("dd_attention", "q");
     if (p.Tk != p.T)
         return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: self-attention only (k has %lld tokens, q %lld)", name,
                                                (long long)p.Tk, (long long)p.T));
@@ -201,10 +207,7 @@ dd_status attention_bf16(const AttentionParams& p) {
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
     a.tensor_cores = true;
-    if (!ck::attention_flash2_bf16_takes(a))
-        return fail(DD_ERR_UNSUPPORTED,
-                    format("CUDA kernel %s: q, k and v need 16-byte-aligned data with strides in multiples of 8 "
-                           "values, out 4-byte-aligned data with even strides", name));
+    if (!ck::attention_flash2_bf16_takes(a)) return bf16_operands_refused(name);
     return check_launch(ck::attention_varlen(a, stream()), name);
 }
 
@@ -227,12 +230,15 @@ dd_status attention(const AttentionParams& p) {
 }
 
 dd_status attention_varlen(const AttentionVarlenParams& p) {
-    if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, "attention_varlen")) return s;
+    const char* name = p.q16 ? "attention_varlen (attention_flash2_bf16, bf16 operands)" : "attention_varlen";
+    if (p.q16 && gemm_precision() != ck::GemmPrecision::kBf16) return needs_bf16_precision("dd_attention_varlen", "q");
+    if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, name)) return s;
     ck::AttentionVarlenArgs a{};
     a.q = p.q; a.q_st = p.q_st; a.q_sh = p.q_sh;
     a.k = p.k; a.k_st = p.k_st; a.k_sh = p.k_sh;
     a.v = p.v; a.v_st = p.v_st; a.v_sh = p.v_sh;
     a.o = p.o; a.o_st = p.o_st; a.o_sh = p.o_sh;
+    a.q16 = p.q16; a.k16 = p.k16; a.v16 = p.v16; a.o16 = p.o16;
     a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
@@ -244,7 +250,8 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     a.cu_seqlens = t.cu_seqlens;
     a.tiles = t.tiles;
     a.n_tiles = t.n_tiles;
-    return check_launch(ck::attention_varlen(a, stream()), "attention_varlen");
+    if (p.q16 && !ck::attention_flash2_bf16_takes(a)) return bf16_operands_refused(name);
+    return check_launch(ck::attention_varlen(a, stream()), name);
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {

@@ -1,6 +1,7 @@
 package io.dyndit.model;
 
 import io.dyndit.core.Ops;
+import io.dyndit.core.Precision;
 import io.dyndit.core.Ranges;
 import io.dyndit.core.Tensor;
 import io.dyndit.plan.LayerPlan;
@@ -174,6 +175,14 @@ final class ForwardPass {
     }
 
     /**
+     * The bf16 activations of a fused full-width block (qkv, attn, MLP hidden), or null: only on CUDA devices in bf16
+     * GEMM precision, whose kernels read and write them directly (the CPU forward stays fp32).
+     */
+    private ForwardWorkspace.Bf16Activations bf16(ForwardWorkspace ws) {
+        return ws.bf16 != null && gemm.precision() == Precision.BF16 ? ws.bf16 : null;
+    }
+
+    /**
      * fuse: the gated residual add in the proj GEMM (ws.proj is not written). fill: a token cache that takes the
      * block's qkv, attention output and key mass (full heads only).
      */
@@ -187,8 +196,12 @@ final class ForwardPass {
         boolean fused = fuse && lp.allHeads();
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
+        ForwardWorkspace.Bf16Activations b16 = fused ? bf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
-            if (fill == null) {
+            if (b16 != null) {
+                Ops.linear(ws.u, b.qkvW(), b.qkvB(), b16.qkv);
+                Ops.attention(b16.q, b16.k, b16.v, scale, b16.attn);
+            } else if (fill == null) {
                 Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
                 Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
             } else {
@@ -196,7 +209,7 @@ final class ForwardPass {
                 fill.attend(i, scale, ws.attn);
             }
             if (fused) {
-                Ops.linearGatedResidual(ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
+                Ops.linearGatedResidual(b16 != null ? b16.attnFlat : ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
             } else {
                 Ops.linear(ws.attnFlat, b.projW(), b.projB(), proj);
             }
@@ -234,8 +247,10 @@ final class ForwardPass {
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
-                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), fc1);
-                Ops.linearGatedResidual(fc1, b.fc2W(), b.fc2B(), a[5], ws.h);
+                ForwardWorkspace.Bf16Activations b16 = bf16(ws); // the hidden in bf16 where the device takes it
+                Tensor hidden = b16 != null ? b16.fc1 : fc1;
+                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), hidden);
+                Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();
                 return (double) n * t * 2 * d * m;
             }

@@ -470,6 +470,7 @@ TEST(EmuGemmTf32, Bf16ActivationsEpiloguesAndSlicedForms) {
     c.epilogue = GemmEpilogue::kGatedResidual;
     check(c);
     c.epilogue = GemmEpilogue::kStore;
+    c.N = 300;
     c.form = Form::kOutBlocks;
     c.blocks = {0, 120, 130, 100, 0, 0, 250, 50};
     c.y16 = true;
