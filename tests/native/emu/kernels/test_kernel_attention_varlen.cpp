@@ -14,6 +14,8 @@
 
 using dd::cuda_kernels::AttentionVarlenArgs;
 using emu_test::DevBuf;
+using emu_test::bf16_bits;
+using emu_test::bf16_float;
 
 namespace {
 
@@ -33,18 +35,6 @@ struct Case {
 };
 
 float bf16r(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
-uint16_t bf16_bits(float v) {
-    const __nv_bfloat16 b = __float2bfloat16_rn(v);
-    uint16_t u;
-    std::memcpy(&u, &b, 2);
-    return u;
-}
-float bf16_float(uint16_t u) {
-    const uint32_t w = (uint32_t)u << 16;
-    float f;
-    std::memcpy(&f, &w, 4);
-    return f;
-}
 
 void check(const Case& c) {
     emu_test::Rng rng;

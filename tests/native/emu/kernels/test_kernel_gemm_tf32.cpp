@@ -11,6 +11,8 @@ using dd::cuda_kernels::GemmEpilogue;
 using dd::cuda_kernels::GemmPrecision;
 using dd::cuda_kernels::LinearArgs;
 using emu_test::DevBuf;
+using emu_test::bf16_bits;
+using emu_test::bf16_float;
 
 namespace {
 
@@ -56,18 +58,6 @@ double tf32(float x) {
 // Round to nearest even at bf16 (what the kernel stores before the bf16 mma).
 float bf16r(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
 
-uint16_t bf16_bits(float v) {
-    const __nv_bfloat16 b = __float2bfloat16_rn(v);
-    uint16_t u;
-    std::memcpy(&u, &b, 2);
-    return u;
-}
-float bf16_float(uint16_t u) {
-    const uint32_t w = (uint32_t)u << 16;
-    float f;
-    std::memcpy(&f, &w, 4);
-    return f;
-}
 
 double gelu(double x) { return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
 
