@@ -377,6 +377,14 @@ TEST(EmuAttentionVarlen, GridLimitsRefusedAtTheHostEntry) {
         a.B = 1; a.T = 1; a.H = 65536;
         EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, tc " << tc;
     }
+    DevBuf<uint16_t> buf16(std::vector<uint16_t>(128));  // bf16 operands (attention_flash2_bf16): the same limits
+    AttentionVarlenArgs a{};
+    a.q16 = a.k16 = a.v16 = buf16.p;
+    a.o16 = buf16.p;
+    a.B = 1 << 20; a.T = 1 << 20; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = true;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "tiles, bf16";
+    a.B = 1; a.T = 1; a.H = 65536;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, bf16";
 }
 
 TEST(EmuAttentionVarlen, RejectsBadArguments) {
