@@ -61,6 +61,18 @@ inline Expected layernorm_modulate(const std::vector<float>& x, const std::vecto
     return e;
 }
 
+// GELU of an expected result a (a linear's, say): its error passes through |gelu'| <= 1.13.
+inline Expected gelu_tanh_of(const Expected& a) {
+    Expected e = sized(a.value.size());
+    const double c = std::sqrt(2.0 / 3.14159265358979323846);
+    for (size_t i = 0; i < a.value.size(); ++i) {
+        const double v = a.value[i];
+        e.value[i] = 0.5 * v * (1.0 + std::tanh(c * (v + 0.044715 * v * v * v)));
+        e.magnitude[i] = 1.13 * a.magnitude[i];
+    }
+    return e;
+}
+
 // GELU, tanh approximation, exactly as PyTorch writes it.
 inline Expected gelu_tanh(const std::vector<float>& x) {
     Expected e = sized(x.size());

@@ -167,9 +167,12 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
 
 /* y[m, :] = x[m, :] @ w^T + bias  (PyTorch Linear). x: [..., K] with the leading dims collapsing to M rows
  * (last dim contiguous, rows at a uniform stride); w: [N, K] contiguous rows; bias: [N] or NULL;
- * y: [..., N] same leading dims as x. bf16 activations: x (all three ops) and y (dd_linear, dd_linear_gelu) may be
- * DD_BF16 in the bf16 GEMM precision (CPU and CUDA; DD_ERR_DTYPE naming the tensor in the others): y is the fp32
- * result (after the epilogue) rounded to bf16 once, nearest even. */
+ * y: [..., N] same leading dims as x.
+ * bf16 activations: in the bf16 GEMM precision x and y may be DD_BF16 tensors (x is used as it is, y is the fp32
+ * result rounded to nearest even once); the same for dd_linear_gelu's x and y and dd_linear_gated_residual's x (h
+ * stays f32). Elsewhere DD_ERR_DTYPE naming the tensor (another precision; CPU and CUDA alike). On the CPU the bf16
+ * weights are then packed once into oneDNN's preferred layout; on CUDA bf16 x is copied straight into the GEMM's
+ * bf16 tiles. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
 /* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
  * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.

@@ -37,6 +37,7 @@ struct LayerNormModulateParams {
     const float* scale; int64_t scale_sn;  // may be null
     int64_t N, T, D;
     float eps;
+    uint16_t* y_bf16 = nullptr;  // backends with layernorm_bf16_out: y in bf16 here (y null), same strides
 };
 
 struct UnaryParams {
@@ -254,6 +255,8 @@ struct Backend {
     dd_status (*attention_with_key_mass)(const AttentionParams&, float* mass);
     // linear and linear_epilogue take bf16 x / y (LinearParams::x_bf16 / y_bf16) in the bf16 GEMM precision.
     bool linear_bf16_io;
+    // layernorm_modulate writes a bf16 y (LayerNormModulateParams::y_bf16).
+    bool layernorm_bf16_out;
     // attention takes bf16 q / k / v / out (AttentionParams::q16 ...) in the bf16 GEMM precision.
     bool attention_bf16_io = false;
 };

@@ -98,8 +98,13 @@ dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, cons
         OpCheck c("dd_layernorm_modulate");
         const dd_tensor& X = c.tensor(x, "x", DD_F32, 3);
         const int64_t N = X.shape[0], T = X.shape[1], D = X.shape[2];
-        const dd_tensor& Y = c.tensor(y, "y", DD_F32, 3);
+        const dd_tensor& Y = c.tensor(y, "y", OpCheck::kF32OrBf16, 3);
         c.shape(Y, "y", {N, T, D}, "[N,T,D] (as x)");
+        if (Y.dtype == DD_BF16) {
+            if (!c.backend().layernorm_bf16_out)
+                c.error(DD_ERR_UNSUPPORTED, format("tensor 'y' is bf16: the %s backend writes f32 only", c.backend().name));
+            c.no_overlap(Y, "y", &X, "x");  // in place only in f32
+        }
         const dd_tensor* S = c.optional(shift, "shift", DD_F32, 2);
         const dd_tensor* G = c.optional(scale, "scale", DD_F32, 2);
         if (S) c.shape(*S, "shift", {N, D}, "[N,D]"), c.last_dim_contiguous(*S, "shift");
@@ -109,7 +114,8 @@ dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, cons
         if (!(eps > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("eps must be > 0 (got %g)", (double)eps));
         dd::LayerNormModulateParams p{};
         p.x = f32(&X); p.x_sn = X.strides[0]; p.x_st = X.strides[1];
-        p.y = f32w(&Y); p.y_sn = Y.strides[0]; p.y_st = Y.strides[1];
+        if (Y.dtype == DD_BF16) p.y_bf16 = static_cast<uint16_t*>(Y.data()); else p.y = f32w(&Y);
+        p.y_sn = Y.strides[0]; p.y_st = Y.strides[1];
         p.shift = f32(S); p.shift_sn = S ? S->strides[0] : 0;
         p.scale = f32(G); p.scale_sn = G ? G->strides[0] : 0;
         p.N = N; p.T = T; p.D = D; p.eps = eps;

@@ -47,7 +47,7 @@ inline dnnl::memory dnnl_mem(const dnnl::memory::desc& d, const void* p) {
 using DnnlArgs = std::unordered_map<int, dnnl::memory>;
 
 // A weight layout's identity for the weight cache (gemm.h cached_weights): data type, strides and blocking hashed;
-// never 0, which is bf16_weights' key.
+// never 0.
 inline uint64_t layout_id(const dnnl::memory::desc& d) {
     uint64_t h = 1469598103934665603ull ^ uint64_t(d.get_data_type());
     auto mix = [&](const dnnl::memory::dims& v) {

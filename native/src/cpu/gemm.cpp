@@ -6,7 +6,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
 #include <functional>
 #include <cstdlib>
@@ -34,7 +33,6 @@ struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
     bool bias, accumulate, bf16, a_bf16, c_bf16, pack;
-    int post;
     int threads;
     bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
@@ -56,7 +54,7 @@ Key make_key(int kind, const Gemm& g, int threads) {
     k.kind = kind;
     k.M = g.M, k.N = g.N, k.K = g.K, k.a_m = g.a_m, k.a_k = g.a_k, k.b_k = g.b_k, k.b_n = g.b_n, k.c_m = g.c_m;
     k.bias = g.bias != nullptr, k.accumulate = g.accumulate, k.bf16 = g.b_bf16;
-    if (kind == kMatmul) k.a_bf16 = g.a_bf16, k.c_bf16 = g.c_bf16, k.post = int(g.post), k.pack = g.b_pack;
+    if (kind == kMatmul) k.a_bf16 = g.a_bf16, k.c_bf16 = g.c_bf16, k.pack = g.b_pack;
     k.threads = threads;
     return k;
 }
@@ -65,7 +63,6 @@ struct Prim {
     dnnl::primitive prim;
     dnnl::memory::desc a, b, bias, c;  // a: bf16 contiguous when the product is bf16
     dnnl::memory::desc a_f32;          // reorders: the f32 source
-    dnnl::memory::desc gate;           // GemmPost::kGateAdd: the binary post-op's [1, N] operand
     dnnl::memory::desc b_f32;          // packed weights: the f32 source they are reordered from
     uint64_t b_layout = 0;             // packed weights: their key in the weight cache
     size_t scratch = 0;
@@ -113,19 +110,16 @@ std::shared_ptr<const Prim> create(const Key& k) {
     p->a = k.a_bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.a_m, 1})
            : k.bf16 ? dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.K, 1})
                     : dnnl::memory::desc({k.M, k.K}, dt::f32, {k.a_m, k.a_k});
-    p->b = k.pack ? dnnl::memory::desc({k.K, k.N}, dt::bf16, dnnl::memory::format_tag::any)
+    p->b = k.pack ? dnnl::memory::desc({k.K, k.N}, in, dnnl::memory::format_tag::any)
                   : dnnl::memory::desc({k.K, k.N}, in, {k.b_k, k.b_n});
     if (k.pack) p->b_f32 = dnnl::memory::desc({k.K, k.N}, dt::f32, {k.b_k, k.b_n});
     p->c = dnnl::memory::desc({k.M, k.N}, k.c_bf16 ? dt::bf16 : dt::f32, {k.c_m, 1});
     if (k.bias) p->bias = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-    dnnl::post_ops po;
-    if (k.post == int(GemmPost::kGeluTanh)) po.append_eltwise(dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
-    if (k.post == int(GemmPost::kGateAdd)) {
-        p->gate = dnnl::memory::desc({1, k.N}, dt::f32, {k.N, 1});
-        po.append_binary(dnnl::algorithm::binary_mul, p->gate);
+    if (k.accumulate) {
+        dnnl::post_ops po;
+        po.append_sum(1.0f);
+        attr.set_post_ops(po);
     }
-    if (k.accumulate || k.post == int(GemmPost::kGateAdd)) po.append_sum(1.0f);
-    attr.set_post_ops(po);
     dnnl::matmul::primitive_desc pd = k.bias ? dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->bias, p->c, attr)
                                              : dnnl::matmul::primitive_desc(dnnl_engine(), p->a, p->b, p->c, attr);
     p->scratch = pd.scratchpad_desc().get_size();
@@ -153,20 +147,51 @@ GrowBuffer& thread_scratch() {
     return scratch;
 }
 
+// One argument of a primitive: its oneDNN id, descriptor and buffer.
+struct Arg {
+    int id;
+    const dnnl::memory::desc* desc;
+    const void* ptr;
+};
+
+// A primitive's argument memories, made once per thread and primitive and re-pointed on each call (creating memory
+// objects and argument maps cost the attention's many small products ~10% of their time).
+struct BoundArgs {
+    std::shared_ptr<const Prim> prim;  // keeps the descriptors alive while bound
+    DnnlArgs args;
+};
+
+// Runs prim on the calling thread's stream with args (the same ids on every call of a primitive) and its scratchpad.
+void run_bound(const std::shared_ptr<const Prim>& prim, std::initializer_list<Arg> args) {
+    thread_local std::unordered_map<const Prim*, BoundArgs> bound;
+    void* sp = prim->scratch > 0 ? thread_scratch().get(prim->scratch) : nullptr;
+    auto it = bound.find(prim.get());
+    if (it == bound.end()) {
+        if (bound.size() >= 1024) bound.clear();  // shapes are few; the cap only bounds variety
+        BoundArgs x{prim, {}};
+        for (const Arg& a : args) x.args.emplace(a.id, dnnl_mem(*a.desc, a.ptr));
+        if (sp) x.args.emplace(DNNL_ARG_SCRATCHPAD,
+                               dnnl_mem(dnnl::memory::desc({(int64_t)prim->scratch}, dt::u8, {1}), sp));
+        it = bound.emplace(prim.get(), std::move(x)).first;
+    } else {
+        DnnlArgs& m = it->second.args;
+        for (const Arg& a : args) m.at(a.id).set_data_handle(const_cast<void*>(a.ptr));
+        if (sp) m.at(DNNL_ARG_SCRATCHPAD).set_data_handle(sp);
+    }
+    dnnl::stream& s = thread_stream();
+    prim->prim.execute(s, it->second.args);
+    s.wait();
+}
+
 void run_gemm(const Gemm& g) {
     const int threads = omp_get_max_threads();
     auto prim = lookup(make_key(kMatmul, g, threads));
-    GrowBuffer& scratch = thread_scratch();
     thread_local GrowBuffer a_bf16;
-    dnnl::stream& s = thread_stream();
     const void* a = g.a;
     if (g.b_bf16 && !g.a_bf16) {
         auto conv = lookup(make_key(kToBf16, g, threads));
         void* dst = a_bf16.get(size_t(g.M) * size_t(g.K) * 2);
-        DnnlArgs args{{DNNL_ARG_FROM, dnnl_mem(conv->a_f32, g.a)},
-                                                   {DNNL_ARG_TO, dnnl_mem(conv->a, dst)}};
-        add_scratchpad(args, conv->scratch, scratch);
-        conv->prim.execute(s, args);
+        run_bound(conv, {{DNNL_ARG_FROM, &conv->a_f32, g.a}, {DNNL_ARG_TO, &conv->a, dst}});
         a = dst;
     }
     const void* b = g.b;
@@ -176,44 +201,27 @@ void run_gemm(const Gemm& g) {
                                dnnl::reorder r(dnnl::reorder::primitive_desc(dnnl_engine(), prim->b_f32,
                                                                              dnnl_engine(), prim->b));
                                dnnl::memory from = dnnl_mem(prim->b_f32, g.b), to = dnnl_mem(prim->b, out);
+                               dnnl::stream& s = thread_stream();
                                r.execute(s, from, to);
                                s.wait();
                            });
-    DnnlArgs args{
-        {DNNL_ARG_SRC, dnnl_mem(prim->a, a)},
-        {DNNL_ARG_WEIGHTS, dnnl_mem(prim->b, b)},
-        {DNNL_ARG_DST, dnnl_mem(prim->c, g.c)}};
-    add_scratchpad(args, prim->scratch, scratch);
-    if (g.bias) args.emplace(DNNL_ARG_BIAS, dnnl_mem(prim->bias, g.bias));
-    if (g.post == GemmPost::kGateAdd)
-        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl_mem(prim->gate, g.gate));
-    prim->prim.execute(s, args);
-    s.wait();
+    if (g.bias)
+        run_bound(prim, {{DNNL_ARG_SRC, &prim->a, a}, {DNNL_ARG_WEIGHTS, &prim->b, b}, {DNNL_ARG_DST, &prim->c, g.c},
+                         {DNNL_ARG_BIAS, &prim->bias, g.bias}});
+    else
+        run_bound(prim, {{DNNL_ARG_SRC, &prim->a, a}, {DNNL_ARG_WEIGHTS, &prim->b, b}, {DNNL_ARG_DST, &prim->c, g.c}});
 }
 
-// Executes a primitive whose src/weights/dst are given, with the calling thread's scratchpad and stream.
-void execute(const Prim& prim, const void* a, const void* b, void* c) {
-    GrowBuffer& scratch = thread_scratch();
-    dnnl::stream& s = thread_stream();
-    DnnlArgs args{{DNNL_ARG_SRC, dnnl_mem(prim.a, a)}, {DNNL_ARG_WEIGHTS, dnnl_mem(prim.b, b)},
-                  {DNNL_ARG_DST, dnnl_mem(prim.c, c)}};
-    add_scratchpad(args, prim.scratch, scratch);
-    prim.prim.execute(s, args);
-    s.wait();
-}
-
-// K = 0: the product is zero, r = bias (or 0); C takes it through the post-op like a real product would.
+// K = 0: the product is zero; C becomes bias (or 0), or gains bias when accumulating.
 void empty_product(const Gemm& g) {
     for (int64_t m = 0; m < g.M; ++m)
         for (int64_t n = 0; n < g.N; ++n) {
-            float r = g.bias ? g.bias[n] : 0.f;
-            if (g.post == GemmPost::kGeluTanh) r = 0.5f * r * (1.f + std::tanh(0.7978845608f * (r + 0.044715f * r * r * r)));
-            if (g.post == GemmPost::kGateAdd) r *= g.gate[n];
+            const float r = g.bias ? g.bias[n] : 0.f;
             if (g.c_bf16) {
                 static_cast<uint16_t*>(g.c)[m * g.c_m + n] = f32_to_bf16(r);
             } else {
                 float& c = static_cast<float*>(g.c)[m * g.c_m + n];
-                c = (g.accumulate || g.post == GemmPost::kGateAdd ? c : 0.f) + r;
+                c = (g.accumulate ? c : 0.f) + r;
             }
         }
 }
@@ -274,7 +282,8 @@ void bf16_product_serial(const Bf16Product& p) {
     k.M = p.M, k.N = p.N, k.K = p.K, k.a_m = p.a_m, k.a_k = 1, k.b_k = p.b_k, k.b_n = p.b_n, k.c_m = p.c_m;
     k.bf16 = true;
     k.threads = 1;
-    execute(*lookup(k), p.a, p.b, p.c);
+    const auto prim = lookup(k);
+    run_bound(prim, {{DNNL_ARG_SRC, &prim->a, p.a}, {DNNL_ARG_WEIGHTS, &prim->b, p.b}, {DNNL_ARG_DST, &prim->c, p.c}});
 }
 
 const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
@@ -292,16 +301,6 @@ const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t l
     auto [it, added] = g_weights.emplace(key, std::move(copy));
     if (added) g_weight_count.fetch_add(1, std::memory_order_relaxed);
     return it->second.get();
-}
-
-const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld) {
-    return static_cast<const uint16_t*>(
-        cached_weights(w, rows, cols, ld, 0, size_t(rows) * size_t(cols) * 2, [&](void* out) {
-            uint16_t* dst = static_cast<uint16_t*>(out);
-#pragma omp parallel for if (rows * cols >= (1 << 16))
-            for (int64_t r = 0; r < rows; ++r)
-                for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = f32_to_bf16(w[r * ld + c]);
-        }));
 }
 
 void forget_weights(const void* p, size_t bytes) {
@@ -367,7 +366,8 @@ std::string engine_info() {
 }
 
 std::string matmul_impl(int64_t M, int64_t N, int64_t K, bool bf16) {
-    const Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    Gemm g{nullptr, K, 1, nullptr, 1, K, bf16, nullptr, nullptr, N, M, N, K, false};
+    g.b_pack = bf16;  // as dd_linear runs it
     return lookup(make_key(kMatmul, g, omp_get_max_threads()))->impl;
 }
 

@@ -10,26 +10,21 @@
 
 namespace dd::cpu {
 
-// What a product applies to its result r = A B + bias before storing it (oneDNN post-ops, in the GEMM's registers).
-enum class GemmPost { kNone, kGeluTanh, kGateAdd };
-
 // C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]); element strides, C's columns contiguous. A and C are f32 unless a_bf16 /
 // c_bf16 say they hold bf16.
 struct Gemm {
     const void* a; int64_t a_m, a_k;
     const void* b; int64_t b_k, b_n;
-    bool b_bf16;         // b holds bf16 values (from bf16_weights); then a is rounded to bf16 too
+    bool b_bf16;         // a bf16 product: b holds bf16 values, or b_pack says how to make them; a is rounded too
     const float* bias;   // may be null
     void* c; int64_t c_m;
     int64_t M, N, K;
     bool accumulate;     // C += A B instead of C = A B
     bool a_bf16 = false; // a holds bf16 values (needs b_bf16; no rounding pass), contiguous in K
     bool c_bf16 = false; // C receives bf16 (the f32 result rounded to nearest even once)
-    GemmPost post = GemmPost::kNone;  // kGeluTanh: C = gelu_tanh(r); kGateAdd: C += gate * r (needs f32 C)
-    const float* gate = nullptr;      // kGateAdd: [N], one gate per output column
-    // bf16 products of a dense weight: b is the f32 weight read as [K, N] at (b_k, b_n) = (1, ld), packed once into
-    // the bf16 layout oneDNN prefers (kept like bf16_weights' copies): oneDNN then never repacks it per call, which
-    // costs the most when a product has few rows (token-cached steps, per-sample products).
+    // bf16 products: b is the f32 weight (or a block of it) read as [K, N] at (b_k, b_n) = (1, ld), packed once into
+    // the bf16 layout oneDNN prefers (cached_weights, dropped by forget_weights): oneDNN then never repacks it per
+    // call, which costs the most when a product has few rows (token-cached steps, DyDiT's per-block products).
     bool b_pack = false;
 };
 
@@ -48,17 +43,12 @@ struct Bf16Product {
 };
 void bf16_product_serial(const Bf16Product& p);
 
-// w [rows, cols] (row stride ld) rounded to bf16 once and kept as a contiguous [rows, cols] copy; later calls with
-// the same view return the same copy until the memory under w is freed or rewritten (forget_weights).
-const uint16_t* bf16_weights(const float* w, int64_t rows, int64_t cols, int64_t ld);
-
 // A copy of the weights w [rows, cols] (row stride ld) that `fill` writes into `bytes` fresh 64-byte aligned bytes
-// once, kept under (w, rows, cols, ld, layout) like bf16_weights' copies (layout 0 is theirs): oneDNN's preferred
-// weight layouts. May throw std::bad_alloc or what fill throws.
+// once, kept under (w, rows, cols, ld, layout): oneDNN's preferred weight layouts (layout: dnnl_util.h layout_id). May throw std::bad_alloc or what fill throws.
 const void* cached_weights(const float* w, int64_t rows, int64_t cols, int64_t ld, uint64_t layout, size_t bytes,
                            const std::function<void(void*)>& fill);
 
-// Drops the bf16 and layout copies of views that overlap [p, p + bytes) (host memory freed or written).
+// Drops the layout copies of views that overlap [p, p + bytes) (host memory freed or written).
 void forget_weights(const void* p, size_t bytes);
 
 // The calling thread's CPU GEMM arithmetic: true for bf16 (dd_set_gemm_precision on the CPU).

@@ -14,17 +14,24 @@
 namespace dd::cpu {
 namespace {
 
-// y[m, :] = gelu_tanh(y[m, :]) over M rows of N (row stride ld), in place.
+// y[m, :] = gelu_tanh(y[m, :]) over M rows of N (row stride ld), in place, in the chunks dd_gelu_tanh uses
+// (backend_cpu.cpp unary): the same elements meet the kernel's vector and tail code, bit for bit.
 dd_status gelu_rows(float* y, int64_t ld, int64_t M, int64_t N) {
     const Kernels& k = kernels();
-#pragma omp parallel for if (M * N >= (1 << 15))
-    for (int64_t m = 0; m < M; ++m) k.gelu_tanh(y + m * ld, y + m * ld, N);
+    const bool dense = ld == N || M <= 1;
+    const int64_t len = dense ? M * N : N, rows = dense ? 1 : M, chunk = 4096, chunks = (len + chunk - 1) / chunk;
+#pragma omp parallel for collapse(2) if (rows * len >= (1 << 15))
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < chunks; ++c) {
+            float* p = y + r * ld + c * chunk;
+            k.gelu_tanh(p, p, std::min(chunk, len - c * chunk));
+        }
     return DD_OK;
 }
 
-// y = bf16(gelu_tanh(A B + bias)): the product of ~8 MB of rows at a time into an f32 scratch (mostly in cache;
-// smaller chunks make oneDNN repack the weights too often), then the
-// GELU kernel rounds it into y (row stride ld): no f32 pass over memory, one rounding.
+// y = bf16(gelu_tanh(A B + bias)): the product of ~8 MB of rows at a time into an f32 scratch, then the GELU kernel
+// rounds it into y (row stride ld): one rounding, and fc2 reads half the bytes with no conversion pass. Smaller
+// chunks lose more to per-call overheads than they gain in cache (B/2 fc1: 128 rows 7.0 ms, 682 rows 6.0 ms).
 dd_status gemm_gelu_to_bf16(const char* op, const Gemm& g0, uint16_t* y, int64_t ld) {
     thread_local GrowBuffer scratch;
     const int64_t N = g0.N, chunk = std::max<int64_t>(64, (int64_t(1) << 21) / std::max<int64_t>(N, 1));
@@ -58,7 +65,8 @@ dd_status linear_gemm(const char* op, const LinearParams& p, Gemm& g) {
              p.bias, p.y_bf16 ? static_cast<void*>(p.y_bf16) : p.y, p.y_row_stride, p.M, p.N, p.K, false};
     g.a_bf16 = p.x_bf16 != nullptr;
     g.c_bf16 = p.y_bf16 != nullptr;
-    if (thread_uses_bf16()) g.b_bf16 = g.b_pack = true;  // b stays the f32 weight: packed into bf16 once
+    // b stays the f32 weight: packed into bf16 once (fp32 packing measured no faster, 103 to 2048 rows)
+    if (thread_uses_bf16()) g.b_bf16 = g.b_pack = true;
     return DD_OK;
 }
 
@@ -68,54 +76,32 @@ dd_status linear(const LinearParams& p) {
     return gemm("dd_linear", g);
 }
 
-// dd_linear_gelu / dd_linear_gated_residual: the epilogue as oneDNN post-ops (GELU-tanh in the GEMM's registers; the
-// gated residual as a binary multiply by the sample's gate row then a sum into h, one product per sample).
+// dd_linear_gelu / dd_linear_gated_residual: the product, then the CPU's own GELU / gated-add kernels, bit for bit
+// dd_linear followed by dd_gelu_tanh / dd_gated_residual_add (so a forward that fuses them equals one that does not:
+// step:0 and token:1.0 caching must equal no caching). oneDNN's post-ops were measured and not kept: its GELU-tanh
+// made a bf16 fc1 slower than the separate pass on AMX (7.0 vs 6.1 ms at B/2 b8) and was even in fp32; the gated
+// residual as binary-multiply + sum post-ops was even in fp32 and rounds differently from the separate add.
 dd_status linear_epilogue(const LinearEpilogueParams& e) {
     const char* op = e.epilogue == LinearEpilogue::kGeluTanh ? "dd_linear_gelu" : "dd_linear_gated_residual";
     Gemm g{};
     if (dd_status s = linear_gemm(op, e.lin, g)) return s;
     if (e.epilogue == LinearEpilogue::kGeluTanh) {
-        if (!thread_uses_bf16()) {  // fp32: the post-op hides under the slower FMAs (~6% of an fc1 saved)
-            g.post = GemmPost::kGeluTanh;
-            return gemm(op, g);
-        }
-        // bf16: oneDNN's GELU post-op costs more than the separate pass on AMX, so the product goes to an f32
-        // scratch in row chunks that stay in cache and the GELU kernel rounds each chunk into y.
-        if (!e.lin.y_bf16) {
-            if (dd_status s = gemm(op, g)) return s;
-            return gelu_rows(e.lin.y, e.lin.y_row_stride, e.lin.M, e.lin.N);
-        }
-        return gemm_gelu_to_bf16(op, g, e.lin.y_bf16, e.lin.y_row_stride);
-    }
-    if (!e.gate) {  // gate 1: h += r
-        g.accumulate = true;
-        return gemm(op, g);
-    }
-    if (thread_uses_bf16() && !g.a_bf16) {  // bf16 from f32 x: one rounding pass of all of x beats one per sample
-        thread_local std::vector<float> tmp;
-        const int64_t M = e.lin.M, N = e.lin.N, T = e.rows_per_sample;
-        if ((int64_t)tmp.size() < M * N) tmp.resize(size_t(M * N));
-        float* r = tmp.data();  // the calling thread's: OpenMP workers have their own thread_locals
-        g.c = r;
-        g.c_m = N;
+        if (e.lin.y_bf16) return gemm_gelu_to_bf16(op, g, e.lin.y_bf16, e.lin.y_row_stride);
         if (dd_status s = gemm(op, g)) return s;
-        const Kernels& k = kernels();
+        return gelu_rows(e.lin.y, e.lin.y_row_stride, e.lin.M, e.lin.N);
+    }
+    thread_local std::vector<float> tmp;  // grows only
+    const int64_t M = e.lin.M, N = e.lin.N, T = e.rows_per_sample;
+    if ((int64_t)tmp.size() < M * N) tmp.resize(size_t(M * N));
+    float* r = tmp.data();  // the calling thread's: OpenMP workers have their own thread_locals
+    g.c = r;
+    g.c_m = N;
+    if (dd_status s = gemm(op, g)) return s;
+    const Kernels& k = kernels();
 #pragma omp parallel for if (M * N >= (1 << 15))
-        for (int64_t m = 0; m < M; ++m)
-            k.gated_add_row(e.lin.y + m * e.lin.y_row_stride, r + m * N, e.gate + (m / T) * e.gate_rs, N);
-        return DD_OK;
-    }
-    g.post = GemmPost::kGateAdd;
-    const int64_t T = e.rows_per_sample, samples = T > 0 ? e.lin.M / T : 0;
-    g.M = T;
-    const size_t a_elem = g.a_bf16 ? 2 : 4;
-    for (int64_t n = 0; n < samples; ++n) {
-        Gemm gs = g;
-        gs.a = static_cast<const char*>(g.a) + size_t(n * T * e.lin.x_row_stride) * a_elem;
-        gs.c = static_cast<float*>(g.c) + n * T * e.lin.y_row_stride;
-        gs.gate = e.gate + n * e.gate_rs;
-        if (dd_status s = gemm(op, gs)) return s;
-    }
+    for (int64_t m = 0; m < M; ++m)
+        k.gated_add_row(e.lin.y + m * e.lin.y_row_stride, r + m * N, e.gate ? e.gate + (m / T) * e.gate_rs : nullptr,
+                        N);
     return DD_OK;
 }
 

@@ -15,20 +15,17 @@
 namespace dd::cpu {
 namespace {
 
-// w as the product's B operand: fp32 in place, or its bf16 copy (same layout, row stride ld).
+// w as the products' B operand: fp32 in place, or in bf16 each kept block's slice of w packed once into oneDNN's
+// layout (Gemm::b_pack, cached under the slice's address: a plain weight would be repacked on every call, and these
+// calls have few rows each).
 struct Weights {
     const float* f32;
-    const uint16_t* bf16;  // null in fp32
-    int64_t ld;            // row stride of whichever is used
-    const void* at(int64_t row, int64_t col) const {
-        return bf16 ? static_cast<const void*>(bf16 + row * ld + col) : f32 + row * ld + col;
-    }
+    int64_t ld;
+    bool bf16;
+    const void* at(int64_t row, int64_t col) const { return f32 + row * ld + col; }
 };
 
-Weights weights(const BlockLinearParams& p) {
-    if (thread_uses_bf16() && p.N > 0 && p.K > 0) return {p.w, bf16_weights(p.w, p.N, p.K, p.w_row_stride), p.K};
-    return {p.w, nullptr, p.w_row_stride};
-}
+Weights weights(const BlockLinearParams& p) { return {p.w, p.w_row_stride, thread_uses_bf16()}; }
 
 // Runs body(m0, m1) -> dd_status over row chunks: one OpenMP region whose threads each run the blocks' matmuls on
 // their rows (oneDNN runs single-threaded inside it), reading the kept weights in place; small work stays on the
@@ -67,9 +64,10 @@ dd_status linear_out_blocks(const BlockLinearParams& p) {
         int64_t off = 0;
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            const Gemm g{p.x + m0 * p.x_row_stride, p.x_row_stride, 1, w.at(start, 0), 1, w.ld, w.bf16 != nullptr,
-                         p.bias ? p.bias + start : nullptr, p.y + m0 * p.y_row_stride + off, p.y_row_stride, m1 - m0,
-                         len, p.K, false};
+            Gemm g{p.x + m0 * p.x_row_stride, p.x_row_stride, 1, w.at(start, 0), 1, w.ld, w.bf16,
+                   p.bias ? p.bias + start : nullptr, p.y + m0 * p.y_row_stride + off, p.y_row_stride, m1 - m0, len,
+                   p.K, false};
+            g.b_pack = w.bf16;
             if (dd_status s = gemm("dd_linear_out_blocks", g)) return s;
             off += len;
         }
@@ -87,9 +85,9 @@ dd_status linear_in_blocks(const BlockLinearParams& p) {
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
             if (len > 0) {
-                const Gemm g{p.x + m0 * p.x_row_stride + off, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
-                             w.bf16 != nullptr, written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len,
-                             written};
+                Gemm g{p.x + m0 * p.x_row_stride + off, p.x_row_stride, 1, w.at(0, start), 1, w.ld, w.bf16,
+                       written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len, written};
+                g.b_pack = w.bf16;
                 if (dd_status s = gemm("dd_linear_in_blocks", g)) return s;
                 written = true;
             }

@@ -175,11 +175,12 @@ final class ForwardPass {
     }
 
     /**
-     * The bf16 activations of a fused full-width block (qkv, attn, MLP hidden), or null: only on CUDA devices in bf16
-     * GEMM precision, whose kernels read and write them directly (the CPU forward stays fp32).
+     * The bf16 qkv and attn of a fused full-width block, or null: only on CUDA devices in bf16 GEMM precision, whose
+     * linears and attention read and write them directly (its LayerNorm-modulate writes fp32 u; the CPU's bf16
+     * forward, {@link GemmControl#bf16Activations}, keeps u and the hidden in bf16 instead).
      */
-    private ForwardWorkspace.Bf16Activations bf16(ForwardWorkspace ws) {
-        return ws.bf16 != null && gemm.precision() == Precision.BF16 ? ws.bf16 : null;
+    private ForwardWorkspace.CudaBf16 cudaBf16(ForwardWorkspace ws) {
+        return ws.cudaBf16 != null && gemm.precision() == Precision.BF16 ? ws.cudaBf16 : null;
     }
 
     /**
@@ -195,17 +196,18 @@ final class ForwardPass {
         Ranges.push("attention");
         boolean fused = fuse && lp.allHeads();
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
-        Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, ws.u);
-        ForwardWorkspace.Bf16Activations b16 = fused ? bf16(ws) : null; // fused: no cache, nobody reads qkv / attn
+        Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+        Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
+        ForwardWorkspace.CudaBf16 b16 = fused ? cudaBf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
             if (b16 != null) {
-                Ops.linear(ws.u, b.qkvW(), b.qkvB(), b16.qkv);
+                Ops.linear(u, b.qkvW(), b.qkvB(), b16.qkv);
                 Ops.attention(b16.q, b16.k, b16.v, scale, b16.attn);
             } else if (fill == null) {
-                Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
+                Ops.linear(u, b.qkvW(), b.qkvB(), ws.qkv);
                 Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
             } else {
-                Ops.linear(ws.u, b.qkvW(), b.qkvB(), fill.qkv(i));
+                Ops.linear(u, b.qkvW(), b.qkvB(), fill.qkv(i));
                 fill.attend(i, scale, ws.attn);
             }
             if (fused) {
@@ -244,18 +246,19 @@ final class ForwardPass {
         long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
         if (!lp.routeTokens()) {
             Ranges.push("mlp");
-            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, ws.u);
+            Tensor u = lp.allGroups() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
-                ForwardWorkspace.Bf16Activations b16 = bf16(ws); // the hidden in bf16 where the device takes it
-                Tensor hidden = b16 != null ? b16.fc1 : fc1;
-                Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), hidden);
+                // the hidden in bf16 where the linears take it (the CPU in bf16; CUDA's fused blocks in bf16)
+                Tensor hidden = gemm.bf16Activations() || cudaBf16(ws) != null ? ws.fc1Bf16() : fc1;
+                Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
                 Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();
                 return (double) n * t * 2 * d * m;
             }
             Tensor fc2 = fill == null ? ws.fc2 : fill.mlpOut(i);
-            runMlp(b, lp, ws.u, fc1, fc2, gs);
+            runMlp(ws, b, lp, u, fc1, fc2, gs);
             obs.onTensor("block." + i + ".mlp_out", fc2);
             Ops.gatedResidualAdd(ws.h, a[5], fc2);
             Ranges.pop();
@@ -288,7 +291,7 @@ final class ForwardPass {
         Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
         Ops.gatherRows(ws.hFlat, idx, hk);
         Ops.layerNormModulateRows(hk, a[3], a[4], smp, LN_EPS, hk);
-        runMlp(b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
+        runMlp(ws, b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
         obs.onTensor("block." + i + ".mlp_out_kept", out);
         Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
         Ranges.pop();
@@ -317,7 +320,7 @@ final class ForwardPass {
         }
         Tensor xk = ws.prefix(ws.rows, rows, d), xk3 = ws.prefix(ws.rows, n, k, d);
         Ops.gatherRows(ws.hFlat, idx, xk);
-        Tensor u = ws.prefix(ws.u, n, k, d);
+        Tensor u = ws.prefix(gemm.bf16Activations() ? ws.uBf16() : ws.u, n, k, d);
         Ranges.push("attention");
         Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
         Tensor qkv = ws.prefix(ws.qkv, n, k, 3 * d);
@@ -332,9 +335,8 @@ final class ForwardPass {
         Ranges.pop();
         Ranges.push("mlp");
         Ops.layerNormModulate(xk3, a[3], a[4], LN_EPS, u);
-        Tensor fc1 = ws.prefix(ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
-        Ops.linear(u, b.fc1W(), b.fc1B(), fc1);
-        Ops.geluTanh(fc1, fc1);
+        Tensor fc1 = ws.prefix(gemm.bf16Activations() ? ws.fc1Bf16() : ws.fc1, n, k, m), fc2 = ws.prefix(ws.fc2, n, k, d);
+        Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Tensor kept = ws.prefix(ws.keptScores, rows, 1);
         Ops.gatherRows(ws.tokScoresFlat, idx, kept);
@@ -347,10 +349,12 @@ final class ForwardPass {
     }
 
     /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
-    private static void runMlp(DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out, int gs) {
+    private void runMlp(ForwardWorkspace ws, DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out,
+            int gs) {
         if (lp.allGroups()) {
-            Ops.linearGelu(u, b.fc1W(), b.fc1B(), fc1);
-            Ops.linear(fc1, b.fc2W(), b.fc2B(), out);
+            Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
+            Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
+            Ops.linear(hidden, b.fc2W(), b.fc2B(), out);
             return;
         }
         long[] blocks = Blocks.units(lp.groups(), gs);

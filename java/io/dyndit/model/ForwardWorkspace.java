@@ -30,19 +30,20 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor tokHidden, tokLogits, tokLogits2d, tokIndex, tokSample, tokCounts;
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
-    /** The bf16 activations of the fused full-width blocks on CUDA devices in bf16 precision; null on the CPU. */
-    final Bf16Activations bf16;
+    /** bf16 twins of qkv and attn for the fused full-width blocks on CUDA devices in bf16 precision; null on the CPU. */
+    final CudaBf16 cudaBf16;
     private final Map<ViewKey, Tensor> views = new HashMap<>();
+    private final Tensor fc1Bf16, uBf16; // bf16 twins of fc1 (the bf16 forwards' MLP hidden) and u (the CPU's)
 
     /**
-     * bf16 twins of qkv (with its q, k, v views), attn and the MLP hidden: in bf16 GEMM precision the qkv linear writes
-     * bf16, attention reads and writes bf16 and the proj linear reads it; fc1's GELU writes bf16 that fc2 reads.
-     * Half the bytes of the fp32 buffers, read by the kernels without a conversion pass.
+     * bf16 twins of qkv (with its q, k, v views) and attn, on CUDA devices: in bf16 GEMM precision the qkv linear writes
+     * bf16, attention reads and writes bf16 and the proj linear reads it (the MLP hidden is {@link #fc1Bf16()}). Half
+     * the bytes of the fp32 buffers, read by the kernels without a conversion pass.
      */
-    static final class Bf16Activations {
-        final Tensor qkv, q, k, v, attn, attnFlat, fc1;
+    static final class CudaBf16 {
+        final Tensor qkv, q, k, v, attn, attnFlat;
 
-        private Bf16Activations(Scope scope, Device dev, long n, long tk, long d, long heads, long hd, long hidden) {
+        private CudaBf16(Scope scope, Device dev, long n, long tk, long d, long heads, long hd) {
             qkv = scope.empty(dev, DType.BF16, n, tk, 3 * d);
             long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
             q = scope.track(qkv.view(qs, st, 0));
@@ -50,12 +51,11 @@ final class ForwardWorkspace implements AutoCloseable {
             v = scope.track(qkv.view(qs, st, 2 * d));
             attn = scope.empty(dev, DType.BF16, n, tk, heads, hd);
             attnFlat = scope.track(attn.reshape(n, tk, d));
-            fc1 = scope.empty(dev, DType.BF16, n, tk, hidden);
         }
 
-        /** Their native bytes per sample. */
-        static long bytesPerSample(long tk, long d, long hidden) {
-            return 2 * tk * (3 * d + d + hidden);
+        /** Their bf16 values per sample. */
+        static long valuesPerSample(long tk, long d) {
+            return tk * (3 * d + d);
         }
     }
 
@@ -70,10 +70,11 @@ final class ForwardWorkspace implements AutoCloseable {
         long perSample = cfg.inChannels() * side * side + cfg.outChannels() * side * side + 2 + tk * cfg.inChannels() * pp
                 + 256 + 4 * d + cfg.depth() * 6L * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
                 + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
+        long bf16PerSample = tk * (cfg.mlpHidden() + d) // the bf16 twins of u and fc1, and on CUDA of qkv and attn
+                + (cuda ? CudaBf16.valuesPerSample(tk, d) : 0);
         try {
-            long f32 = Math.multiplyExact(4L, Math.multiplyExact(n, perSample));
-            return cuda ? Math.addExact(f32, Math.multiplyExact(n,
-                    Bf16Activations.bytesPerSample(tk, d, cfg.mlpHidden()))) : f32;
+            return Math.addExact(Math.multiplyExact(4L, Math.multiplyExact(n, perSample)),
+                    Math.multiplyExact(2L, Math.multiplyExact(n, bf16PerSample)));
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
@@ -127,6 +128,8 @@ final class ForwardWorkspace implements AutoCloseable {
             proj = scope.empty(dev, DType.F32, n, tk, d);
             fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
             fc2 = scope.empty(dev, DType.F32, n, tk, d);
+            uBf16 = scope.empty(dev, DType.BF16, n, tk, d);
+            fc1Bf16 = scope.empty(dev, DType.BF16, n, tk, cfg.mlpHidden());
             finalAda = scope.empty(dev, DType.F32, n, 2 * d);
             finalShift = scope.track(finalAda.narrow(1, 0, d));
             finalScale = scope.track(finalAda.narrow(1, d, d));
@@ -145,11 +148,21 @@ final class ForwardWorkspace implements AutoCloseable {
             tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
             keptScores = scope.empty(dev, DType.F32, n * tk, 1);
             rowsOut = scope.empty(dev, DType.F32, n * tk, d);
-            bf16 = dev.isCuda() ? new Bf16Activations(scope, dev, n, tk, d, heads, hd, cfg.mlpHidden()) : null;
+            cudaBf16 = dev.isCuda() ? new CudaBf16(scope, dev, n, tk, d, heads, hd) : null;
         } catch (RuntimeException | Error e) { // what was allocated so far is freed
             scope.close();
             throw e;
         }
+    }
+
+    /** The modulated LayerNorm output in bf16 (same shape as u). */
+    Tensor uBf16() {
+        return uBf16;
+    }
+
+    /** The MLP hidden in bf16 (same shape as fc1). */
+    Tensor fc1Bf16() {
+        return fc1Bf16;
     }
 
     /** A view of {@code base}, created the first time this shape is asked for and reused afterwards. */

@@ -25,6 +25,15 @@ final class GemmControl {
         precision = p;
     }
 
+    /**
+     * Whether the full-width linears take bf16 activations (the LayerNorm output and the MLP hidden are written in
+     * bf16 and read by the GEMMs as they are: no fp32 copy, no rounding pass; the values equal the fp32 path's): bf16
+     * on the CPU, whose linears and LayerNorm take and give bf16.
+     */
+    boolean bf16Activations() {
+        return precision == Precision.BF16 && !device.isCuda();
+    }
+
     /** Before an evaluation: the model's precision (another model on the device may have changed it). */
     void apply() {
         device.setGemmPrecision(precision);

@@ -1,6 +1,7 @@
 package io.dyndit.model;
 
 import io.dyndit.core.Ops;
+import io.dyndit.core.Tensor;
 
 /**
  * One network evaluation over two token sequences per sample of different lengths (FlexiDiT's conditional
@@ -39,24 +40,26 @@ final class PackedForward {
         Ops.gatedResidualAdd(ws.c3, null, ws.yEmb3);
         Ops.silu(ws.c, ws.cSilu);
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        for (DiTWeights.Block b : w.blocks) {
-            Ops.linear(ws.cSilu, b.adaW(), b.adaB(), ws.ada);
-            Ops.layerNormModulate(ws.hc, ws.adaC[0], ws.adaC[1], LN_EPS, ws.uc);
-            Ops.layerNormModulate(ws.hu, ws.adaU[0], ws.adaU[1], LN_EPS, ws.uu);
+        // every block's adaLN for both branches as one GEMV (the blocks' weights back to back, DiTWeights.adaAllW)
+        Ops.linear(ws.cSilu, w.adaAllW, w.adaAllB, ws.adaAll);
+        for (int i = 0; i < w.blocks.length; i++) {
+            DiTWeights.Block b = w.blocks[i];
+            Tensor[] ac = ws.adaC[i], au = ws.adaU[i];
+            Ops.layerNormModulate(ws.hc, ac[0], ac[1], LN_EPS, ws.uc);
+            Ops.layerNormModulate(ws.hu, au[0], au[1], LN_EPS, ws.uu);
             Ops.linear(ws.u, b.qkvW(), b.qkvB(), ws.qkv);
             io.dyndit.core.Ranges.push("attention (varlen)");
             Ops.attentionVarlen(ws.q, ws.k, ws.v, ws.cuSeqlens, scale, ws.attn);
             io.dyndit.core.Ranges.pop();
-            Ops.linear(ws.attnFlat, b.projW(), b.projB(), ws.proj);
-            Ops.gatedResidualAdd(ws.hc, ws.adaC[2], ws.projC);
-            Ops.gatedResidualAdd(ws.hu, ws.adaU[2], ws.projU);
-            Ops.layerNormModulate(ws.hc, ws.adaC[3], ws.adaC[4], LN_EPS, ws.uc);
-            Ops.layerNormModulate(ws.hu, ws.adaU[3], ws.adaU[4], LN_EPS, ws.uu);
-            Ops.linear(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
-            Ops.geluTanh(ws.fc1, ws.fc1);
-            Ops.linear(ws.fc1, b.fc2W(), b.fc2B(), ws.fc2);
-            Ops.gatedResidualAdd(ws.hc, ws.adaC[5], ws.fc2C);
-            Ops.gatedResidualAdd(ws.hu, ws.adaU[5], ws.fc2U);
+            // the gated residuals in the GEMMs' epilogues (CUDA; the CPU runs the separate ops, bit for bit), once
+            // per branch: each has its own tokens per sample and its own gates
+            Ops.linearGatedResidual(ws.attnC, b.projW(), b.projB(), ac[2], ws.hc);
+            Ops.linearGatedResidual(ws.attnU, b.projW(), b.projB(), au[2], ws.hu);
+            Ops.layerNormModulate(ws.hc, ac[3], ac[4], LN_EPS, ws.uc);
+            Ops.layerNormModulate(ws.hu, au[3], au[4], LN_EPS, ws.uu);
+            Ops.linearGelu(ws.u, b.fc1W(), b.fc1B(), ws.fc1);
+            Ops.linearGatedResidual(ws.fc1C, b.fc2W(), b.fc2B(), ac[5], ws.hc);
+            Ops.linearGatedResidual(ws.fc1U, b.fc2W(), b.fc2B(), au[5], ws.hu);
         }
         Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
         finish(ws.gc, ws.hc, ws.uc, ws.finalC, ws.tokensC, ws.outC);

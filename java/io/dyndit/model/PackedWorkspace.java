@@ -16,9 +16,11 @@ final class PackedWorkspace implements AutoCloseable {
     final int n;
     final PatchGeometry gc, gu;
     final Tensor x, t, y, tFreq, t1, c, yEmb, cSilu, c3, yEmb3;
-    final Tensor patchesC, patchesU, h, hc, hu, u, uc, uu, qkv, q, k, v, attn, attnFlat, proj, projC, projU;
-    final Tensor fc1, fc2, fc2C, fc2U, cuSeqlens, ada, finalAda, tokensC, tokensU, outC, outU;
-    final Tensor[] adaC = new Tensor[6], adaU = new Tensor[6], finalC = new Tensor[2], finalU = new Tensor[2];
+    final Tensor patchesC, patchesU, h, hc, hu, u, uc, uu, qkv, q, k, v, attn, attnC, attnU;
+    final Tensor fc1, fc1C, fc1U, cuSeqlens, adaAll, finalAda, tokensC, tokensU, outC, outU;
+    final Tensor[] finalC = new Tensor[2], finalU = new Tensor[2];
+    /** Block b's six adaLN chunks [n, D] of each branch: views of adaAll, every block's adaLN from one GEMV. */
+    final Tensor[][] adaC, adaU;
 
     PackedWorkspace(DiTConfig cfg, PatchGeometry gc, PatchGeometry gu, Device dev, int n) {
         try {
@@ -51,23 +53,27 @@ final class PackedWorkspace implements AutoCloseable {
             k = scope.track(qkv.view(shape, st, d));
             v = scope.track(qkv.view(shape, st, 2 * d));
             attn = scope.empty(dev, DType.F32, rows, heads, hd);
-            attnFlat = scope.track(attn.reshape(rows, d));
-            proj = scope.empty(dev, DType.F32, rows, d);
-            projC = branch(proj, n, tc, d, 0);
-            projU = branch(proj, n, tu, d, n * tc * d);
-            fc1 = scope.empty(dev, DType.F32, rows, cfg.mlpHidden());
-            fc2 = scope.empty(dev, DType.F32, rows, d);
-            fc2C = branch(fc2, n, tc, d, 0);
-            fc2U = branch(fc2, n, tu, d, n * tc * d);
+            attnC = branch(attn, n, tc, d, 0);
+            attnU = branch(attn, n, tu, d, n * tc * d);
+            long m = cfg.mlpHidden();
+            fc1 = scope.empty(dev, DType.F32, rows, m);
+            fc1C = branch(fc1, n, tc, m, 0);
+            fc1U = branch(fc1, n, tu, m, n * tc * m);
             int[] cu = new int[2 * n + 1];
             for (int i = 1; i <= 2 * n; i++) {
                 cu[i] = cu[i - 1] + (int) (i <= n ? tc : tu);
             }
             cuSeqlens = scope.ofInts(Device.cpu(), cu, cu.length);
-            ada = scope.empty(dev, DType.F32, 2L * n, 6 * d);
-            for (int i = 0; i < 6; i++) {
-                adaC[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, i * d));
-                adaU[i] = scope.track(ada.view(new long[] {n, d}, new long[] {6 * d, 1}, n * 6 * d + i * d));
+            long all = cfg.depth() * 6L * d; // adaAll row: block b's 6D at b * 6D (DiTWeights.adaAllW's rows)
+            adaAll = scope.empty(dev, DType.F32, 2L * n, all);
+            adaC = new Tensor[cfg.depth()][6];
+            adaU = new Tensor[cfg.depth()][6];
+            for (int b = 0; b < cfg.depth(); b++) {
+                for (int i = 0; i < 6; i++) {
+                    long at = (b * 6L + i) * d;
+                    adaC[b][i] = scope.track(adaAll.view(new long[] {n, d}, new long[] {all, 1}, at));
+                    adaU[b][i] = scope.track(adaAll.view(new long[] {n, d}, new long[] {all, 1}, n * all + at));
+                }
             }
             finalAda = scope.empty(dev, DType.F32, 2L * n, 2 * d);
             for (int i = 0; i < 2; i++) {

@@ -169,8 +169,7 @@ final class TokenCache {
         Ops.gatherRows(ws.hFlat, index, xs);
         Ops.layerNormModulateRows(xs, a[3], a[4], sampleOfRow, LN_EPS, us);
         Tensor fc1 = ws.prefix(ws.fc1, rows, m), fc2 = ws.prefix(ws.fc2, rows, d);
-        Ops.linear(us, b.fc1W(), b.fc1B(), fc1);
-        Ops.geluTanh(fc1, fc1);
+        Ops.linearGelu(us, b.fc1W(), b.fc1B(), fc1);
         Ops.linear(fc1, b.fc2W(), b.fc2B(), fc2);
         Ops.scatterRows(mlpRows[block], index, fc2);
         Ops.gatedResidualAdd(ws.h, a[5], mlpOut[block]);

@@ -52,6 +52,25 @@ class CacheTest {
         }
     }
 
+    /**
+     * The same in bf16 on the CPU: the uncached forward fuses its epilogues and keeps the MLP hidden in bf16, the
+     * caching forwards run them as separate ops; the CPU's fused forms are those ops bit for bit.
+     */
+    @Test
+    void settingsThatCacheNothingAreBitIdenticalToNoCachingInCpuBf16() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+        long seed = io.dyndit.testing.Seeds.fresh();
+        for (RandomDiT file : new RandomDiT[] {new RandomDiT(CFG, seed), ConcurrencyTest.diffcr(seed)}) {
+            try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(Precision.BF16)) {
+                float[] plain = run(m, CacheSpec.NONE, SamplerType.DPMPP_2M, seed).samples();
+                for (String spec : new String[] {"step:0", "block:1", "token:1.0"}) {
+                    assertArrayEquals(plain, run(m, CacheSpec.parse(spec), SamplerType.DPMPP_2M, seed).samples(),
+                            spec + " bf16 (seed " + seed + ")");
+                }
+            }
+        }
+    }
+
     /** Evaluates the same inputs twice in one generation: the second evaluation is served from the cache. */
     private static Denoiser.Evaluation[] twice(DiTModel m, CacheSpec spec, long seed) {
         Random r = new Random(seed);

@@ -61,7 +61,7 @@ class ResourceCleanupTest {
                     try (ForwardWorkspace ws = new ForwardWorkspace(CFG, g, dev, n)) {
                         assertEquals(ForwardWorkspace.bytes(CFG, g, n, dev.isCuda()), Tensor.liveNativeBytes() - before,
                                 dev + " batch " + n);
-                        assertEquals(dev.isCuda(), ws.bf16 != null, dev + ": bf16 activations only on CUDA");
+                        assertEquals(dev.isCuda(), ws.cudaBf16 != null, dev + ": bf16 qkv and attn buffers only on CUDA");
                     }
                 }
             }
