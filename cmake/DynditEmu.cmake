@@ -10,7 +10,8 @@
 #                                            fail the GEMM tests
 #   emu_mutation_<kernel path>_fails         the same (and a wrong quad key ownership in attention_varlen)
 #                                            must fail the production kernels' tests: gemm_tf32 tf32 / bf16,
-#                                            attention_tc, attention_flash2, attention_varlen, vae_conv2d
+#                                            attention_tc, attention_flash2 (fp32 and bf16 operands),
+#                                            attention_varlen, vae_conv2d
 #   emu_ucontext                             the emulator's feature tests on the ucontext fallback
 #   emu_nvcc_no_spills                       (when nvcc exists) the example kernels compile for
 #                                            sm_80 / sm_90 without register spills
@@ -122,7 +123,7 @@ set_tests_properties(emu_mutation_gemm_fails PROPERTIES PASS_REGULAR_EXPRESSION 
 dyndit_emu_tests(dyndit_emu_kernel_mutant dyndit_emu
   ${_emu_tests}/kernels/emu_gemm_tf32.cpp ${_emu_tests}/kernels/test_kernel_gemm_tf32.cpp
   ${_emu_tests}/kernels/emu_attention_varlen.cpp ${_emu_tests}/kernels/emu_attention_tc.cpp
-  ${_emu_tests}/kernels/emu_attention_flash2.cpp
+  ${_emu_tests}/kernels/emu_attention_flash2.cpp ${_emu_tests}/kernels/emu_attention_flash2_bf16.cpp
   ${_emu_tests}/kernels/test_kernel_attention_varlen.cpp
   ${_emu_tests}/kernels/emu_vae_conv2d.cpp ${_emu_tests}/kernels/test_kernel_vae_conv2d.cpp)
 target_compile_definitions(dyndit_emu_kernel_mutant PRIVATE DD_EMU_MMA_MUTATION=1 DD_ATTENTION_VARLEN_MUTATION=1)
@@ -132,6 +133,8 @@ foreach(probe "gemm_tf32_tf32;EmuGemmTf32.FullTilesNoBias"
               "gemm_tf32_bf16_weights;EmuGemmTf32.Bf16WeightsRing"
               "attention_tc;EmuAttentionTc.RaggedDenseHeadSubsetsAndBuckets"
               "attention_flash2;EmuAttentionFlash2.RaggedDenseHeadSubsetsAndBuckets"
+              "attention_flash2_bf16;EmuAttentionFlash2Bf16.RaggedDenseHeadSubsetsAndBuckets"
+              "gemm_tf32_bf16_activations;EmuGemmTf32.Bf16ActivationsRing"
               "attention_varlen;EmuAttentionVarlen.RaggedAndEmptySequencesPackedQkv"
               "vae_conv2d_tf32;EmuVaeConv2d.Small3x3BothPrecisions")
   list(GET probe 0 _what)

@@ -233,7 +233,7 @@ bool attention_flash2_takes(const AttentionVarlenArgs& a) {
 
 cudaError_t attention_flash2(const AttentionVarlenArgs& a, cudaStream_t stream) {
     if (attention_args_ok(a) && !attention_flash2_takes(a)) return cudaErrorInvalidValue;
-    return launch_by_bucket<kBQ, true>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
+    return launch_by_bucket<kBQ, 72>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }
 
 }  // namespace dd::cuda_kernels

@@ -182,7 +182,7 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 }  // namespace
 
 cudaError_t attention_tc(const AttentionVarlenArgs& a, cudaStream_t stream) {
-    return launch_by_bucket<kBQ, true>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
+    return launch_by_bucket<kBQ, 72>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }
 
 }  // namespace dd::cuda_kernels

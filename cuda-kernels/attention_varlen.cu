@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "attention_flash2.cuh"
+#include "attention_flash2_bf16.cuh"
 #include "attention_tiles.cuh"
 #include "attention_varlen.cuh"
 
@@ -133,6 +134,7 @@ cudaError_t launch(const AttentionVarlenArgs& a, dim3 grid, cudaStream_t stream)
 }  // namespace
 
 int attention_query_tile(const AttentionVarlenArgs& a) {
+    if (a.q16) return kFlash2QueryTile;  // bf16 operands: attention_flash2_bf16 only
     if (!a.tensor_cores) return kBQ;
     return attention_flash2_takes(a) ? kFlash2QueryTile : kTcQueryTile;
 }
@@ -150,6 +152,7 @@ bool build_attention_tiles(const int32_t* cu, int B, int rows, std::vector<Atten
 }
 
 cudaError_t attention_varlen(const AttentionVarlenArgs& a, cudaStream_t stream) {
+    if (a.q16) return attention_flash2_bf16(a, stream);
     if (a.tensor_cores) return attention_flash2_takes(a) ? attention_flash2(a, stream) : attention_tc(a, stream);
     return launch_by_bucket<kBQ>(a, [&](auto bucket, dim3 grid) { return launch<decltype(bucket)::value>(a, grid, stream); });
 }

@@ -39,10 +39,14 @@ struct AttentionVarlenArgs {
     // must be attention_query_tile(args)), or null: each block finds its tile by scanning cu_seqlens.
     const AttentionTile* tiles = nullptr;
     int n_tiles = 0, tile_rows = 0;
+    // bf16 q / k / v / o (all four, attention_flash2_bf16.cu): q, k, v, o are null and these hold the data at the
+    // same strides (in values); the result is the fp32 one rounded to bf16 once.
+    const uint16_t *q16 = nullptr, *k16 = nullptr, *v16 = nullptr;
+    uint16_t* o16 = nullptr;
 };
 
 // Query rows per block of the kernel attention_varlen will run for these arguments (tensor_cores, strides and
-// pointers set): 32 (fp32), 64 (attention_tc) or 128 (attention_flash2).
+// pointers set): 32 (fp32), 64 (attention_tc) or 128 (attention_flash2, attention_flash2_bf16).
 int attention_query_tile(const AttentionVarlenArgs& args);
 
 // The tile table of B packed sequences (cu_seqlens on the host, checked: non-decreasing from 0) for tile_rows query
@@ -52,7 +56,8 @@ bool build_attention_tiles(const int32_t* cu_seqlens, int B, int tile_rows, std:
 // cudaErrorInvalidValue for bad sizes / null pointers; otherwise the launch's status.
 cudaError_t attention_varlen(const AttentionVarlenArgs& args, cudaStream_t stream);
 
-// The same on TF32 tensor cores (attention_tc.cu); attention_varlen calls it when args.tensor_cores is set.
+// The same on TF32 tensor cores (attention_tc.cu); attention_varlen calls it when args.tensor_cores is set (and
+// attention_flash2_bf16 when the operands are bf16).
 cudaError_t attention_tc(const AttentionVarlenArgs& args, cudaStream_t stream);
 
 }  // namespace dd::cuda_kernels

@@ -3,7 +3,8 @@
 // 128 x kBN CTA tiles (kBN = 256 or 128), 8 warps in 2 x 4 of 64 x kBN/4, K in steps of 32 through a
 // 4-stage ring of bf16 tiles, fragments by ldmatrix.x4 for mma.m16n8k16.bf16, one barrier per k-tile.
 //
-// W (bf16 in memory) arrives by 16-B cp.async (8 values). x stays fp32 in memory (its producers write fp32):
+// W (bf16 in memory) arrives by 16-B cp.async (8 values). bf16 x (LinearArgs::x16) arrives the same way, in W's
+// commit group. fp32 x:
 // each thread loads its four float4 of k-tile kt + 3 into registers before the mma of tile kt and stores
 // them rounded to bf16 after it (register-staged, so the rounding costs no extra pass over x and the
 // load latency hides behind the mma). Shared memory then holds bf16 for both operands: half the wavefronts
@@ -69,6 +70,24 @@ __device__ __forceinline__ void w_store_a(uint16_t* As, const float4 (&v)[4]) {
     }
 }
 
+// bf16 x (LinearArgs::x16): cp.async of x's k-tile kt into A tile As, 16-B chunks of 8 values as W's (chunk u & 3
+// of row u >> 2; a quarter warp covers 2 rows x 4 chunks: conflict-free under the swizzle), zero-filled outside the
+// segment and past M; committed with W's copies of the same tile by w_load_b.
+__device__ __forceinline__ void w_copy_a16(const Params& p, uint16_t* As, int kt, int m0) {
+    const LinearArgs& a = p.a;
+    if (kt >= p.in_tiles) return;
+    int k0;
+    const Seg iseg = w_segment(p, kt, k0);
+    DD_UNROLL
+    for (int i = 0; i < kMsBM * 4 / kMsThreads; ++i) {
+        const int u = (int)threadIdx.x + i * kMsThreads, r = u >> 2, k = k0 + 8 * (u & 3), gm = m0 + r;
+        const int left = gm < a.M ? iseg.len - k : 0;
+        const int bytes = left <= 0 ? 0 : left >= 8 ? 16 : 2 * left;
+        dd::simt::cp_async_cg16(As + w_at(r, k - k0), bytes ? a.x16 + (int64_t)gm * a.x_rs + iseg.io_start + k : a.x16,
+                                bytes);
+    }
+}
+
 // cp.async of W's k-tile kt into B tile Bs, then the commit (an empty group past the last tile).
 template <int kBN>
 __device__ __forceinline__ void w_load_b(const Params& p, uint16_t* Bs, int kt, const Seg& oseg, int n0) {
@@ -112,11 +131,13 @@ __global__ void __launch_bounds__(kMsThreads, kBN == 128 ? 2 : 1) linear_w16_ker
             for (int i = 0; i < 4; ++i) acc[mi][ni][i] = 0.0f;
 
     float4 stage_a[4];
+    const bool x16 = a.x16 != nullptr;  // bf16 x: A by cp.async with W (no register staging, no rounding)
     DD_UNROLL
     for (int s = 0; s < kWStages - 1; ++s) {
         uint16_t* base = smem + s * WTile<kBN>::kStage;
+        if (x16) w_copy_a16(p, base, s, m0);
         w_load_b<kBN>(p, base + kWATile, s, oseg, n0);
-        if (s < p.in_tiles) {
+        if (!x16 && s < p.in_tiles) {
             w_load_a(p, s, m0, stage_a);
             w_store_a(base, stage_a);
         }
@@ -132,8 +153,9 @@ __global__ void __launch_bounds__(kMsThreads, kBN == 128 ? 2 : 1) linear_w16_ker
         __syncthreads();  // tile kt complete (copies and stored x); stage (kt - 1) % S is no longer read
         const int next = kt + kWStages - 1;
         uint16_t* nbase = smem + (next % kWStages) * WTile<kBN>::kStage;
+        if (x16) w_copy_a16(p, nbase, next, m0);
         w_load_b<kBN>(p, nbase + kWATile, next, oseg, n0);
-        const bool stage_next = next < p.in_tiles;
+        const bool stage_next = !x16 && next < p.in_tiles;
         if (stage_next) w_load_a(p, next, m0, stage_a);  // in flight during the mma below
         const uint16_t* As = smem + (kt % kWStages) * WTile<kBN>::kStage;
         const uint16_t* Bs = As + kWATile;

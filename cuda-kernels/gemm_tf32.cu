@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "bf16_bits.cuh"
 #include "gemm_tf32.cuh"
 #include "smem_opt_in.cuh"
 #include "simt/dd_mem.h"
@@ -95,13 +96,15 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
 
     for (int is = 0; is < p.n_in; ++is) {
         const Seg iseg = p.in[is];
-        const float* xs = a.x + iseg.io_start;
         const float* ws = a.w + (int64_t)oseg.w_start * a.w_rs + iseg.w_start;
         for (int k0 = 0; k0 < iseg.len; k0 += kBK) {
             // 32 consecutive k per warp and row: coalesced; zeros outside the matrix / segment.
             for (int v = tid; v < kBM * kBK; v += kThreads) {
                 const int r = v / kBK, c = v % kBK, gm = m0 + r, k = k0 + c;
-                const float x = gm < a.M && k < iseg.len ? ld_global(&xs[(int64_t)gm * a.x_rs + k]) : 0.0f;
+                const int64_t at = (int64_t)gm * a.x_rs + iseg.io_start + k;
+                const float x = !(gm < a.M && k < iseg.len) ? 0.0f
+                                : a.x16                     ? bf16_value(ld_global(&a.x16[at]))
+                                                            : ld_global(&a.x[at]);
                 st_shared(&As[r * kLd + c], to_operand<kMode>(x));
             }
             for (int v = tid; v < kBN * kBK; v += kThreads) {
@@ -164,6 +167,11 @@ __global__ void __launch_bounds__(kThreads, 4) linear_kernel(const Params p) {
                 if (m >= a.M || n >= oseg.len) continue;
                 const int wrow = oseg.w_start + n, col = oseg.io_start + n;
                 float v = acc[mi][ni][i] + (a.bias ? ld_global(&a.bias[wrow]) : 0.0f);
+                if (a.y16) {  // bf16 output: kStore or kGeluTanh (run() refuses a bf16 residual)
+                    st_global(&a.y16[(int64_t)m * a.y_rs + col],
+                              bf16_round_bits(a.epilogue == GemmEpilogue::kGeluTanh ? gelu_tanh_f(v) : v));
+                    continue;
+                }
                 float* y = a.y + (int64_t)m * a.y_rs + col;
                 if (a.epilogue == GemmEpilogue::kGeluTanh) {
                     st_global(y, gelu_tanh_f(v));
@@ -198,13 +206,15 @@ bool add_segments(const int64_t* blocks, int nblocks, int64_t dim, Seg* segs, in
 }
 
 // Every 16-byte copy of the multistage kernel aligned (tensor-core precisions only).
+// bf16 x (x16): its 16-B copies of 8 values (the bf16-weight kernel only).
 bool multistage_aligned(const Params& p) {
     const LinearArgs& a = p.a;
     if (a.precision == GemmPrecision::kFp32 || a.path == GemmPath::kTile64) return false;
-    if ((reinterpret_cast<uintptr_t>(a.x) | reinterpret_cast<uintptr_t>(a.w)) % 16 || a.x_rs % 4 || a.w_rs % 4)
-        return false;
+    const int x_vals = a.x16 ? 8 : 4;  // values per 16-B copy of x
+    const uintptr_t x_addr = a.x16 ? reinterpret_cast<uintptr_t>(a.x16) : reinterpret_cast<uintptr_t>(a.x);
+    if ((x_addr | reinterpret_cast<uintptr_t>(a.w)) % 16 || a.x_rs % x_vals || a.w_rs % 4) return false;
     for (int s = 0; s < p.n_in; ++s)
-        if (p.in[s].w_start % 4 || p.in[s].io_start % 4 || p.in[s].len % 4) return false;
+        if (p.in[s].w_start % 4 || p.in[s].io_start % x_vals || p.in[s].len % 4) return false;
     return true;
 }
 
@@ -291,13 +301,18 @@ int multistage_width(const Params& p) {
 
 cudaError_t run(Params& p, cudaStream_t stream) {
     const LinearArgs& a = p.a;
-    if (!a.x || !a.w || !a.y || a.M < 0 || (int64_t)a.M > 65535LL * kBM) return cudaErrorInvalidValue;
+    const bool bf16_io = a.x16 || a.y16;
+    if (!(a.x || a.x16) || (a.x && a.x16) || !a.w || !(a.y || a.y16) || (a.y && a.y16) || a.M < 0 ||
+        (int64_t)a.M > 65535LL * kBM)
+        return cudaErrorInvalidValue;
+    if (bf16_io && (a.precision != GemmPrecision::kBf16 || (a.y16 && a.epilogue == GemmEpilogue::kGatedResidual)))
+        return cudaErrorInvalidValue;
     if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate && !a.row_sample && a.rows_per_sample <= 0)
         return cudaErrorInvalidValue;
-    if (skinny_takes(p)) return launch_skinny(p, stream);
+    if (!bf16_io && skinny_takes(p)) return launch_skinny(p, stream);
     if (const int bn = multistage_width(p)) {
         if (w16_aligned(p)) return bn == 256 ? launch_w16<256>(p, stream) : launch_w16<128>(p, stream);
-        return bn == 256 ? launch_multistage<256>(p, stream) : launch_multistage<128>(p, stream);
+        if (!a.x16) return bn == 256 ? launch_multistage<256>(p, stream) : launch_multistage<128>(p, stream);
     }
     const int64_t tiles = output_tiles(p, kBN);
     if (tiles == 0 || a.M == 0) return cudaSuccess;

@@ -25,7 +25,7 @@ enum class GemmEpilogue {
 };
 
 // Row-major fp32 operands with element row strides; W is [N][K] (rows of w_rs elements). bias is
-// indexed by W's row (null: none). y must not overlap x or W.
+// indexed by W's row (null: none). y must not overlap x or W (x / y may be bf16 instead: x16 / y16 below).
 struct LinearArgs {
     const float* x; int64_t x_rs;
     const float* w; int64_t w_rs;
@@ -44,6 +44,13 @@ struct LinearArgs {
     // memory) when w16 is 16-B aligned, w16_rs and every input block's start are multiples of 8 and x meets
     // the multistage kernel's alignment; otherwise W is read from w.
     const uint16_t* w16 = nullptr; int64_t w16_rs = 0;
+    // kBf16 only: bf16 activations. x16 replaces x (same row stride x_rs, in values): the bf16-weight kernel copies
+    // it by 16-B cp.async straight into its bf16 tiles (x16 16-B aligned, x_rs and input segment starts multiples
+    // of 8), the 64x64 kernel widens it on load. y16 replaces y: the fp32 result after the epilogue rounded to bf16
+    // once (nearest even); not with kGatedResidual (the residual stream stays fp32). The few-row and fp32-operand
+    // multistage kernels take neither.
+    const uint16_t* x16 = nullptr;
+    uint16_t* y16 = nullptr;
 };
 
 // Maximum number of (start, length) blocks of the sliced forms (they travel in the kernel parameters).

@@ -64,13 +64,12 @@ __device__ __forceinline__ void ms_load_tile(const Params& p, float* stage_base,
 }
 
 // y columns n, n + 1 (n + 1 may be past the segment) of row m from accumulators v0, v1: bias, epilogue, and
-// one 8-byte access when both columns exist and the address allows it.
+// one 8-byte access when both columns exist and the address allows it (bf16 y16: one 4-byte access).
 __device__ __forceinline__ void ms_store_pair(const LinearArgs& a, const Seg& oseg, int m, int n, float v0, float v1) {
     if (m >= a.M || n >= oseg.len) return;
     const bool two = n + 1 < oseg.len;
     const int col = oseg.io_start + n, wrow = oseg.w_start + n;
     float v[2] = {v0 + (a.bias ? ld_global(&a.bias[wrow]) : 0.0f), v1 + (a.bias && two ? ld_global(&a.bias[wrow + 1]) : 0.0f)};
-    float* y = a.y + (int64_t)m * a.y_rs + col;
     if (a.epilogue == GemmEpilogue::kGatedResidual && a.gate) {
         const int s = a.row_sample ? a.row_sample[m] : m / a.rows_per_sample;
         const float* g = a.gate + (int64_t)s * a.gate_rs + col;
@@ -81,6 +80,16 @@ __device__ __forceinline__ void ms_store_pair(const LinearArgs& a, const Seg& os
         v[0] = gelu_tanh_f(v[0]);
         v[1] = gelu_tanh_f(v[1]);
     }
+    if (a.y16) {  // bf16 y (kStore / kGeluTanh): rounded once, one 4-byte store when the address allows it
+        uint16_t* y16 = a.y16 + (int64_t)m * a.y_rs + col;
+        if (two && (reinterpret_cast<uintptr_t>(y16) & 3) == 0) {
+            st_global(reinterpret_cast<uint32_t*>(y16), bf16x2_round(v[0], v[1]));
+            return;
+        }
+        for (int e = 0; e < (two ? 2 : 1); ++e) st_global(&y16[e], bf16_round_bits(v[e]));
+        return;
+    }
+    float* y = a.y + (int64_t)m * a.y_rs + col;
     const bool residual = a.epilogue == GemmEpilogue::kGatedResidual;
     if (two && (reinterpret_cast<uintptr_t>(y) & 7) == 0) {
         float2 o = make_float2(v[0], v[1]);

@@ -337,6 +337,49 @@ BENCHMARK(BM_linear)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
+// The bf16 forward's linears: W from its bf16 copy (LinearArgs::w16) and bf16 activations (x16 and y16; y stays fp32
+// for the gated residual). Args: M, N, K, epilogue (0 store, 1 gelu, 2 gated residual), bf16 x, bf16 y.
+void BM_linear_bf16_io(benchmark::State& st) {
+    const int M = (int)st.range(0), N = (int)st.range(1), K = (int)st.range(2);
+    const auto epi = (ck::GemmEpilogue)st.range(3);
+    const bool x16 = st.range(4) == 1, y16 = st.range(5) == 1;
+    Buffers b(st, "linear_bf16_io", 6);
+    float* x = x16 ? nullptr : b.f32((size_t)M * K);
+    __nv_bfloat16* xb = x16 ? b.bf16((size_t)M * K) : nullptr;
+    float* w = b.f32((size_t)N * K, -0.03f, 0.03f);
+    __nv_bfloat16* wb = b.bf16((size_t)N * K, -0.03f, 0.03f);
+    float* bias = b.f32(N);
+    float* y = y16 ? nullptr : b.f32((size_t)M * N);
+    __nv_bfloat16* yb = y16 ? b.bf16((size_t)M * N) : nullptr;
+    const int per_sample = std::max(1, M / 8);
+    float* gate = b.f32((size_t)((M + per_sample - 1) / per_sample) * N, -0.1f, 0.1f);
+    if (!b.ok()) return;
+    ck::LinearArgs a{x, K, w, K, bias, y, N, M};
+    a.x16 = reinterpret_cast<const uint16_t*>(xb);
+    a.y16 = reinterpret_cast<uint16_t*>(yb);
+    a.w16 = reinterpret_cast<const uint16_t*>(wb);
+    a.w16_rs = K;
+    a.epilogue = epi;
+    a.gate = gate;
+    a.gate_rs = N;
+    a.rows_per_sample = per_sample;
+    a.precision = ck::GemmPrecision::kBf16;
+    const double y_bytes = (epi == ck::GemmEpilogue::kGatedResidual ? 2.0 : 1.0) * M * N * (y16 ? 2 : 4);
+    const double bytes = (x16 ? 2.0 : 4.0) * M * K + 2.0 * N * K + y_bytes;
+    run_timed(st, "linear(bf16 weights and activations)", 2.0 * M * N * K, bytes, Unit::kBf16,
+              [&](cudaStream_t s) { return ck::linear(a, N, K, s); });
+}
+BENCHMARK(BM_linear_bf16_io)
+    ->ArgNames({"M", "N", "K", "epi", "x16", "y16"})
+    ->Args({4096, 3 * kD, kD, 0, 0, 1})  // qkv into bf16 (CFG batch)
+    ->Args({4096, kD, kD, 2, 1, 0})      // proj from bf16 attn + gated residual
+    ->Args({4096, kMlp, kD, 1, 0, 1})    // fc1 + GELU into a bf16 hidden
+    ->Args({4096, kD, kMlp, 2, 1, 0})    // fc2 from the bf16 hidden + gated residual
+    ->Args({4096, kMlp, kD, 0, 0, 0})    // fc1 shape, fp32 activations (the comparison)
+    ->Args({4096, kMlp, kD, 0, 1, 1})    // fc1 shape, bf16 in and out
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+
 // DyDiT width slicing with half the blocks kept. Args: M, N, K, blocks, sliced side (0 out, 1 in).
 // out: W rows in `blocks` equal blocks, every other one kept (y is half as wide);
 // in: W columns likewise (x holds the kept columns back to back).
@@ -395,10 +438,11 @@ BENCHMARK(BM_gemm_bf16)
 
 // ---------------------------------------------------------------------------------------------------------
 // Attention: 16 heads x 72, q / k / v as views of one packed qkv buffer [tokens][3][H][Dh].
-// Args: sequences, varlen (0: dense, all 256 tokens; 1: lengths alternate 256, 64), tc (1: TF32 tensor cores).
+// Args: sequences, varlen (0: dense, all 256 tokens; 1: lengths alternate 256, 64), tc (1: TF32 tensor cores,
+// 2: bf16 q / k / v / out on bf16 tensor cores, attention_flash2_bf16).
 void BM_attention(benchmark::State& st) {
     const int B = (int)st.range(0);
-    const bool varlen = st.range(1) == 1, tc = st.range(2) == 1;
+    const bool varlen = st.range(1) == 1, tc = st.range(2) >= 1, bf16 = st.range(2) == 2;
     std::vector<int32_t> cu(1, 0);
     double sq = 0;  // sum of squared sequence lengths
     for (int i = 0; i < B; ++i) {
@@ -408,9 +452,11 @@ void BM_attention(benchmark::State& st) {
     }
     const int R = cu.back();
     const int64_t row = 3 * kHeads * kDh;
-    Buffers b(st, "attention", 2);
-    float* qkv = b.f32((size_t)R * row);
-    float* o = b.f32((size_t)R * kHeads * kDh);
+    Buffers b(st, bf16 ? "attention_bf16" : "attention", 2);
+    float* qkv = bf16 ? nullptr : b.f32((size_t)R * row);
+    float* o = bf16 ? nullptr : b.f32((size_t)R * kHeads * kDh);
+    __nv_bfloat16* qkv16 = bf16 ? b.bf16((size_t)R * row) : nullptr;
+    __nv_bfloat16* o16 = bf16 ? b.bf16((size_t)R * kHeads * kDh) : nullptr;
     int32_t* d_cu = b.i32(cu);
     if (!b.ok()) return;
     ck::AttentionVarlenArgs a{};
@@ -432,8 +478,18 @@ void BM_attention(benchmark::State& st) {
     a.Dh = (int)kDh;
     a.scale = 1.0f / std::sqrt((float)kDh);
     a.tensor_cores = tc;
-    run_timed(st, tc ? "attention_tc" : "attention_varlen", 4.0 * kHeads * kDh * sq, 4.0 * R * kHeads * kDh * 4,
-              tc ? Unit::kTf32 : Unit::kFp32,
+    if (bf16) {
+        const uint16_t* q16 = reinterpret_cast<const uint16_t*>(qkv16);
+        a.q = a.k = a.v = nullptr;
+        a.o = nullptr;
+        a.q16 = q16;
+        a.k16 = q16 + kHeads * kDh;
+        a.v16 = q16 + 2 * kHeads * kDh;
+        a.o16 = reinterpret_cast<uint16_t*>(o16);
+    }
+    // varlen: the kernels find their tiles by scanning cu_seqlens (no host-built table here)
+    run_timed(st, bf16 ? "attention_flash2_bf16" : tc ? "attention_tc" : "attention_varlen", 4.0 * kHeads * kDh * sq,
+              (bf16 ? 2.0 : 4.0) * R * kHeads * kDh * 4, bf16 ? Unit::kBf16 : tc ? Unit::kTf32 : Unit::kFp32,
               [&](cudaStream_t s) { return ck::attention_varlen(a, s); });
 }
 BENCHMARK(BM_attention)
@@ -444,6 +500,8 @@ BENCHMARK(BM_attention)
     ->Args({8, 0, 1})   // the same on TF32 tensor cores
     ->Args({16, 0, 1})
     ->Args({8, 1, 1})
+    ->Args({16, 0, 2})  // bf16 operands, CFG batch
+    ->Args({8, 1, 2})
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 

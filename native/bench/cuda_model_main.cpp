@@ -2,8 +2,11 @@
 // (native/bench/cuda_model.h). Modeled, not measured; dyndit_cuda_bench measures on a real GPU.
 //   dyndit_cuda_model --arch h100 --model DiT-XL/2 --batch 16 --cfg [--precision tf32|bf16] [--json]
 //   dyndit_cuda_model --arch a100 --gemm 8192,4608,1152 --precision bf16 [--json]
-//   dyndit_cuda_model --arch h100 --attention 32,256,16,72 [--attention-kernel auto|tc] [--json]
-//   --attention-kernel tc models attention on attention_tc (the state before attention_flash2);
+//   dyndit_cuda_model --arch h100 --attention 32,256,16,72 [--attention-kernel auto|tc|f32] [--json]
+//   --attention-kernel: auto = attention_flash2_bf16 on bf16 activations in bf16 precision (in a forward: qkv,
+//   attn and the MLP hidden bf16, as the CUDA forward), attention_flash2 on fp32 ones otherwise; f32 = fp32
+//   activations in bf16 precision too (the state before bf16 activations); tc = attention_tc (before attention_flash2);
+//   --gemm M,N,K in bf16 takes bf16 x and y unless --attention-kernel f32 / tc (fp32 activations);
 //   --gemm-kernel tile64 models every GEMM on the 64x64 kernel (the state before the multistage kernel);
 //   --gemm-kernel fp32-operands keeps bf16 GEMMs on fp32 weights (the state before bf16 weight storage);
 //   --unfused runs GELU and the gated residual adds as separate kernels (the state before the fused epilogues).
@@ -32,7 +35,7 @@ int usage(const std::string& why) {
             "dyndit_cuda_model: %s\n"
             "usage: dyndit_cuda_model --arch a100|h100 (--model NAME [--batch N] [--cfg] | --gemm M,N,K | --attention S,T,H,Dh)\n"
             "                         [--precision tf32|bf16] [--gemm-kernel auto|fp32-operands|tile64] [--unfused]\n"
-            "                         [--attention-kernel auto|tc] [--json] [--ptxas FILE]\n"
+            "                         [--attention-kernel auto|tc|f32] [--json] [--ptxas FILE]\n"
             "  models: DiT-XL/2, DiT-L/2, DiT-B/2, DiT-S/2\n",
             why.c_str());
     return 2;
@@ -90,9 +93,12 @@ int main(int argc, char** argv) {
     else if (gemm_kernel == "tile64") path = cm::GemmKernels::kTile64;
     else return usage("--gemm-kernel expects auto, fp32-operands or tile64, got " + gemm_kernel);
     cm::AttentionKernel attn;
-    if (attention_kernel == "auto") attn = cm::AttentionKernel::kAuto;
+    const bool bf16_activations = p == ck::GemmPrecision::kBf16 && attention_kernel == "auto" && fused &&
+                                  path == cm::GemmKernels::kAuto;
+    if (attention_kernel == "auto") attn = bf16_activations ? cm::AttentionKernel::kBf16 : cm::AttentionKernel::kAuto;
     else if (attention_kernel == "tc") attn = cm::AttentionKernel::kTc;
-    else return usage("--attention-kernel expects auto or tc, got " + attention_kernel);
+    else if (attention_kernel == "f32") attn = cm::AttentionKernel::kAuto;
+    else return usage("--attention-kernel expects auto, tc or f32, got " + attention_kernel);
     if (!model.empty() + !gemm.empty() + !attention.empty() != 1)
         return usage("give exactly one of --model, --gemm and --attention");
 
@@ -105,9 +111,10 @@ int main(int argc, char** argv) {
             char rest;
             if (sscanf(gemm.c_str(), "%d,%d,%d%c", &M, &N, &K, &rest) != 3 || M < 1 || N < 1 || K < 1)
                 return usage("--gemm expects M,N,K (positive integers), got " + gemm);
-            const cm::Workload w = cm::gemm_workload(M, N, K, p, path, "linear " + gemm, 1);
+            const cm::Workload w = cm::gemm_workload(M, N, K, p, path, bf16_activations, "linear " + gemm, 1);
             const std::string title = "GEMM M=" + std::to_string(M) + " N=" + std::to_string(N) +
-                                      " K=" + std::to_string(K) + " " + precision + ", gemm kernel " + gemm_kernel;
+                                      " K=" + std::to_string(K) + " " + precision + ", gemm kernel " + gemm_kernel +
+                                      (bf16_activations ? ", bf16 x and y" : "");
             fputs(cm::report({w}, *m, ptxas, json, title, 2.0 * M * N * K).c_str(), stdout);
             return 0;
         }

@@ -26,17 +26,20 @@ const DitConfig* dit_config(const std::string& name);
 // with bf16 weights read as fp32 (the fp32-operand multistage kernel), or the 64x64 kernel alone (the "before").
 enum class GemmKernels { kAuto, kFp32Operands, kTile64 };
 
-// The tensor-core attention modeled: what attention_varlen picks (attention_flash2 for the forward's packed qkv
-// views), or attention_tc (the kernel before it).
-enum class AttentionKernel { kAuto, kTc };
+// The tensor-core attention modeled: what attention_varlen picks for fp32 operands (attention_flash2 for the
+// forward's packed qkv views), attention_tc (the kernel before it), or attention_flash2_bf16 on bf16 operands (in a
+// forward: bf16 activations throughout, qkv / attn / the MLP hidden, as the CUDA forward in bf16 precision).
+enum class AttentionKernel { kAuto, kTc, kBf16 };
 
 // Throws std::runtime_error naming the kernel when a launch fails.
+// bf16_activations: x and y bf16 (LinearArgs::x16 / y16; bf16 precision).
 Workload gemm_workload(int M, int N, int K, dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels,
-                       const std::string& label, int calls);
+                       bool bf16_activations, const std::string& label, int calls);
 // Dense attention of S sequences of T tokens, H heads of Dh, q / k / v views of one packed [S, T, 3, H, Dh]
-// qkv buffer (as the DiT's qkv linear writes it), out [S, T, H, Dh].
+// qkv buffer (as the DiT's qkv linear writes it), out [S, T, H, Dh]; fp32, or bf16 with AttentionKernel::kBf16.
 Workload attention_workload(int S, int T, int H, int Dh, AttentionKernel kernel, const std::string& label, int calls);
 // fused: GELU and the gated residual adds in the GEMM epilogues (the forward today); false: separate kernels.
+// attention kBf16: bf16 activations (bf16 precision and fused only; std::runtime_error otherwise).
 std::vector<Workload> dit_forward(const DitConfig& cfg, int batch, bool cfg_doubling,
                                   dd::cuda_kernels::GemmPrecision precision, GemmKernels kernels, bool fused,
                                   AttentionKernel attention = AttentionKernel::kAuto);

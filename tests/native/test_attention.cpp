@@ -254,6 +254,115 @@ TEST_P(AttentionTest, CpuBf16ResultDoesNotDependOnTheThreadCount) {
     EXPECT_EQ(got[0], got[1]);
 }
 
+// ---- bf16 q, k, v and out (backends with bf16 attention operands: CUDA in the bf16 GEMM precision,
+// attention_flash2_bf16). It computes what the CPU's bf16 path does on inputs that are bf16 already (products exact,
+// fp32 sums, the numerators e_j rounded to bf16, divided by their fp32 sum), so bf16_attention_reference bounds it;
+// rounding the output to bf16 once (8 significant bits) moves it by at most u = 2^-8 of its magnitude (1.01: of the
+// value's own error).
+const Tolerance kBf16Io{kAttention.rtol + 1.01 * bf16_unit_roundoff(), 1.0, 0};
+
+class AttentionBf16IoTest : public OpTest {
+protected:
+    bool bf16() const { return gemm_precision(backend()) == DD_PRECISION_BF16; }
+    // True when this backend refuses bf16 operands, after checking how: the CPU (f32 attention only) with
+    // DD_ERR_UNSUPPORTED naming q, CUDA outside the bf16 GEMM precision with DD_ERR_DTYPE naming it.
+    bool refused(dd_status s) {
+        if (backend().device_type == DD_DEVICE_CPU) {
+            EXPECT_TRUE(FailsWith(s, DD_ERR_UNSUPPORTED, {"dd_attention", "'q'", "bf16", "f32"}));
+            return true;
+        }
+        if (bf16()) return false;
+        EXPECT_TRUE(FailsWith(s, DD_ERR_DTYPE, {"dd_attention", "'q'", "bf16 GEMM precision"}));
+        return true;
+    }
+};
+
+// Packed [N,T,3,H,P] qkv in bf16 with heads of Dh <= P values (P a multiple of 8: the kernel's 16-B copies), viewed
+// per part as [N,T,H,Dh]; T = 130: two 128-row query tiles and three key tiles, the last of 2 keys. Dh 20 in rows of
+// 24 (a head's last copy is half past Dh: those values are random and must not be read), 24 (bucket 32), 72 (DiT-XL/2)
+// and 128.
+TEST_P(AttentionBf16IoTest, PackedQkvIntoBf16AgainstTheBf16Reference) {
+    const int64_t n = 2, t = 130, h = 2;
+    for (auto [dh, p] : {std::pair<int64_t, int64_t>{20, 24}, {24, 24}, {72, 72}, {128, 128}}) {
+        SCOPED_TRACE("Dh=" + std::to_string(dh) + " in rows of " + std::to_string(p));
+        const int64_t w = h * p;
+        const auto packed = rounded_to_bf16(rng.uniform(n * t * 3 * w, -3, 3));
+        Tensor qkv = converted(backend(), upload_f32(backend(), packed, {n, t, 3, h, p}), DD_BF16);
+        Tensor out = new_tensor(backend(), DD_BF16, {n, t, h, dh});
+        auto part = [&](int s) { return view(qkv, {n, t, h, dh}, {t * 3 * w, 3 * w, p, 1}, s * w); };
+        const float scale = 1.0f / std::sqrt((float)dh);
+        const dd_status st = dd_attention(part(0).get(), part(1).get(), part(2).get(), scale, out.get());
+        if (refused(st)) return;
+        ASSERT_EQ(st, DD_OK) << dd_last_error();
+        auto host = [&](int s) {  // part s, heads cut to Dh, dense [n, t, h, dh]
+            std::vector<float> r;
+            for (int64_t row = 0; row < n * t; ++row)
+                for (int64_t hh = 0; hh < h; ++hh)
+                    for (int64_t d = 0; d < dh; ++d) r.push_back(packed[(size_t)(row * 3 * w + s * w + hh * p + d)]);
+            return r;
+        };
+        EXPECT_TRUE(AllClose(download(converted(backend(), out, DD_F32).get()),
+                             bf16_attention_reference(host(0), host(1), host(2), n, t, t, h, dh, scale), kBf16Io));
+    }
+}
+
+// Packed sequences of lengths 23, 0, 1, 300 (three query tiles) in a bf16 [R,3,H,Dh] qkv, through dd_attention_varlen.
+TEST_P(AttentionBf16IoTest, VarlenPackedSequencesIntoBf16) {
+    const std::vector<int32_t> cu{0, 23, 23, 24, 324};
+    const int64_t R = cu.back(), h = 2, dh = 72, w = h * dh;
+    const auto packed = rounded_to_bf16(rng.uniform(R * 3 * w, -3, 3));
+    const float scale = 1.0f / std::sqrt((float)dh);
+    Tensor qkv = converted(backend(), upload_f32(backend(), packed, {R, 3, h, dh}), DD_BF16);
+    Tensor out = new_tensor(backend(), DD_BF16, {R, h, dh});
+    Tensor cus = upload_i32(all_backends()[0], cu, {(int64_t)cu.size()});  // on the host
+    auto part = [&](int s) { return view(qkv, {R, h, dh}, {3 * w, dh, 1}, s * w); };
+    const dd_status st = dd_attention_varlen(part(0).get(), part(1).get(), part(2).get(), cus.get(), scale, out.get());
+    if (backend().device_type == DD_DEVICE_CPU || !bf16()) {
+        EXPECT_TRUE(FailsWith(st, backend().device_type == DD_DEVICE_CPU ? DD_ERR_UNSUPPORTED : DD_ERR_DTYPE,
+                              {"dd_attention_varlen", "'q'", "bf16"}));
+        return;
+    }
+    ASSERT_EQ(st, DD_OK) << dd_last_error();
+    const auto got = download(converted(backend(), out, DD_F32).get());
+    for (size_t b = 0; b + 1 < cu.size(); ++b) {
+        const int64_t r0 = cu[b], len = cu[b + 1] - r0;
+        if (len == 0) continue;
+        SCOPED_TRACE("sequence " + std::to_string(b) + " of length " + std::to_string(len));
+        const std::vector<float> seq(packed.begin() + r0 * 3 * w, packed.begin() + (r0 + len) * 3 * w);
+        auto host = [&](int s) { return column_slice(seq, len, 3 * w, s * w, w); };
+        EXPECT_TRUE(AllClose(std::vector<float>(got.begin() + r0 * w, got.begin() + (r0 + len) * w),
+                             bf16_attention_reference(host(0), host(1), host(2), 1, len, len, h, dh, scale), kBf16Io));
+    }
+}
+
+// All four of one dtype; the bf16 kernel's limits (16-B copies, self-attention) named where a backend takes bf16.
+TEST_P(AttentionBf16IoTest, MixedDtypesAndShapesTheKernelCannotTakeAreRefused) {
+    const int64_t n = 1, t = 9, h = 2, dh = 16;
+    auto random16 = [&](const Shape& shape) {
+        return converted(backend(), upload_f32(backend(), rng.uniform(numel(shape), -1, 1), shape), DD_BF16);
+    };
+    Tensor q = random16({n, t, h, dh}), k = random16({n, t, h, dh}), v = random16({n, t, h, dh});
+    Tensor o = new_tensor(backend(), DD_BF16, {n, t, h, dh});
+    Tensor k32 = new_tensor(backend(), DD_F32, {n, t, h, dh}), o32 = new_tensor(backend(), DD_F32, {n, t, h, dh});
+    EXPECT_TRUE(FailsWith(dd_attention(q.get(), k32.get(), v.get(), 0.25f, o.get()), DD_ERR_DTYPE,
+                          {"dd_attention", "'k'", "f32", "bf16"}));
+    EXPECT_TRUE(FailsWith(dd_attention(q.get(), k.get(), v.get(), 0.25f, o32.get()), DD_ERR_DTYPE,
+                          {"dd_attention", "'out'", "f32", "bf16"}));
+    // the key-mass form stays f32
+    Tensor mass = new_tensor(backend(), DD_F32, {n, t});
+    EXPECT_TRUE(FailsWith(dd_attention_with_key_mass(q.get(), k.get(), v.get(), 0.25f, o.get(), mass.get(), nullptr),
+                          DD_ERR_DTYPE, {"dd_attention_with_key_mass", "'q'", "bf16", "f32"}));
+    if (refused(dd_attention(q.get(), k.get(), v.get(), 0.25f, o.get()))) return;
+    // heads of 12 values: strides not multiples of 8
+    Tensor q12 = random16({n, t, h, 12}), o12 = new_tensor(backend(), DD_BF16, {n, t, h, 12});
+    EXPECT_TRUE(FailsWith(dd_attention(q12.get(), q12.get(), q12.get(), 0.25f, o12.get()), DD_ERR_UNSUPPORTED,
+                          {"attention_flash2_bf16", "16-byte", "multiples of 8"}));
+    Tensor k5 = random16({n, 5, h, dh});
+    EXPECT_TRUE(FailsWith(dd_attention(q.get(), k5.get(), k5.get(), 0.25f, o.get()), DD_ERR_UNSUPPORTED,
+                          {"attention_flash2_bf16", "self-attention"}));
+}
+
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);
+DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionBf16IoTest);
 
 }  // namespace

@@ -170,8 +170,9 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
  * y: [..., N] same leading dims as x.
  * bf16 activations: in the bf16 GEMM precision x and y may be DD_BF16 tensors (x is used as it is, y is the fp32
  * result rounded to nearest even once); the same for dd_linear_gelu's x and y and dd_linear_gated_residual's x (h
- * stays f32). Elsewhere DD_ERR_DTYPE (another precision) or DD_ERR_UNSUPPORTED (a backend whose linears take f32:
- * CUDA today). On the CPU the bf16 weights are then packed once into oneDNN's preferred layout. */
+ * stays f32). Elsewhere DD_ERR_DTYPE naming the tensor (another precision; CPU and CUDA alike). On the CPU the bf16
+ * weights are then packed once into oneDNN's preferred layout; on CUDA bf16 x is copied straight into the GEMM's
+ * bf16 tiles. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
 /* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
  * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.
@@ -201,7 +202,12 @@ DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, cons
  * q, out: [N,Tq,H,Dh]; k, v: [N,Tk,H,Dh]; views with any strides on N,T,H and a contiguous last dim (q, k, v may
  * be views into one packed qkv tensor [N,T,3,H,Dh]). Tq = Tk is self-attention; Tq != Tk (some queries against
  * all keys: token caching) runs a plain kernel on CUDA devices, head dims up to 128. On the CPU in bf16 GEMM precision
- * Q K^T and P V are bf16 matmuls (q, k, v and the fp32 softmax's probabilities rounded to bf16, fp32 accumulation). */
+ * Q K^T and P V are bf16 matmuls (q, k, v and the fp32 softmax's probabilities rounded to bf16, fp32 accumulation).
+ * q, k, v and out are all f32, or all DD_BF16 on CUDA devices in the bf16 GEMM precision (DD_ERR_DTYPE in the others;
+ * the CPU refuses bf16 operands with DD_ERR_UNSUPPORTED): self-attention, head dims up to 128, q / k / v 16-byte
+ * aligned with strides in multiples of 8 values, out 4-byte aligned with even strides (DD_ERR_UNSUPPORTED naming the
+ * kernel otherwise); the fp32 softmax's probabilities are rounded to bf16 for P V, and out is the fp32 result rounded
+ * to bf16 once (nearest even). */
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 
@@ -220,8 +226,8 @@ DD_API dd_status dd_attention_with_key_mass(const dd_tensor* q, const dd_tensor*
 
 /* Packed variable-length attention (block-diagonal): sequences of lengths cu_seqlens[b+1] - cu_seqlens[b]
  * lie back to back in q, k, v, out [R,H,Dh] (views with any strides on R and H, contiguous Dh); each token
- * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. Precision as
- * dd_attention. */
+ * attends only within its sequence. cu_seqlens [B+1] i32 on the host, non-decreasing, from 0 to R. Precision and
+ * bf16 operands as dd_attention. */
 DD_API dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v,
                                      const dd_tensor* cu_seqlens, float scale, dd_tensor* out);
 

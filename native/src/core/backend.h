@@ -63,6 +63,10 @@ struct AttentionParams {
     int64_t N, T, H, Dh;
     int64_t Tk;
     float scale;
+    // bf16 q / k / v / out (backends with attention_bf16_io only): all four together; q, k, v, o are then null and
+    // the data is bf16 here, at the same strides.
+    const uint16_t *q16 = nullptr, *k16 = nullptr, *v16 = nullptr;
+    uint16_t* o16 = nullptr;
 };
 
 // out[n,j] = (1/H) sum_h sum_i softmax_j(scale q_i . k_j): attention column sums, mean over heads; out [N,T]
@@ -83,6 +87,9 @@ struct AttentionVarlenParams {
     const int32_t* cu_seqlens; int64_t B;
     int64_t R, H, Dh;
     float scale;
+    // bf16 operands, as AttentionParams'
+    const uint16_t *q16 = nullptr, *k16 = nullptr, *v16 = nullptr;
+    uint16_t* o16 = nullptr;
 };
 
 struct GatherRowsParams {
@@ -250,6 +257,8 @@ struct Backend {
     bool linear_bf16_io;
     // layernorm_modulate writes a bf16 y (LayerNormModulateParams::y_bf16).
     bool layernorm_bf16_out;
+    // attention takes bf16 q / k / v / out (AttentionParams::q16 ...) in the bf16 GEMM precision.
+    bool attention_bf16_io = false;
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

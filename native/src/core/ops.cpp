@@ -165,24 +165,47 @@ dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_te
 }  // extern "C"
 
 namespace dd {
+namespace {
+// q, k, v and out all f32 or all bf16, bf16 only where the backend's attention takes it; true for bf16.
+bool attention_bf16(OpCheck& c, const dd_tensor& Q, const dd_tensor& K, const dd_tensor& V, const dd_tensor& O) {
+    for (auto [t, n] : {std::pair{&K, "k"}, {&V, "v"}, {&O, "out"}})
+        if (t->dtype != Q.dtype)
+            c.error(DD_ERR_DTYPE, format("tensor '%s' has dtype %s, expected %s as q (q, k, v and out are all f32 or "
+                                         "all bf16)", n, dd::dtype_name(t->dtype), dd::dtype_name(Q.dtype)));
+    if (Q.dtype == DD_BF16 && !c.backend().attention_bf16_io)
+        c.error(DD_ERR_UNSUPPORTED, format("tensor 'q' is bf16: the %s backend's attention takes f32 operands",
+                                           c.backend().name));
+    return Q.dtype == DD_BF16;
+}
+const uint16_t* bf16(const dd_tensor& t) { return static_cast<const uint16_t*>(t.data()); }
+uint16_t* bf16w(const dd_tensor& t) { return static_cast<uint16_t*>(t.data()); }
+}  // namespace
+
 AttentionParams check_attention(OpCheck& c, const dd_tensor* q, const dd_tensor* k, const dd_tensor* v,
-                                        float scale, const dd_tensor* out) {
-    const dd_tensor& Q = c.tensor(q, "q", DD_F32, 4);
+                                        float scale, const dd_tensor* out, bool bf16_allowed) {
+    const int dtype = bf16_allowed ? OpCheck::kF32OrBf16 : DD_F32;
+    const dd_tensor& Q = c.tensor(q, "q", dtype, 4);
     const int64_t N = Q.shape[0], T = Q.shape[1], H = Q.shape[2], Dh = Q.shape[3];
-    const dd_tensor& K = c.tensor(k, "k", DD_F32, 4);
+    const dd_tensor& K = c.tensor(k, "k", dtype, 4);
     const int64_t Tk = K.shape[1];
-    const dd_tensor& V = c.tensor(v, "v", DD_F32, 4);
-    const dd_tensor& O = c.tensor(out, "out", DD_F32, 4);
+    const dd_tensor& V = c.tensor(v, "v", dtype, 4);
+    const dd_tensor& O = c.tensor(out, "out", dtype, 4);
+    const bool b16 = attention_bf16(c, Q, K, V, O);
     c.shape(K, "k", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (N, H, Dh as q)");
     c.shape(V, "v", {N, Tk, H, Dh}, "[N,Tk,H,Dh] (as k)");
     c.shape(O, "out", {N, T, H, Dh}, "[N,Tq,H,Dh] (as q)");
     for (auto [t, n] : {std::pair{&Q, "q"}, {&K, "k"}, {&V, "v"}, {&O, "out"}}) c.last_dim_contiguous(*t, n);
     if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
     dd::AttentionParams p{};
-    p.q = f32(&Q); p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
-    p.k = f32(&K); p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
-    p.v = f32(&V); p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
-    p.o = f32w(&O); p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
+    p.q_sn = Q.strides[0]; p.q_st = Q.strides[1]; p.q_sh = Q.strides[2];
+    p.k_sn = K.strides[0]; p.k_st = K.strides[1]; p.k_sh = K.strides[2];
+    p.v_sn = V.strides[0]; p.v_st = V.strides[1]; p.v_sh = V.strides[2];
+    p.o_sn = O.strides[0]; p.o_st = O.strides[1]; p.o_sh = O.strides[2];
+    if (b16) {
+        p.q16 = bf16(Q); p.k16 = bf16(K); p.v16 = bf16(V); p.o16 = bf16w(O);
+    } else {
+        p.q = f32(&Q); p.k = f32(&K); p.v = f32(&V); p.o = f32w(&O);
+    }
     p.N = N; p.T = T; p.Tk = Tk; p.H = H; p.Dh = Dh; p.scale = scale;
     return p;
 }
@@ -215,7 +238,7 @@ extern "C" {
 dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale, dd_tensor* out) {
     return dd::guard("dd_attention", [&] {
         OpCheck c("dd_attention");
-        const dd::AttentionParams p = dd::check_attention(c, q, k, v, scale, out);
+        const dd::AttentionParams p = dd::check_attention(c, q, k, v, scale, out, true);
         return run(c, c.backend().attention, p);
     });
 }
@@ -232,11 +255,12 @@ dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_t
                               float scale, dd_tensor* out) {
     return dd::guard("dd_attention_varlen", [&] {
         OpCheck c("dd_attention_varlen");
-        const dd_tensor& Q = c.tensor(q, "q", DD_F32, 3);
+        const dd_tensor& Q = c.tensor(q, "q", OpCheck::kF32OrBf16, 3);
         const int64_t R = Q.shape[0], H = Q.shape[1], Dh = Q.shape[2];
-        const dd_tensor& K = c.tensor(k, "k", DD_F32, 3);
-        const dd_tensor& V = c.tensor(v, "v", DD_F32, 3);
-        const dd_tensor& O = c.tensor(out, "out", DD_F32, 3);
+        const dd_tensor& K = c.tensor(k, "k", OpCheck::kF32OrBf16, 3);
+        const dd_tensor& V = c.tensor(v, "v", OpCheck::kF32OrBf16, 3);
+        const dd_tensor& O = c.tensor(out, "out", OpCheck::kF32OrBf16, 3);
+        const bool b16 = dd::attention_bf16(c, Q, K, V, O);
         c.shape(K, "k", {R, H, Dh}, "[R,H,Dh] (as q)");
         c.shape(V, "v", {R, H, Dh}, "[R,H,Dh] (as q)");
         c.shape(O, "out", {R, H, Dh}, "[R,H,Dh] (as q)");
@@ -259,9 +283,11 @@ dd_status dd_attention_varlen(const dd_tensor* q, const dd_tensor* k, const dd_t
                                                         cu[b + 1]));
         if (!(scale > 0.f)) c.error(DD_ERR_INVALID_ARGUMENT, format("scale must be > 0 (got %g)", (double)scale));
         c.no_overlap(O, "out", &Q, "q");
-        dd::AttentionVarlenParams p{f32(&Q), Q.strides[0], Q.strides[1], f32(&K), K.strides[0], K.strides[1],
-                                    f32(&V), V.strides[0], V.strides[1], f32w(&O), O.strides[0], O.strides[1],
-                                    cu, B, R, H, Dh, scale};
+        dd::AttentionVarlenParams p{b16 ? nullptr : f32(&Q), Q.strides[0], Q.strides[1],
+                                    b16 ? nullptr : f32(&K), K.strides[0], K.strides[1],
+                                    b16 ? nullptr : f32(&V), V.strides[0], V.strides[1],
+                                    b16 ? nullptr : f32w(&O), O.strides[0], O.strides[1], cu, B, R, H, Dh, scale};
+        if (b16) p.q16 = dd::bf16(Q), p.k16 = dd::bf16(K), p.v16 = dd::bf16(V), p.o16 = dd::bf16w(O);
         return run(c, c.backend().attention_varlen, p);
     });
 }

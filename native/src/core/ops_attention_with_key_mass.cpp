@@ -10,7 +10,7 @@ dd_status dd_attention_with_key_mass(const dd_tensor* q, const dd_tensor* k, con
                                      dd_tensor* out, dd_tensor* mass, int* scores_recomputed) {
     return dd::guard("dd_attention_with_key_mass", [&] {
         OpCheck c("dd_attention_with_key_mass");
-        const dd::AttentionParams a = dd::check_attention(c, q, k, v, scale, out);
+        const dd::AttentionParams a = dd::check_attention(c, q, k, v, scale, out, false);
         if (a.Tk != a.T)
             c.error(DD_ERR_SHAPE, format("self-attention only: k has %lld tokens, q %lld", (long long)a.Tk,
                                          (long long)a.T));

@@ -7,6 +7,7 @@
 #include "../core/backend.h"
 #include "../core/vae_backend.h"
 #include "activations.cuh"
+#include "attention_flash2_bf16.cuh"
 #include "attention_rows.cuh"
 #include "attention_varlen.cuh"
 #include "backend_cuda_parts.h"
@@ -47,9 +48,26 @@ void attach_bf16_weights(ck::LinearArgs& a, int64_t N, int64_t K) {
     a.w16_rs = c.rs;
 }
 
+// A bf16 operand outside the bf16 GEMM precision: DD_ERR_DTYPE naming it, in the CPU backend's words.
+dd_status needs_bf16_precision(const char* op, const char* tensor) {
+    return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
+                                     "(dd_set_gemm_precision); the device computes in %s",
+                                     op, tensor, gemm_precision() == ck::GemmPrecision::kTf32 ? "tf32" : "fp32"));
+}
+
+// bf16 activations (LinearParams::x_bf16 / y_bf16) into the kernel's arguments (bf16 GEMM precision only).
+dd_status attach_bf16_io(ck::LinearArgs& a, const LinearParams& p, const char* op) {
+    if (!p.x_bf16 && !p.y_bf16) return DD_OK;
+    if (a.precision != ck::GemmPrecision::kBf16) return needs_bf16_precision(op, p.x_bf16 ? "x" : "y");
+    a.x16 = p.x_bf16;
+    a.y16 = p.y_bf16;
+    return DD_OK;
+}
+
 dd_status linear_with(const LinearParams& p, bool weights) {
     if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big("linear", "M, N or K", p.M);
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    if (dd_status s = attach_bf16_io(a, p, "dd_linear")) return s;
     if (weights) attach_bf16_weights(a, p.N, p.K);
     return check_launch(ck::linear(a, (int)p.N, (int)p.K, stream()), "linear (gemm_tf32)");
 }
@@ -62,6 +80,8 @@ dd_status linear_epilogue(const LinearEpilogueParams& e) {
     if (!fits_int(p.M) || !fits_int(p.N) || !fits_int(p.K)) return too_big(name, "M, N or K", p.M);
     if (!fits_int(e.rows_per_sample) || e.rows_per_sample < 1) return too_big(name, "rows per sample", e.rows_per_sample);
     ck::LinearArgs a = linear_args(p.x, p.x_row_stride, p.w, p.w_row_stride, p.bias, p.y, p.y_row_stride, p.M);
+    const bool gelu = e.epilogue == LinearEpilogue::kGeluTanh;
+    if (dd_status s = attach_bf16_io(a, p, gelu ? "dd_linear_gelu" : "dd_linear_gated_residual")) return s;
     attach_bf16_weights(a, p.N, p.K);
     a.epilogue = e.epilogue == LinearEpilogue::kGeluTanh ? ck::GemmEpilogue::kGeluTanh : ck::GemmEpilogue::kGatedResidual;
     a.gate = e.gate;
@@ -163,7 +183,36 @@ dd_status attention_rows(const AttentionParams& p) {
     return check_launch(ck::attention_rows(a, stream()), name);
 }
 
+// bf16 attention operands attention_flash2_bf16 cannot copy (it has no fallback): DD_ERR_UNSUPPORTED with its limits.
+dd_status bf16_operands_refused(const char* name) {
+    return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: q, k and v need 16-byte-aligned data with strides in "
+                                           "multiples of 8 values, out 4-byte-aligned data with even strides", name));
+}
+
+// bf16 q / k / v / out: attention_flash2_bf16 (self-attention, head dims up to 128, 16-B-aligned operands), in the
+// bf16 GEMM precision; other shapes are refused with the kernel's limit named.
+dd_status attention_bf16(const AttentionParams& p) {
+    const char* name = "attention (attention_flash2_bf16, bf16 operands)";
+    if (gemm_precision() != ck::GemmPrecision::kBf16) return needs_bf16_precision("dd_attention", "q");
+    if (p.Tk != p.T)
+        return fail(DD_ERR_UNSUPPORTED, format("CUDA kernel %s: self-attention only (k has %lld tokens, q %lld)", name,
+                                               (long long)p.Tk, (long long)p.T));
+    if (dd_status s = attention_args_fit(p.N, p.T, p.H, p.Dh, name)) return s;
+    ck::AttentionVarlenArgs a{};
+    a.q16 = p.q16; a.q_sn = p.q_sn; a.q_st = p.q_st; a.q_sh = p.q_sh;
+    a.k16 = p.k16; a.k_sn = p.k_sn; a.k_st = p.k_st; a.k_sh = p.k_sh;
+    a.v16 = p.v16; a.v_sn = p.v_sn; a.v_st = p.v_st; a.v_sh = p.v_sh;
+    a.o16 = p.o16; a.o_sn = p.o_sn; a.o_st = p.o_st; a.o_sh = p.o_sh;
+    a.B = (int)p.N; a.R = (int)(p.N * p.T); a.T = (int)p.T;
+    a.H = (int)p.H; a.Dh = (int)p.Dh;
+    a.scale = p.scale;
+    a.tensor_cores = true;
+    if (!ck::attention_flash2_bf16_takes(a)) return bf16_operands_refused(name);
+    return check_launch(ck::attention_varlen(a, stream()), name);
+}
+
 dd_status attention(const AttentionParams& p) {
+    if (p.q16) return attention_bf16(p);
     if (p.Tk != p.T) return attention_rows(p);
     if (p.Dh > 128) return attention_by_gemm(p);
     if (dd_status s = attention_args_fit(p.N, p.T, p.H, p.Dh, "attention (attention_varlen)")) return s;
@@ -181,12 +230,15 @@ dd_status attention(const AttentionParams& p) {
 }
 
 dd_status attention_varlen(const AttentionVarlenParams& p) {
-    if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, "attention_varlen")) return s;
+    const char* name = p.q16 ? "attention_varlen (attention_flash2_bf16, bf16 operands)" : "attention_varlen";
+    if (p.q16 && gemm_precision() != ck::GemmPrecision::kBf16) return needs_bf16_precision("dd_attention_varlen", "q");
+    if (dd_status s = attention_args_fit(p.B, p.R, p.H, p.Dh, name)) return s;
     ck::AttentionVarlenArgs a{};
     a.q = p.q; a.q_st = p.q_st; a.q_sh = p.q_sh;
     a.k = p.k; a.k_st = p.k_st; a.k_sh = p.k_sh;
     a.v = p.v; a.v_st = p.v_st; a.v_sh = p.v_sh;
     a.o = p.o; a.o_st = p.o_st; a.o_sh = p.o_sh;
+    a.q16 = p.q16; a.k16 = p.k16; a.v16 = p.v16; a.o16 = p.o16;
     a.B = (int)p.B; a.R = (int)p.R; a.T = 0;
     a.H = (int)p.H; a.Dh = (int)p.Dh;
     a.scale = p.scale;
@@ -198,7 +250,8 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     a.cu_seqlens = t.cu_seqlens;
     a.tiles = t.tiles;
     a.n_tiles = t.n_tiles;
-    return check_launch(ck::attention_varlen(a, stream()), "attention_varlen");
+    if (p.q16 && !ck::attention_flash2_bf16_takes(a)) return bf16_operands_refused(name);
+    return check_launch(ck::attention_varlen(a, stream()), name);
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {
@@ -299,6 +352,8 @@ Backend make_cuda_backend() {
     b.use_device = use_device;
     b.attention_key_mass = attention_key_mass;
     b.linear_epilogue = linear_epilogue;
+    b.linear_bf16_io = true;
+    b.attention_bf16_io = true;
     return b;
 }
 

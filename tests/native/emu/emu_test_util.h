@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -52,6 +53,19 @@ struct DevBuf {
 
 inline __nv_bfloat16 to_bf16(float x) { return __float2bfloat16(x); }
 inline float from_bf16(__nv_bfloat16 x) { return __bfloat162float(x); }
+// bf16 activations as the kernels store them: the 16 bits of a value rounded to nearest even, and back.
+inline uint16_t bf16_bits(float v) {
+    const __nv_bfloat16 b = __float2bfloat16_rn(v);
+    uint16_t u;
+    std::memcpy(&u, &b, 2);
+    return u;
+}
+inline float bf16_float(uint16_t u) {
+    const uint32_t w = (uint32_t)u << 16;
+    float f;
+    std::memcpy(&f, &w, 4);
+    return f;
+}
 
 // Forces a fiber schedule for one scope, whatever DYNDIT_EMU_SCHEDULE says.
 struct ScheduleScope {

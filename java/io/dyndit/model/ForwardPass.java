@@ -1,6 +1,7 @@
 package io.dyndit.model;
 
 import io.dyndit.core.Ops;
+import io.dyndit.core.Precision;
 import io.dyndit.core.Ranges;
 import io.dyndit.core.Tensor;
 import io.dyndit.plan.LayerPlan;
@@ -174,6 +175,15 @@ final class ForwardPass {
     }
 
     /**
+     * The bf16 qkv and attn of a fused full-width block, or null: only on CUDA devices in bf16 GEMM precision, whose
+     * linears and attention read and write them directly (its LayerNorm-modulate writes fp32 u; the CPU's bf16
+     * forward, {@link GemmControl#bf16Activations}, keeps u and the hidden in bf16 instead).
+     */
+    private ForwardWorkspace.CudaBf16 cudaBf16(ForwardWorkspace ws) {
+        return ws.cudaBf16 != null && gemm.precision() == Precision.BF16 ? ws.cudaBf16 : null;
+    }
+
+    /**
      * fuse: the gated residual add in the proj GEMM (ws.proj is not written). fill: a token cache that takes the
      * block's qkv, attention output and key mass (full heads only).
      */
@@ -188,8 +198,12 @@ final class ForwardPass {
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
         Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
+        ForwardWorkspace.CudaBf16 b16 = fused ? cudaBf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
-            if (fill == null) {
+            if (b16 != null) {
+                Ops.linear(u, b.qkvW(), b.qkvB(), b16.qkv);
+                Ops.attention(b16.q, b16.k, b16.v, scale, b16.attn);
+            } else if (fill == null) {
                 Ops.linear(u, b.qkvW(), b.qkvB(), ws.qkv);
                 Ops.attention(ws.q, ws.k, ws.v, scale, ws.attn);
             } else {
@@ -197,7 +211,7 @@ final class ForwardPass {
                 fill.attend(i, scale, ws.attn);
             }
             if (fused) {
-                Ops.linearGatedResidual(ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
+                Ops.linearGatedResidual(b16 != null ? b16.attnFlat : ws.attnFlat, b.projW(), b.projB(), a[2], ws.h);
             } else {
                 Ops.linear(ws.attnFlat, b.projW(), b.projB(), proj);
             }
@@ -236,7 +250,8 @@ final class ForwardPass {
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
-                Tensor hidden = gemm.bf16Activations() ? ws.fc1Bf16() : fc1;
+                // the hidden in bf16 where the linears take it (the CPU in bf16; CUDA's fused blocks in bf16)
+                Tensor hidden = gemm.bf16Activations() || cudaBf16(ws) != null ? ws.fc1Bf16() : fc1;
                 Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
                 Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();

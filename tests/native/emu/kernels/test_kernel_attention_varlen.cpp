@@ -3,13 +3,19 @@
 // head dims 8..128.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "../emu_test_util.h"  // first: dd_cuda.h before any CUDA header
 #include "attention_flash2.cuh"
+#include "attention_flash2_bf16.cuh"
 #include "attention_varlen.cuh"
+
+#include <cuda_bf16.h>
 
 using dd::cuda_kernels::AttentionVarlenArgs;
 using emu_test::DevBuf;
+using emu_test::bf16_bits;
+using emu_test::bf16_float;
 
 namespace {
 
@@ -23,7 +29,12 @@ struct Case {
     enum class Entry { kDispatch, kTc, kFlash2 } entry = Entry::kDispatch;  // tc: which tensor-core kernel
     int out_pad = 4;          // floats of row-end gap in out (odd: o rows not 8-B aligned)
     bool table = false;       // varlen: the query tiles from a host-built table (build_attention_tiles)
+    // bf16 q / k / v / o (attention_flash2_bf16; head strides rounded up to 8 values for its 16-B copies): inputs
+    // rounded to bf16 on the host, the reference on those values.
+    bool bf16 = false;
 };
+
+float bf16r(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
 
 void check(const Case& c) {
     emu_test::Rng rng;
@@ -34,15 +45,18 @@ void check(const Case& c) {
     const int T = c.dense ? c.lens[0] : 0;
     SCOPED_TRACE(rng.trace() + " B " + std::to_string(B) + " R " + std::to_string(R) + " H " + std::to_string(H) +
                  " Dh " + std::to_string(Dh) + (c.dense ? " dense" : " varlen") + (c.tc ? " tf32" : " fp32") +
-                 (c.entry == Case::Entry::kTc ? " attention_tc" : c.entry == Case::Entry::kFlash2 ? " attention_flash2" : ""));
+                 (c.entry == Case::Entry::kTc ? " attention_tc" : c.entry == Case::Entry::kFlash2 ? " attention_flash2" : "") +
+                 (c.bf16 ? " bf16" : ""));
     // q, k, v: views of one packed buffer [R, 3, H, Dh] (dense: each sequence padded by 3 rows, so the
     // sequence stride is not T * row stride); out [R, H, Dh + 4] with a row-end gap that must stay untouched.
-    const int64_t st = 3LL * H * Dh, sh = Dh, sn = (int64_t)(T + 3) * st;
+    const int64_t sh = c.bf16 ? (Dh + 7) / 8 * 8 : Dh, st = 3LL * H * sh, sn = (int64_t)(T + 3) * st;
     const int64_t rows_alloc = c.dense ? (int64_t)B * (T + 3) : R;
     std::vector<float> qkv(std::max<int64_t>(1, rows_alloc * st));
     for (auto& x : qkv) x = rng.normal() * c.qk_sigma;
     for (int64_t r = 0; r < rows_alloc; ++r)  // v in N(0,1) whatever qk_sigma is
-        for (int i = 0; i < H * Dh; ++i) qkv[r * st + 2 * H * Dh + i] = rng.normal();
+        for (int i = 0; i < H * sh; ++i) qkv[r * st + 2 * H * sh + i] = rng.normal();
+    if (c.bf16)
+        for (auto& x : qkv) x = bf16r(x);
     const int pad = c.out_pad;
     const int64_t ost = (int64_t)H * (Dh + pad), osh = Dh + pad, osn = (int64_t)T * ost;
     const float sentinel = 12345.0f;
@@ -50,10 +64,13 @@ void check(const Case& c) {
     const float scale = 1.0f / std::sqrt((float)Dh);
 
     DevBuf<float> dqkv(qkv), dout(out);
+    std::vector<uint16_t> qkv16(qkv.size()), out16(out.size(), bf16_bits(sentinel));
+    for (size_t i = 0; i < qkv.size(); ++i) qkv16[i] = bf16_bits(qkv[i]);
+    DevBuf<uint16_t> dqkv16(qkv16), dout16(out16);
     DevBuf<int32_t> dcu(std::vector<int32_t>(cu.begin(), cu.end()));
     DevBuf<int32_t> dheads(std::vector<int32_t>(c.heads.empty() ? std::vector<int32_t>{0} : c.heads));
     AttentionVarlenArgs a{};
-    a.q = dqkv.p; a.k = dqkv.p + (int64_t)H * Dh; a.v = dqkv.p + 2LL * H * Dh;
+    a.q = dqkv.p; a.k = dqkv.p + (int64_t)H * sh; a.v = dqkv.p + 2LL * H * sh;
     a.q_st = a.k_st = a.v_st = st; a.q_sh = a.k_sh = a.v_sh = sh; a.q_sn = a.k_sn = a.v_sn = sn;
     a.o = dout.p; a.o_st = ost; a.o_sh = osh; a.o_sn = osn;
     a.cu_seqlens = c.dense ? nullptr : dcu.p;
@@ -61,6 +78,12 @@ void check(const Case& c) {
     a.heads = c.heads.empty() ? nullptr : dheads.p;
     a.n_heads = (int)c.heads.size();
     a.tensor_cores = c.tc;
+    if (c.bf16) {
+        a.q = a.k = a.v = nullptr;
+        a.o = nullptr;
+        a.q16 = dqkv16.p; a.k16 = dqkv16.p + (int64_t)H * sh; a.v16 = dqkv16.p + 2LL * H * sh;
+        a.o16 = dout16.p;
+    }
     std::vector<dd::cuda_kernels::AttentionTile> tiles;
     if (c.table && !c.dense) {
         a.tile_rows = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::kTcQueryTile
@@ -74,10 +97,15 @@ void check(const Case& c) {
         a.n_tiles = (int)tiles.size();
     }
     const cudaError_t launched = c.entry == Case::Entry::kTc       ? dd::cuda_kernels::attention_tc(a, 0)
-                                 : c.entry == Case::Entry::kFlash2 ? dd::cuda_kernels::attention_flash2(a, 0)
+                                 : c.entry == Case::Entry::kFlash2 ? (c.bf16 ? dd::cuda_kernels::attention_flash2_bf16(a, 0)
+                                                                             : dd::cuda_kernels::attention_flash2(a, 0))
                                                                    : dd::cuda_kernels::attention_varlen(a, 0);
     ASSERT_EQ(launched, cudaSuccess);
-    const auto got = dout.get();
+    std::vector<float> got = dout.get();
+    if (c.bf16) {
+        const std::vector<uint16_t> got16 = dout16.get();
+        for (size_t i = 0; i < got.size(); ++i) got[i] = got16[i] == bf16_bits(sentinel) ? sentinel : bf16_float(got16[i]);
+    }
 
     std::vector<bool> active(H, c.heads.empty());
     for (int h : c.heads) active[h] = true;
@@ -88,7 +116,7 @@ void check(const Case& c) {
         // element (token t of sequence b, head h, d) of q (w = 0), k (1), v (2)
         auto at = [&](int w, int t, int h, int d) -> double {
             const int64_t row = c.dense ? (int64_t)b * (T + 3) + t : (int64_t)cu[b] + t;
-            return qkv[row * st + (int64_t)w * H * Dh + (int64_t)h * sh + d];
+            return qkv[row * st + (int64_t)w * H * sh + (int64_t)h * sh + d];
         };
         for (int h = 0; h < H; ++h)
             for (int i = 0; i < len; ++i) {
@@ -120,7 +148,11 @@ void check(const Case& c) {
                 // TF32 (10-bit mantissa, u = 2^-11): q and k rounding moves a score by <= 2u * smag, which exp
                 // turns into that relative error of its weight (<= 2x on the output); P and v rounding add u
                 // each. Factor 2 of margin; a wrong fragment or mask gives O(0.1 .. 1).
-                if (c.tc) tol = (4 * 4.9e-4 * smag * 2 + 4 * 4.9e-4) * std::max(1.0, vmax);
+                if (c.tc && !c.bf16) tol = (4 * 4.9e-4 * smag * 2 + 4 * 4.9e-4) * std::max(1.0, vmax);
+                // bf16: q, k, v are bf16 values (products exact, fp32 sums: the fp32 bound); the probabilities
+                // rounded to bf16 (8 significant bits, u = 2^-8) move the output by <= u max|v|, and its own
+                // rounding by <= u |out| (added below). A wrong fragment or mask gives O(0.1 .. 1).
+                if (c.bf16) tol += 1.01 * std::ldexp(1.0, -8) * vmax;
                 for (int d = 0; d < Dh + pad; ++d) {
                     const float g = got[orow + d];
                     if (d >= Dh) {
@@ -131,8 +163,9 @@ void check(const Case& c) {
                     for (int j = 0; j < len; ++j) ref += s[j] * at(2, j, h, d);
                     ref /= sum;
                     const double err = std::fabs(g - ref);
-                    worst = std::max(worst, err / tol);
-                    bad += !(err <= tol);
+                    const double t = c.bf16 ? tol + std::ldexp(1.0, -8) * (std::fabs(ref) + tol) : tol;
+                    worst = std::max(worst, err / t);
+                    bad += !(err <= t);
                 }
             }
     }
@@ -241,6 +274,57 @@ TEST(EmuAttentionFlash2, UnalignedOperandsFallBack) {
     EXPECT_TRUE(dd::cuda_kernels::attention_flash2_takes(a));
 }
 
+// bf16 q / k / v / o (attention_flash2_bf16.cu): K by ldmatrix, V by ldmatrix.trans, P from the S C fragments in
+// registers, zero-filled tails (rows past a sequence; dims past Dh: 20 in rows of 24, 68 in the 72 bucket whose
+// Q K^T runs over 80), idle warps, several key tiles, every bucket (96 and 128 opt in to > 48 KiB).
+TEST(EmuAttentionFlash2Bf16, RaggedDenseHeadSubsetsAndBuckets) {
+    std::vector<Case> cases(8);
+    cases[0].lens = {37, 5, 0, 16}; cases[0].H = 3; cases[0].Dh = 72;
+    cases[1].lens = {0, 19, 70}; cases[1].H = 6; cases[1].Dh = 64; cases[1].heads = {5, 0, 3};
+    cases[2].lens = {37, 37}; cases[2].dense = true; cases[2].H = 2; cases[2].Dh = 96;
+    cases[3].lens = {130, 3}; cases[3].H = 1; cases[3].Dh = 128; cases[3].qk_sigma = 2.5f;
+    cases[4].lens = {33, 1}; cases[4].H = 4; cases[4].Dh = 20;
+    cases[5].lens = {1}; cases[5].H = 4; cases[5].Dh = 8;
+    cases[6].lens = {200, 45}; cases[6].H = 2; cases[6].Dh = 68;
+    cases[7].lens = {200}; cases[7].dense = true; cases[7].H = 2; cases[7].Dh = 72; cases[7].qk_sigma = 2.0f;
+    for (Case& c : cases) {
+        c.tc = true;
+        c.bf16 = true;
+        c.entry = Case::Entry::kFlash2;
+        check(c);
+    }
+}
+// bf16 operands through attention_varlen with the host-built tile table (the backend's packed path), and operands
+// the 16-B copies cannot take refused (no fp32 fallback exists for bf16).
+TEST(EmuAttentionFlash2Bf16, TileTableAndRefusals) {
+    Case c;
+    c.lens = {0, 150, 7, 0, 64, 129};
+    c.H = 2;
+    c.Dh = 72;
+    c.tc = true;
+    c.bf16 = true;
+    c.table = true;
+    check(c);
+
+    DevBuf<uint16_t> buf(std::vector<uint16_t>(4 * 24 * 3 + 8));
+    AttentionVarlenArgs a{};
+    a.q16 = buf.p; a.k16 = buf.p + 24; a.v16 = buf.p + 48; a.o16 = buf.p + 72;
+    a.q_st = a.k_st = a.v_st = 72; a.o_st = 24;
+    a.B = 1; a.T = 1; a.H = 1; a.Dh = 20; a.scale = 1.0f; a.tensor_cores = true;
+    EXPECT_TRUE(dd::cuda_kernels::attention_flash2_bf16_takes(a));
+    EXPECT_EQ(dd::cuda_kernels::attention_query_tile(a), dd::cuda_kernels::kFlash2QueryTile);
+    a.k16 = buf.p + 20;  // k rows not 16-B aligned
+    EXPECT_FALSE(dd::cuda_kernels::attention_flash2_bf16_takes(a));
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    a.k16 = buf.p + 24;
+    a.o_st = 23;  // odd out stride: no bf16x2 stores
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue);
+    a.o_st = 24;
+    a.o = reinterpret_cast<float*>(buf.p);  // fp32 and bf16 operands mixed
+    EXPECT_EQ(dd::cuda_kernels::attention_flash2_bf16(a, 0), cudaErrorInvalidValue);
+    EXPECT_EQ(dd::cuda_kernels::attention_flash2(a, 0), cudaErrorInvalidValue);
+}
+
 // Query tiles from the host-built table (what the backend passes): every kernel, ragged and empty sequences,
 // several tiles per sequence.
 TEST(EmuAttentionVarlen, HostBuiltTileTable) {
@@ -293,6 +377,14 @@ TEST(EmuAttentionVarlen, GridLimitsRefusedAtTheHostEntry) {
         a.B = 1; a.T = 1; a.H = 65536;
         EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, tc " << tc;
     }
+    DevBuf<uint16_t> buf16(std::vector<uint16_t>(128));  // bf16 operands (attention_flash2_bf16): the same limits
+    AttentionVarlenArgs a{};
+    a.q16 = a.k16 = a.v16 = buf16.p;
+    a.o16 = buf16.p;
+    a.B = 1 << 20; a.T = 1 << 20; a.H = 1; a.Dh = 72; a.scale = 1.0f; a.tensor_cores = true;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "tiles, bf16";
+    a.B = 1; a.T = 1; a.H = 65536;
+    EXPECT_EQ(dd::cuda_kernels::attention_varlen(a, 0), cudaErrorInvalidValue) << "heads, bf16";
 }
 
 TEST(EmuAttentionVarlen, RejectsBadArguments) {

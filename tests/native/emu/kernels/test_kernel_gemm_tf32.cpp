@@ -11,6 +11,8 @@ using dd::cuda_kernels::GemmEpilogue;
 using dd::cuda_kernels::GemmPrecision;
 using dd::cuda_kernels::LinearArgs;
 using emu_test::DevBuf;
+using emu_test::bf16_bits;
+using emu_test::bf16_float;
 
 namespace {
 
@@ -35,9 +37,13 @@ struct Case {
     bool w16 = false;
     int64_t w16_rs = 0;
     bool conflict_free = true;  // with kernel: no bank conflicts expected (the 64x64 bf16 path has 2-way ones)
+    // bf16 activations (LinearArgs::x16 / y16): x given as bf16 values (row stride rounded to 8 when aligned), y
+    // stored as bf16 (its gaps too are bf16, untouched).
+    bool x16 = false, y16 = false;
 };
 
 int64_t round4(int64_t v) { return (v + 3) / 4 * 4; }
+int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
 
 // cvt.rna.tf32.f32: round to nearest, ties away, dropping the 13 low mantissa bits.
 double tf32(float x) {
@@ -52,6 +58,7 @@ double tf32(float x) {
 // Round to nearest even at bf16 (what the kernel stores before the bf16 mma).
 float bf16r(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
 
+
 double gelu(double x) { return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
 
 void check(const Case& c) {
@@ -60,7 +67,8 @@ void check(const Case& c) {
     const bool bf = c.precision == GemmPrecision::kBf16;
     SCOPED_TRACE(rng.trace() + " M " + std::to_string(c.M) + " N " + std::to_string(c.N) + " K " +
                  std::to_string(c.K) + (bf ? " bf16" : tf ? " tf32" : " fp32") + " epilogue " + std::to_string((int)c.epilogue) +
-                 " form " + std::to_string((int)c.form) + (c.w16 ? " bf16 weights" : ""));
+                 " form " + std::to_string((int)c.form) + (c.w16 ? " bf16 weights" : "") + (c.x16 ? " bf16 x" : "") +
+                 (c.y16 ? " bf16 y" : ""));
     // Columns of x and y after slicing, and the map from them to W's columns / rows.
     std::vector<int> kmap, nmap;
     if (c.form == Form::kInBlocks) {
@@ -77,7 +85,7 @@ void check(const Case& c) {
     }
     const int Kx = (int)kmap.size(), Ny = (int)nmap.size(), S = (c.M + c.rows_per_sample - 1) / c.rows_per_sample;
     // Row strides with gaps (x, W, y, gate): the gaps of y must stay untouched.
-    const int64_t x_rs = c.aligned ? round4(Kx + 3) : Kx + 3, w_rs = c.aligned ? round4(c.K + 5) : c.K + 5;
+    const int64_t x_rs = c.aligned ? (c.x16 ? round8(Kx + 3) : round4(Kx + 3)) : Kx + 3, w_rs = c.aligned ? round4(c.K + 5) : c.K + 5;
     const int64_t y_rs = Ny + 2, g_rs = Ny + 7;
     std::vector<float> x(std::max<int64_t>(1, c.M * x_rs)), w(c.N * w_rs), bias(c.N), gate(S * g_rs);
     std::vector<float> y(std::max<int64_t>(1, c.M * y_rs));
@@ -88,6 +96,11 @@ void check(const Case& c) {
     for (auto& v : gate) v = rng.uniform(-2.0f, 2.0f);
     for (auto& v : y) v = rng.normal();
     for (auto& v : sample) v = rng.integer(0, S - 1);
+    std::vector<uint16_t> x16(x.size()), y16(y.size());
+    if (c.x16)  // x holds bf16 values: the reference's bf16r(x) is x itself
+        for (size_t i = 0; i < x.size(); ++i) x16[i] = bf16_bits(x[i]), x[i] = bf16r(x[i]);
+    if (c.y16)
+        for (size_t i = 0; i < y.size(); ++i) y16[i] = bf16_bits(y[i]), y[i] = bf16r(y[i]);
     const std::vector<float> y0 = y;
 
     // The bf16 copy of W (what the backend's weight cache holds); W itself keeps its fp32 values.
@@ -99,7 +112,7 @@ void check(const Case& c) {
             std::memcpy(&w16[(size_t)n * w16_rs + k], &b, 2);
         }
     DevBuf<float> dx(x), dw(w), dbias(bias), dgate(gate), dy(y);
-    DevBuf<uint16_t> dw16(w16);
+    DevBuf<uint16_t> dw16(w16), dx16(x16), dy16(y16);
     DevBuf<int32_t> dsample(sample);
     LinearArgs a;
     a.x = dx.p; a.x_rs = x_rs; a.w = dw.p; a.w_rs = w_rs; a.bias = c.bias ? dbias.p : nullptr;
@@ -111,6 +124,8 @@ void check(const Case& c) {
         a.w16 = dw16.p;
         a.w16_rs = w16_rs;
     }
+    if (c.x16) a.x = nullptr, a.x16 = dx16.p;
+    if (c.y16) a.y = nullptr, a.y16 = dy16.p;
     const int nb = (int)c.blocks.size() / 2;
     cudaError_t err;
     if (c.kernel) dd::simt::emu::counting_start(false);
@@ -126,7 +141,11 @@ void check(const Case& c) {
         }
     }
     ASSERT_EQ(err, cudaSuccess);
-    const auto got = dy.get();
+    std::vector<float> got = dy.get();
+    if (c.y16) {
+        const std::vector<uint16_t> got16 = dy16.get();
+        for (size_t i = 0; i < got.size(); ++i) got[i] = bf16_float(got16[i]);
+    }
 
     int bad = 0, gap_bad = 0;
     double worst = 0;
@@ -158,6 +177,8 @@ void check(const Case& c) {
                 ref = y0[(size_t)m * y_rs + j] + gv * acc;
                 tol = tol * std::fabs(gv) + 1e-6 * (1 + std::fabs(ref));  // plus fp32 rounding of the sum
             }
+            // bf16 y: the fp32 value (within tol of ref) rounded once to 8 significant bits, by at most 2^-8 of it
+            if (c.y16) tol += std::ldexp(1.0, -8) * (std::fabs(ref) + tol);
             const double e = std::fabs(g - ref);
             worst = std::max(worst, e / tol);
             bad += !(e <= tol);
@@ -405,4 +426,74 @@ TEST(EmuGemmTf32, Bf16WeightsFallBackWhenMisaligned) {
     c.kernel = "linear_kernel";
     c.conflict_free = false;
     check(c);
+}
+
+// bf16 activations: x copied by cp.async straight into the bf16 tiles with W's (no rounding pass), y rounded once
+// in the epilogue; the 64x64 kernel for what the 16-B copies cannot take.
+TEST(EmuGemmTf32, Bf16ActivationsRing) {
+    Case c;
+    c.M = 250; c.N = 201; c.K = 236;  // 2 x 1 CTAs of 128x256, 8 k-tiles (the last 12 wide: a half chunk of x too)
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.x16 = true;
+    c.kernel = "linear_w16_kernel";
+    check(c);
+    c.y16 = true;  // and bf16 out
+    check(c);
+    c.x16 = false;  // fp32 x into a bf16 y
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16ActivationsEpiloguesAndSlicedForms) {
+    Case c;
+    c.precision = GemmPrecision::kBf16;
+    c.aligned = true;
+    c.w16 = true;
+    c.x16 = true;
+    c.kernel = "linear_w16_kernel";
+    c.M = 120; c.N = 300; c.K = 64;
+    c.epilogue = GemmEpilogue::kGeluTanh;  // fc1: GELU into a bf16 hidden
+    c.y16 = true;
+    check(c);
+    c.y16 = false;  // fc2: the gated residual from a bf16 hidden into fp32 h
+    c.N = 251;
+    c.epilogue = GemmEpilogue::kGatedResidual;
+    check(c);
+    c.epilogue = GemmEpilogue::kStore;
+    c.N = 300;
+    c.form = Form::kOutBlocks;
+    c.blocks = {0, 120, 130, 100, 0, 0, 250, 50};
+    c.y16 = true;
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16ActivationsOnThe64Kernel) {
+    Case c;
+    c.precision = GemmPrecision::kBf16;
+    c.x16 = true;
+    c.y16 = true;
+    c.kernel = "linear_kernel";
+    c.conflict_free = false;
+    c.M = 37; c.N = 45; c.K = 67;  // unaligned strides, no bf16 W copy
+    check(c);
+    c.M = 20; c.aligned = true;  // few rows: not the few-row kernel (fp32 x only)
+    c.epilogue = GemmEpilogue::kGeluTanh;
+    check(c);
+    c.M = 250; c.N = 200; c.K = 64;  // aligned but no W copy: not the fp32-operand multistage kernel either
+    c.epilogue = GemmEpilogue::kStore;
+    check(c);
+}
+TEST(EmuGemmTf32, Bf16ActivationsRefusedOutsideBf16AndForTheResidual) {
+    std::vector<float> w(64), y(64);
+    std::vector<uint16_t> x16(64), y16(64);
+    DevBuf<float> dw(w), dy(y);
+    DevBuf<uint16_t> dx16(x16), dy16(y16);
+    LinearArgs a;
+    a.x = nullptr; a.x16 = dx16.p; a.x_rs = 8; a.w = dw.p; a.w_rs = 8; a.bias = nullptr;
+    a.y = dy.p; a.y_rs = 8; a.M = 8;
+    a.precision = GemmPrecision::kTf32;
+    EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
+    a.precision = GemmPrecision::kBf16;
+    EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaSuccess);
+    a.y = nullptr; a.y16 = dy16.p; a.epilogue = GemmEpilogue::kGatedResidual;
+    EXPECT_EQ(dd::cuda_kernels::linear(a, 8, 8, 0), cudaErrorInvalidValue);
 }

@@ -66,6 +66,30 @@ class CudaBackendTest {
         Golden.assertMatches(ref, cpu, "cpu with tf32 requested");
     }
 
+    /**
+     * In BF16 on a CUDA device the fused full-width forward keeps qkv, the attention output and the MLP hidden in bf16
+     * (the kernels read and write them); an observer, which reads the branch outputs, runs the fp32-buffer path. Both
+     * stay within the bf16 bound, and they differ (qkv rounded to bf16 before attention): the bf16 buffers are used.
+     */
+    @Test
+    void bf16ForwardKeepsActivationsInBf16OnTheFusedPath() throws Exception {
+        Path dir = Golden.dir(CASE);
+        try (DiTModel m = Golden.load(dir.resolve("weights.safetensors"), CASE, "cuda-emu", false)
+                .precision(Precision.BF16); TensorFile io = Golden.io(CASE)) {
+            float[] x = Golden.floats(io, "x"), t = Golden.longsAsFloats(io, "t"), ref = Golden.floats(io, "out");
+            long[] y = io.get("y").toLongArray();
+            float[] fused = m.forward(x, t, y);
+            float[] observed = m.forward(x, t, y, (name, value) -> { });
+            double eFused = Bf16.relError(ref, fused), eObserved = Bf16.relError(ref, observed);
+            assertTrue(eFused <= Bf16.BOUND, "bf16 activations: error " + eFused);
+            assertTrue(eObserved <= Bf16.BOUND, "fp32 activations: error " + eObserved);
+            assertFalse(Arrays.equals(fused, observed), "the fused forward did not use the bf16 activations");
+            assertTrue(Arrays.equals(fused, m.forward(x, t, y)), "the bf16 forward is deterministic");
+            System.out.printf("%s bf16 on cuda-emu, max |err|/max(1,|ref|): bf16 activations %.2g, fp32 %.2g%n", CASE,
+                    eFused, eObserved);
+        }
+    }
+
     /** The TF32 bound on the dynamic cases too (routers stay fp32; their decisions match here). */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"dydit_v2_p2_d64_h4", "diffcr_d1_T16_R2"})

@@ -47,15 +47,22 @@ class ResourceCleanupTest {
         failsWithoutLeaking(200, () -> ConcurrencyTest.diffcr(seed).remove(last));
     }
 
-    /** The workspace's memory plan equals what it allocates, so the up-front check speaks of the real need. */
+    /**
+     * The workspace's memory plan equals what it allocates, so the up-front check speaks of the real need (on CUDA
+     * devices with the bf16 activation buffers).
+     */
     @Test
     void workspaceEstimateEqualsItsAllocation() {
-        try (DiTModel m = DiTModel.load(new RandomDiT(CFG, 1), CFG, Device.cpu())) {
-            PatchGeometry g = m.geometry(CFG.patchSize());
-            for (int n : new int[] {1, 3, 8}) {
-                long before = Tensor.liveNativeBytes();
-                try (ForwardWorkspace ws = new ForwardWorkspace(CFG, g, Device.cpu(), n)) {
-                    assertEquals(ForwardWorkspace.bytes(CFG, g, n), Tensor.liveNativeBytes() - before, "batch " + n);
+        for (Device dev : new Device[] {Device.cpu(), Device.cudaEmulated()}) {
+            try (DiTModel m = DiTModel.load(new RandomDiT(CFG, 1), CFG, dev)) {
+                PatchGeometry g = m.geometry(CFG.patchSize());
+                for (int n : new int[] {1, 3, 8}) {
+                    long before = Tensor.liveNativeBytes();
+                    try (ForwardWorkspace ws = new ForwardWorkspace(CFG, g, dev, n)) {
+                        assertEquals(ForwardWorkspace.bytes(CFG, g, n, dev.isCuda()), Tensor.liveNativeBytes() - before,
+                                dev + " batch " + n);
+                        assertEquals(dev.isCuda(), ws.cudaBf16 != null, dev + ": bf16 qkv and attn buffers only on CUDA");
+                    }
                 }
             }
         }
