@@ -42,7 +42,7 @@ struct Kernels {
     void (*attention_head)(const AttentionHead& a);
     int64_t (*attention_scratch_floats)(int64_t T, int64_t Dh);
     // y = gelu_tanh(x) rounded to bf16 as round_bf16 does; before the rounding within 1.2e-4 relative of gelu_tanh's
-    // value (AVX-512: a cheaper exp and reciprocal, invisible at bf16's 2^-9)
+    // value (AVX-512: a cheaper exp and reciprocal, small beside bf16's 2^-8)
     void (*gelu_tanh_bf16)(const float* x, uint16_t* y, int64_t n);
 };
 
