@@ -24,6 +24,7 @@
 #include "attention_flash2.cuh"
 #include "attention_flash2_bf16.cuh"
 #include "attention_tiles.cuh"
+#include "online_softmax.cuh"
 #include "bf16_bits.cuh"
 #include "smem_opt_in.cuh"
 #include "simt/dd_mem.h"
@@ -137,29 +138,9 @@ __global__ void __launch_bounds__(kThreads, 1) attention_flash2_bf16_kernel(cons
                 dd::simt::mma_m16n8k16_bf16(s[n + 1], qf[kq], b1, s[n + 1]);
             }
         }
-        // C fragment: s[n][i] is row g + 8 (i >> 1), key k0 + 8 n + 2 t + (i & 1); scores in the exp2 domain.
-        float mx[2] = {-INFINITY, -INFINITY};
-        DD_UNROLL
-        for (int n = 0; n < kNs; ++n)
-            DD_UNROLL
-            for (int i = 0; i < 4; ++i) {
-                s[n][i] = k0 + 8 * n + 2 * t + (i & 1) < len ? s[n][i] * mul : -INFINITY;  // keys past the sequence
-                mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
-            }
-        float corr[2];
-        DD_UNROLL
-        for (int r = 0; r < 2; ++r) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            const float m_new = fmaxf(m[r], mx[r]);  // finite: key k0 < len is valid
-            corr[r] = exp2f(m[r] - m_new);           // 0 on the first tile
-            m[r] = m_new;
-            l[r] *= corr[r];
-        }
-        DD_UNROLL
-        for (int n = 0; n < kNv; ++n)
-            DD_UNROLL
-            for (int i = 0; i < 4; ++i) o[n][i] *= corr[i >> 1];
+        float corr[2];  // scores times mul: the exp2 domain
+        online_softmax_step(s, k0, t, len, mul, m, l, corr);
+        rescale_rows(o, corr);
         DD_UNROLL
         for (int kk = 0; kk < kBK / 16; ++kk) {
             float e[2][4];
@@ -191,11 +172,7 @@ __global__ void __launch_bounds__(kThreads, 1) attention_flash2_bf16_kernel(cons
         }
     }
     if (!rows_active) return;
-    DD_UNROLL
-    for (int r = 0; r < 2; ++r) {
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-    }
+    quad_sum_rows(l);
     DD_UNROLL
     for (int r = 0; r < 2; ++r) {
         const int row = q0 + warp * 16 + g + 8 * r;

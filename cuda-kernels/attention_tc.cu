@@ -13,6 +13,7 @@
 
 #include "attention_flash2.cuh"
 #include "attention_tiles.cuh"
+#include "online_softmax.cuh"
 #include "attention_varlen.cuh"
 #include "smem_opt_in.cuh"
 #include "simt/dd_mem.h"
@@ -102,25 +103,8 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
                 dd::simt::mma_m16n8k8_tf32(s[n], a, b, s[n]);
             }
         }
-        // C fragment: s[n][i] is row g + 8 (i >> 1), key k0 + 8 n + 2 t + (i & 1).
-        float mx[2] = {-INFINITY, -INFINITY};
-        DD_UNROLL
-        for (int n = 0; n < 4; ++n)
-            DD_UNROLL
-            for (int i = 0; i < 4; ++i) {
-                if (k0 + 8 * n + 2 * t + (i & 1) >= len) s[n][i] = -INFINITY;  // keys past the sequence
-                mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
-            }
-        float corr[2];
-        DD_UNROLL
-        for (int r = 0; r < 2; ++r) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            const float m_new = fmaxf(m[r], mx[r]);  // finite: key k0 < len is valid
-            corr[r] = exp2f(m[r] - m_new);           // 0 on the first tile
-            m[r] = m_new;
-            l[r] *= corr[r];
-        }
+        float corr[2];  // scores are in the exp2 domain already (Q pre-scaled)
+        online_softmax_step(s, k0, t, len, 1.0f, m, l, corr);
         __syncwarp();  // the previous tile's P reads are done before it is overwritten
         DD_UNROLL
         for (int n = 0; n < 4; ++n)
@@ -131,10 +115,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
                 st_shared(&Ps[(g + 8 * (i >> 1)) * kLdP + 8 * n + 2 * t + (i & 1)], tf32(e));
             }
         __syncwarp();
-        DD_UNROLL
-        for (int n = 0; n < kNd; ++n)
-            DD_UNROLL
-            for (int i = 0; i < 4; ++i) o[n][i] *= corr[i >> 1];
+        rescale_rows(o, corr);
         // O += P V: A = P (16 x 8 keys), B = V (8 keys x 8 dims): b0 (key t, dim g), b1 (key t + 4, dim g).
         DD_UNROLL
         for (int ks = 0; ks < kBK; ks += 8) {
@@ -149,11 +130,7 @@ __global__ void __launch_bounds__(kThreads, 2) attention_tc_kernel(const Attenti
             }
         }
     }
-    DD_UNROLL
-    for (int r = 0; r < 2; ++r) {
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-    }
+    quad_sum_rows(l);
     DD_UNROLL
     for (int r = 0; r < 2; ++r) {
         const int row = q0 + warp * 16 + g + 8 * r;
