@@ -179,7 +179,7 @@ final class ForwardPass {
      * linears and attention read and write them directly (its LayerNorm-modulate writes fp32 u; the CPU's bf16
      * forward, {@link GemmControl#bf16Activations}, keeps u and the hidden in bf16 instead).
      */
-    private ForwardWorkspace.CudaBf16 cudaBf16(ForwardWorkspace ws) {
+    private ForwardWorkspace.AttentionBuffers cudaBf16(ForwardWorkspace ws) {
         return ws.cudaBf16 != null && gemm.precision() == Precision.BF16 ? ws.cudaBf16 : null;
     }
 
@@ -198,7 +198,7 @@ final class ForwardPass {
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
         Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
-        ForwardWorkspace.CudaBf16 b16 = fused ? cudaBf16(ws) : null; // fused: no cache, nobody reads qkv / attn
+        ForwardWorkspace.AttentionBuffers b16 = fused ? cudaBf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
             if (b16 != null) {
                 Ops.linear(u, b.qkvW(), b.qkvB(), b16.qkv);

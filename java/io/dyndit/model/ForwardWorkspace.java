@@ -31,29 +31,30 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
     /** bf16 twins of qkv and attn for the fused full-width blocks on CUDA devices in bf16 precision; null on the CPU. */
-    final CudaBf16 cudaBf16;
+    final AttentionBuffers cudaBf16;
     private final Map<ViewKey, Tensor> views = new HashMap<>();
     private final Tensor fc1Bf16, uBf16; // bf16 twins of fc1 (the bf16 forwards' MLP hidden) and u (the CPU's)
 
     /**
-     * bf16 twins of qkv (with its q, k, v views) and attn, on CUDA devices: in bf16 GEMM precision the qkv linear writes
-     * bf16, attention reads and writes bf16 and the proj linear reads it (the MLP hidden is {@link #fc1Bf16()}). Half
-     * the bytes of the fp32 buffers, read by the kernels without a conversion pass.
+     * qkv (channel s*D + h*hd + e for s = q, k, v: [N,T,3,H,hd], viewed per s as [N,T,H,hd]) and attn ([N,T,H,hd],
+     * viewed as [N,T,D]) in one dtype: the workspace's f32 ones, and on CUDA devices their bf16 twins (in bf16 GEMM
+     * precision the qkv linear writes bf16, attention reads and writes bf16 and the proj linear reads it; the MLP
+     * hidden is {@link #fc1Bf16()}): half the bytes, read by the kernels without a conversion pass.
      */
-    static final class CudaBf16 {
+    static final class AttentionBuffers {
         final Tensor qkv, q, k, v, attn, attnFlat;
 
-        private CudaBf16(Scope scope, Device dev, long n, long tk, long d, long heads, long hd) {
-            qkv = scope.empty(dev, DType.BF16, n, tk, 3 * d);
+        private AttentionBuffers(Scope scope, Device dev, DType dtype, long n, long tk, long d, long heads, long hd) {
+            qkv = scope.empty(dev, dtype, n, tk, 3 * d);
             long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
             q = scope.track(qkv.view(qs, st, 0));
             k = scope.track(qkv.view(qs, st, d));
             v = scope.track(qkv.view(qs, st, 2 * d));
-            attn = scope.empty(dev, DType.BF16, n, tk, heads, hd);
+            attn = scope.empty(dev, dtype, n, tk, heads, hd);
             attnFlat = scope.track(attn.reshape(n, tk, d));
         }
 
-        /** Their bf16 values per sample. */
+        /** Their values per sample. */
         static long valuesPerSample(long tk, long d) {
             return tk * (3 * d + d);
         }
@@ -71,7 +72,7 @@ final class ForwardWorkspace implements AutoCloseable {
                 + 256 + 4 * d + cfg.depth() * 6L * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
                 + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
         long bf16PerSample = tk * (cfg.mlpHidden() + d) // the bf16 twins of u and fc1, and on CUDA of qkv and attn
-                + (cuda ? CudaBf16.valuesPerSample(tk, d) : 0);
+                + (cuda ? AttentionBuffers.valuesPerSample(tk, d) : 0);
         try {
             return Math.addExact(Math.multiplyExact(4L, Math.multiplyExact(n, perSample)),
                     Math.multiplyExact(2L, Math.multiplyExact(n, bf16PerSample)));
@@ -117,14 +118,13 @@ final class ForwardWorkspace implements AutoCloseable {
             }
             selectBlock(0);
             u = scope.empty(dev, DType.F32, n, tk, d);
-            qkv = scope.empty(dev, DType.F32, n, tk, 3 * d);
-            // qkv channel s*D + h*hd + e (s = q, k, v): [N,T,3,H,hd] viewed per s as [N,T,H,hd]
-            long[] qs = {n, tk, heads, hd}, st = {tk * 3 * d, 3 * d, hd, 1};
-            q = scope.track(qkv.view(qs, st, 0));
-            k = scope.track(qkv.view(qs, st, d));
-            v = scope.track(qkv.view(qs, st, 2 * d));
-            attn = scope.empty(dev, DType.F32, n, tk, heads, hd);
-            attnFlat = scope.track(attn.reshape(n, tk, d));
+            AttentionBuffers f32 = new AttentionBuffers(scope, dev, DType.F32, n, tk, d, heads, hd);
+            qkv = f32.qkv;
+            q = f32.q;
+            k = f32.k;
+            v = f32.v;
+            attn = f32.attn;
+            attnFlat = f32.attnFlat;
             proj = scope.empty(dev, DType.F32, n, tk, d);
             fc1 = scope.empty(dev, DType.F32, n, tk, cfg.mlpHidden());
             fc2 = scope.empty(dev, DType.F32, n, tk, d);
@@ -148,7 +148,7 @@ final class ForwardWorkspace implements AutoCloseable {
             tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
             keptScores = scope.empty(dev, DType.F32, n * tk, 1);
             rowsOut = scope.empty(dev, DType.F32, n * tk, d);
-            cudaBf16 = dev.isCuda() ? new CudaBf16(scope, dev, n, tk, d, heads, hd) : null;
+            cudaBf16 = dev.isCuda() ? new AttentionBuffers(scope, dev, DType.BF16, n, tk, d, heads, hd) : null;
         } catch (RuntimeException | Error e) { // what was allocated so far is freed
             scope.close();
             throw e;
