@@ -186,7 +186,9 @@ DD_API dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w
 
 /* y[n,t,:] = LN(x[n,t,:]) * (1 + scale[n,:]) + shift[n,:], LN without affine, biased variance.
  * x, y: [N,T,D] (last dim contiguous); shift, scale: [N,D] (last dim contiguous, any row stride) or NULL
- * (both NULL = plain LayerNorm). In-place (y == x) allowed. */
+ * (both NULL = plain LayerNorm). In-place (y == x) allowed. y may be DD_BF16 on the CPU (the f32 result rounded
+ * once, nearest even: what a bf16 linear's own rounding of an f32 y gives; not in place); DD_ERR_UNSUPPORTED naming
+ * 'y' on CUDA today. */
 DD_API dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,
                                        float eps, dd_tensor* y);
 
