@@ -247,8 +247,7 @@ struct Backend {
     // null: one device (the CPU).
     dd_status (*use_device)(int index);
     dd_status (*attention_key_mass)(const AttentionKeyMassParams&);
-    // linear with a fused epilogue; null: dd_linear_gelu / dd_linear_gated_residual run linear, then the separate op
-    // (the CPU).
+    // linear with the op that follows it (dd_linear_gelu / dd_linear_gated_residual).
     dd_status (*linear_epilogue)(const LinearEpilogueParams&);
     // self-attention that also writes the key mass [N,T] (contiguous) from the same probabilities; null:
     // dd_attention_with_key_mass runs attention, then attention_key_mass.

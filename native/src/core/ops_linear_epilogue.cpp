@@ -1,8 +1,7 @@
-// dd_linear_gelu and dd_linear_gated_residual: a linear with the op that follows it in a DiT block fused into the
-// GEMM's epilogue where the backend has one (CUDA), else run as dd_linear then dd_gelu_tanh / dd_gated_residual_add
-// (bit for bit the separate ops; the residual form through a per-thread scratch that only grows).
+// dd_linear_gelu and dd_linear_gated_residual: a linear with the op that follows it in a DiT block, run by the
+// backend's linear_epilogue (CUDA: in the GEMM's epilogue; the CPU: the product, then its own GELU / gated-add
+// kernels, bit for bit the separate ops).
 #include <utility>
-#include <vector>
 
 #include "linear_check.h"
 
@@ -11,17 +10,6 @@ using dd::OpCheck;
 using dd::f32;
 using dd::f32w;
 using dd::rows_of;
-
-namespace {
-
-dd_status run_fused(const OpCheck& c, const dd::LinearEpilogueParams& p) {
-    const dd::Backend& b = c.backend();
-    if (b.use_device)
-        if (dd_status s = b.use_device(c.device_index())) return s;
-    return b.linear_epilogue(p);
-}
-
-}  // namespace
 
 namespace dd {
 LinearParams check_linear(OpCheck& c, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const dd_tensor* y,
@@ -70,17 +58,8 @@ dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor
     return dd::guard("dd_linear_gelu", [&] {
         OpCheck c("dd_linear_gelu");
         const dd::LinearParams lin = dd::check_linear(c, x, w, bias, y, "y", -1, true);
-        if (c.backend().linear_epilogue)
-            return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGeluTanh, nullptr, 0, 1});
-        if (dd_status s = dd::run(c, c.backend().linear, lin)) return s;
-        // GELU in place over y's rows (one call when they are back to back)
-        const bool dense = lin.y_row_stride == lin.N || lin.M <= 1;
-        for (int64_t m = 0; m < (dense ? 1 : lin.M); ++m) {
-            float* row = lin.y + m * lin.y_row_stride;
-            const dd::UnaryParams u{row, row, dense ? lin.M * lin.N : lin.N};
-            if (dd_status s = dd::run(c, c.backend().gelu_tanh, u)) return s;
-        }
-        return DD_OK;
+        return dd::run(c, c.backend().linear_epilogue,
+                       dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGeluTanh, nullptr, 0, 1});
     });
 }
 
@@ -94,24 +73,8 @@ dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w, const
         const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
         if (G) c.shape(*G, "gate", {N, D}, "[N,D] (D = rows of w)"), c.last_dim_contiguous(*G, "gate");
         c.no_overlap(H, "h", G, "gate");
-        if (c.backend().linear_epilogue)
-            return run_fused(c, dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGatedResidual, f32(G),
-                                                         G ? G->strides[0] : 0, T});
-        if (c.device_type() != DD_DEVICE_CPU)
-            c.error(DD_ERR_UNSUPPORTED, format("not implemented on the %s backend", c.backend().name));
-        // a = x W^T + b into scratch, then h += gate * a: the two separate ops
-        thread_local std::vector<float> scratch;  // grows only: no allocation once shapes are steady
-        if ((int64_t)scratch.size() < N * T * D) scratch.resize((size_t)(N * T * D));
-        dd::LinearParams tmp = lin;
-        tmp.y = scratch.data();
-        tmp.y_row_stride = D;
-        if (dd_status s = dd::run(c, c.backend().linear, tmp)) return s;
-        dd::GatedResidualParams g{};
-        g.h = lin.y; g.h_sn = H.strides[0]; g.h_st = H.strides[1];
-        g.x = scratch.data(); g.x_sn = T * D; g.x_st = D;
-        g.gate = f32(G); g.gate_sn = G ? G->strides[0] : 0;
-        g.N = N; g.T = T; g.D = D;
-        return dd::run(c, c.backend().gated_residual_add, g);
+        return dd::run(c, c.backend().linear_epilogue,
+                       dd::LinearEpilogueParams{lin, dd::LinearEpilogue::kGatedResidual, f32(G), G ? G->strides[0] : 0, T});
     });
 }
 
