@@ -236,6 +236,36 @@ class OpsTest {
         }
     }
 
+    /** bf16 activations outside the bf16 GEMM precision: a typed error naming the tensor; the next call works. */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void bf16ActivationsOutsideBf16PrecisionAreATypedError(Device dev) {
+        TestData d = new TestData();
+        int m = 5, n = 6, k = 8;
+        float[] x = d.gaussian(m * k, 1), w = d.gaussian(n * k, 0.1);
+        dev.setGemmPrecision(Precision.FP32);
+        try (Scope s = Scope.open()) {
+            Tensor x16 = s.empty(dev, DType.BF16, m, k), tx = s.of(dev, x, m, k), tw = s.of(dev, w, n, k);
+            Tensor y = s.empty(dev, DType.F32, m, n);
+            DTypeMismatchException e = org.junit.jupiter.api.Assertions.assertThrows(DTypeMismatchException.class,
+                    () -> Ops.linear(x16, tw, null, y));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'x'")
+                    && e.getMessage().contains("bf16 GEMM precision"), e.getMessage());
+            Ops.linear(tx, tw, null, y);
+            float[] got = y.toFloatArray();
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double r = 0, mag = 0;
+                    for (int q = 0; q < k; q++) {
+                        r += (double) x[i * k + q] * w[j * k + q];
+                        mag += Math.abs((double) x[i * k + q] * w[j * k + q]);
+                    }
+                    org.junit.jupiter.api.Assertions.assertEquals(r, got[i * n + j], 1e-5 * mag + 1e-7,
+                            "after the refused call");
+                }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {
