@@ -179,8 +179,8 @@ ddref::Expected bf16_attention_reference(const std::vector<float>& q, const std:
 
 constexpr Tolerance kBf16Rounded{kAttention.rtol, 1.0, 0};
 
-// The bf16 path serves heads of at least 128 x 128 scores (bf16_attention_pays; smaller ones run the fp32 kernel,
-// which the tests above hold to the bf16 bound too): these tests use 130 tokens.
+// The bf16 path serves heads of at least 128 x 128 scores (bf16_attention_pays; smaller ones run the fp32 kernel on
+// the operands' bf16 values, which the tests above hold to the bf16 bound too): these tests use 130 tokens.
 constexpr int64_t kBf16T = 130;
 
 bool is_cpu_bf16(const Backend& b) { return b.device_type == DD_DEVICE_CPU && b.precision == DD_PRECISION_BF16; }
@@ -254,8 +254,8 @@ TEST_P(AttentionTest, CpuBf16ResultDoesNotDependOnTheThreadCount) {
     EXPECT_EQ(got[0], got[1]);
 }
 
-// ---- bf16 q, k, v and out (backends with bf16 attention operands: CUDA in the bf16 GEMM precision,
-// attention_flash2_bf16). It computes what the CPU's bf16 path does on inputs that are bf16 already (products exact,
+// ---- bf16 q, k, v and out (in the bf16 GEMM precision: CUDA's attention_flash2_bf16, the CPU's bf16 path reading
+// them in place). It computes what the CPU's bf16 path does on inputs that are bf16 already (products exact,
 // fp32 sums, the numerators e_j rounded to bf16, divided by their fp32 sum), so bf16_attention_reference bounds it;
 // rounding the output to bf16 once (8 significant bits) moves it by at most u = 2^-8 of its magnitude (1.01: of the
 // value's own error).
@@ -264,15 +264,12 @@ const Tolerance kBf16Io{kAttention.rtol + 1.01 * bf16_unit_roundoff(), 1.0, 0};
 class AttentionBf16IoTest : public OpTest {
 protected:
     bool bf16() const { return gemm_precision(backend()) == DD_PRECISION_BF16; }
-    // True when this backend refuses bf16 operands, after checking how: the CPU (f32 attention only) with
-    // DD_ERR_UNSUPPORTED naming q, CUDA outside the bf16 GEMM precision with DD_ERR_DTYPE naming it.
-    bool refused(dd_status s) {
-        if (backend().device_type == DD_DEVICE_CPU) {
-            EXPECT_TRUE(FailsWith(s, DD_ERR_UNSUPPORTED, {"dd_attention", "'q'", "bf16", "f32"}));
-            return true;
-        }
+    bool cpu() const { return backend().device_type == DD_DEVICE_CPU; }
+    // True when this backend refuses bf16 operands, after checking how: outside the bf16 GEMM precision with
+    // DD_ERR_DTYPE naming q and the precision.
+    bool refused(dd_status s, const char* op = "dd_attention") {
         if (bf16()) return false;
-        EXPECT_TRUE(FailsWith(s, DD_ERR_DTYPE, {"dd_attention", "'q'", "bf16 GEMM precision"}));
+        EXPECT_TRUE(FailsWith(s, DD_ERR_DTYPE, {op, "'q'", "bf16 GEMM precision"}));
         return true;
     }
 };
@@ -317,11 +314,7 @@ TEST_P(AttentionBf16IoTest, VarlenPackedSequencesIntoBf16) {
     Tensor cus = upload_i32(all_backends()[0], cu, {(int64_t)cu.size()});  // on the host
     auto part = [&](int s) { return view(qkv, {R, h, dh}, {3 * w, dh, 1}, s * w); };
     const dd_status st = dd_attention_varlen(part(0).get(), part(1).get(), part(2).get(), cus.get(), scale, out.get());
-    if (backend().device_type == DD_DEVICE_CPU || !bf16()) {
-        EXPECT_TRUE(FailsWith(st, backend().device_type == DD_DEVICE_CPU ? DD_ERR_UNSUPPORTED : DD_ERR_DTYPE,
-                              {"dd_attention_varlen", "'q'", "bf16"}));
-        return;
-    }
+    if (refused(st, "dd_attention_varlen")) return;
     ASSERT_EQ(st, DD_OK) << dd_last_error();
     const auto got = download(converted(backend(), out, DD_F32).get());
     for (size_t b = 0; b + 1 < cu.size(); ++b) {
@@ -352,7 +345,7 @@ TEST_P(AttentionBf16IoTest, MixedDtypesAndShapesTheKernelCannotTakeAreRefused) {
     Tensor mass = new_tensor(backend(), DD_F32, {n, t});
     EXPECT_TRUE(FailsWith(dd_attention_with_key_mass(q.get(), k.get(), v.get(), 0.25f, o.get(), mass.get(), nullptr),
                           DD_ERR_DTYPE, {"dd_attention_with_key_mass", "'q'", "bf16", "f32"}));
-    if (refused(dd_attention(q.get(), k.get(), v.get(), 0.25f, o.get()))) return;
+    if (refused(dd_attention(q.get(), k.get(), v.get(), 0.25f, o.get())) || cpu()) return;  // the CPU: any shape
     // heads of 12 values: strides not multiples of 8
     Tensor q12 = random16({n, t, h, 12}), o12 = new_tensor(backend(), DD_BF16, {n, t, h, 12});
     EXPECT_TRUE(FailsWith(dd_attention(q12.get(), q12.get(), q12.get(), 0.25f, o12.get()), DD_ERR_UNSUPPORTED,
@@ -360,6 +353,56 @@ TEST_P(AttentionBf16IoTest, MixedDtypesAndShapesTheKernelCannotTakeAreRefused) {
     Tensor k5 = random16({n, 5, h, dh});
     EXPECT_TRUE(FailsWith(dd_attention(q.get(), k5.get(), k5.get(), 0.25f, o.get()), DD_ERR_UNSUPPORTED,
                           {"attention_flash2_bf16", "self-attention"}));
+}
+
+// The CPU takes any shape in bf16: heads of 12 values (rows not multiples of 8), cross-attention (7 queries against
+// 9 keys) and a head below the size its bf16 products pay for (bf16_attention_pays), against the bf16 reference.
+TEST_P(AttentionBf16IoTest, CpuTakesAnyShape) {
+    if (!cpu() || !bf16()) GTEST_SKIP() << "the CPU in bf16";
+    const int64_t n = 2, h = 3, dh = 12, tq = 7, tk = 9;
+    const auto hq = rounded_to_bf16(rng.uniform(n * tq * h * dh, -3, 3));
+    const auto hk = rounded_to_bf16(rng.uniform(n * tk * h * dh, -3, 3)), hv = rounded_to_bf16(rng.uniform(n * tk * h * dh, -3, 3));
+    auto bf16_of = [&](const std::vector<float>& x, Shape shape) {
+        return converted(backend(), upload_f32(backend(), x, shape), DD_BF16);
+    };
+    Tensor q = bf16_of(hq, {n, tq, h, dh}), k = bf16_of(hk, {n, tk, h, dh}), v = bf16_of(hv, {n, tk, h, dh});
+    Tensor out = new_tensor(backend(), DD_BF16, {n, tq, h, dh});
+    const float scale = 0.4f;
+    DD_RUN_OP(dd_attention(q.get(), k.get(), v.get(), scale, out.get()));
+    EXPECT_TRUE(AllClose(download(converted(backend(), out, DD_F32).get()),
+                         bf16_attention_reference(hq, hk, hv, n, tq, tk, h, dh, scale), kBf16Io));
+}
+
+// bf16 operands give the bits f32 operands give, rounded to bf16 once: f32 operands are rounded to bf16 first, so the
+// CPU's bf16 forward (bf16 qkv and attention output) equals the one with f32 ones. Packed qkv views of 130 tokens
+// (oneDNN's bf16 products) and 9 (the fp32 kernel on bf16 values), and packed sequences through dd_attention_varlen.
+TEST_P(AttentionBf16IoTest, CpuBf16OperandsEqualTheirF32ValuesRounded) {
+    if (!cpu() || !bf16()) GTEST_SKIP() << "the CPU in bf16";
+    const int64_t n = 2, h = 2, dh = 64, w = h * dh;
+    for (int64_t t : {130, 9}) {
+        SCOPED_TRACE("T=" + std::to_string(t));
+        const auto packed = rng.uniform(n * t * 3 * w, -3, 3);
+        Tensor qkv32 = upload_f32(backend(), packed, {n, t, 3, h, dh}), qkv16 = converted(backend(), qkv32, DD_BF16);
+        auto part = [&](const Tensor& x, int s) { return view(x, {n, t, h, dh}, {t * 3 * w, 3 * w, dh, 1}, s * w); };
+        Tensor o32 = new_tensor(backend(), DD_F32, {n, t, h, dh}), o16 = new_tensor(backend(), DD_BF16, {n, t, h, dh});
+        DD_RUN_OP(dd_attention(part(qkv32, 0).get(), part(qkv32, 1).get(), part(qkv32, 2).get(), 0.125f, o32.get()));
+        DD_RUN_OP(dd_attention(part(qkv16, 0).get(), part(qkv16, 1).get(), part(qkv16, 2).get(), 0.125f, o16.get()));
+        EXPECT_EQ(download(converted(backend(), o16, DD_F32).get()), rounded_to_bf16(download(o32.get())));
+    }
+    for (const std::vector<int32_t>& cu : {std::vector<int32_t>{0, 23, 23, 24, 324}, {0, 5, 16}}) {
+        SCOPED_TRACE("varlen, " + std::to_string(cu.back()) + " rows");
+        const int64_t R = cu.back();
+        const auto packed = rng.uniform(R * 3 * w, -3, 3);
+        Tensor qkv32 = upload_f32(backend(), packed, {R, 3, h, dh}), qkv16 = converted(backend(), qkv32, DD_BF16);
+        Tensor cus = upload_i32(backend(), cu, {(int64_t)cu.size()});
+        auto part = [&](const Tensor& x, int s) { return view(x, {R, h, dh}, {3 * w, dh, 1}, s * w); };
+        Tensor o32 = new_tensor(backend(), DD_F32, {R, h, dh}), o16 = new_tensor(backend(), DD_BF16, {R, h, dh});
+        DD_RUN_OP(dd_attention_varlen(part(qkv32, 0).get(), part(qkv32, 1).get(), part(qkv32, 2).get(), cus.get(),
+                                      0.125f, o32.get()));
+        DD_RUN_OP(dd_attention_varlen(part(qkv16, 0).get(), part(qkv16, 1).get(), part(qkv16, 2).get(), cus.get(),
+                                      0.125f, o16.get()));
+        EXPECT_EQ(download(converted(backend(), o16, DD_F32).get()), rounded_to_bf16(download(o32.get())));
+    }
 }
 
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);

@@ -205,11 +205,12 @@ DD_API dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, cons
  * be views into one packed qkv tensor [N,T,3,H,Dh]). Tq = Tk is self-attention; Tq != Tk (some queries against
  * all keys: token caching) runs a plain kernel on CUDA devices, head dims up to 128. On the CPU in bf16 GEMM precision
  * Q K^T and P V are bf16 matmuls (q, k, v and the fp32 softmax's probabilities rounded to bf16, fp32 accumulation).
- * q, k, v and out are all f32, or all DD_BF16 on CUDA devices in the bf16 GEMM precision (DD_ERR_DTYPE in the others;
- * the CPU refuses bf16 operands with DD_ERR_UNSUPPORTED): self-attention, head dims up to 128, q / k / v 16-byte
- * aligned with strides in multiples of 8 values, out 4-byte aligned with even strides (DD_ERR_UNSUPPORTED naming the
- * kernel otherwise); the fp32 softmax's probabilities are rounded to bf16 for P V, and out is the fp32 result rounded
- * to bf16 once (nearest even). */
+ * q, k, v and out are all f32, or all DD_BF16 in the bf16 GEMM precision (DD_ERR_DTYPE in the others), read and
+ * written without a conversion pass. On CUDA devices bf16 operands need self-attention, head dims up to 128, q / k / v
+ * 16-byte aligned with strides in multiples of 8 values, out 4-byte aligned with even strides (DD_ERR_UNSUPPORTED
+ * naming the kernel otherwise); the CPU takes any shape. The fp32 softmax's probabilities are rounded to bf16 for
+ * P V, and out is the fp32 result rounded to bf16 once (nearest even): on the CPU the values f32 operands holding the
+ * same values give, rounded. */
 DD_API dd_status dd_attention(const dd_tensor* q, const dd_tensor* k, const dd_tensor* v, float scale,
                               dd_tensor* out);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "../core/error.h"
 #include "attention_bf16.h"
 #include "cpu_kernels.h"
 #include "gemm.h"
@@ -109,18 +110,18 @@ dd_status gated_residual_add(const GatedResidualParams& p) {
     return DD_OK;
 }
 
-// Heads run in parallel; in fp32 each uses the ISA's register-blocked attention kernel with a per-thread
-// scratch buffer that only grows (no allocation once shapes are steady); in bf16 oneDNN matmuls (attention_bf16.cpp).
-dd_status attention(const AttentionParams& p) {
+// bf16 q, k, v, out run the bf16 kernels, which need the bf16 GEMM precision (as bf16 linear activations do).
+dd_status check_bf16_attention_operands(const char* op, bool bf16) {
+    if (bf16 && !thread_uses_bf16())
+        return fail(DD_ERR_DTYPE, format("%s: tensor 'q' is bf16, which needs the bf16 GEMM precision "
+                                         "(dd_set_gemm_precision DD_PRECISION_BF16) on the CPU", op));
+    return DD_OK;
+}
+
+// The fp32 kernel: heads in parallel, each the ISA's register-blocked attention kernel with a per-thread scratch
+// buffer that only grows (no allocation once shapes are steady).
+dd_status attention_f32(const AttentionParams& p) {
     const Kernels& k = kernels();
-    if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
-    if (p.Tk == 0) {  // no keys: an empty softmax; defined as zeros
-        for (int64_t n = 0; n < p.N; ++n)
-            for (int64_t t = 0; t < p.T; ++t)
-                for (int64_t h = 0; h < p.H; ++h) std::memset(p.o + n * p.o_sn + t * p.o_st + h * p.o_sh, 0, 4 * p.Dh);
-        return DD_OK;
-    }
-    if (thread_uses_bf16() && bf16_attention_pays(p.T, p.Tk)) return attention_bf16(p);
     const int64_t need = k.attention_scratch_floats(p.Tk, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
@@ -138,13 +139,31 @@ dd_status attention(const AttentionParams& p) {
     return DD_OK;
 }
 
-// Each (sequence, head) pair is one attention_head call over that sequence's rows (in bf16: attention_bf16.cpp).
-dd_status attention_varlen(const AttentionVarlenParams& p) {
+// fp32: the fp32 kernel. bf16 (f32 or bf16 operands): oneDNN bf16 matmuls, or for heads too small to pay for them the
+// fp32 kernel on the operands' bf16 values (attention_bf16.cpp), so f32 and bf16 operands of one value agree.
+dd_status attention(const AttentionParams& p) {
+    const bool b16 = p.q16 != nullptr;
+    if (dd_status s = check_bf16_attention_operands("dd_attention", b16)) return s;
+    if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
+    if (p.Tk == 0) {  // no keys: an empty softmax; defined as zeros
+        const size_t row = size_t(p.Dh) * (b16 ? 2 : 4);
+        for (int64_t n = 0; n < p.N; ++n)
+            for (int64_t t = 0; t < p.T; ++t)
+                for (int64_t h = 0; h < p.H; ++h) {
+                    const int64_t at = n * p.o_sn + t * p.o_st + h * p.o_sh;
+                    std::memset(b16 ? static_cast<void*>(p.o16 + at) : static_cast<void*>(p.o + at), 0, row);
+                }
+        return DD_OK;
+    }
+    if (!thread_uses_bf16()) return attention_f32(p);
+    return bf16_attention_pays(p.T, p.Tk) ? attention_bf16(p) : attention_small_bf16(p, attention_f32);
+}
+
+// Each (sequence, head) pair is one attention_head call over that sequence's rows.
+dd_status attention_varlen_f32(const AttentionVarlenParams& p) {
     const Kernels& k = kernels();
     int64_t longest = 0;
     for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
-    if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
-    if (thread_uses_bf16() && bf16_attention_pays(longest, longest)) return attention_varlen_bf16(p);
     const int64_t need = k.attention_scratch_floats(longest, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
@@ -162,6 +181,18 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
             }
     }
     return DD_OK;
+}
+
+// As attention, by the longest sequence.
+dd_status attention_varlen(const AttentionVarlenParams& p) {
+    const bool b16 = p.q16 != nullptr;
+    if (dd_status s = check_bf16_attention_operands("dd_attention_varlen", b16)) return s;
+    int64_t longest = 0;
+    for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
+    if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
+    if (!thread_uses_bf16()) return attention_varlen_f32(p);
+    return bf16_attention_pays(longest, longest) ? attention_varlen_bf16(p)
+                                                 : attention_varlen_small_bf16(p, attention_varlen_f32);
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {
@@ -223,6 +254,7 @@ const Backend cpu = {
     attention_with_key_mass,
     true,  // linear_bf16_io
     true,  // layernorm_bf16_out
+    true,  // attention_bf16_io: in the bf16 GEMM precision
 };
 
 }  // namespace

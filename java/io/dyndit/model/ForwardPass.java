@@ -175,12 +175,12 @@ final class ForwardPass {
     }
 
     /**
-     * The bf16 qkv and attn of a fused full-width block, or null: only on CUDA devices in bf16 GEMM precision, whose
-     * linears and attention read and write them directly (its LayerNorm-modulate writes fp32 u; the CPU's bf16
-     * forward, {@link GemmControl#bf16Activations}, keeps u and the hidden in bf16 instead).
+     * The bf16 qkv and attn of a fused full-width block, or null: in bf16 GEMM precision, whose linears and attention
+     * read and write them directly (CUDA's LayerNorm-modulate writes fp32 u; the CPU's bf16 forward,
+     * {@link GemmControl#bf16Activations}, keeps u and the hidden in bf16 too).
      */
-    private ForwardWorkspace.AttentionBuffers cudaBf16(ForwardWorkspace ws) {
-        return ws.cudaBf16 != null && gemm.precision() == Precision.BF16 ? ws.cudaBf16 : null;
+    private ForwardWorkspace.AttentionBuffers bf16(ForwardWorkspace ws) {
+        return gemm.precision() == Precision.BF16 ? ws.bf16 : null;
     }
 
     /**
@@ -198,7 +198,7 @@ final class ForwardPass {
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
         Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
-        ForwardWorkspace.AttentionBuffers b16 = fused ? cudaBf16(ws) : null; // fused: no cache, nobody reads qkv / attn
+        ForwardWorkspace.AttentionBuffers b16 = fused ? bf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
             if (b16 != null) {
                 Ops.linear(u, b.qkvW(), b.qkvB(), b16.qkv);
@@ -251,7 +251,7 @@ final class ForwardPass {
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
                 // the hidden in bf16 where the linears take it (the CPU in bf16; CUDA's fused blocks in bf16)
-                Tensor hidden = gemm.bf16Activations() || cudaBf16(ws) != null ? ws.fc1Bf16() : fc1;
+                Tensor hidden = gemm.bf16Activations() || bf16(ws) != null ? ws.fc1Bf16() : fc1;
                 Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
                 Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), a[5], ws.h);
                 Ranges.pop();

@@ -30,16 +30,16 @@ final class ForwardWorkspace implements AutoCloseable {
     final Tensor tokHidden, tokLogits, tokLogits2d, tokIndex, tokSample, tokCounts;
     final Tensor hFlat, rows, rowsOut; // [N*T, D] views / buffers for gathered tokens
     final Tensor tokScores, tokScores2d, tokScoresFlat, keptScores; // DiffCR: sigmoid scores, gathered per kept token
-    /** bf16 twins of qkv and attn for the fused full-width blocks on CUDA devices in bf16 precision; null on the CPU. */
-    final AttentionBuffers cudaBf16;
+    /** bf16 twins of qkv and attn for the fused full-width blocks in bf16 precision. */
+    final AttentionBuffers bf16;
     private final Map<ViewKey, Tensor> views = new HashMap<>();
     private final Tensor fc1Bf16, uBf16; // bf16 twins of fc1 (the bf16 forwards' MLP hidden) and u (the CPU's)
 
     /**
      * qkv (channel s*D + h*hd + e for s = q, k, v: [N,T,3,H,hd], viewed per s as [N,T,H,hd]) and attn ([N,T,H,hd],
-     * viewed as [N,T,D]) in one dtype: the workspace's f32 ones, and on CUDA devices their bf16 twins (in bf16 GEMM
-     * precision the qkv linear writes bf16, attention reads and writes bf16 and the proj linear reads it; the MLP
-     * hidden is {@link #fc1Bf16()}): half the bytes, read by the kernels without a conversion pass.
+     * viewed as [N,T,D]) in one dtype: the workspace's f32 ones and their bf16 twins (in bf16 GEMM precision the qkv
+     * linear writes bf16, attention reads and writes bf16 and the proj linear reads it; the MLP hidden is
+     * {@link #fc1Bf16()}): half the bytes, read by the kernels without a conversion pass.
      */
     static final class AttentionBuffers {
         final Tensor qkv, q, k, v, attn, attnFlat;
@@ -62,17 +62,14 @@ final class ForwardWorkspace implements AutoCloseable {
 
     private record ViewKey(Tensor base, String shape, String strides, long offset) {}
 
-    /**
-     * The native bytes the constructor allocates (each buffer below), for a memory check before allocating; cuda:
-     * with the bf16 activations.
-     */
-    static long bytes(DiTConfig cfg, PatchGeometry g, long n, boolean cuda) {
+    /** The native bytes the constructor allocates (each buffer below), for a memory check before allocating. */
+    static long bytes(DiTConfig cfg, PatchGeometry g, long n) {
         long d = cfg.hiddenSize(), tk = g.tokens(), pp = (long) g.patch() * g.patch(), side = cfg.inputSize();
         long perSample = cfg.inChannels() * side * side + cfg.outChannels() * side * side + 2 + tk * cfg.inChannels() * pp
                 + 256 + 4 * d + cfg.depth() * 6L * d + 2 * d + tk * (d + d + 3 * d + d + d + cfg.mlpHidden() + d) + tk * pp * cfg.outChannels()
                 + tk * Math.max(1, d / 16) + tk + 2 * tk + 1 + tk + tk + 2 * tk * d;
-        long bf16PerSample = tk * (cfg.mlpHidden() + d) // the bf16 twins of u and fc1, and on CUDA of qkv and attn
-                + (cuda ? AttentionBuffers.valuesPerSample(tk, d) : 0);
+        long bf16PerSample = tk * (cfg.mlpHidden() + d) // the bf16 twins of u and fc1, qkv and attn
+                + AttentionBuffers.valuesPerSample(tk, d);
         try {
             return Math.addExact(Math.multiplyExact(4L, Math.multiplyExact(n, perSample)),
                     Math.multiplyExact(2L, Math.multiplyExact(n, bf16PerSample)));
@@ -88,7 +85,7 @@ final class ForwardWorkspace implements AutoCloseable {
     }
 
     ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
-        MemoryCheck.require(dev, bytes(cfg, geometry, n, dev.isCuda()),
+        MemoryCheck.require(dev, bytes(cfg, geometry, n),
                 () -> "the forward workspace for batch " + n + " at patch " + geometry.patch());
         try {
             batch = n;
@@ -148,7 +145,7 @@ final class ForwardWorkspace implements AutoCloseable {
             tokScoresFlat = scope.track(tokScores.reshape(n * tk, 1));
             keptScores = scope.empty(dev, DType.F32, n * tk, 1);
             rowsOut = scope.empty(dev, DType.F32, n * tk, d);
-            cudaBf16 = dev.isCuda() ? new AttentionBuffers(scope, dev, DType.BF16, n, tk, d, heads, hd) : null;
+            bf16 = new AttentionBuffers(scope, dev, DType.BF16, n, tk, d, heads, hd);
         } catch (RuntimeException | Error e) { // what was allocated so far is freed
             scope.close();
             throw e;
