@@ -144,6 +144,25 @@ void BM_attention_bf16(benchmark::State& st) {
     dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
 }
 BENCHMARK(BM_attention_bf16)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+// The same with bf16 q, k, v (views of one packed [N,T,3,H,Dh] qkv, as the qkv linear writes it) and a bf16 out:
+// the CPU's bf16 forward, no rounding copies.
+void BM_attention_bf16_io(benchmark::State& st) {
+    const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3), D = H * Dh;
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK) return st.SkipWithError(dd_last_error());
+    Tensor qkv32({N, T, 3, H, Dh});
+    dd_tensor *qkv = nullptr, *o = nullptr, *part[3] = {};
+    const int64_t qkv_shape[] = {N, T, 3, H, Dh}, shape[] = {N, T, H, Dh}, strides[] = {T * 3 * D, 3 * D, Dh, 1};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 5, qkv_shape, &qkv);
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 4, shape, &o);
+    dd_copy(qkv32.t, qkv);
+    for (int s = 0; s < 3; ++s) dd_tensor_view(qkv, 4, shape, strides, s * D, &part[s]);
+    for (auto _ : st) dd_attention(part[0], part[1], part[2], 0.125f, o);
+    for (dd_tensor* t : {part[0], part[1], part[2], o, qkv}) dd_tensor_free(t);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_attention_bf16_io)->Args({8, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 // column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
 void BM_attention_key_mass(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);

@@ -64,14 +64,15 @@ void head_bf16(const Kernels& kern, const HeadBlock& b, int64_t Dh, float scale)
         const int64_t rows = std::min(chunk, b.Tq - i0);
         // S [rows, Tk] = Q [rows, Dh] K^T: K's bf16 rows read as a [Dh, Tk] matrix with strides (1, k_ld)
         bf16_product_serial({b.q + i0 * b.q_ld, b.q_ld, b.k, 1, b.k_ld, s, Tk, rows, Tk, Dh});
-        for (int64_t r = 0; r < rows; ++r) inv[r] = 1.0f / kern.softmax_exp_bf16(s + r * Tk, p + r * Tk, Tk, scale);
+        kern.softmax_exp_bf16(s, p, rows, Tk, scale, inv);
         float* o = o32 ? o32 : b.o + i0 * b.o_st;
         const int64_t ld = o32 ? Dh : b.o_st;
         bf16_product_serial({p, Tk, b.v, b.v_ld, 1, o, ld, rows, Dh, Tk});
-        for (int64_t r = 0; r < rows; ++r)
-            for (int64_t d = 0; d < Dh; ++d) o[r * ld + d] *= inv[r];
         if (o32)
-            for (int64_t r = 0; r < rows; ++r) kern.round_bf16(o32 + r * Dh, b.o16 + (i0 + r) * b.o_st, Dh);
+            for (int64_t r = 0; r < rows; ++r) kern.scale_to_bf16(o32 + r * Dh, inv[r], b.o16 + (i0 + r) * b.o_st, Dh);
+        else
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t d = 0; d < Dh; ++d) o[r * ld + d] *= inv[r];
     }
 }
 

@@ -34,9 +34,10 @@ struct Kernels {
     // y = x rounded to bf16 (nearest even, NaN kept quiet; as dd::f32_to_bf16, except that AVX-512 runs
     // vcvtneps2bf16, which flushes inputs below 2^-126 to zero: bf16 precision only, which needs AVX512_BF16)
     void (*round_bf16)(const float* x, uint16_t* y, int64_t n);
-    // e = exp(scale * (s - max s)) rounded to bf16 into p; returns the sum of the unrounded e (the softmax's
-    // denominator, applied by the caller after P V). AVX-512: e within 4e-5 relative of exp before the rounding.
-    float (*softmax_exp_bf16)(const float* s, uint16_t* p, int64_t n, float scale);
+    // Per row r of `rows` rows of n scores (s and p at row stride n): e = exp(scale * (s - max s)) rounded to bf16
+    // into p, inv[r] = 1 / (the sum of the unrounded e): the softmax's denominator, applied by the caller after P V.
+    // AVX-512: e within 4.2e-5 relative of exp before the rounding, for finite s (an infinite score gives NaN).
+    void (*softmax_exp_bf16)(const float* s, uint16_t* p, int64_t rows, int64_t n, float scale, float* inv);
     // out = softmax(q k^T * scale) v for one head, register-blocked on this ISA's vectors; with v null only the
     // probabilities' column sums (a.mass) are made
     void (*attention_head)(const AttentionHead& a);
@@ -44,6 +45,8 @@ struct Kernels {
     // y = gelu_tanh(x) rounded to bf16 as round_bf16 does; before the rounding within 1.2e-4 relative of gelu_tanh's
     // value (AVX-512: a cheaper exp and reciprocal, small beside bf16's 2^-8)
     void (*gelu_tanh_bf16)(const float* x, uint16_t* y, int64_t n);
+    // y = x * scale rounded to bf16 as round_bf16 does (bf16 precision only: AVX-512 runs vcvtneps2bf16)
+    void (*scale_to_bf16)(const float* x, float scale, uint16_t* y, int64_t n);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)
