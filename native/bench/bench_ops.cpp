@@ -49,6 +49,30 @@ void BM_linear_bf16(benchmark::State& st) {
 }
 BENCHMARK(BM_linear_bf16)->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The bf16 forward's products: bf16 x (and arg 3 = 1: a bf16 y, else f32) with bf16 weights, DiT-B/2 batch 8 shapes
+// (qkv into bf16; proj and fc2 into f32 for the residual; fc1 into bf16): against BM_linear_bf16's roofline.
+void BM_linear_bf16_io(benchmark::State& st) {
+    const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK) return st.SkipWithError(dd_last_error());
+    Tensor x32({M, K}), w({N, K}, 0.02f), b({N}), y32({M, N});
+    dd_tensor *x = nullptr, *y16 = nullptr;
+    const int64_t xs[2] = {M, K}, ys[2] = {M, N};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 2, xs, &x);
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 2, ys, &y16);
+    dd_copy(x32.t, x);
+    dd_tensor* y = st.range(3) ? y16 : y32.t;
+    for (auto _ : st)
+        if (dd_linear(x, w.t, b.t, y) != DD_OK) return st.SkipWithError(dd_last_error());
+    dd_tensor_free(x);
+    dd_tensor_free(y16);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * N * K * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_linear_bf16_io)
+    ->Args({2048, 2304, 768, 1})->Args({2048, 768, 768, 0})->Args({2048, 3072, 768, 1})->Args({2048, 768, 3072, 0})
+    ->Args({512, 1152, 4608, 0})->Args({512, 1152, 1152, 0})  // DiT-XL/2 batch 2: fc2, proj
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The MLP half of a DiT block, h += gate * fc2(gelu(fc1(u))), at DiT-B batch 8 (N, T, D; hidden 4D):
 // arg 3 = 0 the separate ops (linear, gelu, linear, gated add), 1 the fused epilogues with an f32 hidden,
 // 2 the fused epilogues with a bf16 hidden (bf16 precision only). Arg 4: 1 = bf16 GEMM precision.

@@ -177,7 +177,10 @@ DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tens
 /* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
  * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.
  *   dd_linear_gelu:           y = gelu_tanh(x @ w^T + bias), y as in dd_linear (dd_gelu_tanh's function; on CUDA
- *                             the tanh form, within fp32 rounding of it).
+ *                             the tanh form, within fp32 rounding of it). A bf16 y on the CPU: the product rounded
+ *                             to bf16 into y, then the GELU of those values in fp32, rounded again (half the bytes
+ *                             of an f32 pre-activation; one more rounding, through |gelu'| <= 1.13); CUDA rounds
+ *                             once.
  *   dd_linear_gated_residual: h[n,t,:] += gate[n,:] * (x[n,t,:] @ w^T + bias); x [N,T,K], h [N,T,D] (D = rows of
  *                             w, rows at a uniform stride), gate [N,D] (last dim contiguous) or NULL (1). */
 DD_API dd_status dd_linear_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);

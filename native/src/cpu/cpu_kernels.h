@@ -42,11 +42,12 @@ struct Kernels {
     // probabilities' column sums (a.mass) are made
     void (*attention_head)(const AttentionHead& a);
     int64_t (*attention_scratch_floats)(int64_t T, int64_t Dh);
-    // y = gelu_tanh(x) rounded to bf16 as round_bf16 does; before the rounding within 1.2e-4 relative of gelu_tanh's
-    // value (AVX-512: a cheaper exp and reciprocal, small beside bf16's 2^-8)
-    void (*gelu_tanh_bf16)(const float* x, uint16_t* y, int64_t n);
     // y = x * scale rounded to bf16 as round_bf16 does (bf16 precision only: AVX-512 runs vcvtneps2bf16)
     void (*scale_to_bf16)(const float* x, float scale, uint16_t* y, int64_t n);
+    // y = gelu_tanh(y) in place on bf16 values, rounded to bf16 as round_bf16 does; before the rounding within
+    // 1.2e-4 relative of gelu_tanh's value (AVX-512: a cheaper exp and reciprocal, small beside bf16's 2^-8; bf16
+    // precision only)
+    void (*gelu_tanh_bf16)(uint16_t* y, int64_t n);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)
