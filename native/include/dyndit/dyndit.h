@@ -195,7 +195,9 @@ DD_API dd_status dd_linear_gated_residual(const dd_tensor* x, const dd_tensor* w
 DD_API dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,
                                        float eps, dd_tensor* y);
 
-/* Element-wise, same shape, contiguous; in-place allowed. GELU uses the tanh approximation. */
+/* Element-wise, same shape, contiguous; in-place allowed. GELU uses the tanh approximation. dd_gelu_tanh also takes
+ * bf16 x and y (both) on the CPU in the bf16 GEMM precision (DD_ERR_DTYPE in the others, DD_ERR_UNSUPPORTED on CUDA
+ * devices): computed in fp32 within 1.2e-4 relative, rounded to bf16 once (DyDiT's width-sliced MLP hidden). */
 DD_API dd_status dd_gelu_tanh(const dd_tensor* x, dd_tensor* y);
 DD_API dd_status dd_silu(const dd_tensor* x, dd_tensor* y);
 
@@ -266,13 +268,15 @@ DD_API dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b);
 
 /* Only listed output rows of w: blocks = nblocks pairs (start, length) of rows of w [N,K] (host array);
  * y [..., sum of lengths] receives them back to back: y[m, off_b + j] = x[m,:] . w[start_b + j, :] + bias[start_b + j].
- * Weights are read in place. x as in dd_linear. */
+ * Weights are read in place. x as in dd_linear. bf16 activations (the CPU in the bf16 GEMM precision; DD_ERR_DTYPE in
+ * the others, DD_ERR_UNSUPPORTED on CUDA devices): x and y may be DD_BF16 as in dd_linear. */
 DD_API dd_status dd_linear_out_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
                                       const int64_t* blocks, int nblocks, dd_tensor* y);
 
 /* Only listed input columns of w: x [..., sum of lengths] holds the listed columns back to back;
  * y[m,:] = bias + sum_b x[m, off_b : off_b+len_b] . w[:, start_b : start_b+len_b]^T; w [N,K] read in place.
- * bias [N] or NULL is always added (so zero blocks leaves y = bias). */
+ * bias [N] or NULL is always added (so zero blocks leaves y = bias). x may be DD_BF16 as dd_linear_out_blocks' (y is
+ * f32: the blocks accumulate into it). */
 DD_API dd_status dd_linear_in_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
                                      const int64_t* blocks, int nblocks, dd_tensor* y);
 

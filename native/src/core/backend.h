@@ -44,6 +44,9 @@ struct UnaryParams {
     const float* x;
     float* y;
     int64_t n;
+    // bf16 x and y (gelu_tanh on backends with sliced_bf16_io): x and y are then null
+    const uint16_t* x16 = nullptr;
+    uint16_t* y16 = nullptr;
 };
 
 // h += gate * x over [N,T,D]
@@ -139,6 +142,9 @@ struct BlockLinearParams {
     int64_t M;
     const int64_t* blocks; int nblocks;  // (start, length) pairs, validated
     int64_t N, K;                        // full sizes of w
+    // bf16 activations (backends with sliced_bf16_io): x (then x is null), and for linear_out_blocks y (then y is null)
+    const uint16_t* x_bf16 = nullptr;
+    uint16_t* y_bf16 = nullptr;
 };
 
 struct LayerNormRowsParams {
@@ -258,6 +264,8 @@ struct Backend {
     bool layernorm_bf16_out;
     // attention takes bf16 q / k / v / out (AttentionParams::q16 ...) in the bf16 GEMM precision.
     bool attention_bf16_io = false;
+    // linear_out_blocks takes bf16 x / y, linear_in_blocks bf16 x, gelu_tanh bf16 x and y, in the bf16 GEMM precision.
+    bool sliced_bf16_io = false;
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

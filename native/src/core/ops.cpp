@@ -48,10 +48,14 @@ dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, c
                        const int64_t* blocks, int nblocks, dd_tensor* y, bool out_side) {
     return dd::guard(op, [&] {
         OpCheck c(op);
-        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
+        const dd_tensor& X = c.tensor(x, "x", OpCheck::kF32OrBf16, -1);
         const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
         const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
-        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
+        const dd_tensor& Y = c.tensor(y, "y", out_side ? OpCheck::kF32OrBf16 : DD_F32, X.ndim);
+        for (auto [t, n] : {std::pair{&X, "x"}, {&Y, "y"}})
+            if (t->dtype == DD_BF16 && !c.backend().sliced_bf16_io)
+                c.error(DD_ERR_UNSUPPORTED, format("tensor '%s' is bf16: the %s backend's width-sliced linears take f32 "
+                                                   "activations", n, c.backend().name));
         if (X.ndim < 1) c.error(DD_ERR_SHAPE, "tensor 'x' must have rank >= 1");
         const int64_t N = W.shape[0], K = W.shape[1];
         const int64_t total = check_blocks(c, blocks, nblocks, out_side ? N : K, out_side ? "rows" : "columns");
@@ -71,10 +75,12 @@ dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, c
         c.no_overlap(Y, "y", &W, "w");
         c.no_overlap(Y, "y", B, "bias");
         dd::BlockLinearParams p{};
-        p.x = f32(&X); p.x_row_stride = c.uniform_row_stride(X, "x");
+        if (X.dtype == DD_BF16) p.x_bf16 = static_cast<const uint16_t*>(X.data()); else p.x = f32(&X);
+        p.x_row_stride = c.uniform_row_stride(X, "x");
         p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
         p.bias = f32(B);
-        p.y = f32w(&Y); p.y_row_stride = c.uniform_row_stride(Y, "y");
+        if (Y.dtype == DD_BF16) p.y_bf16 = static_cast<uint16_t*>(Y.data()); else p.y = f32w(&Y);
+        p.y_row_stride = c.uniform_row_stride(Y, "y");
         p.M = rows_of(X); p.blocks = blocks; p.nblocks = nblocks; p.N = N; p.K = K;
         return run(c, out_side ? c.backend().linear_out_blocks : c.backend().linear_in_blocks, p);
     });
@@ -123,23 +129,37 @@ dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, cons
     });
 }
 
+// bf16_allowed: x and y may both be bf16 on backends with sliced_bf16_io.
 static dd_status unary(const char* op, const dd_tensor* x, dd_tensor* y,
-                       dd_status (*dd::Backend::*fn)(const dd::UnaryParams&)) {
+                       dd_status (*dd::Backend::*fn)(const dd::UnaryParams&), bool bf16_allowed = false) {
     return dd::guard(op, [&] {
         OpCheck c(op);
-        const dd_tensor& X = c.tensor(x, "x", DD_F32, -1);
-        const dd_tensor& Y = c.tensor(y, "y", DD_F32, X.ndim);
+        const int dtype = bf16_allowed ? OpCheck::kF32OrBf16 : DD_F32;
+        const dd_tensor& X = c.tensor(x, "x", dtype, -1);
+        const dd_tensor& Y = c.tensor(y, "y", dtype, X.ndim);
+        if (Y.dtype != X.dtype)
+            c.error(DD_ERR_DTYPE, format("tensor 'y' has dtype %s, expected %s as x", dd::dtype_name(Y.dtype),
+                                         dd::dtype_name(X.dtype)));
+        if (X.dtype == DD_BF16 && !c.backend().sliced_bf16_io)
+            c.error(DD_ERR_UNSUPPORTED, format("tensor 'x' is bf16: the %s backend's %s takes f32", c.backend().name, op));
         if (std::memcmp(X.shape, Y.shape, sizeof(int64_t) * X.ndim) != 0)
             c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, expected %s (as x)", Y.shape_str().c_str(),
                                          X.shape_str().c_str()));
         c.contiguous(X, "x");
         c.contiguous(Y, "y");
-        dd::UnaryParams p{f32(&X), f32w(&Y), X.numel()};
+        dd::UnaryParams p{};
+        p.n = X.numel();
+        if (X.dtype == DD_BF16)
+            p.x16 = static_cast<const uint16_t*>(X.data()), p.y16 = static_cast<uint16_t*>(Y.data());
+        else
+            p.x = f32(&X), p.y = f32w(&Y);
         return run(c, c.backend().*fn, p);
     });
 }
 
-dd_status dd_gelu_tanh(const dd_tensor* x, dd_tensor* y) { return unary("dd_gelu_tanh", x, y, &dd::Backend::gelu_tanh); }
+dd_status dd_gelu_tanh(const dd_tensor* x, dd_tensor* y) {
+    return unary("dd_gelu_tanh", x, y, &dd::Backend::gelu_tanh, true);
+}
 dd_status dd_silu(const dd_tensor* x, dd_tensor* y) { return unary("dd_silu", x, y, &dd::Backend::silu); }
 
 dd_status dd_gated_residual_add(dd_tensor* h, const dd_tensor* gate, const dd_tensor* x) {

@@ -100,6 +100,24 @@ dd_status unary(const UnaryParams& p) {
     return DD_OK;
 }
 
+
+// bf16 x and y (bf16 GEMM precision only: the kernel is AVX512_BF16's): y = x, then the GELU in place on y.
+dd_status gelu_tanh(const UnaryParams& p) {
+    if (!p.x16) return unary<&Kernels::gelu_tanh>(p);
+    if (!thread_uses_bf16())
+        return fail(DD_ERR_DTYPE, "dd_gelu_tanh: tensor 'x' is bf16, which needs the bf16 GEMM precision "
+                                  "(dd_set_gemm_precision DD_PRECISION_BF16) on the CPU");
+    const Kernels& k = kernels();
+    const int64_t chunk = 4096, chunks = (p.n + chunk - 1) / chunk;
+#pragma omp parallel for if (worth_threads(p.n))
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t a = c * chunk, len = std::min(chunk, p.n - a);
+        if (p.y16 != p.x16) std::memcpy(p.y16 + a, p.x16 + a, size_t(len) * 2);
+        k.gelu_tanh_bf16(p.y16 + a, len);
+    }
+    return DD_OK;
+}
+
 dd_status gated_residual_add(const GatedResidualParams& p) {
     const Kernels& k = kernels();
 #pragma omp parallel for collapse(2) if (worth_threads(p.N * p.T * p.D))
@@ -221,7 +239,7 @@ const Backend cpu = {
     "cpu",
     linear,
     layernorm_modulate,
-    unary<&Kernels::gelu_tanh>,
+    gelu_tanh,
     unary<&Kernels::silu>,
     gated_residual_add,
     attention,
@@ -255,6 +273,7 @@ const Backend cpu = {
     true,  // linear_bf16_io
     true,  // layernorm_bf16_out
     true,  // attention_bf16_io: in the bf16 GEMM precision
+    true,  // sliced_bf16_io: in the bf16 GEMM precision
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "../core/backend.h"
 #include "../core/error.h"
 #include "cpu_kernels.h"
+#include "dnnl_util.h"
 #include "gemm.h"
 
 namespace dd::cpu {
@@ -26,6 +27,15 @@ struct Weights {
 };
 
 Weights weights(const BlockLinearParams& p) { return {p.w, p.w_row_stride, thread_uses_bf16()}; }
+
+// bf16 activations, as dd_linear's, need the bf16 GEMM precision.
+dd_status check_bf16_activations(const char* op, const BlockLinearParams& p) {
+    if ((p.x_bf16 || p.y_bf16) && !thread_uses_bf16())
+        return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
+                                         "(dd_set_gemm_precision); this thread computes in fp32",
+                                         op, p.x_bf16 ? "x" : "y"));
+    return DD_OK;
+}
 
 // Runs body(m0, m1) -> dd_status over row chunks: one OpenMP region whose threads each run the blocks' matmuls on
 // their rows (oneDNN runs single-threaded inside it), reading the kept weights in place; small work stays on the
@@ -57,16 +67,36 @@ int64_t kept(const BlockLinearParams& p) {
 
 }  // namespace
 
-// Each block of output rows of w is one matmul into its columns of y, per row chunk.
+// Each block of output rows of w is one matmul into its columns of y, per row chunk. In bf16 the chunk's rows of x
+// are rounded to bf16 once (each block's product would otherwise round all of x again).
 dd_status linear_out_blocks(const BlockLinearParams& p) {
+    if (dd_status s = check_bf16_activations("dd_linear_out_blocks", p)) return s;
     const Weights w = weights(p);
     return for_row_chunks(p.M, p.K * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+        const void* x = p.x_bf16 ? static_cast<const void*>(p.x_bf16 + m0 * p.x_row_stride)
+                                 : static_cast<const void*>(p.x + m0 * p.x_row_stride);
+        int64_t ldx = p.x_row_stride;
+        if (w.bf16 && !p.x_bf16) {
+            thread_local GrowBuffer x_bf16;  // this thread's rows: grows only
+            uint16_t* r;
+            try {
+                r = static_cast<uint16_t*>(x_bf16.get(size_t((m1 - m0) * p.K) * 2));
+            } catch (const std::bad_alloc&) {
+                return fail(DD_ERR_OUT_OF_MEMORY, "dd_linear_out_blocks: out of host memory for x in bf16");
+            }
+            const Kernels& k = kernels();
+            for (int64_t m = m0; m < m1; ++m) k.round_bf16(p.x + m * p.x_row_stride, r + (m - m0) * p.K, p.K);
+            x = r, ldx = p.K;
+        }
         int64_t off = 0;
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            Gemm g{p.x + m0 * p.x_row_stride, p.x_row_stride, 1, w.at(start, 0), 1, w.ld, w.bf16,
-                   p.bias ? p.bias + start : nullptr, p.y + m0 * p.y_row_stride + off, p.y_row_stride, m1 - m0, len,
-                   p.K, false};
+            const int64_t at = m0 * p.y_row_stride + off;
+            void* y = p.y_bf16 ? static_cast<void*>(p.y_bf16 + at) : static_cast<void*>(p.y + at);
+            Gemm g{x, ldx, 1, w.at(start, 0), 1, w.ld, w.bf16, p.bias ? p.bias + start : nullptr,
+                   y, p.y_row_stride, m1 - m0, len, p.K, false};
+            g.a_bf16 = w.bf16;
+            g.c_bf16 = p.y_bf16 != nullptr;
             g.b_pack = w.bf16;
             if (dd_status s = gemm("dd_linear_out_blocks", g)) return s;
             off += len;
@@ -77,7 +107,10 @@ dd_status linear_out_blocks(const BlockLinearParams& p) {
 
 // Each block of input columns adds its matmul into y, per row chunk; the first one writes y and the bias.
 dd_status linear_in_blocks(const BlockLinearParams& p) {
+    if (dd_status s = check_bf16_activations("dd_linear_in_blocks", p)) return s;
     const Weights w = weights(p);
+    const size_t x_elem = p.x_bf16 ? 2 : 4;
+    const char* x0 = p.x_bf16 ? reinterpret_cast<const char*>(p.x_bf16) : reinterpret_cast<const char*>(p.x);
     return for_row_chunks(p.M, p.N * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
         float* y = p.y + m0 * p.y_row_stride;
         int64_t off = 0;
@@ -85,8 +118,9 @@ dd_status linear_in_blocks(const BlockLinearParams& p) {
         for (int b = 0; b < p.nblocks; ++b) {
             const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
             if (len > 0) {
-                Gemm g{p.x + m0 * p.x_row_stride + off, p.x_row_stride, 1, w.at(0, start), 1, w.ld, w.bf16,
-                       written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len, written};
+                Gemm g{x0 + size_t(m0 * p.x_row_stride + off) * x_elem, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
+                       w.bf16, written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len, written};
+                g.a_bf16 = p.x_bf16 != nullptr;
                 g.b_pack = w.bf16;
                 if (dd_status s = gemm("dd_linear_in_blocks", g)) return s;
                 written = true;

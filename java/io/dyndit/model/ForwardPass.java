@@ -196,7 +196,8 @@ final class ForwardPass {
         Ranges.push("attention");
         boolean fused = fuse && lp.allHeads();
         Tensor proj = fill == null ? ws.proj : fill.attnOut(i);
-        Tensor u = lp.allHeads() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+        boolean b16act = gemm.bf16Activations(); // the CPU in bf16: u, qkv and attn in bf16 at every width
+        Tensor u = b16act ? ws.uBf16() : ws.u;
         Ops.layerNormModulate(ws.h, a[0], a[1], LN_EPS, u);
         ForwardWorkspace.AttentionBuffers b16 = fused ? bf16(ws) : null; // fused: no cache, nobody reads qkv / attn
         if (lp.allHeads()) {
@@ -217,15 +218,16 @@ final class ForwardPass {
             }
         } else {
             long width = (long) heads * hd;
+            Tensor qkvAll = b16act ? ws.bf16.qkv : ws.qkv, attnAll = b16act ? ws.bf16.attn : ws.attn;
             if (heads > 0) {
-                Tensor qkv = ws.prefix(ws.qkv, n, t, 3 * width);
-                Ops.linearOutBlocks(ws.u, b.qkvW(), b.qkvB(), Blocks.qkvRows(lp.heads(), (int) d, hd), qkv);
+                Tensor qkv = ws.prefix(qkvAll, n, t, 3 * width);
+                Ops.linearOutBlocks(u, b.qkvW(), b.qkvB(), Blocks.qkvRows(lp.heads(), (int) d, hd), qkv);
                 long[] shape = {n, t, heads, hd}, st = {t * 3 * width, 3 * width, hd, 1};
-                Tensor o = ws.prefix(ws.attn, n, t, heads, hd);
-                Ops.attention(ws.view(ws.qkv, shape, st, 0), ws.view(ws.qkv, shape, st, width),
-                        ws.view(ws.qkv, shape, st, 2 * width), scale, o);
+                Tensor o = ws.prefix(attnAll, n, t, heads, hd);
+                Ops.attention(ws.view(qkvAll, shape, st, 0), ws.view(qkvAll, shape, st, width),
+                        ws.view(qkvAll, shape, st, 2 * width), scale, o);
             }
-            Ops.linearInBlocks(ws.prefix(ws.attn, n, t, width), b.projW(), b.projB(), Blocks.units(lp.heads(), hd),
+            Ops.linearInBlocks(ws.prefix(attnAll, n, t, width), b.projW(), b.projB(), Blocks.units(lp.heads(), hd),
                     ws.proj);
         }
         if (!fused) {
@@ -246,7 +248,7 @@ final class ForwardPass {
         long d = c.hiddenSize(), m = lp.allGroups() ? c.mlpHidden() : (long) lp.groups().length * gs;
         if (!lp.routeTokens()) {
             Ranges.push("mlp");
-            Tensor u = lp.allGroups() && gemm.bf16Activations() ? ws.uBf16() : ws.u;
+            Tensor u = gemm.bf16Activations() ? ws.uBf16() : ws.u;
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
             Tensor fc1 = lp.allGroups() ? ws.fc1 : ws.prefix(ws.fc1, n, t, m);
             if (lp.allGroups() && fuse) {
@@ -358,10 +360,12 @@ final class ForwardPass {
             return;
         }
         long[] blocks = Blocks.units(lp.groups(), gs);
+        // the CPU in bf16: the kept groups' hidden in bf16, as the full-width one (the product rounded, then GELU)
+        Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
         if (lp.groups().length > 0) {
-            Ops.linearOutBlocks(u, b.fc1W(), b.fc1B(), blocks, fc1);
-            Ops.geluTanh(fc1, fc1);
+            Ops.linearOutBlocks(u, b.fc1W(), b.fc1B(), blocks, hidden);
+            Ops.geluTanh(hidden, hidden);
         }
-        Ops.linearInBlocks(fc1, b.fc2W(), b.fc2B(), blocks, out);
+        Ops.linearInBlocks(hidden, b.fc2W(), b.fc2B(), blocks, out);
     }
 }
