@@ -72,6 +72,7 @@ void BM_linear_bf16_io(benchmark::State& st) {
 BENCHMARK(BM_linear_bf16_io)
     ->Args({2048, 2304, 768, 1})->Args({2048, 768, 768, 0})->Args({2048, 3072, 768, 1})->Args({2048, 768, 3072, 0})
     ->Args({512, 1152, 4608, 0})->Args({512, 1152, 1152, 0})  // DiT-XL/2 batch 2: fc2, proj
+    ->Args({512, 768, 3072, 0})  // DiT-B/2 batch 8 at patch 4: fc2
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The MLP half of a DiT block, h += gate * fc2(gelu(fc1(u))), at DiT-B batch 8 (N, T, D; hidden 4D):
@@ -187,7 +188,7 @@ void BM_attention_bf16_io(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_attention_bf16_io)->Args({8, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_bf16_io)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 // column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
 void BM_attention_key_mass(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);

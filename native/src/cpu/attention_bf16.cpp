@@ -19,6 +19,7 @@
 
 #include "../core/backend.h"
 #include "../core/error.h"
+#include "../core/half.h"
 #include "attention_bf16.h"
 #include "cpu_kernels.h"
 #include "dnnl_util.h"
@@ -175,25 +176,24 @@ namespace dd::cpu {
 namespace {
 
 // An [N, T, H, Dh] operand's values as bf16 rounds them (f32 rounded to nearest even, bf16 widened exactly) into a
-// contiguous f32 copy y [N, T, H, Dh].
-void bf16_values(const Kernels& kern, const View& x, float* y, int64_t N, int64_t T, int64_t H, int64_t Dh) {
-#pragma omp parallel
-    {
-        thread_local GrowBuffer row_buf;
-        auto* row = static_cast<uint16_t*>(row_buf.get(size_t(Dh) * 2));
-#pragma omp for collapse(3)
-        for (int64_t n = 0; n < N; ++n)
-            for (int64_t t = 0; t < T; ++t)
-                for (int64_t h = 0; h < H; ++h) {
-                    const int64_t at = n * x.sn + t * x.st + h * x.sh;
-                    const uint16_t* b = x.b ? x.b + at : (kern.round_bf16(x.f + at, row, Dh), row);
-                    float* out = y + ((n * T + t) * H + h) * Dh;
-                    for (int64_t d = 0; d < Dh; ++d) {
-                        const uint32_t u = uint32_t(b[d]) << 16;
-                        std::memcpy(out + d, &u, 4);
-                    }
+// contiguous f32 copy y [N, T, H, Dh]: one vectorizable pass a row.
+void bf16_values(const View& x, float* y, int64_t N, int64_t T, int64_t H, int64_t Dh) {
+#pragma omp parallel for collapse(3)
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t t = 0; t < T; ++t)
+            for (int64_t h = 0; h < H; ++h) {
+                const int64_t at = n * x.sn + t * x.st + h * x.sh;
+                float* out = y + ((n * T + t) * H + h) * Dh;
+                if (x.b) {
+                    const uint16_t* b = x.b + at;
+#pragma omp simd
+                    for (int64_t d = 0; d < Dh; ++d) out[d] = bf16_to_f32(b[d]);
+                } else {
+                    const float* f = x.f + at;
+#pragma omp simd
+                    for (int64_t d = 0; d < Dh; ++d) out[d] = bf16_to_f32(f32_to_bf16(f[d]));
                 }
-    }
+            }
 }
 
 // Rounds the contiguous f32 result o [N, T, H, Dh] into the bf16 view out.
@@ -225,9 +225,9 @@ dd_status attention_small_bf16(const AttentionParams& p, dd_status (*f32_attenti
     } catch (const std::bad_alloc&) {
         return fail(DD_ERR_OUT_OF_MEMORY, "dd_attention: out of host memory for the bf16 values of q, k, v");
     }
-    bf16_values(kern, {p.q, p.q16, p.q_sn, p.q_st, p.q_sh}, at[0], p.N, p.T, p.H, p.Dh);
-    bf16_values(kern, {p.k, p.k16, p.k_sn, p.k_st, p.k_sh}, at[1], p.N, p.Tk, p.H, p.Dh);
-    bf16_values(kern, {p.v, p.v16, p.v_sn, p.v_st, p.v_sh}, at[2], p.N, p.Tk, p.H, p.Dh);
+    bf16_values({p.q, p.q16, p.q_sn, p.q_st, p.q_sh}, at[0], p.N, p.T, p.H, p.Dh);
+    bf16_values({p.k, p.k16, p.k_sn, p.k_st, p.k_sh}, at[1], p.N, p.Tk, p.H, p.Dh);
+    bf16_values({p.v, p.v16, p.v_sn, p.v_st, p.v_sh}, at[2], p.N, p.Tk, p.H, p.Dh);
     AttentionParams f = p;
     const int64_t q_sn = p.T * p.H * p.Dh, k_sn = p.Tk * p.H * p.Dh, st = p.H * p.Dh;
     f.q = at[0], f.q_sn = q_sn, f.q_st = st, f.q_sh = p.Dh;
@@ -250,9 +250,9 @@ dd_status attention_varlen_small_bf16(const AttentionVarlenParams& p,
     } catch (const std::bad_alloc&) {
         return fail(DD_ERR_OUT_OF_MEMORY, "dd_attention_varlen: out of host memory for the bf16 values of q, k, v");
     }
-    bf16_values(kern, {p.q, p.q16, 0, p.q_st, p.q_sh}, at[0], 1, p.R, p.H, p.Dh);
-    bf16_values(kern, {p.k, p.k16, 0, p.k_st, p.k_sh}, at[1], 1, p.R, p.H, p.Dh);
-    bf16_values(kern, {p.v, p.v16, 0, p.v_st, p.v_sh}, at[2], 1, p.R, p.H, p.Dh);
+    bf16_values({p.q, p.q16, 0, p.q_st, p.q_sh}, at[0], 1, p.R, p.H, p.Dh);
+    bf16_values({p.k, p.k16, 0, p.k_st, p.k_sh}, at[1], 1, p.R, p.H, p.Dh);
+    bf16_values({p.v, p.v16, 0, p.v_st, p.v_sh}, at[2], 1, p.R, p.H, p.Dh);
     AttentionVarlenParams f = p;
     const int64_t st = p.H * p.Dh;
     f.q = at[0], f.q_st = st, f.q_sh = p.Dh;

@@ -325,14 +325,16 @@ final class ForwardPass {
         Tensor u = ws.prefix(gemm.bf16Activations() ? ws.uBf16() : ws.u, n, k, d);
         Ranges.push("attention");
         Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
-        Tensor qkv = ws.prefix(ws.qkv, n, k, 3 * d);
+        // the CPU in bf16: qkv and attn in bf16 too, read by attention and proj as they are
+        Tensor qkvAll = gemm.bf16Activations() ? ws.bf16.qkv : ws.qkv, attnAll = gemm.bf16Activations() ? ws.bf16.attn : ws.attn;
+        Tensor qkv = ws.prefix(qkvAll, n, k, 3 * d);
         Ops.linear(u, b.qkvW(), b.qkvB(), qkv);
         long[] shape = {n, k, heads, hd}, st = {k * 3 * d, 3 * d, hd, 1};
-        Tensor o = ws.prefix(ws.attn, n, k, heads, hd);
-        Ops.attention(ws.view(ws.qkv, shape, st, 0), ws.view(ws.qkv, shape, st, d), ws.view(ws.qkv, shape, st, 2 * d),
+        Tensor o = ws.prefix(attnAll, n, k, heads, hd);
+        Ops.attention(ws.view(qkvAll, shape, st, 0), ws.view(qkvAll, shape, st, d), ws.view(qkvAll, shape, st, 2 * d),
                 scale, o);
         Tensor proj = ws.prefix(ws.proj, n, k, d);
-        Ops.linear(ws.prefix(ws.attn, n, k, d), b.projW(), b.projB(), proj);
+        Ops.linear(ws.prefix(attnAll, n, k, d), b.projW(), b.projB(), proj);
         Ops.gatedResidualAdd(xk3, a[2], proj);
         Ranges.pop();
         Ranges.push("mlp");
