@@ -188,7 +188,7 @@ void BM_attention_bf16_io(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_attention_bf16_io)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_attention_bf16_io)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({8, 32, 12, 64})->Args({8, 16, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 // column sums of softmax(q k^T * scale) over queries and heads (token caching's importance, once per full step)
 void BM_attention_key_mass(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), H = st.range(2), Dh = st.range(3);

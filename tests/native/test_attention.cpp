@@ -179,8 +179,8 @@ ddref::Expected bf16_attention_reference(const std::vector<float>& q, const std:
 
 constexpr Tolerance kBf16Rounded{kAttention.rtol, 1.0, 0};
 
-// The bf16 path serves heads of at least 128 x 128 scores (bf16_attention_pays; smaller ones run the fp32 kernel on
-// the operands' bf16 values, which the tests above hold to the bf16 bound too): these tests use 130 tokens.
+// The bf16 path serves every head size, several heads a matmul call where their scores are small (the tests above
+// hold it to the bf16 bound too); these tests use 130 tokens (one head a call).
 constexpr int64_t kBf16T = 130;
 
 bool is_cpu_bf16(const Backend& b) { return b.device_type == DD_DEVICE_CPU && b.precision == DD_PRECISION_BF16; }
@@ -356,7 +356,7 @@ TEST_P(AttentionBf16IoTest, MixedDtypesAndShapesTheKernelCannotTakeAreRefused) {
 }
 
 // The CPU takes any shape in bf16: heads of 12 values (rows not multiples of 8), cross-attention (7 queries against
-// 9 keys) and a head below the size its bf16 products pay for (bf16_attention_pays), against the bf16 reference.
+// 9 keys: several heads a matmul call), against the bf16 reference.
 TEST_P(AttentionBf16IoTest, CpuTakesAnyShape) {
     if (!cpu() || !bf16()) GTEST_SKIP() << "the CPU in bf16";
     const int64_t n = 2, h = 3, dh = 12, tq = 7, tk = 9;
@@ -375,7 +375,7 @@ TEST_P(AttentionBf16IoTest, CpuTakesAnyShape) {
 
 // bf16 operands give the bits f32 operands give, rounded to bf16 once: f32 operands are rounded to bf16 first, so the
 // CPU's bf16 forward (bf16 qkv and attention output) equals the one with f32 ones. Packed qkv views of 130 tokens
-// (oneDNN's bf16 products) and 9 (the fp32 kernel on bf16 values), and packed sequences through dd_attention_varlen.
+// (one head a matmul call) and 9 (several), and packed sequences through dd_attention_varlen.
 TEST_P(AttentionBf16IoTest, CpuBf16OperandsEqualTheirF32ValuesRounded) {
     if (!cpu() || !bf16()) GTEST_SKIP() << "the CPU in bf16";
     const int64_t n = 2, h = 2, dh = 64, w = h * dh;
@@ -403,6 +403,24 @@ TEST_P(AttentionBf16IoTest, CpuBf16OperandsEqualTheirF32ValuesRounded) {
                                       0.125f, o16.get()));
         EXPECT_EQ(download(converted(backend(), o16, DD_F32).get()), rounded_to_bf16(download(o32.get())));
     }
+}
+
+// A sample's output does not depend on its batch: heads go several to a matmul call by the batch's size (one sample
+// of 12 heads: 1 a call; 8 samples: 12), and each head's products are the same either way.
+TEST_P(AttentionBf16IoTest, CpuBf16SampleDoesNotDependOnTheBatch) {
+    if (!cpu() || !bf16()) GTEST_SKIP() << "the CPU in bf16";
+    const int64_t n = 8, t = 40, h = 12, dh = 16, w = h * dh;
+    const auto packed = rng.uniform(n * t * 3 * w, -3, 3);
+    Tensor all = upload_f32(backend(), packed, {n, t, 3, h, dh});
+    Tensor one = upload_f32(backend(), std::vector<float>(packed.begin(), packed.begin() + t * 3 * w), {1, t, 3, h, dh});
+    auto part = [&](const Tensor& x, int64_t batch, int s) {
+        return view(x, {batch, t, h, dh}, {t * 3 * w, 3 * w, dh, 1}, s * w);
+    };
+    Tensor o8 = new_tensor(backend(), DD_F32, {n, t, h, dh}), o1 = new_tensor(backend(), DD_F32, {1, t, h, dh});
+    DD_RUN_OP(dd_attention(part(all, n, 0).get(), part(all, n, 1).get(), part(all, n, 2).get(), 0.25f, o8.get()));
+    DD_RUN_OP(dd_attention(part(one, 1, 0).get(), part(one, 1, 1).get(), part(one, 1, 2).get(), 0.25f, o1.get()));
+    const auto a = download(o8.get()), b = download(o1.get());
+    EXPECT_EQ(std::vector<float>(a.begin(), a.begin() + t * w), b);
 }
 
 DD_INSTANTIATE_ON_GEMM_BACKENDS(AttentionTest);

@@ -2,8 +2,9 @@
 // precision is bf16, on f32 or bf16 operands. f32 q, k, v are first rounded to bf16 into head-major copies
 // ([H][rows][Dh]), row by row so the packed qkv is read in order (a head's column strip at a 3 KB row stride read
 // directly was memory-latency bound); bf16 ones are read in place by the matmuls (strided operands). Then each
-// (sample or sequence, head) is one thread's work: S = Q K^T and O = P V as oneDNN bf16 matmuls with fp32
-// accumulation (planned for one thread, so the result does not depend on the team size), and the softmax in fp32
+// (sample or sequence, group of heads) is one thread's work: S = Q K^T and O = P V as oneDNN bf16 matmuls batched over
+// the group's heads with fp32 accumulation (planned for one thread, so the result does not depend on the team size;
+// the group's size depends only on the shape), and the softmax in fp32
 // on S: P holds its numerators exp(scale (s - max)) rounded to bf16, and each row of P V is divided by its fp32
 // denominator afterwards (Dh divisions a row instead of Tk). A bf16 output is that fp32 row rounded once: the values
 // the f32 output gives a later f32 -> bf16 conversion, so bf16 and f32 operands of equal values agree bit for bit.
@@ -12,14 +13,12 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
 #include "../core/backend.h"
 #include "../core/error.h"
-#include "../core/half.h"
 #include "attention_bf16.h"
 #include "cpu_kernels.h"
 #include "dnnl_util.h"
@@ -38,14 +37,27 @@ struct View {
     int64_t sn, st, sh;
 };
 
-// One head's bf16 q rows [Tq, Dh] and k, v rows [Tk, Dh] at row strides (elements); out rows [Tq, Dh] at row stride
-// o_st, f32 (o) or bf16 (o16).
+// G heads of one sample or sequence: head g's bf16 q rows [Tq, Dh] at q + g q_hs and k, v rows [Tk, Dh] at k + g k_hs,
+// v + g v_hs (row strides q_ld, k_ld, v_ld elements); out rows [Tq, Dh] at row stride o_st, head g at g o_hs, f32 (o)
+// or bf16 (o16).
 struct HeadBlock {
     const uint16_t *q, *k, *v;
-    int64_t q_ld, k_ld, v_ld;
-    float* o; uint16_t* o16; int64_t o_st;
-    int64_t Tq, Tk;
+    int64_t q_ld, k_ld, v_ld, q_hs, k_hs, v_hs;
+    float* o; uint16_t* o16; int64_t o_st, o_hs;
+    int64_t Tq, Tk, G;
 };
+
+// Heads per matmul call: one primitive's fixed cost (brgemm set-up, AMX tile configuration) shared by several heads
+// while their scores stay within 64 Ki floats (one head at 256 x 256), and at least 8 calls in all (work for a few
+// threads). A function of the shape only, not of the team size, like everything the results depend on. dyndit_bench,
+// B/2 b8 bf16 operands (ms, one head a call / this): 64 tokens 1.2 (the fp32 kernel on the operands' bf16 values,
+// as the CPU ran heads this small before) / 0.22-0.25; 128 tokens 0.86-0.93 / 0.62-0.75; 256 tokens: four heads a call
+// took 2.8-3.1 vs 2.3-2.6 (their 1 MB of scores spilled from L2), so one.
+int64_t heads_per_call(int64_t Tq, int64_t Tk, int64_t H, int64_t samples) {
+    const int64_t fit = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, std::min(Tq, kRowChunk) * Tk));
+    const int64_t spread = std::max<int64_t>(1, samples * H / 8);
+    return std::max<int64_t>(1, std::min({fit, spread, H}));
+}
 
 // Rounds the view's row (n, t), all heads, into the head-major copy y [N][H][T][Dh].
 void round_row(const Kernels& kern, const View& x, uint16_t* y, int64_t n, int64_t t, int64_t T, int64_t H,
@@ -56,24 +68,30 @@ void round_row(const Kernels& kern, const View& x, uint16_t* y, int64_t n, int64
 
 void head_bf16(const Kernels& kern, const HeadBlock& b, int64_t Dh, float scale) {
     thread_local GrowBuffer s_buf, p_buf, inv_buf, o_buf;  // only grow: no allocation once shapes are steady
-    const int64_t Tk = b.Tk, chunk = std::min(b.Tq, kRowChunk);
-    auto* s = static_cast<float*>(s_buf.get(size_t(chunk * Tk) * 4));
-    auto* p = static_cast<uint16_t*>(p_buf.get(size_t(chunk * Tk) * 2));
-    auto* inv = static_cast<float*>(inv_buf.get(size_t(chunk) * 4));
-    auto* o32 = b.o16 ? static_cast<float*>(o_buf.get(size_t(chunk * Dh) * 4)) : nullptr;
+    const int64_t Tk = b.Tk, G = b.G, chunk = std::min(b.Tq, kRowChunk);
+    auto* s = static_cast<float*>(s_buf.get(size_t(G * chunk * Tk) * 4));
+    auto* p = static_cast<uint16_t*>(p_buf.get(size_t(G * chunk * Tk) * 2));
+    auto* inv = static_cast<float*>(inv_buf.get(size_t(G * chunk) * 4));
+    auto* o = static_cast<float*>(o_buf.get(size_t(G * chunk * Dh) * 4));
     for (int64_t i0 = 0; i0 < b.Tq; i0 += chunk) {
         const int64_t rows = std::min(chunk, b.Tq - i0);
-        // S [rows, Tk] = Q [rows, Dh] K^T: K's bf16 rows read as a [Dh, Tk] matrix with strides (1, k_ld)
-        bf16_product_serial({b.q + i0 * b.q_ld, b.q_ld, b.k, 1, b.k_ld, s, Tk, rows, Tk, Dh});
-        kern.softmax_exp_bf16(s, p, rows, Tk, scale, inv);
-        float* o = o32 ? o32 : b.o + i0 * b.o_st;
-        const int64_t ld = o32 ? Dh : b.o_st;
-        bf16_product_serial({p, Tk, b.v, b.v_ld, 1, o, ld, rows, Dh, Tk});
-        if (o32)
-            for (int64_t r = 0; r < rows; ++r) kern.scale_to_bf16(o32 + r * Dh, inv[r], b.o16 + (i0 + r) * b.o_st, Dh);
-        else
-            for (int64_t r = 0; r < rows; ++r)
-                for (int64_t d = 0; d < Dh; ++d) o[r * ld + d] *= inv[r];
+        // S [G, rows, Tk] = Q [G, rows, Dh] K^T: K's bf16 rows read as [Dh, Tk] matrices with strides (1, k_ld)
+        bf16_product_serial({b.q + i0 * b.q_ld, b.q_ld, b.k, 1, b.k_ld, s, Tk, rows, Tk, Dh, G, b.q_hs, b.k_hs,
+                             rows * Tk});
+        kern.softmax_exp_bf16(s, p, G * rows, Tk, scale, inv);
+        bf16_product_serial({p, Tk, b.v, b.v_ld, 1, o, Dh, rows, Dh, Tk, G, rows * Tk, b.v_hs, rows * Dh});
+        for (int64_t g = 0; g < G; ++g)
+            for (int64_t r = 0; r < rows; ++r) {
+                const float* src = o + (g * rows + r) * Dh;
+                const float f = inv[g * rows + r];
+                const int64_t at = (i0 + r) * b.o_st + g * b.o_hs;
+                if (b.o16) {
+                    kern.scale_to_bf16(src, f, b.o16 + at, Dh);
+                } else {
+                    float* dst = b.o + at;
+                    for (int64_t d = 0; d < Dh; ++d) dst[d] = src[d] * f;
+                }
+            }
     }
 }
 
@@ -143,126 +161,48 @@ dd_status run_heads(const char* op, const View& q, const View& k, const View& v,
     return failed == DD_OK ? DD_OK : fail(failed, message);
 }
 
+// A sample's (or sequence's) H heads in groups of G: block i's first head h and head count.
+struct HeadGroups {
+    int64_t H, G, per_sample;
+    HeadGroups(int64_t H_, int64_t G_) : H(H_), G(G_), per_sample((H_ + G_ - 1) / G_) {}
+    int64_t sample(int64_t i) const { return i / per_sample; }
+    int64_t first(int64_t i) const { return (i % per_sample) * G; }
+    int64_t count(int64_t i) const { return std::min(G, H - first(i)); }
+};
+
 }  // namespace
 
 dd_status attention_bf16(const AttentionParams& p) {
     const View q{p.q, p.q16, p.q_sn, p.q_st, p.q_sh}, k{p.k, p.k16, p.k_sn, p.k_st, p.k_sh},
         v{p.v, p.v16, p.v_sn, p.v_st, p.v_sh};
-    return run_heads("dd_attention", q, k, v, p.N, p.T, p.Tk, p.H, p.Dh, p.scale, p.N * p.H,
+    const HeadGroups hg(p.H, heads_per_call(p.T, p.Tk, p.H, p.N));
+    return run_heads("dd_attention", q, k, v, p.N, p.T, p.Tk, p.H, p.Dh, p.scale, p.N * hg.per_sample,
                      [&](int64_t i, const Operand& qo, const Operand& ko, const Operand& vo) {
-                         const int64_t n = i / p.H, h = i % p.H, o = n * p.o_sn + h * p.o_sh;
+                         const int64_t n = hg.sample(i), h = hg.first(i), G = hg.count(i);
+                         const int64_t o = n * p.o_sn + h * p.o_sh;
                          return HeadBlock{qo.p + n * qo.sn + h * qo.sh, ko.p + n * ko.sn + h * ko.sh,
-                                          vo.p + n * vo.sn + h * vo.sh, qo.st, ko.st, vo.st,
-                                          p.o16 ? nullptr : p.o + o, p.o16 ? p.o16 + o : nullptr, p.o_st, p.T, p.Tk};
+                                          vo.p + n * vo.sn + h * vo.sh, qo.st, ko.st, vo.st, qo.sh, ko.sh, vo.sh,
+                                          p.o16 ? nullptr : p.o + o, p.o16 ? p.o16 + o : nullptr, p.o_st, p.o_sh,
+                                          p.T, p.Tk, G};
                      });
 }
 
 dd_status attention_varlen_bf16(const AttentionVarlenParams& p) {
     const View q{p.q, p.q16, 0, p.q_st, p.q_sh}, k{p.k, p.k16, 0, p.k_st, p.k_sh}, v{p.v, p.v16, 0, p.v_st, p.v_sh};
-    return run_heads("dd_attention_varlen", q, k, v, 1, p.R, p.R, p.H, p.Dh, p.scale, p.B * p.H,
+    int64_t longest = 0;
+    for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
+    const HeadGroups hg(p.H, heads_per_call(longest, longest, p.H, p.B));
+    return run_heads("dd_attention_varlen", q, k, v, 1, p.R, p.R, p.H, p.Dh, p.scale, p.B * hg.per_sample,
                      [&](int64_t i, const Operand& qo, const Operand& ko, const Operand& vo) {
-                         const int64_t b = i / p.H, h = i % p.H;  // sequence b: rows [r0, r0 + len)
+                         const int64_t b = hg.sample(i), h = hg.first(i), G = hg.count(i);  // sequence b: rows [r0, r0 + len)
                          const int64_t r0 = p.cu_seqlens[b], len = p.cu_seqlens[b + 1] - r0;
                          const int64_t o = r0 * p.o_st + h * p.o_sh;
                          return HeadBlock{qo.p + r0 * qo.st + h * qo.sh, ko.p + r0 * ko.st + h * ko.sh,
-                                          vo.p + r0 * vo.st + h * vo.sh, qo.st, ko.st, vo.st,
-                                          p.o16 ? nullptr : p.o + o, p.o16 ? p.o16 + o : nullptr, p.o_st, len, len};
+                                          vo.p + r0 * vo.st + h * vo.sh, qo.st, ko.st, vo.st, qo.sh, ko.sh, vo.sh,
+                                          p.o16 ? nullptr : p.o + o, p.o16 ? p.o16 + o : nullptr, p.o_st, p.o_sh,
+                                          len, len, G};
                      });
 }
 
 }  // namespace dd::cpu
 
-namespace dd::cpu {
-namespace {
-
-// An [N, T, H, Dh] operand's values as bf16 rounds them (f32 rounded to nearest even, bf16 widened exactly) into a
-// contiguous f32 copy y [N, T, H, Dh]: one vectorizable pass a row.
-void bf16_values(const View& x, float* y, int64_t N, int64_t T, int64_t H, int64_t Dh) {
-#pragma omp parallel for collapse(3)
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t t = 0; t < T; ++t)
-            for (int64_t h = 0; h < H; ++h) {
-                const int64_t at = n * x.sn + t * x.st + h * x.sh;
-                float* out = y + ((n * T + t) * H + h) * Dh;
-                if (x.b) {
-                    const uint16_t* b = x.b + at;
-#pragma omp simd
-                    for (int64_t d = 0; d < Dh; ++d) out[d] = bf16_to_f32(b[d]);
-                } else {
-                    const float* f = x.f + at;
-#pragma omp simd
-                    for (int64_t d = 0; d < Dh; ++d) out[d] = bf16_to_f32(f32_to_bf16(f[d]));
-                }
-            }
-}
-
-// Rounds the contiguous f32 result o [N, T, H, Dh] into the bf16 view out.
-void round_out(const Kernels& kern, const float* o, uint16_t* out, int64_t sn, int64_t st, int64_t sh, int64_t N,
-               int64_t T, int64_t H, int64_t Dh) {
-#pragma omp parallel for collapse(3)
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t t = 0; t < T; ++t)
-            for (int64_t h = 0; h < H; ++h)
-                kern.round_bf16(o + ((n * T + t) * H + h) * Dh, out + n * sn + t * st + h * sh, Dh);
-}
-
-// The calling thread's copies: q, k, v and (bf16 out) the f32 result, each `n[i]` floats; throws std::bad_alloc.
-float* small_head_buffers(const int64_t (&n)[4], float* (&at)[4]) {
-    thread_local GrowBuffer buf;
-    auto* p = static_cast<float*>(buf.get(size_t(n[0] + n[1] + n[2] + n[3]) * 4));
-    at[0] = p, at[1] = at[0] + n[0], at[2] = at[1] + n[1], at[3] = at[2] + n[2];
-    return p;
-}
-
-}  // namespace
-
-dd_status attention_small_bf16(const AttentionParams& p, dd_status (*f32_attention)(const AttentionParams&)) {
-    const Kernels& kern = kernels();
-    const int64_t nq = p.N * p.T * p.H * p.Dh, nk = p.N * p.Tk * p.H * p.Dh;
-    float* at[4];
-    try {
-        small_head_buffers({nq, nk, nk, p.o16 ? nq : 0}, at);
-    } catch (const std::bad_alloc&) {
-        return fail(DD_ERR_OUT_OF_MEMORY, "dd_attention: out of host memory for the bf16 values of q, k, v");
-    }
-    bf16_values({p.q, p.q16, p.q_sn, p.q_st, p.q_sh}, at[0], p.N, p.T, p.H, p.Dh);
-    bf16_values({p.k, p.k16, p.k_sn, p.k_st, p.k_sh}, at[1], p.N, p.Tk, p.H, p.Dh);
-    bf16_values({p.v, p.v16, p.v_sn, p.v_st, p.v_sh}, at[2], p.N, p.Tk, p.H, p.Dh);
-    AttentionParams f = p;
-    const int64_t q_sn = p.T * p.H * p.Dh, k_sn = p.Tk * p.H * p.Dh, st = p.H * p.Dh;
-    f.q = at[0], f.q_sn = q_sn, f.q_st = st, f.q_sh = p.Dh;
-    f.k = at[1], f.k_sn = k_sn, f.k_st = st, f.k_sh = p.Dh;
-    f.v = at[2], f.v_sn = k_sn, f.v_st = st, f.v_sh = p.Dh;
-    f.q16 = f.k16 = f.v16 = nullptr, f.o16 = nullptr;
-    if (p.o16) f.o = at[3], f.o_sn = q_sn, f.o_st = st, f.o_sh = p.Dh;
-    if (dd_status s = f32_attention(f)) return s;
-    if (p.o16) round_out(kern, at[3], p.o16, p.o_sn, p.o_st, p.o_sh, p.N, p.T, p.H, p.Dh);
-    return DD_OK;
-}
-
-dd_status attention_varlen_small_bf16(const AttentionVarlenParams& p,
-                                      dd_status (*f32_attention)(const AttentionVarlenParams&)) {
-    const Kernels& kern = kernels();
-    const int64_t n = p.R * p.H * p.Dh;
-    float* at[4];
-    try {
-        small_head_buffers({n, n, n, p.o16 ? n : 0}, at);
-    } catch (const std::bad_alloc&) {
-        return fail(DD_ERR_OUT_OF_MEMORY, "dd_attention_varlen: out of host memory for the bf16 values of q, k, v");
-    }
-    bf16_values({p.q, p.q16, 0, p.q_st, p.q_sh}, at[0], 1, p.R, p.H, p.Dh);
-    bf16_values({p.k, p.k16, 0, p.k_st, p.k_sh}, at[1], 1, p.R, p.H, p.Dh);
-    bf16_values({p.v, p.v16, 0, p.v_st, p.v_sh}, at[2], 1, p.R, p.H, p.Dh);
-    AttentionVarlenParams f = p;
-    const int64_t st = p.H * p.Dh;
-    f.q = at[0], f.q_st = st, f.q_sh = p.Dh;
-    f.k = at[1], f.k_st = st, f.k_sh = p.Dh;
-    f.v = at[2], f.v_st = st, f.v_sh = p.Dh;
-    f.q16 = f.k16 = f.v16 = nullptr, f.o16 = nullptr;
-    if (p.o16) f.o = at[3], f.o_st = st, f.o_sh = p.Dh;
-    if (dd_status s = f32_attention(f)) return s;
-    if (p.o16) round_out(kern, at[3], p.o16, 0, p.o_st, p.o_sh, 1, p.R, p.H, p.Dh);
-    return DD_OK;
-}
-
-}  // namespace dd::cpu

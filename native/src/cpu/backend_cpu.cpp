@@ -157,8 +157,7 @@ dd_status attention_f32(const AttentionParams& p) {
     return DD_OK;
 }
 
-// fp32: the fp32 kernel. bf16 (f32 or bf16 operands): oneDNN bf16 matmuls, or for heads too small to pay for them the
-// fp32 kernel on the operands' bf16 values (attention_bf16.cpp), so f32 and bf16 operands of one value agree.
+// fp32: the fp32 kernel. bf16 (f32 or bf16 operands): oneDNN bf16 matmuls (attention_bf16.cpp).
 dd_status attention(const AttentionParams& p) {
     const bool b16 = p.q16 != nullptr;
     if (dd_status s = check_bf16_attention_operands("dd_attention", b16)) return s;
@@ -173,8 +172,7 @@ dd_status attention(const AttentionParams& p) {
                 }
         return DD_OK;
     }
-    if (!thread_uses_bf16()) return attention_f32(p);
-    return bf16_attention_pays(p.T, p.Tk) ? attention_bf16(p) : attention_small_bf16(p, attention_f32);
+    return thread_uses_bf16() ? attention_bf16(p) : attention_f32(p);
 }
 
 // Each (sequence, head) pair is one attention_head call over that sequence's rows.
@@ -208,9 +206,7 @@ dd_status attention_varlen(const AttentionVarlenParams& p) {
     int64_t longest = 0;
     for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
-    if (!thread_uses_bf16()) return attention_varlen_f32(p);
-    return bf16_attention_pays(longest, longest) ? attention_varlen_bf16(p)
-                                                 : attention_varlen_small_bf16(p, attention_varlen_f32);
+    return thread_uses_bf16() ? attention_varlen_bf16(p) : attention_varlen_f32(p);
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {

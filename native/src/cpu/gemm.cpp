@@ -32,6 +32,7 @@ using dt = dnnl::memory::data_type;
 struct Key {
     int kind;
     int64_t M, N, K, a_m, a_k, b_k, b_n, c_m;
+    int64_t batch, a_b, b_b, c_b;  // serial bf16 products: batch and its strides (1, 0, 0, 0: one product)
     bool bias, accumulate, bf16, a_bf16, c_bf16, pack;
     int threads;
     bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
@@ -86,11 +87,11 @@ std::shared_ptr<const Prim> create(const Key& k) {
     auto p = std::make_shared<Prim>();
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    if (k.kind == kSerialBf16) {  // a [M,K] bf16 (row stride a_m), b [K,N] bf16 at (b_k, b_n), c f32 (row stride c_m)
+    if (k.kind == kSerialBf16) {  // a [B,M,K] bf16 (strides a_b, a_m, 1), b [B,K,N] bf16 (b_b, b_k, b_n), c f32 (c_b, c_m, 1)
         OneThreadPlan one;
-        p->a = dnnl::memory::desc({k.M, k.K}, dt::bf16, {k.a_m, 1});
-        p->b = dnnl::memory::desc({k.K, k.N}, dt::bf16, {k.b_k, k.b_n});
-        p->c = dnnl::memory::desc({k.M, k.N}, dt::f32, {k.c_m, 1});
+        p->a = dnnl::memory::desc({k.batch, k.M, k.K}, dt::bf16, {k.a_b, k.a_m, 1});
+        p->b = dnnl::memory::desc({k.batch, k.K, k.N}, dt::bf16, {k.b_b, k.b_k, k.b_n});
+        p->c = dnnl::memory::desc({k.batch, k.M, k.N}, dt::f32, {k.c_b, k.c_m, 1});
         dnnl::matmul::primitive_desc pd(dnnl_engine(), p->a, p->b, p->c, attr);
         p->scratch = pd.scratchpad_desc().get_size();
         p->impl = pd.impl_info_str();
@@ -302,10 +303,19 @@ dd_status gemm(const char* op, const Gemm& g) {
 }
 
 void bf16_product_serial(const Bf16Product& p) {
+    if (p.batch > 1 && std::min({p.M, p.N, p.K}) == 1) {
+        // a size-1 dim beside the batch: oneDNN misread such strides (wrong results for one-row sequences); one call
+        // per product instead
+        for (int64_t i = 0; i < p.batch; ++i)
+            bf16_product_serial({p.a + i * p.a_b, p.a_m, p.b + i * p.b_b, p.b_k, p.b_n, p.c + i * p.c_b, p.c_m, p.M, p.N,
+                                 p.K});
+        return;
+    }
     Key k;
     std::memset(&k, 0, sizeof k);
     k.kind = kSerialBf16;
     k.M = p.M, k.N = p.N, k.K = p.K, k.a_m = p.a_m, k.a_k = 1, k.b_k = p.b_k, k.b_n = p.b_n, k.c_m = p.c_m;
+    k.batch = p.batch, k.a_b = p.a_b, k.b_b = p.b_b, k.c_b = p.c_b;
     k.bf16 = true;
     k.threads = 1;
     const auto prim = lookup(k);

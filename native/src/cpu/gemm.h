@@ -31,15 +31,17 @@ struct Gemm {
 // Runs one product; a oneDNN failure becomes DD_ERR_INTERNAL (or OUT_OF_MEMORY) naming the op and the shape.
 dd_status gemm(const char* op, const Gemm& g);
 
-// C[M,N] = A[M,K] B[K,N], A and B bf16 at element strides (A's K contiguous), C fp32 with contiguous columns, run
-// by the calling thread alone: for one thread's share of an OpenMP loop (oneDNN runs sequentially inside a parallel
-// region; the primitive is planned for one thread so the result does not depend on the team size). Primitives come
+// C[M,N] = A[M,K] B[K,N] (batched: Bf16Product::batch), A and B bf16 at element strides (A's K contiguous), C fp32
+// with contiguous columns, run by the calling thread alone: for one thread's share of an OpenMP loop (oneDNN runs
+// sequentially inside a parallel region; the primitive is planned for one thread so the result does not depend on the team size). Primitives come
 // from the shared cache; scratchpad and stream are the calling thread's. Throws dnnl::error or std::bad_alloc.
 struct Bf16Product {
     const uint16_t* a; int64_t a_m;
     const uint16_t* b; int64_t b_k, b_n;
     float* c; int64_t c_m;
     int64_t M, N, K;
+    // `batch` such products in one call (one primitive's fixed cost for all), the i-th at a + i a_b, b + i b_b, c + i c_b
+    int64_t batch = 1, a_b = 0, b_b = 0, c_b = 0;
 };
 void bf16_product_serial(const Bf16Product& p);
 
