@@ -19,6 +19,8 @@ final class ForwardPass {
     private final DiTWeights w;
     private final DyDiTRouters routers; // null: no DyDiT token routing
     private final DiffCRRouters diffcr;  // null: no top-k routing
+    /** Whether a token-routed MLP that keeps every token runs densely (no gather / scatter); tests compare both. */
+    static volatile boolean DENSE_WHEN_ALL_KEPT = true;
     private final GemmControl gemm;
     private final String[] blockRanges;   // profiler range names, built once
 
@@ -289,6 +291,17 @@ final class ForwardPass {
             return routerMacs;
         }
         Ranges.push("mlp");
+        if (k == n * t && DENSE_WHEN_ALL_KEPT) {
+            // every token kept: the dense MLP, the values the gather / scatter would give, without their copies
+            Tensor u = gemm.bf16Activations() ? ws.uBf16() : ws.u;
+            Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
+            Tensor fc2 = ws.prefix(ws.fc2, n, t, d);
+            runMlp(ws, b, lp, u, ws.prefix(ws.fc1, n, t, m), fc2, gs);
+            obs.onTensor("block." + i + ".mlp_out_kept", ws.prefix(ws.fc2, k, d));
+            Ops.gatedResidualAdd(ws.h, a[5], fc2);
+            Ranges.pop();
+            return routerMacs + (double) k * 2 * d * m;
+        }
         Tensor idx = ws.prefix(ws.tokIndex, k), smp = ws.prefix(ws.tokSample, k);
         Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
         Ops.gatherRows(ws.hFlat, idx, hk);

@@ -150,4 +150,31 @@ class DyDiTEngineTest {
             Golden.assertMatches(w, m.forward(x, new float[] {77, 77}, new long[] {0, 5}), "static out");
         }
     }
+
+    /**
+     * A token-routed MLP that keeps every token runs densely; it gives the bits the gather / LayerNorm-rows / scatter
+     * path gives, in fp32 and in bf16 (where the CPU runs it), at partial and full width.
+     */
+    @ParameterizedTest(name = "groups={0} {1}")
+    @CsvSource({"2, FP32", "3, FP32", "2, BF16", "3, BF16"})
+    void everyTokenKeptRunsDenselyWithTheGatherPathsBits(int groups, io.dyndit.core.Precision precision) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                precision != io.dyndit.core.Precision.BF16 || io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+        long seed = io.dyndit.testing.Seeds.fresh();
+        RandomDiT file = RandomDyDiT.create(CFG, true, 2, groups, 20, seed);
+        Random g = new Random(seed);
+        float[] x = new float[2 * 4 * 8 * 8];
+        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(precision)) {
+            float[] dense = m.forward(x, new float[] {300, 300}, new long[] {1, 4});
+            float[] gathered;
+            ForwardPass.DENSE_WHEN_ALL_KEPT = false;
+            try {
+                gathered = m.forward(x, new float[] {300, 300}, new long[] {1, 4});
+            } finally {
+                ForwardPass.DENSE_WHEN_ALL_KEPT = true;
+            }
+            assertArrayEquals(gathered, dense, "seed " + seed);
+        }
+    }
 }
