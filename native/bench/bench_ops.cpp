@@ -38,6 +38,7 @@ BENCHMARK(BM_linear)
     ->Args({2048, 1152, 1152})  // DiT-XL proj
     ->Args({512, 3072, 768})    // DiT-B fc1, one guided image (batch 2)
     ->Args({103, 3072, 768})    // the same on a token-cached step (20% of the rows)
+    ->Args({103, 768, 3072})    // fc2 on a token-cached step
     ->Args({2048, 48, 768})     // DyDiT-B's token router, first layer (fp32 in every precision)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
