@@ -16,6 +16,20 @@ using namespace ddtest;
 // 1% covers it).
 const double kBf16Out = 1.01 * std::ldexp(1.0, -8);
 
+// h + gate * r for h [N*T, D], gate [N, D] and a product r with its bound: r's error scaled by |gate|, and the fp32
+// multiply-add's own rounding (2 ulps of its terms, expressed per unit of the product's per_magnitude).
+ddref::Expected gated_residual(const std::vector<float>& hs, const std::vector<float>& gs, const ddref::Expected& r,
+                               int64_t T, int64_t D, const Tolerance& g) {
+    ddref::Expected want = ddref::sized(hs.size());
+    for (size_t o = 0; o < hs.size(); ++o) {
+        const int64_t m = (int64_t)o / D, j = (int64_t)o % D;
+        const double gv = gs[(size_t)((m / T) * D + j)];
+        want.value[o] = hs[o] + gv * r.value[o];
+        want.magnitude[o] = std::fabs(gv) * r.magnitude[o] + (std::fabs(gv * r.value[o]) + std::fabs(hs[o])) / g.per_magnitude * 1.2e-7;
+    }
+    return want;
+}
+
 class LinearBf16IoTest : public OpTest {
 protected:
     bool bf16() const { return gemm_precision(backend()) == DD_PRECISION_BF16; }
@@ -74,16 +88,8 @@ TEST_P(LinearBf16IoTest, LongReductionFromBf16) {
     const Tolerance g = gemm(K);
     EXPECT_TRUE(AllClose(download(y.get()), want, g)) << "linear";
     DD_RUN_OP(dd_linear_gated_residual(x.get(), w.get(), b.get(), gate.get(), h.get()));
-    ddref::Expected want_h = ddref::sized(hs.size());
-    for (int64_t m = 0; m < N * T; ++m)
-        for (int64_t j = 0; j < D; ++j) {
-            const size_t o = (size_t)(m * D + j);
-            const double gv = gs[(size_t)((m / T) * D + j)];
-            want_h.value[o] = hs[o] + gv * want.value[o];
-            want_h.magnitude[o] =
-                std::fabs(gv) * want.magnitude[o] + (std::fabs(gv * want.value[o]) + std::fabs(hs[o])) / g.per_magnitude * 1.2e-7;
-        }
-    EXPECT_TRUE(AllClose(download(h.get()), want_h, {0, g.per_magnitude, 0})) << "gated residual";
+    EXPECT_TRUE(AllClose(download(h.get()), gated_residual(hs, gs, want, T, D, g), {0, g.per_magnitude, 0}))
+        << "gated residual";
 }
 
 TEST_P(LinearBf16IoTest, GeluIntoBf16ThenGatedResidualFromIt) {
@@ -118,16 +124,8 @@ TEST_P(LinearBf16IoTest, GeluIntoBf16ThenGatedResidualFromIt) {
     DD_RUN_OP(dd_linear_gated_residual(hid.get(), W2.get(), B2.get(), gate.get(), h.get()));
     const ddref::Expected r = ddref::linear(hid_got, w2, b2, N * T, D, F);
     const Tolerance g2 = gemm(F);
-    ddref::Expected want_h = ddref::sized(hs.size());
-    for (int64_t m = 0; m < N * T; ++m)
-        for (int64_t j = 0; j < D; ++j) {
-            const size_t o = (size_t)(m * D + j);
-            const double gv = gs[(size_t)((m / T) * D + j)];
-            want_h.value[o] = hs[o] + gv * r.value[o];
-            want_h.magnitude[o] =
-                std::fabs(gv) * r.magnitude[o] + (std::fabs(gv * r.value[o]) + std::fabs(hs[o])) / g2.per_magnitude * 1.2e-7;
-        }
-    EXPECT_TRUE(AllClose(download(h.get()), want_h, {0, g2.per_magnitude, 0})) << "gated residual from bf16";
+    EXPECT_TRUE(AllClose(download(h.get()), gated_residual(hs, gs, r, T, D, g2), {0, g2.per_magnitude, 0}))
+        << "gated residual from bf16";
 }
 
 TEST_P(LinearBf16IoTest, RefusedOutsideBf16AndForTheResidualStream) {
