@@ -4,12 +4,12 @@
 // directly was memory-latency bound); bf16 ones are read in place by the matmuls (strided operands). Then each
 // (sample or sequence, group of heads) is one thread's work: S = Q K^T and O = P V as oneDNN bf16 matmuls batched over
 // the group's heads with fp32 accumulation (planned for one thread, so the result does not depend on the team size;
-// the group's size depends only on the shape), and the softmax in fp32
-// on S: P holds its numerators exp(scale (s - max)) rounded to bf16, and each row of P V is divided by its fp32
-// denominator afterwards (Dh divisions a row instead of Tk). A bf16 output is that fp32 row rounded once: the values
-// the f32 output gives a later f32 -> bf16 conversion, so bf16 and f32 operands of equal values agree bit for bit.
-// Query rows go in chunks so S stays in cache for long sequences. dd_attention_key_mass and
-// dd_attention_with_key_mass stay fp32 in every precision (attention_mass.cpp).
+// the group's size depends only on the shape), and the softmax in fp32 on S: P holds its numerators
+// exp(scale (s - max)) rounded to bf16, and each row of P V is divided by its fp32 denominator afterwards (Dh
+// divisions a row instead of Tk). A bf16 output is that fp32 row rounded once: the values the f32 output gives a later
+// f32 -> bf16 conversion, so bf16 and f32 operands of equal values agree bit for bit. Query rows go in chunks so S
+// stays in cache for long sequences. dd_attention_key_mass and dd_attention_with_key_mass stay fp32 in every
+// precision (attention_mass.cpp).
 #include <omp.h>
 
 #include <algorithm>
@@ -50,9 +50,9 @@ struct HeadBlock {
 // Heads per matmul call: one primitive's fixed cost (brgemm set-up, AMX tile configuration) shared by several heads
 // while their scores stay within 64 Ki floats (one head at 256 x 256), and at least 8 calls in all (work for a few
 // threads). A function of the shape only, not of the team size, like everything the results depend on. dyndit_bench,
-// B/2 b8 bf16 operands (ms, one head a call / this): 64 tokens 1.2 (the fp32 kernel on the operands' bf16 values,
-// as the CPU ran heads this small before) / 0.22-0.25; 128 tokens 0.86-0.93 / 0.62-0.75; 256 tokens: four heads a call
-// took 2.8-3.1 vs 2.3-2.6 (their 1 MB of scores spilled from L2), so one.
+// B/2 b8 bf16 operands (ms, one head a call / this): 64 tokens 0.22-0.25 with twelve heads a call (the fp32 kernel,
+// which ran heads this small before: 0.75-0.81); 128 tokens 0.86-0.93 / 0.62-0.75; 256 tokens: four heads a call took
+// 2.8-3.1 vs 2.3-2.6 (their 1 MB of scores spilled from L2), so one.
 int64_t heads_per_call(int64_t Tq, int64_t Tk, int64_t H, int64_t samples) {
     const int64_t fit = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, std::min(Tq, kRowChunk) * Tk));
     const int64_t spread = std::max<int64_t>(1, samples * H / 8);
@@ -101,8 +101,8 @@ struct Operand {
     int64_t sn, st, sh;
 };
 
-// q [N, Tq, H, Dh], k and v [N, Tk, H, Dh]; block i of `blocks` is (sample or sequence, head) i as block_at maps it
-// onto the operands. The first failure (a oneDNN error or no memory) becomes the status.
+// q [N, Tq, H, Dh], k and v [N, Tk, H, Dh]; block i of `blocks` is (sample or sequence, group of heads) i as block_at
+// maps it onto the operands. The first failure (a oneDNN error or no memory) becomes the status.
 template <class BlockAt>
 dd_status run_heads(const char* op, const View& q, const View& k, const View& v, int64_t N, int64_t Tq, int64_t Tk,
                     int64_t H, int64_t Dh, float scale, int64_t blocks, BlockAt block_at) {

@@ -100,7 +100,6 @@ dd_status unary(const UnaryParams& p) {
     return DD_OK;
 }
 
-
 // bf16 x and y (bf16 GEMM precision only: the kernel is AVX512_BF16's): y = x, then the GELU in place on y.
 dd_status gelu_tanh(const UnaryParams& p) {
     if (!p.x16) return unary<&Kernels::gelu_tanh>(p);

@@ -20,7 +20,7 @@ final class ForwardPass {
     private final DyDiTRouters routers; // null: no DyDiT token routing
     private final DiffCRRouters diffcr;  // null: no top-k routing
     /** Whether a token-routed MLP that keeps every token runs densely (no gather / scatter); tests compare both. */
-    static volatile boolean DENSE_WHEN_ALL_KEPT = true;
+    static volatile boolean denseWhenAllKept = true;
     private final GemmControl gemm;
     private final String[] blockRanges;   // profiler range names, built once
 
@@ -291,7 +291,7 @@ final class ForwardPass {
             return routerMacs;
         }
         Ranges.push("mlp");
-        if (k == n * t && DENSE_WHEN_ALL_KEPT) {
+        if (k == n * t && denseWhenAllKept) {
             // every token kept: the dense MLP, the values the gather / scatter would give, without their copies
             Tensor u = gemm.bf16Activations() ? ws.uBf16() : ws.u;
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
@@ -339,7 +339,8 @@ final class ForwardPass {
         Ranges.push("attention");
         Ops.layerNormModulate(xk3, a[0], a[1], LN_EPS, u);
         // the CPU in bf16: qkv and attn in bf16 too, read by attention and proj as they are
-        Tensor qkvAll = gemm.bf16Activations() ? ws.bf16.qkv : ws.qkv, attnAll = gemm.bf16Activations() ? ws.bf16.attn : ws.attn;
+        boolean b16act = gemm.bf16Activations();
+        Tensor qkvAll = b16act ? ws.bf16.qkv : ws.qkv, attnAll = b16act ? ws.bf16.attn : ws.attn;
         Tensor qkv = ws.prefix(qkvAll, n, k, 3 * d);
         Ops.linear(u, b.qkvW(), b.qkvB(), qkv);
         long[] shape = {n, k, heads, hd}, st = {k * 3 * d, 3 * d, hd, 1};

@@ -168,11 +168,11 @@ class DyDiTEngineTest {
         try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(precision)) {
             float[] dense = m.forward(x, new float[] {300, 300}, new long[] {1, 4});
             float[] gathered;
-            ForwardPass.DENSE_WHEN_ALL_KEPT = false;
+            ForwardPass.denseWhenAllKept = false;
             try {
                 gathered = m.forward(x, new float[] {300, 300}, new long[] {1, 4});
             } finally {
-                ForwardPass.DENSE_WHEN_ALL_KEPT = true;
+                ForwardPass.denseWhenAllKept = true;
             }
             assertArrayEquals(gathered, dense, "seed " + seed);
         }
