@@ -92,6 +92,21 @@ TEST_P(LinearBf16IoTest, LongReductionFromBf16) {
         << "gated residual";
 }
 
+// On the CPU a bf16 dd_linear_gelu is dd_linear into bf16 then dd_gelu_tanh on those values, bit for bit (so a forward
+// that fuses them equals one that does not, as in fp32).
+TEST_P(LinearBf16IoTest, CpuGeluIntoBf16IsTheLinearThenTheGelu) {
+    if (!bf16() || backend().device_type != DD_DEVICE_CPU) GTEST_SKIP() << "the CPU in bf16";
+    const int64_t N = 2, T = 45, K = 64, F = 200;
+    std::vector<float> xs;
+    Tensor x = bf16_tensor({N, T, K}, &xs);
+    Tensor w = upload_f32(backend(), rng.uniform(F * K, -1, 1), {F, K}), b = upload_f32(backend(), rng.uniform(F, -1, 1), {F});
+    Tensor fused = new_tensor(backend(), DD_BF16, {N, T, F}), parts = new_tensor(backend(), DD_BF16, {N, T, F});
+    DD_RUN_OP(dd_linear_gelu(x.get(), w.get(), b.get(), fused.get()));
+    DD_RUN_OP(dd_linear(x.get(), w.get(), b.get(), parts.get()));
+    DD_RUN_OP(dd_gelu_tanh(parts.get(), parts.get()));
+    EXPECT_EQ(read_f32(fused), read_f32(parts));
+}
+
 TEST_P(LinearBf16IoTest, GeluIntoBf16ThenGatedResidualFromIt) {
     if (!bf16()) GTEST_SKIP() << "bf16 activations need the bf16 GEMM precision (see RefusedOutsideBf16)";
     // one DiT MLP: hid = gelu(u W1^T + b1) in bf16, h += gate * (hid W2^T + b2); T large enough for the chunked

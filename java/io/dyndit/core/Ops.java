@@ -21,7 +21,8 @@ public final class Ops {
     }
 
     /**
-     * y = gelu_tanh(x W^T + bias), as {@link #linear} then {@link #geluTanh} (one pass on CUDA: the GEMM's epilogue).
+     * y = gelu_tanh(x W^T + bias), as {@link #linear} then {@link #geluTanh} (one pass on CUDA: the GEMM's epilogue;
+     * on the CPU those two ops bit for bit, bf16 activations included: dyndit.h).
      */
     public static void linearGelu(Tensor x, Tensor w, Tensor bias, Tensor y) {
         try (Leases l = new Leases()) {
