@@ -54,7 +54,9 @@ class BudgetPlannerTest {
                 .sampler(SamplerType.DPMPP_2M).seed(seed).build();
         try (DiTModel m = DiTModel.load(ConcurrencyTest.diffcr(seed), CFG, Device.cpu())) {
             int planned = 0;
-            for (double budget = 0.30; budget < 0.8; budget += 0.05) {
+            // budgets 2% apart: random ratios can leave wide gaps between the levers' steps (a 5% grid found one
+            // plan in ten for seed -3032377987040429427)
+            for (double budget = 0.30; budget < 0.8; budget += 0.02) {
                 BudgetPlanner.Plan plan;
                 try {
                     plan = m.budgetPlan(SamplerType.DPMPP_2M, 10, budget);
@@ -69,7 +71,7 @@ class BudgetPlannerTest {
                 assertTrue(spent <= budget + 1e-9 && spent >= budget - BudgetPlanner.TOLERANCE, plan.toString());
                 assertTrue(plan.steps().get(0).contains("width 1.00, tokens 0."), plan.steps().get(0));
             }
-            assertTrue(planned >= 3, "only " + planned + " of 10 budgets had a plan (seed " + seed + ")");
+            assertTrue(planned >= 3, "only " + planned + " of 25 budgets had a plan (seed " + seed + ")");
         }
         try (DiTModel m = DiTModel.load(RandomDyDiT.create(CFG, true, 2, 2, 0.0, seed), CFG, Device.cpu())) {
             BudgetPlanner.Plan plan = m.budgetPlan(SamplerType.DPMPP_2M, 10, 0.5);
