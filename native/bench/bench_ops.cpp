@@ -74,6 +74,7 @@ BENCHMARK(BM_linear_bf16_io)
     ->Args({2048, 2304, 768, 1})->Args({2048, 768, 768, 0})->Args({2048, 3072, 768, 1})->Args({2048, 768, 3072, 0})
     ->Args({512, 1152, 4608, 0})->Args({512, 1152, 1152, 0})  // DiT-XL/2 batch 2: fc2, proj
     ->Args({512, 768, 3072, 0})  // DiT-B/2 batch 8 at patch 4: fc2
+    ->Args({1024, 2304, 768, 1})->Args({1024, 768, 768, 0})  // DiffCR-B/2 b8 at 50% tokens: qkv, proj
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The MLP half of a DiT block, h += gate * fc2(gelu(fc1(u))), at DiT-B batch 8 (N, T, D; hidden 4D):
