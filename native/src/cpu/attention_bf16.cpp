@@ -187,10 +187,8 @@ dd_status attention_bf16(const AttentionParams& p) {
                      });
 }
 
-dd_status attention_varlen_bf16(const AttentionVarlenParams& p) {
+dd_status attention_varlen_bf16(const AttentionVarlenParams& p, int64_t longest) {
     const View q{p.q, p.q16, 0, p.q_st, p.q_sh}, k{p.k, p.k16, 0, p.k_st, p.k_sh}, v{p.v, p.v16, 0, p.v_st, p.v_sh};
-    int64_t longest = 0;
-    for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     const HeadGroups hg(p.H, heads_per_call(longest, longest, p.H, p.B));
     return run_heads("dd_attention_varlen", q, k, v, 1, p.R, p.R, p.H, p.Dh, p.scale, p.B * hg.per_sample,
                      [&](int64_t i, const Operand& qo, const Operand& ko, const Operand& vo) {

@@ -8,6 +8,6 @@
 namespace dd::cpu {
 
 dd_status attention_bf16(const AttentionParams& p);  // p.Tk > 0
-dd_status attention_varlen_bf16(const AttentionVarlenParams& p);
+dd_status attention_varlen_bf16(const AttentionVarlenParams& p, int64_t longest);  // longest: its longest sequence
 
 }  // namespace dd::cpu

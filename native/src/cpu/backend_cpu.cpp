@@ -103,9 +103,7 @@ dd_status unary(const UnaryParams& p) {
 // bf16 x and y (bf16 GEMM precision only: the kernel is AVX512_BF16's): y = x, then the GELU in place on y.
 dd_status gelu_tanh(const UnaryParams& p) {
     if (!p.x16) return unary<&Kernels::gelu_tanh>(p);
-    if (!thread_uses_bf16())
-        return fail(DD_ERR_DTYPE, "dd_gelu_tanh: tensor 'x' is bf16, which needs the bf16 GEMM precision "
-                                  "(dd_set_gemm_precision DD_PRECISION_BF16) on the CPU");
+    if (dd_status s = require_bf16_precision("dd_gelu_tanh", "x", true)) return s;
     const Kernels& k = kernels();
     const int64_t chunk = 4096, chunks = (p.n + chunk - 1) / chunk;
 #pragma omp parallel for if (worth_threads(p.n))
@@ -124,14 +122,6 @@ dd_status gated_residual_add(const GatedResidualParams& p) {
         for (int64_t t = 0; t < p.T; ++t)
             k.gated_add_row(p.h + n * p.h_sn + t * p.h_st, p.x + n * p.x_sn + t * p.x_st,
                             p.gate ? p.gate + n * p.gate_sn : nullptr, p.D);
-    return DD_OK;
-}
-
-// bf16 q, k, v, out run the bf16 kernels, which need the bf16 GEMM precision (as bf16 linear activations do).
-dd_status check_bf16_attention_operands(const char* op, bool bf16) {
-    if (bf16 && !thread_uses_bf16())
-        return fail(DD_ERR_DTYPE, format("%s: tensor 'q' is bf16, which needs the bf16 GEMM precision "
-                                         "(dd_set_gemm_precision DD_PRECISION_BF16) on the CPU", op));
     return DD_OK;
 }
 
@@ -159,7 +149,7 @@ dd_status attention_f32(const AttentionParams& p) {
 // fp32: the fp32 kernel. bf16 (f32 or bf16 operands): oneDNN bf16 matmuls (attention_bf16.cpp).
 dd_status attention(const AttentionParams& p) {
     const bool b16 = p.q16 != nullptr;
-    if (dd_status s = check_bf16_attention_operands("dd_attention", b16)) return s;
+    if (dd_status s = require_bf16_precision("dd_attention", "q", b16)) return s;
     if (p.T == 0 || p.Dh == 0 || p.N == 0 || p.H == 0) return DD_OK;
     if (p.Tk == 0) {  // no keys: an empty softmax; defined as zeros
         const size_t row = size_t(p.Dh) * (b16 ? 2 : 4);
@@ -174,11 +164,9 @@ dd_status attention(const AttentionParams& p) {
     return thread_uses_bf16() ? attention_bf16(p) : attention_f32(p);
 }
 
-// Each (sequence, head) pair is one attention_head call over that sequence's rows.
-dd_status attention_varlen_f32(const AttentionVarlenParams& p) {
+// Each (sequence, head) pair is one attention_head call over that sequence's rows (`longest` the longest's length).
+dd_status attention_varlen_f32(const AttentionVarlenParams& p, int64_t longest) {
     const Kernels& k = kernels();
-    int64_t longest = 0;
-    for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     const int64_t need = k.attention_scratch_floats(longest, p.Dh);
     static thread_local std::vector<float> scratch;
 #pragma omp parallel
@@ -201,11 +189,11 @@ dd_status attention_varlen_f32(const AttentionVarlenParams& p) {
 // As attention, by the longest sequence.
 dd_status attention_varlen(const AttentionVarlenParams& p) {
     const bool b16 = p.q16 != nullptr;
-    if (dd_status s = check_bf16_attention_operands("dd_attention_varlen", b16)) return s;
+    if (dd_status s = require_bf16_precision("dd_attention_varlen", "q", b16)) return s;
     int64_t longest = 0;
     for (int64_t b = 0; b < p.B; ++b) longest = std::max<int64_t>(longest, p.cu_seqlens[b + 1] - p.cu_seqlens[b]);
     if (longest == 0 || p.H == 0 || p.Dh == 0) return DD_OK;
-    return thread_uses_bf16() ? attention_varlen_bf16(p) : attention_varlen_f32(p);
+    return thread_uses_bf16() ? attention_varlen_bf16(p, longest) : attention_varlen_f32(p, longest);
 }
 
 dd_status gather_rows(const GatherRowsParams& p) {

@@ -359,6 +359,13 @@ void forget_weights(const void* p, size_t bytes) {
 
 bool thread_uses_bf16() { return t_bf16; }
 
+dd_status require_bf16_precision(const char* op, const char* tensor, bool bf16) {
+    if (!bf16 || t_bf16) return DD_OK;
+    return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
+                                     "(dd_set_gemm_precision DD_PRECISION_BF16); this thread computes in fp32", op,
+                                     tensor));
+}
+
 bool bf16_supported() {
     const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
     const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);

@@ -55,6 +55,10 @@ void forget_weights(const void* p, size_t bytes);
 
 // The calling thread's CPU GEMM arithmetic: true for bf16 (dd_set_gemm_precision on the CPU).
 bool thread_uses_bf16();
+
+// bf16 activations (linears, attention, sliced ops, GELU) need the bf16 GEMM precision: DD_OK when `bf16` is false or
+// the thread computes in bf16, else DD_ERR_DTYPE naming the op and tensor.
+dd_status require_bf16_precision(const char* op, const char* tensor, bool bf16);
 dd_status set_thread_precision(int precision);
 
 // Whether this CPU runs bf16 matmuls natively (AVX512_BF16 or AMX); the CPU's features otherwise.

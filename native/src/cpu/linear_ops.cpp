@@ -48,11 +48,7 @@ dd_status gemm_gelu_to_bf16(const char* op, const Gemm& g0, uint16_t* y, int64_t
 // The oneDNN matmul of a linear (threaded by oneDNN on this thread's OpenMP team), bias fused; bf16 when the
 // calling thread asked for it, with the weights' bf16 copy made once. bf16 activations need that precision.
 dd_status linear_gemm(const char* op, const LinearParams& p, Gemm& g) {
-    const bool bf16_io = p.x_bf16 || p.y_bf16;
-    if (bf16_io && !thread_uses_bf16())
-        return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
-                                         "(dd_set_gemm_precision); this thread computes in fp32",
-                                         op, p.x_bf16 ? "x" : "y"));
+    if (dd_status s = require_bf16_precision(op, p.x_bf16 ? "x" : "y", p.x_bf16 || p.y_bf16)) return s;
     g = Gemm{p.x_bf16 ? static_cast<const void*>(p.x_bf16) : p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false,
              p.bias, p.y_bf16 ? static_cast<void*>(p.y_bf16) : p.y, p.y_row_stride, p.M, p.N, p.K, false};
     g.a_bf16 = p.x_bf16 != nullptr;

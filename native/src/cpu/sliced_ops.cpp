@@ -30,11 +30,7 @@ Weights weights(const BlockLinearParams& p) { return {p.w, p.w_row_stride, threa
 
 // bf16 activations, as dd_linear's, need the bf16 GEMM precision.
 dd_status check_bf16_activations(const char* op, const BlockLinearParams& p) {
-    if ((p.x_bf16 || p.y_bf16) && !thread_uses_bf16())
-        return fail(DD_ERR_DTYPE, format("%s: tensor '%s' is bf16, which needs the bf16 GEMM precision "
-                                         "(dd_set_gemm_precision); this thread computes in fp32",
-                                         op, p.x_bf16 ? "x" : "y"));
-    return DD_OK;
+    return require_bf16_precision(op, p.x_bf16 ? "x" : "y", p.x_bf16 || p.y_bf16);
 }
 
 // Runs body(m0, m1) -> dd_status over row chunks: one OpenMP region whose threads each run the blocks' matmuls on
