@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "../core/backend.h"
-#include "../core/error.h"
 #include "attention_bf16.h"
 #include "cpu_kernels.h"
 #include "gemm.h"
