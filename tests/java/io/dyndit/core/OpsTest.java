@@ -266,6 +266,44 @@ class OpsTest {
         }
     }
 
+    /**
+     * The bf16 forms of attention, the width-sliced linears and GELU outside the bf16 GEMM precision, and where a
+     * device has no bf16 form (CUDA's sliced ops and GELU): typed errors naming the tensor; the process goes on and
+     * the f32 forms give their values right after.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void bf16AttentionSlicedOpsAndGeluAreRefusedWithTypedErrors(Device dev) {
+        TestData d = new TestData();
+        int n = 2, t = 5, h = 2, hd = 8, dm = h * hd;
+        float[] xs = d.gaussian(n * t * dm, 1), ws = d.gaussian(dm * dm, 0.2);
+        dev.setGemmPrecision(Precision.FP32);
+        try (Scope s = Scope.open()) {
+            Tensor q16 = s.empty(dev, DType.BF16, n, t, h, hd), o16 = s.empty(dev, DType.BF16, n, t, h, hd);
+            DTypeMismatchException a = org.junit.jupiter.api.Assertions.assertThrows(DTypeMismatchException.class,
+                    () -> Ops.attention(q16, q16, q16, 0.25f, o16));
+            org.junit.jupiter.api.Assertions.assertTrue(a.getMessage().contains("'q'")
+                    && a.getMessage().contains("bf16 GEMM precision"), a.getMessage());
+            Tensor x16 = s.empty(dev, DType.BF16, n * t, dm), w = s.of(dev, ws, dm, dm), y = s.empty(dev, DType.F32, n * t, 8);
+            Class<? extends DynditException> sliced = dev.isCuda() ? UnsupportedOnDeviceException.class
+                    : DTypeMismatchException.class;
+            DynditException b = org.junit.jupiter.api.Assertions.assertThrows(sliced,
+                    () -> Ops.linearOutBlocks(x16, w, null, new long[] {0, 8}, y));
+            org.junit.jupiter.api.Assertions.assertTrue(b.getMessage().contains("'x'"), b.getMessage());
+            DynditException g = org.junit.jupiter.api.Assertions.assertThrows(sliced, () -> Ops.geluTanh(x16, x16));
+            org.junit.jupiter.api.Assertions.assertTrue(g.getMessage().contains("'x'"), g.getMessage());
+            // the f32 GELU right after: the double reference within its 1e-5 relative
+            Tensor x = s.of(dev, xs, n * t, dm), gy = s.empty(dev, DType.F32, n * t, dm);
+            Ops.geluTanh(x, gy);
+            float[] got = gy.toFloatArray();
+            for (int i = 0; i < xs.length; i++) {
+                double v = xs[i], want = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+                org.junit.jupiter.api.Assertions.assertEquals(want, got[i], 1e-5 * Math.abs(want) + 1e-7,
+                        "after the refused calls");
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {
