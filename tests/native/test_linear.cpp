@@ -72,6 +72,30 @@ TEST_P(LinearTest, RowStridedViewsOfXAndY) {
                          ddref::linear(column_slice(base, B * M, XW, K, K), ws, bs, B * M, N, K), gemm()));
 }
 
+// One output column (DyDiT's router's second layer; the CPU's dot-product path): rows of x at a stride, y written at
+// a stride into column 3 of a wider tensor; 2051 rows x K reach the threaded path, 37 do not; with and without bias.
+TEST_P(LinearTest, SingleOutputColumnFromStridedRows) {
+    for (int64_t rows : {int64_t(37), int64_t(2051)})
+        for (bool with_bias : {true, false}) {
+            const int64_t XW = K + 7, YW = 5;
+            auto base = rng.uniform(rows * XW, -1, 1), ws = rng.uniform(K, -1, 1), bs = rng.uniform(1, -1, 1);
+            auto ybefore = rng.uniform(rows * YW, -1, 1);
+            Tensor xb = upload_f32(backend(), base, {rows, XW}), w = upload_f32(backend(), ws, {1, K});
+            Tensor b = upload_f32(backend(), bs, {1}), yb = upload_f32(backend(), ybefore, {rows, YW});
+            Tensor x = view(xb, {rows, K}, {XW, 1}, 2), y = view(yb, {rows, 1}, {YW, 1}, 3);
+            DD_RUN_OP(dd_linear(x.get(), w.get(), with_bias ? b.get() : nullptr, y.get()));
+            const auto yall = download(yb.get());
+            std::vector<bool> inside(yall.size(), false);
+            for (int64_t r = 0; r < rows; ++r) inside[r * YW + 3] = true;
+            EXPECT_TRUE(UntouchedOutside(yall, ybefore, inside)) << rows << " rows";
+            EXPECT_TRUE(AllClose(column_slice(yall, rows, YW, 3, 1),
+                                 ddref::linear(column_slice(base, rows, XW, 2, K), ws,
+                                               with_bias ? bs : std::vector<float>{}, rows, 1, K),
+                                 gemm()))
+                << rows << " rows, bias " << with_bias;
+        }
+}
+
 // K = 0: every dot product is empty, so y is the bias (or zeros), exactly.
 TEST_P(LinearTest, EmptyReductionGivesBias) {
     auto bs = rng.uniform(N, -1, 1);

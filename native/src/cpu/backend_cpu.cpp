@@ -71,17 +71,21 @@ namespace {
 inline bool worth_threads(int64_t work) { return work >= (1 << 15); }
 
 
-// A bf16 y is the f32 row rounded once (round_bf16): the values a linear's f32 -> bf16 reorder of the f32 y gives.
+// A bf16 y is the f32 row rounded once (as round_bf16): the values a linear's f32 -> bf16 reorder of the f32 y gives.
 dd_status layernorm_modulate(const LayerNormModulateParams& p) {
     const Kernels& k = kernels();
 #pragma omp parallel for collapse(2) if (worth_threads(p.N * p.T * p.D))
     for (int64_t n = 0; n < p.N; ++n)
         for (int64_t t = 0; t < p.T; ++t) {
-            thread_local std::vector<float> row;  // this worker's: grows only
-            float* y = p.y ? p.y + n * p.y_sn + t * p.y_st : (row.resize(size_t(p.D)), row.data());
-            k.layernorm_modulate_row(p.x + n * p.x_sn + t * p.x_st, y, p.shift ? p.shift + n * p.shift_sn : nullptr,
-                                     p.scale ? p.scale + n * p.scale_sn : nullptr, p.D, p.eps);
-            if (p.y_bf16) k.round_bf16(y, p.y_bf16 + n * p.y_sn + t * p.y_st, p.D);
+            const float* x = p.x + n * p.x_sn + t * p.x_st;
+            if (t + 1 < p.T)  // the next row, while this one is reduced: 263 -> 235 us at DiT-B/2 b8 into bf16
+                for (int64_t i = 0; i < p.D; i += 16) __builtin_prefetch(x + p.x_st + i);
+            const float* shift = p.shift ? p.shift + n * p.shift_sn : nullptr;
+            const float* scale = p.scale ? p.scale + n * p.scale_sn : nullptr;
+            if (p.y_bf16)
+                k.layernorm_modulate_row_bf16(x, p.y_bf16 + n * p.y_sn + t * p.y_st, shift, scale, p.D, p.eps);
+            else
+                k.layernorm_modulate_row(x, p.y + n * p.y_sn + t * p.y_st, shift, scale, p.D, p.eps);
         }
     return DD_OK;
 }

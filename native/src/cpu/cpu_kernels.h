@@ -48,6 +48,9 @@ struct Kernels {
     // 1.2e-4 relative of gelu_tanh's value (AVX-512: a cheaper exp and reciprocal, small beside bf16's 2^-8; bf16
     // precision only)
     void (*gelu_tanh_bf16)(uint16_t* y, int64_t n);
+    // layernorm_modulate_row into bf16: its f32 values rounded as round_bf16 rounds them (bit for bit)
+    void (*layernorm_modulate_row_bf16)(const float* x, uint16_t* y, const float* shift, const float* scale, int64_t D,
+                                        float eps);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)

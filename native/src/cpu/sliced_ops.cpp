@@ -166,7 +166,9 @@ dd_status relu(const UnaryParams& p) {
     const float* x = p.x;  // locals: through p's fields the loop was not vectorized (it compiled scalar, branching)
     float* y = p.y;
     const int64_t n = p.n;
-#pragma omp parallel for simd if (n >= (1 << 18))
+    // `if (parallel: ...)`: a bare `if` on a combined construct also turns its simd off, and below 2^18 elements the
+    // loop ran scalar and branching (DyDiT-B's router hidden, 98K floats: 400 us, 4 ns an element)
+#pragma omp parallel for simd if (parallel : n >= (1 << 18))
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
     return DD_OK;
 }
