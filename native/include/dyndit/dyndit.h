@@ -280,6 +280,17 @@ DD_API dd_status dd_linear_out_blocks(const dd_tensor* x, const dd_tensor* w, co
 DD_API dd_status dd_linear_in_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
                                      const int64_t* blocks, int nblocks, dd_tensor* y);
 
+/* The width-sliced MLP's fused forms (CPU; DD_ERR_UNSUPPORTED on CUDA devices, which run the two ops), bit for bit
+ * the two ops in turn: dd_linear_out_blocks_gelu is dd_linear_out_blocks then dd_gelu_tanh on y (f32 or bf16);
+ * dd_linear_in_blocks_gated_residual is dd_linear_in_blocks into a scratch, then dd_gated_residual_add into
+ * h [N,T,rows of w] with gate [N, rows of w] (or NULL: 1); x [N,T,sum of lengths]. Each thread finishes its own rows
+ * while they are in its cache (DyDiT's sliced MLP and attention output, 2 of 3 passes over memory saved). */
+DD_API dd_status dd_linear_out_blocks_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                           const int64_t* blocks, int nblocks, dd_tensor* y);
+DD_API dd_status dd_linear_in_blocks_gated_residual(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                                    const int64_t* blocks, int nblocks, const dd_tensor* gate,
+                                                    dd_tensor* h);
+
 /* Ragged rows: y[i,:] = LN(x[i,:]) * (1 + scale[row_sample[i],:]) + shift[row_sample[i],:].
  * x, y [K,D]; shift, scale [S,D] (any row stride); row_sample [K] i32 in [0,S). In-place allowed. */
 DD_API dd_status dd_layernorm_modulate_rows(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,

@@ -145,6 +145,8 @@ struct BlockLinearParams {
     // bf16 activations (backends with sliced_bf16_io): x (then x is null), and for linear_out_blocks y (then y is null)
     const uint16_t* x_bf16 = nullptr;
     uint16_t* y_bf16 = nullptr;
+    // linear_in_blocks_gated_residual: y is h, and h += gate[m / rows_per_sample] * (the product); gate may be null
+    const float* gate = nullptr; int64_t gate_rs = 0, rows_per_sample = 1;
 };
 
 struct LayerNormRowsParams {
@@ -266,6 +268,10 @@ struct Backend {
     bool attention_bf16_io = false;
     // linear_out_blocks takes bf16 x / y, linear_in_blocks bf16 x, gelu_tanh bf16 x and y, in the bf16 GEMM precision.
     bool sliced_bf16_io = false;
+    // The width-sliced linears with the op that follows them (dd_linear_out_blocks_gelu,
+    // dd_linear_in_blocks_gated_residual), bit for bit the separate ops; null: unsupported.
+    dd_status (*linear_out_blocks_gelu)(const BlockLinearParams&) = nullptr;
+    dd_status (*linear_in_blocks_gated_residual)(const BlockLinearParams&) = nullptr;
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

@@ -43,16 +43,22 @@ int64_t check_blocks(const OpCheck& c, const int64_t* blocks, int nblocks, int64
     return total;
 }
 
-// Shared checks of the two width-sliced linears; `out_side` selects which side of w the blocks index.
-dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
-                       const int64_t* blocks, int nblocks, dd_tensor* y, bool out_side) {
+// The width-sliced linears and their fused forms (out-blocks + GELU, in-blocks + gated residual).
+enum class Sliced { kOut, kIn, kOutGelu, kInGated };
+
+// Shared checks of the width-sliced linears: out-blocks index rows of w, in-blocks its columns. kInGated's y is the
+// residual h [N,T,rows of w] and gate [N, rows of w] (or null).
+dd_status block_linear(const char* op, Sliced kind, const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                       const int64_t* blocks, int nblocks, dd_tensor* y, const dd_tensor* gate = nullptr) {
     return dd::guard(op, [&] {
         OpCheck c(op);
-        const dd_tensor& X = c.tensor(x, "x", OpCheck::kF32OrBf16, -1);
+        const bool out_side = kind == Sliced::kOut || kind == Sliced::kOutGelu, gated = kind == Sliced::kInGated;
+        const char* yn = gated ? "h" : "y";
+        const dd_tensor& X = c.tensor(x, "x", OpCheck::kF32OrBf16, gated ? 3 : -1);
         const dd_tensor& W = c.tensor(w, "w", DD_F32, 2);
         const dd_tensor* B = c.optional(bias, "bias", DD_F32, 1);
-        const dd_tensor& Y = c.tensor(y, "y", out_side ? OpCheck::kF32OrBf16 : DD_F32, X.ndim);
-        for (auto [t, n] : {std::pair{&X, "x"}, {&Y, "y"}})
+        const dd_tensor& Y = c.tensor(y, yn, out_side ? OpCheck::kF32OrBf16 : DD_F32, X.ndim);
+        for (auto [t, n] : {std::pair{&X, "x"}, {&Y, yn}})
             if (t->dtype == DD_BF16 && !c.backend().sliced_bf16_io)
                 c.error(DD_ERR_UNSUPPORTED, format("tensor '%s' is bf16: the %s backend's width-sliced linears take f32 "
                                                    "activations", n, c.backend().name));
@@ -65,24 +71,34 @@ dd_status block_linear(const char* op, const dd_tensor* x, const dd_tensor* w, c
                                          (long long)xw, out_side ? "columns of w" : "sum of block lengths"));
         for (int i = 0; i < X.ndim - 1; ++i)
             if (Y.shape[i] != X.shape[i])
-                c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, leading dims must equal x's %s",
+                c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, leading dims must equal x's %s", yn,
                                              Y.shape_str().c_str(), X.shape_str().c_str()));
         if (Y.shape[Y.ndim - 1] != yw)
-            c.error(DD_ERR_SHAPE, format("tensor 'y' has shape %s, last dim expected %lld (%s)", Y.shape_str().c_str(),
-                                         (long long)yw, out_side ? "sum of block lengths" : "rows of w"));
+            c.error(DD_ERR_SHAPE, format("tensor '%s' has shape %s, last dim expected %lld (%s)", yn,
+                                         Y.shape_str().c_str(), (long long)yw,
+                                         out_side ? "sum of block lengths" : "rows of w"));
         if (B) c.shape(*B, "bias", {N}, "[N] (rows of w)"), c.last_dim_contiguous(*B, "bias");
-        c.no_overlap(Y, "y", &X, "x");
-        c.no_overlap(Y, "y", &W, "w");
-        c.no_overlap(Y, "y", B, "bias");
+        c.no_overlap(Y, yn, &X, "x");
+        c.no_overlap(Y, yn, &W, "w");
+        c.no_overlap(Y, yn, B, "bias");
         dd::BlockLinearParams p{};
+        if (gated) {
+            const dd_tensor* G = c.optional(gate, "gate", DD_F32, 2);
+            if (G) c.shape(*G, "gate", {Y.shape[0], N}, "[N,D] (D = rows of w)"), c.last_dim_contiguous(*G, "gate");
+            c.no_overlap(Y, yn, G, "gate");
+            p.gate = f32(G), p.gate_rs = G ? G->strides[0] : 0, p.rows_per_sample = Y.shape[1];
+        }
         if (X.dtype == DD_BF16) p.x_bf16 = static_cast<const uint16_t*>(X.data()); else p.x = f32(&X);
         p.x_row_stride = c.uniform_row_stride(X, "x");
         p.w = f32(&W); p.w_row_stride = c.uniform_row_stride(W, "w");
         p.bias = f32(B);
         if (Y.dtype == DD_BF16) p.y_bf16 = static_cast<uint16_t*>(Y.data()); else p.y = f32w(&Y);
-        p.y_row_stride = c.uniform_row_stride(Y, "y");
+        p.y_row_stride = c.uniform_row_stride(Y, yn);
         p.M = rows_of(X); p.blocks = blocks; p.nblocks = nblocks; p.N = N; p.K = K;
-        return run(c, out_side ? c.backend().linear_out_blocks : c.backend().linear_in_blocks, p);
+        const dd::Backend& be = c.backend();
+        auto fn = kind == Sliced::kOut ? be.linear_out_blocks : kind == Sliced::kIn ? be.linear_in_blocks
+                : kind == Sliced::kOutGelu ? be.linear_out_blocks_gelu : be.linear_in_blocks_gated_residual;
+        return run(c, fn, p);
     });
 }
 
@@ -409,12 +425,23 @@ dd_status dd_add_broadcast(dd_tensor* y, const dd_tensor* b) {
 
 dd_status dd_linear_out_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const int64_t* blocks,
                                int nblocks, dd_tensor* y) {
-    return block_linear("dd_linear_out_blocks", x, w, bias, blocks, nblocks, y, true);
+    return block_linear("dd_linear_out_blocks", Sliced::kOut, x, w, bias, blocks, nblocks, y);
 }
 
 dd_status dd_linear_in_blocks(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, const int64_t* blocks,
                               int nblocks, dd_tensor* y) {
-    return block_linear("dd_linear_in_blocks", x, w, bias, blocks, nblocks, y, false);
+    return block_linear("dd_linear_in_blocks", Sliced::kIn, x, w, bias, blocks, nblocks, y);
+}
+
+dd_status dd_linear_out_blocks_gelu(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                    const int64_t* blocks, int nblocks, dd_tensor* y) {
+    return block_linear("dd_linear_out_blocks_gelu", Sliced::kOutGelu, x, w, bias, blocks, nblocks, y);
+}
+
+dd_status dd_linear_in_blocks_gated_residual(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias,
+                                             const int64_t* blocks, int nblocks, const dd_tensor* gate,
+                                             dd_tensor* h) {
+    return block_linear("dd_linear_in_blocks_gated_residual", Sliced::kInGated, x, w, bias, blocks, nblocks, h, gate);
 }
 
 dd_status dd_layernorm_modulate_rows(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale,

@@ -43,7 +43,9 @@ dd_status linear_epilogue(const LinearEpilogueParams& e);
 
 // sliced_ops.cpp
 dd_status linear_out_blocks(const BlockLinearParams& p);
+dd_status linear_out_blocks_gelu(const BlockLinearParams& p);
 dd_status linear_in_blocks(const BlockLinearParams& p);
+dd_status linear_in_blocks_gated_residual(const BlockLinearParams& p);
 dd_status layernorm_modulate_rows(const LayerNormRowsParams& p);
 dd_status select_tokens(const SelectTokensParams& p);
 dd_status relu(const UnaryParams& p);
@@ -260,6 +262,8 @@ const Backend cpu = {
     true,  // layernorm_bf16_out
     true,  // attention_bf16_io: in the bf16 GEMM precision
     true,  // sliced_bf16_io: in the bf16 GEMM precision
+    linear_out_blocks_gelu,
+    linear_in_blocks_gated_residual,
 };
 
 }  // namespace

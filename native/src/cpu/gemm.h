@@ -59,6 +59,10 @@ bool thread_uses_bf16();
 // bf16 activations (linears, attention, sliced ops, GELU) need the bf16 GEMM precision: DD_OK when `bf16` is false or
 // the thread computes in bf16, else DD_ERR_DTYPE naming the op and tensor.
 dd_status require_bf16_precision(const char* op, const char* tensor, bool bf16);
+
+// y[m, :] = gelu_tanh(y[m, :]) over M rows of N f32 values (row stride ld), in place, in dd_gelu_tanh's chunks: the
+// fused forms' GELU, bit for bit the separate op's (linear_ops.cpp).
+dd_status gelu_rows(float* y, int64_t ld, int64_t M, int64_t N);
 dd_status set_thread_precision(int precision);
 
 // Whether this CPU runs bf16 matmuls natively (AVX512_BF16 or AMX); the CPU's features otherwise.

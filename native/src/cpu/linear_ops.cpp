@@ -12,10 +12,8 @@
 #include "gemm.h"
 
 namespace dd::cpu {
-namespace {
 
-// y[m, :] = gelu_tanh(y[m, :]) over M rows of N (row stride ld), in place, in the chunks dd_gelu_tanh uses
-// (backend_cpu.cpp unary): the same elements meet the kernel's vector and tail code, bit for bit.
+// In the chunks dd_gelu_tanh uses (backend_cpu.cpp unary): the same elements meet the kernel's vector and tail code.
 dd_status gelu_rows(float* y, int64_t ld, int64_t M, int64_t N) {
     const Kernels& k = kernels();
     const bool dense = ld == N || M <= 1;
@@ -28,6 +26,8 @@ dd_status gelu_rows(float* y, int64_t ld, int64_t M, int64_t N) {
         }
     return DD_OK;
 }
+
+namespace {
 
 // y = bf16(gelu_tanh(bf16(A B + bias))): the product rounded to bf16 into y (row stride ld) by the matmul, then the
 // GELU in fp32 on those values, rounded again in place. Half the bytes of an f32 pre-activation written and read

@@ -61,14 +61,15 @@ int64_t kept(const BlockLinearParams& p) {
     return total;
 }
 
-}  // namespace
-
 // Each block of output rows of w is one matmul into its columns of y, per row chunk. In bf16 the chunk's rows of x
-// are rounded to bf16 once (each block's product would otherwise round all of x again).
-dd_status linear_out_blocks(const BlockLinearParams& p) {
-    if (dd_status s = check_bf16_activations("dd_linear_out_blocks", p)) return s;
+// are rounded to bf16 once (each block's product would otherwise round all of x again). gelu (a bf16 y): the chunk's
+// rows then take the GELU in place on the thread that wrote them, while they are still in its cache (the kernel
+// dd_gelu_tanh runs on bf16, element by element).
+dd_status out_blocks(const char* op, const BlockLinearParams& p, bool gelu) {
+    if (dd_status s = check_bf16_activations(op, p)) return s;
     const Weights w = weights(p);
-    return for_row_chunks(p.M, p.K * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+    const int64_t total = kept(p);
+    return for_row_chunks(p.M, p.K * total, [&](int64_t m0, int64_t m1) -> dd_status {
         const void* x = p.x_bf16 ? static_cast<const void*>(p.x_bf16 + m0 * p.x_row_stride)
                                  : static_cast<const void*>(p.x + m0 * p.x_row_stride);
         int64_t ldx = p.x_row_stride;
@@ -78,7 +79,7 @@ dd_status linear_out_blocks(const BlockLinearParams& p) {
             try {
                 r = static_cast<uint16_t*>(x_bf16.get(size_t((m1 - m0) * p.K) * 2));
             } catch (const std::bad_alloc&) {
-                return fail(DD_ERR_OUT_OF_MEMORY, "dd_linear_out_blocks: out of host memory for x in bf16");
+                return fail(DD_ERR_OUT_OF_MEMORY, std::string(op) + ": out of host memory for x in bf16");
             }
             const Kernels& k = kernels();
             for (int64_t m = m0; m < m1; ++m) k.round_bf16(p.x + m * p.x_row_stride, r + (m - m0) * p.K, p.K);
@@ -94,41 +95,81 @@ dd_status linear_out_blocks(const BlockLinearParams& p) {
             g.a_bf16 = w.bf16;
             g.c_bf16 = p.y_bf16 != nullptr;
             g.b_pack = w.bf16;
-            if (dd_status s = gemm("dd_linear_out_blocks", g)) return s;
+            if (dd_status s = gemm(op, g)) return s;
             off += len;
+        }
+        if (gelu) {
+            const Kernels& k = kernels();
+            for (int64_t m = m0; m < m1; ++m) k.gelu_tanh_bf16(p.y_bf16 + m * p.y_row_stride, total);
         }
         return DD_OK;
     });
 }
 
-// Each block of input columns adds its matmul into y, per row chunk; the first one writes y and the bias.
-dd_status linear_in_blocks(const BlockLinearParams& p) {
-    if (dd_status s = check_bf16_activations("dd_linear_in_blocks", p)) return s;
-    const Weights w = weights(p);
+// Rows m0..m1 of the in-blocks product into y (row stride ldy): the first kept block writes them and the bias, the
+// others add theirs.
+dd_status in_blocks_rows(const char* op, const BlockLinearParams& p, const Weights& w, int64_t m0, int64_t m1, float* y,
+                         int64_t ldy) {
     const size_t x_elem = p.x_bf16 ? 2 : 4;
     const char* x0 = p.x_bf16 ? reinterpret_cast<const char*>(p.x_bf16) : reinterpret_cast<const char*>(p.x);
-    return for_row_chunks(p.M, p.N * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
-        float* y = p.y + m0 * p.y_row_stride;
-        int64_t off = 0;
-        bool written = false;
-        for (int b = 0; b < p.nblocks; ++b) {
-            const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
-            if (len > 0) {
-                Gemm g{x0 + size_t(m0 * p.x_row_stride + off) * x_elem, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
-                       w.bf16, written ? nullptr : p.bias, y, p.y_row_stride, m1 - m0, p.N, len, written};
-                g.a_bf16 = p.x_bf16 != nullptr;
-                g.b_pack = w.bf16;
-                if (dd_status s = gemm("dd_linear_in_blocks", g)) return s;
-                written = true;
-            }
-            off += len;
+    int64_t off = 0;
+    bool written = false;
+    for (int b = 0; b < p.nblocks; ++b) {
+        const int64_t start = p.blocks[2 * b], len = p.blocks[2 * b + 1];
+        if (len > 0) {
+            Gemm g{x0 + size_t(m0 * p.x_row_stride + off) * x_elem, p.x_row_stride, 1, w.at(0, start), 1, w.ld,
+                   w.bf16, written ? nullptr : p.bias, y, ldy, m1 - m0, p.N, len, written};
+            g.a_bf16 = p.x_bf16 != nullptr;
+            g.b_pack = w.bf16;
+            if (dd_status s = gemm(op, g)) return s;
+            written = true;
         }
-        if (written) return DD_OK;
-        // no input columns: y = bias (or 0)
-        const Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, y, p.y_row_stride, m1 - m0, p.N, 0,
-                     false};
-        return gemm("dd_linear_in_blocks", g);
+        off += len;
+    }
+    if (written) return DD_OK;
+    // no input columns: y = bias (or 0)
+    const Gemm g{p.x, p.x_row_stride, 1, p.w, 1, p.w_row_stride, false, p.bias, y, ldy, m1 - m0, p.N, 0, false};
+    return gemm(op, g);
+}
+
+// Each block of input columns adds its matmul into y, per row chunk. gated: the chunk's sum goes to this thread's
+// scratch rows, then h (p.y) += gate * those rows by dd_gated_residual_add's kernel, while they are in its cache.
+dd_status in_blocks(const char* op, const BlockLinearParams& p, bool gated) {
+    if (dd_status s = check_bf16_activations(op, p)) return s;
+    const Weights w = weights(p);
+    return for_row_chunks(p.M, p.N * kept(p), [&](int64_t m0, int64_t m1) -> dd_status {
+        if (!gated) return in_blocks_rows(op, p, w, m0, m1, p.y + m0 * p.y_row_stride, p.y_row_stride);
+        thread_local GrowBuffer sums;  // this thread's rows: grows only
+        float* r;
+        try {
+            r = static_cast<float*>(sums.get(size_t((m1 - m0) * p.N) * 4));
+        } catch (const std::bad_alloc&) {
+            return fail(DD_ERR_OUT_OF_MEMORY, std::string(op) + ": out of host memory for the product's rows");
+        }
+        if (dd_status s = in_blocks_rows(op, p, w, m0, m1, r, p.N)) return s;
+        const Kernels& k = kernels();
+        for (int64_t m = m0; m < m1; ++m)
+            k.gated_add_row(p.y + m * p.y_row_stride, r + (m - m0) * p.N,
+                            p.gate ? p.gate + (m / p.rows_per_sample) * p.gate_rs : nullptr, p.N);
+        return DD_OK;
     });
+}
+
+}  // namespace
+
+dd_status linear_out_blocks(const BlockLinearParams& p) { return out_blocks("dd_linear_out_blocks", p, false); }
+
+// An f32 y takes the GELU after, in dd_gelu_tanh's chunks (as dd_linear_gelu's f32 y), for the same bits.
+dd_status linear_out_blocks_gelu(const BlockLinearParams& p) {
+    if (p.y_bf16) return out_blocks("dd_linear_out_blocks_gelu", p, true);
+    if (dd_status s = out_blocks("dd_linear_out_blocks_gelu", p, false)) return s;
+    return gelu_rows(p.y, p.y_row_stride, p.M, kept(p));
+}
+
+dd_status linear_in_blocks(const BlockLinearParams& p) { return in_blocks("dd_linear_in_blocks", p, false); }
+
+dd_status linear_in_blocks_gated_residual(const BlockLinearParams& p) {
+    return in_blocks("dd_linear_in_blocks_gated_residual", p, true);
 }
 
 dd_status layernorm_modulate_rows(const LayerNormRowsParams& p) {

@@ -139,6 +139,29 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@link #linearOutBlocks} then GELU-tanh on y (f32 or bf16) in one op, bit for bit the two (the CPU: each thread
+     * applies the GELU to the rows it has just written; CUDA devices refuse it and run the two ops).
+     */
+    public static void linearOutBlocksGelu(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor y) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_out_blocks_gelu(l.of(x), l.of(w), l.of(bias), blocks,
+                    blocks.length / 2, l.of(y)));
+        }
+    }
+
+    /**
+     * h += gate * {@link #linearInBlocks}(x) in one op (x [N,T,listed columns], h [N,T,rows of w], gate [N, rows of
+     * w] or null), bit for bit the two ops (the CPU; CUDA devices refuse it).
+     */
+    public static void linearInBlocksGatedResidual(Tensor x, Tensor w, Tensor bias, long[] blocks, Tensor gate,
+            Tensor h) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_in_blocks_gated_residual(l.of(x), l.of(w), l.of(bias), blocks,
+                    blocks.length / 2, l.of(gate), l.of(h)));
+        }
+    }
+
     /** LayerNorm + modulate of ragged rows x [K,D] with shift/scale rows chosen by rowSample [K]. */
     public static void layerNormModulateRows(Tensor x, Tensor shift, Tensor scale, Tensor rowSample, float eps, Tensor y) {
         try (Leases l = new Leases()) {

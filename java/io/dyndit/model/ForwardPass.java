@@ -229,8 +229,14 @@ final class ForwardPass {
                 Ops.attention(ws.view(qkvAll, shape, st, 0), ws.view(qkvAll, shape, st, width),
                         ws.view(qkvAll, shape, st, 2 * width), scale, o);
             }
-            Ops.linearInBlocks(ws.prefix(attnAll, n, t, width), b.projW(), b.projB(), Blocks.units(lp.heads(), hd),
-                    ws.proj);
+            Tensor attn = ws.prefix(attnAll, n, t, width);
+            long[] units = Blocks.units(lp.heads(), hd);
+            if (fuse && gemm.fusesSlicedOps()) { // the gated residual on each thread's rows as it finishes them
+                Ops.linearInBlocksGatedResidual(attn, b.projW(), b.projB(), units, a[2], ws.h);
+                fused = true;
+            } else {
+                Ops.linearInBlocks(attn, b.projW(), b.projB(), units, ws.proj);
+            }
         }
         if (!fused) {
             obs.onTensor("block." + i + ".attn_out", proj);
@@ -262,9 +268,13 @@ final class ForwardPass {
                 return (double) n * t * 2 * d * m;
             }
             Tensor fc2 = fill == null ? ws.fc2 : fill.mlpOut(i);
-            runMlp(ws, b, lp, u, fc1, fc2, gs);
-            obs.onTensor("block." + i + ".mlp_out", fc2);
-            Ops.gatedResidualAdd(ws.h, a[5], fc2);
+            if (fuse) { // nobody reads the branch output: straight into the residual
+                runMlp(ws, b, lp, u, fc1, null, a[5], gs);
+            } else {
+                runMlp(ws, b, lp, u, fc1, fc2, null, gs);
+                obs.onTensor("block." + i + ".mlp_out", fc2);
+                Ops.gatedResidualAdd(ws.h, a[5], fc2);
+            }
             Ranges.pop();
             return (double) n * t * 2 * d * m;
         }
@@ -296,9 +306,13 @@ final class ForwardPass {
             Tensor u = gemm.bf16Activations() ? ws.uBf16() : ws.u;
             Ops.layerNormModulate(ws.h, a[3], a[4], LN_EPS, u);
             Tensor fc2 = ws.prefix(ws.fc2, n, t, d);
-            runMlp(ws, b, lp, u, ws.prefix(ws.fc1, n, t, m), fc2, gs);
-            obs.onTensor("block." + i + ".mlp_out_kept", ws.prefix(ws.fc2, k, d));
-            Ops.gatedResidualAdd(ws.h, a[5], fc2);
+            if (fuse) {
+                runMlp(ws, b, lp, u, ws.prefix(ws.fc1, n, t, m), null, a[5], gs);
+            } else {
+                runMlp(ws, b, lp, u, ws.prefix(ws.fc1, n, t, m), fc2, null, gs);
+                obs.onTensor("block." + i + ".mlp_out_kept", ws.prefix(ws.fc2, k, d));
+                Ops.gatedResidualAdd(ws.h, a[5], fc2);
+            }
             Ranges.pop();
             return routerMacs + (double) k * 2 * d * m;
         }
@@ -306,7 +320,7 @@ final class ForwardPass {
         Tensor hk = ws.prefix(ws.rows, k, d), out = ws.prefix(ws.rowsOut, k, d);
         Ops.gatherRows(ws.hFlat, idx, hk);
         Ops.layerNormModulateRows(hk, a[3], a[4], smp, LN_EPS, hk);
-        runMlp(ws, b, lp, hk, ws.prefix(ws.fc1, k, m), out, gs);
+        runMlp(ws, b, lp, hk, ws.prefix(ws.fc1, k, m), out, null, gs);
         obs.onTensor("block." + i + ".mlp_out_kept", out);
         Ops.scatterAddRows(ws.hFlat, idx, out, a[5], smp);
         Ranges.pop();
@@ -366,22 +380,41 @@ final class ForwardPass {
         mlpMacs[i] = rows * 2 * d * m;
     }
 
-    /** fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so). */
+    /**
+     * fc2(GELU(fc1(u))) over the plan's active groups (all when the plan says so) into out, or (out null) added into
+     * ws.h with the gate: the fused forms where the backend has them, bit for bit the separate ops.
+     */
     private void runMlp(ForwardWorkspace ws, DiTWeights.Block b, LayerPlan lp, Tensor u, Tensor fc1, Tensor out,
-            int gs) {
+            Tensor gate, int gs) {
+        Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
         if (lp.allGroups()) {
-            Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
             Ops.linearGelu(u, b.fc1W(), b.fc1B(), hidden);
-            Ops.linear(hidden, b.fc2W(), b.fc2B(), out);
+            if (out == null) {
+                Ops.linearGatedResidual(hidden, b.fc2W(), b.fc2B(), gate, ws.h);
+            } else {
+                Ops.linear(hidden, b.fc2W(), b.fc2B(), out);
+            }
             return;
         }
         long[] blocks = Blocks.units(lp.groups(), gs);
         // the CPU in bf16: the kept groups' hidden in bf16, as the full-width one (the product rounded, then GELU)
-        Tensor hidden = gemm.bf16Activations() ? ws.prefix(ws.fc1Bf16(), fc1.shape()) : fc1;
+        boolean fusedOps = gemm.fusesSlicedOps();
         if (lp.groups().length > 0) {
-            Ops.linearOutBlocks(u, b.fc1W(), b.fc1B(), blocks, hidden);
-            Ops.geluTanh(hidden, hidden);
+            if (fusedOps) {
+                Ops.linearOutBlocksGelu(u, b.fc1W(), b.fc1B(), blocks, hidden);
+            } else {
+                Ops.linearOutBlocks(u, b.fc1W(), b.fc1B(), blocks, hidden);
+                Ops.geluTanh(hidden, hidden);
+            }
         }
-        Ops.linearInBlocks(hidden, b.fc2W(), b.fc2B(), blocks, out);
+        if (out != null) {
+            Ops.linearInBlocks(hidden, b.fc2W(), b.fc2B(), blocks, out);
+        } else if (fusedOps) {
+            Ops.linearInBlocksGatedResidual(hidden, b.fc2W(), b.fc2B(), blocks, gate, ws.h);
+        } else {
+            Tensor fc2 = ws.prefix(ws.fc2, ws.h.shape());
+            Ops.linearInBlocks(hidden, b.fc2W(), b.fc2B(), blocks, fc2);
+            Ops.gatedResidualAdd(ws.h, gate, fc2);
+        }
     }
 }

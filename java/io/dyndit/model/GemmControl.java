@@ -34,6 +34,14 @@ final class GemmControl {
         return precision == Precision.BF16 && !device.isCuda();
     }
 
+    /**
+     * Whether the width-sliced linears run fused with the GELU and the gated residual that follow them (the CPU's
+     * {@code dd_linear_out_blocks_gelu} / {@code dd_linear_in_blocks_gated_residual}; CUDA runs the separate ops).
+     */
+    boolean fusesSlicedOps() {
+        return !device.isCuda();
+    }
+
     /** Before an evaluation: the model's precision (another model on the device may have changed it). */
     void apply() {
         device.setGemmPrecision(precision);

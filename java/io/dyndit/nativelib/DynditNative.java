@@ -148,6 +148,11 @@ public final class DynditNative {
             @Cast("const int64_t*") long[] blocks, int nblocks, dd_tensor y);
     public static native int dd_linear_in_blocks(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
             @Cast("const int64_t*") long[] blocks, int nblocks, dd_tensor y);
+    public static native int dd_linear_out_blocks_gelu(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
+            @Cast("const int64_t*") long[] blocks, int nblocks, dd_tensor y);
+    public static native int dd_linear_in_blocks_gated_residual(@Const dd_tensor x, @Const dd_tensor w,
+            @Const dd_tensor bias, @Cast("const int64_t*") long[] blocks, int nblocks, @Const dd_tensor gate,
+            dd_tensor h);
     public static native int dd_layernorm_modulate_rows(@Const dd_tensor x, @Const dd_tensor shift,
             @Const dd_tensor scale, @Const dd_tensor rowSample, float eps, dd_tensor y);
     public static native int dd_select_tokens(@Const dd_tensor logits, dd_tensor index, dd_tensor rowSample,

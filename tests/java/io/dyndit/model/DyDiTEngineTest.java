@@ -177,4 +177,30 @@ class DyDiTEngineTest {
             assertArrayEquals(gathered, dense, "seed " + seed);
         }
     }
+    /**
+     * Unobserved, width-sliced blocks run the fused sliced linears (GELU on the fc1 slice, gated residual on the proj
+     * and fc2 slices); observed, the separate ops and branch outputs: the same bits, in fp32 and in bf16, with every
+     * token kept (dense MLP) and with the router's own decisions (gathered tokens).
+     */
+    @ParameterizedTest(name = "tokenBias={0} {1}")
+    @CsvSource({"20, FP32", "0.3, FP32", "20, BF16", "0.3, BF16"})
+    void fusedSlicedOpsGiveTheSeparateOpsBits(double tokenBias, io.dyndit.core.Precision precision) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                precision != io.dyndit.core.Precision.BF16 || io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+        long seed = io.dyndit.testing.Seeds.fresh();
+        RandomDiT file = RandomDyDiT.create(CFG, true, 2, 2, tokenBias, seed);
+        Random g = new Random(seed);
+        float[] x = new float[2 * 4 * 8 * 8];
+        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        float[] ts = {300, 300};
+        long[] y = {1, 4};
+        try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(precision)) {
+            int[] seen = {0};
+            DiTModel.Result fused = m.forwardDetailed(x, ts, y, ForwardObserver.NONE);
+            DiTModel.Result parts = m.forwardDetailed(x, ts, y, (name, t) -> seen[0]++);
+            assertTrue(seen[0] > 0, "the observer saw the branch outputs");
+            assertTrue(fused.macs() < 0.99 * fused.staticMacs(), "a width-sliced plan ran");
+            assertArrayEquals(parts.out(), fused.out(), "seed " + seed);
+        }
+    }
 }
