@@ -142,6 +142,41 @@ void BM_mlp_part(benchmark::State& st) {
 }
 BENCHMARK(BM_mlp_part)->ArgsProduct({{2048}, {0, 1, 2, 3, 4, 5}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// DyDiT's width-sliced MLP at half width (6 of 12 groups of DiT-B, one run of 1536 hidden columns), batch 8, bf16
+// activations (arg 1: 1 = bf16 precision; 0 = fp32 with f32 activations): arg 0 = 0 fc1 out-blocks then the GELU,
+// 1 dd_linear_out_blocks_gelu; 2 fc2 in-blocks into a scratch then the gated add, 3 dd_linear_in_blocks_gated_residual.
+void BM_sliced_mlp_part(benchmark::State& st) {
+    const int64_t form = st.range(0), D = 768, N = 8, T = 256, H = 2 * D;
+    const bool bf16 = st.range(1) != 0;
+    if (dd_set_gemm_precision(DD_DEVICE_CPU, bf16 ? DD_PRECISION_BF16 : DD_PRECISION_FP32) != DD_OK)
+        return st.SkipWithError(dd_last_error());
+    Tensor w1({4 * D, D}, 0.02f), b1({4 * D}), w2({D, 4 * D}, 0.02f), b2({D}), gate({N, D}), h({N, T, D}), tmp({N, T, D});
+    Tensor u32({N, T, D}), hid32({N, T, H});
+    dd_tensor *u16 = nullptr, *hid16 = nullptr;
+    const int64_t us[3] = {N, T, D}, hs[3] = {N, T, H};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 3, us, &u16);
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 3, hs, &hid16);
+    dd_copy(u32.t, u16);
+    dd_copy(hid32.t, hid16);
+    dd_tensor* u = bf16 ? u16 : u32.t;
+    dd_tensor* hid = bf16 ? hid16 : hid32.t;
+    const int64_t blocks[2] = {0, H};
+    for (auto _ : st) {
+        dd_status s = DD_OK;
+        if (form == 0) s = dd_linear_out_blocks(u, w1.t, b1.t, blocks, 1, hid), s = s ? s : dd_gelu_tanh(hid, hid);
+        if (form == 1) s = dd_linear_out_blocks_gelu(u, w1.t, b1.t, blocks, 1, hid);
+        if (form == 2)
+            s = dd_linear_in_blocks(hid, w2.t, b2.t, blocks, 1, tmp.t), s = s ? s : dd_gated_residual_add(h.t, gate.t, tmp.t);
+        if (form == 3) s = dd_linear_in_blocks_gated_residual(hid, w2.t, b2.t, blocks, 1, gate.t, h.t);
+        if (s != DD_OK) return st.SkipWithError(dd_last_error());
+    }
+    dd_tensor_free(u16);
+    dd_tensor_free(hid16);
+    dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_FP32);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * N * T * D * H * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_sliced_mlp_part)->ArgsProduct({{0, 1, 2, 3}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // fc1 alone: y = x W^T + b (arg 3 = 0) or gelu(x W^T + b) by dd_linear_gelu (1); arg 4: 1 = bf16 precision.
 void BM_fc1(benchmark::State& st) {
     const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
@@ -212,13 +247,19 @@ BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})
 
 BENCHMARK(BM_attention)->Args({8, 256, 12, 64})->Args({8, 128, 12, 64})->Args({8, 64, 12, 64})->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// arg 3: 1 = a bf16 y (the bf16 forward's LayerNorm, read by the next linear as it is)
 void BM_layernorm_modulate(benchmark::State& st) {
     const int64_t N = st.range(0), T = st.range(1), D = st.range(2);
     Tensor x({N, T, D}), sh({N, D}), sc({N, D}), y({N, T, D});
-    for (auto _ : st) dd_layernorm_modulate(x.t, sh.t, sc.t, 1e-6f, y.t);
-    st.counters["GB/s"] = benchmark::Counter(8.0 * N * T * D * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+    dd_tensor* y16 = nullptr;
+    const int64_t ys[3] = {N, T, D};
+    dd_tensor_new(DD_DEVICE_CPU, 0, DD_BF16, 3, ys, &y16);
+    for (auto _ : st) dd_layernorm_modulate(x.t, sh.t, sc.t, 1e-6f, st.range(3) ? y16 : y.t);
+    dd_tensor_free(y16);
+    st.counters["GB/s"] = benchmark::Counter((st.range(3) ? 6.0 : 8.0) * N * T * D * st.iterations() / 1e9,
+                                             benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_layernorm_modulate)->Args({8, 256, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_layernorm_modulate)->Args({8, 256, 768, 0})->Args({8, 256, 768, 1})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_gelu_tanh(benchmark::State& st) {
     const int64_t n = st.range(0);

@@ -94,6 +94,33 @@ TEST_P(SlicedFusedTest, InBlocksGatedResidualIsTheProductThenTheGatedAdd) {
             }
 }
 
+// At DyDiT-B's widths a thread's share of rows runs in pieces that stay in its cache (1536 bf16 hidden columns: 512
+// rows; 768 f32 sums: 256 rows); the pieces' products equal the whole share's, bit for bit.
+TEST_P(SlicedFusedTest, PiecesOfRowsAtDiTBWidthsGiveTheSameBits) {
+    if (backend().device_type != DD_DEVICE_CPU) GTEST_SKIP() << "the CPU's fused forms";
+    const int64_t n = 8, t = 160, k = 768, hidden = 1536, d = 768;
+    const int dt = bf16() ? DD_BF16 : DD_F32;
+    auto up = [&](int64_t rows, int64_t cols) { return upload_f32(backend(), rng.uniform(rows * cols, -1, 1), {rows, cols}); };
+    Tensor x = converted(backend(), upload_f32(backend(), rng.uniform(n * t * k, -1, 1), {n, t, k}), dt);
+    Tensor w1 = up(hidden + 64, k), b1 = up(1, hidden + 64), w2 = up(d, k + 16), b2 = up(1, d), gate = up(n, d);
+    Tensor b1v = view(b1, {hidden + 64}, {1}, 0), b2v = view(b2, {d}, {1}, 0);
+    const Blocks out = {32, hidden}, in = {16, k};
+    Tensor fused = new_tensor(backend(), dt, {n, t, hidden}), parts = new_tensor(backend(), dt, {n, t, hidden});
+    DD_RUN_OP(dd_linear_out_blocks_gelu(x.get(), w1.get(), b1v.get(), out.data(), 1, fused.get()));
+    DD_RUN_OP(dd_linear_out_blocks(x.get(), w1.get(), b1v.get(), out.data(), 1, parts.get()));
+    DD_RUN_OP(dd_gelu_tanh(parts.get(), parts.get()));
+    EXPECT_TRUE(same_bits(download(converted(backend(), fused, DD_F32).get()),
+                          download(converted(backend(), parts, DD_F32).get())))
+        << "fc1 + GELU";
+    const auto h0 = rng.uniform(n * t * d, -1, 1);
+    Tensor h1 = upload_f32(backend(), h0, {n, t, d}), h2 = upload_f32(backend(), h0, {n, t, d});
+    Tensor sum = new_tensor(backend(), DD_F32, {n, t, d});
+    DD_RUN_OP(dd_linear_in_blocks_gated_residual(x.get(), w2.get(), b2v.get(), in.data(), 1, gate.get(), h1.get()));
+    DD_RUN_OP(dd_linear_in_blocks(x.get(), w2.get(), b2v.get(), in.data(), 1, sum.get()));
+    DD_RUN_OP(dd_gated_residual_add(h2.get(), gate.get(), sum.get()));
+    EXPECT_TRUE(same_bits(download<float>(h1.get()), download<float>(h2.get()))) << "fc2 + gated residual";
+}
+
 // Wrong gate, h or x: typed errors naming the tensor, h untouched.
 TEST_P(SlicedFusedTest, BadInputsAreTypedErrors) {
     if (backend().device_type != DD_DEVICE_CPU) GTEST_SKIP() << "the CPU's fused forms";

@@ -158,13 +158,10 @@ class DyDiTEngineTest {
     @ParameterizedTest(name = "groups={0} {1}")
     @CsvSource({"2, FP32", "3, FP32", "2, BF16", "3, BF16"})
     void everyTokenKeptRunsDenselyWithTheGatherPathsBits(int groups, io.dyndit.core.Precision precision) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                precision != io.dyndit.core.Precision.BF16 || io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+        assumeCpuRuns(precision);
         long seed = io.dyndit.testing.Seeds.fresh();
         RandomDiT file = RandomDyDiT.create(CFG, true, 2, groups, 20, seed);
-        Random g = new Random(seed);
-        float[] x = new float[2 * 4 * 8 * 8];
-        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        float[] x = twoLatents(seed);
         try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(precision)) {
             float[] dense = m.forward(x, new float[] {300, 300}, new long[] {1, 4});
             float[] gathered;
@@ -177,6 +174,7 @@ class DyDiTEngineTest {
             assertArrayEquals(gathered, dense, "seed " + seed);
         }
     }
+
     /**
      * Unobserved, width-sliced blocks run the fused sliced linears (GELU on the fc1 slice, gated residual on the proj
      * and fc2 slices); observed, the separate ops and branch outputs: the same bits, in fp32 and in bf16, with every
@@ -185,13 +183,10 @@ class DyDiTEngineTest {
     @ParameterizedTest(name = "tokenBias={0} {1}")
     @CsvSource({"20, FP32", "0.3, FP32", "20, BF16", "0.3, BF16"})
     void fusedSlicedOpsGiveTheSeparateOpsBits(double tokenBias, io.dyndit.core.Precision precision) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                precision != io.dyndit.core.Precision.BF16 || io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+        assumeCpuRuns(precision);
         long seed = io.dyndit.testing.Seeds.fresh();
         RandomDiT file = RandomDyDiT.create(CFG, true, 2, 2, tokenBias, seed);
-        Random g = new Random(seed);
-        float[] x = new float[2 * 4 * 8 * 8];
-        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        float[] x = twoLatents(seed);
         float[] ts = {300, 300};
         long[] y = {1, 4};
         try (DiTModel m = DiTModel.load(file, CFG, Device.cpu()).precision(precision)) {
@@ -202,5 +197,18 @@ class DyDiTEngineTest {
             assertTrue(fused.macs() < 0.99 * fused.staticMacs(), "a width-sliced plan ran");
             assertArrayEquals(parts.out(), fused.out(), "seed " + seed);
         }
+    }
+
+    private static void assumeCpuRuns(io.dyndit.core.Precision precision) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                precision != io.dyndit.core.Precision.BF16 || io.dyndit.testing.Bf16.cpuRuns(), "no bf16 on this CPU");
+    }
+
+    /** Two samples' latents [2,4,8,8] from the seed. */
+    private static float[] twoLatents(long seed) {
+        Random g = new Random(seed);
+        float[] x = new float[2 * 4 * 8 * 8];
+        for (int i = 0; i < x.length; i++) x[i] = (float) g.nextGaussian();
+        return x;
     }
 }
