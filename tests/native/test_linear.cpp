@@ -72,8 +72,8 @@ TEST_P(LinearTest, RowStridedViewsOfXAndY) {
                          ddref::linear(column_slice(base, B * M, XW, K, K), ws, bs, B * M, N, K), gemm()));
 }
 
-// One output column (DyDiT's router's second layer; the CPU's dot-product path): rows of x at a stride, y written at
-// a stride into column 3 of a wider tensor; 2051 rows x K reach the threaded path, 37 do not; with and without bias.
+// One output column (DyDiT's token router's second layer, DiffCR's router): rows of x at a stride, y written at a
+// stride into column 3 of a wider tensor; 37 and 2051 rows, with and without bias.
 TEST_P(LinearTest, SingleOutputColumnFromStridedRows) {
     for (int64_t rows : {int64_t(37), int64_t(2051)})
         for (bool with_bias : {true, false}) {

@@ -58,27 +58,7 @@ dd_status linear_gemm(const char* op, const LinearParams& p, Gemm& g) {
     return DD_OK;
 }
 
-// One output column in fp32 (DyDiT's token router's second layer, 48 -> 1): a dot product a row. oneDNN ran it as
-// a 2048 x 48 x 1 matmul in 150 us, 15x the dot products' time, 12 times a forward.
-dd_status linear_single_output(const LinearParams& p) {
-    const float* x = p.x;
-    const float* w = p.w;
-    float* y = p.y;
-    const int64_t K = p.K, ldx = p.x_row_stride, ldy = p.y_row_stride;
-    const float b = p.bias ? p.bias[0] : 0.f;
-#pragma omp parallel for if (p.M * K >= (1 << 18))
-    for (int64_t m = 0; m < p.M; ++m) {
-        const float* xm = x + m * ldx;
-        float acc = 0.f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t k = 0; k < K; ++k) acc += xm[k] * w[k];
-        y[m * ldy] = acc + b;
-    }
-    return DD_OK;
-}
-
 dd_status linear(const LinearParams& p) {
-    if (p.N == 1 && p.x && p.y && !thread_uses_bf16()) return linear_single_output(p);
     Gemm g{};
     if (dd_status s = linear_gemm("dd_linear", p, g)) return s;
     return gemm("dd_linear", g);
