@@ -73,4 +73,19 @@ inline testing::AssertionResult UntouchedOutside(const std::vector<float>& got, 
     return testing::AssertionSuccess();
 }
 
+// h + gate * r for h [N*T, D], gate [N, D] (empty: 1) and a product r with its bound g: r's error scaled by |gate|,
+// and the fp32 multiply-add's own rounding (2 ulps of its terms, expressed per unit of g.per_magnitude).
+inline ddref::Expected gated_residual(const std::vector<float>& hs, const std::vector<float>& gs,
+                                      const ddref::Expected& r, int64_t T, int64_t D, const Tolerance& g) {
+    ddref::Expected want = ddref::sized(hs.size());
+    for (size_t o = 0; o < hs.size(); ++o) {
+        const int64_t m = (int64_t)o / D, j = (int64_t)o % D;
+        const double gv = gs.empty() ? 1.0 : gs[(size_t)((m / T) * D + j)];
+        want.value[o] = hs[o] + gv * r.value[o];
+        want.magnitude[o] =
+            std::fabs(gv) * r.magnitude[o] + (std::fabs(gv * r.value[o]) + std::fabs(hs[o])) / g.per_magnitude * 1.2e-7;
+    }
+    return want;
+}
+
 }  // namespace ddtest

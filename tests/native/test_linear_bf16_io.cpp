@@ -16,20 +16,6 @@ using namespace ddtest;
 // 1% covers it).
 const double kBf16Out = 1.01 * std::ldexp(1.0, -8);
 
-// h + gate * r for h [N*T, D], gate [N, D] and a product r with its bound: r's error scaled by |gate|, and the fp32
-// multiply-add's own rounding (2 ulps of its terms, expressed per unit of the product's per_magnitude).
-ddref::Expected gated_residual(const std::vector<float>& hs, const std::vector<float>& gs, const ddref::Expected& r,
-                               int64_t T, int64_t D, const Tolerance& g) {
-    ddref::Expected want = ddref::sized(hs.size());
-    for (size_t o = 0; o < hs.size(); ++o) {
-        const int64_t m = (int64_t)o / D, j = (int64_t)o % D;
-        const double gv = gs[(size_t)((m / T) * D + j)];
-        want.value[o] = hs[o] + gv * r.value[o];
-        want.magnitude[o] = std::fabs(gv) * r.magnitude[o] + (std::fabs(gv * r.value[o]) + std::fabs(hs[o])) / g.per_magnitude * 1.2e-7;
-    }
-    return want;
-}
-
 class LinearBf16IoTest : public OpTest {
 protected:
     bool bf16() const { return gemm_precision(backend()) == DD_PRECISION_BF16; }

@@ -30,6 +30,18 @@ protected:
         return h;
     }
     std::vector<float> read_f32(const Tensor& t) { return download(converted(backend(), t, DD_F32).get()); }
+    // A bf16 x [M, x_cols] and a weight w [N, K] with its bias, and the values they hold.
+    struct Operands {
+        std::vector<float> xs, ws, bs;
+        Tensor x, w, b;
+    };
+    Operands operands(int64_t x_cols) {
+        Operands o;
+        o.x = bf16_tensor({M, x_cols}, &o.xs);
+        o.ws = rng.uniform(N * K, -1, 1), o.bs = rng.uniform(N, -1, 1);
+        o.w = upload_f32(backend(), o.ws, {N, K}), o.b = upload_f32(backend(), o.bs, {N});
+        return o;
+    }
     // The sliced products' bound (test_sliced_ops.cpp): K + 8 terms, operands rounded to bf16.
     Tolerance gemm() const { return rounded_operand_gemm(bf16_unit_roundoff(), K + 8, {0, 1e-5, 0}); }
     // True (after checking the error) where this backend or precision refuses bf16 activations.
@@ -46,10 +58,9 @@ protected:
 
 TEST_P(SlicedBf16IoTest, OutBlocksFromBf16IntoBf16AndF32) {
     const int64_t total = ddref::block_total(kOutBlocks);
-    std::vector<float> xs;
-    Tensor x = bf16_tensor({M, K}, &xs);
-    auto ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
-    Tensor w = upload_f32(backend(), ws, {N, K}), b = upload_f32(backend(), bs, {N});
+    const Operands o = operands(K);
+    const auto &xs = o.xs, &ws = o.ws, &bs = o.bs;
+    const Tensor &x = o.x, &w = o.w, &b = o.b;
     Tensor y16 = new_tensor(backend(), DD_BF16, {M, total}), y32 = new_tensor(backend(), DD_F32, {M, total});
     const int nb = (int)kOutBlocks.size() / 2;
     if (refused(dd_linear_out_blocks(x.get(), w.get(), b.get(), kOutBlocks.data(), nb, y16.get()), "dd_linear_out_blocks",
@@ -68,10 +79,9 @@ TEST_P(SlicedBf16IoTest, OutBlocksFromBf16IntoBf16AndF32) {
 
 TEST_P(SlicedBf16IoTest, InBlocksFromBf16) {
     const int64_t total = ddref::block_total(kInBlocks);
-    std::vector<float> xs;
-    Tensor x = bf16_tensor({M, total}, &xs);
-    auto ws = rng.uniform(N * K, -1, 1), bs = rng.uniform(N, -1, 1);
-    Tensor w = upload_f32(backend(), ws, {N, K}), b = upload_f32(backend(), bs, {N});
+    const Operands o = operands(total);
+    const auto &xs = o.xs, &ws = o.ws, &bs = o.bs;
+    const Tensor &x = o.x, &w = o.w, &b = o.b;
     Tensor y = upload_f32(backend(), rng.uniform(M * N, -1, 1), {M, N});
     const int nb = (int)kInBlocks.size() / 2;
     if (refused(dd_linear_in_blocks(x.get(), w.get(), b.get(), kInBlocks.data(), nb, y.get()), "dd_linear_in_blocks",

@@ -1,10 +1,12 @@
-// The width-sliced MLP's fused forms on the CPU, bit for bit the two ops they replace (each of which is checked
-// against the double reference in test_sliced_ops.cpp / test_sliced_bf16_io.cpp): dd_linear_out_blocks_gelu against
-// dd_linear_out_blocks then dd_gelu_tanh, dd_linear_in_blocks_gated_residual against dd_linear_in_blocks then
-// dd_gated_residual_add; in fp32 and bf16, on enough rows to split across threads. Typed refusals elsewhere.
+// The width-sliced MLP's fused forms on the CPU, against the double reference and bit for bit the two ops they
+// replace: dd_linear_out_blocks_gelu (dd_linear_out_blocks then dd_gelu_tanh), dd_linear_in_blocks_gated_residual
+// (dd_linear_in_blocks then dd_gated_residual_add); in fp32 and bf16, on enough rows to split across threads. Typed
+// refusals elsewhere.
+#include <cmath>
 #include <cstring>
 
 #include "compare.h"
+#include "reference.h"
 #include "reference_routing.h"
 #include "test_support.h"
 
@@ -21,10 +23,16 @@ const Blocks kInBlocks = {100, 28, 3, 0, 0, 17, 17, 30, 128, 1};     // columns 
 class SlicedFusedTest : public OpTest {
 protected:
     bool bf16() const { return gemm_precision(backend()) == DD_PRECISION_BF16; }
-    // x [N, T, width] in f32, or in bf16 (bf16 precision: the CPU's bf16 forward)
-    Tensor input(int64_t width, int dtype) {
+    // x [N, T, width] in f32, or in bf16 (bf16 precision: the CPU's bf16 forward); *held: the values it holds
+    Tensor input(int64_t width, int dtype, std::vector<float>* held = nullptr) {
         Tensor x = upload_f32(backend(), rng.uniform(N * T * width, -1, 1), {N, T, width});
-        return dtype == DD_F32 ? std::move(x) : converted(backend(), x, DD_BF16);
+        if (dtype != DD_F32) x = converted(backend(), x, DD_BF16);
+        if (held) *held = download(converted(backend(), x, DD_F32).get());
+        return x;
+    }
+    // The sliced products' bound (test_sliced_ops.cpp): K + 8 terms, operands rounded to bf16 in bf16 precision.
+    Tolerance gemm() const {
+        return rounded_operand_gemm(bf16() ? bf16_unit_roundoff() : 0, K + 8, {1e-5, 1e-5, 0});
     }
     template <class E>
     static bool same_bits(const std::vector<E>& a, const std::vector<E>& b) {
@@ -41,12 +49,14 @@ protected:
 TEST_P(SlicedFusedTest, OutBlocksGeluIsTheProductThenTheGelu) {
     const int64_t total = ddref::block_total(kOutBlocks);
     const int nb = (int)kOutBlocks.size() / 2;
-    Tensor w = upload_f32(backend(), rng.uniform(W * K, -1, 1), {W, K}), b = upload_f32(backend(), rng.uniform(W, -1, 1), {W});
+    const auto ws = rng.uniform(W * K, -1, 1), bs = rng.uniform(W, -1, 1);
+    Tensor w = upload_f32(backend(), ws, {W, K}), b = upload_f32(backend(), bs, {W});
     std::vector<int> dtypes = {DD_F32};
     if (bf16()) dtypes.push_back(DD_BF16);  // bf16 x and hidden, as the bf16 forward's
     for (int dt : dtypes) {
         SCOPED_TRACE(dt == DD_BF16 ? "bf16 x and y" : "f32 x and y");
-        Tensor x = input(K, dt);
+        std::vector<float> xs;
+        Tensor x = input(K, dt, &xs);
         Tensor fused = new_tensor(backend(), dt, {N, T, total}), parts = new_tensor(backend(), dt, {N, T, total});
         const dd_status s = dd_linear_out_blocks_gelu(x.get(), w.get(), b.get(), kOutBlocks.data(), nb, fused.get());
         if (refused(s, "dd_linear_out_blocks_gelu")) return;
@@ -55,8 +65,14 @@ TEST_P(SlicedFusedTest, OutBlocksGeluIsTheProductThenTheGelu) {
         DD_RUN_OP(dd_gelu_tanh(parts.get(), parts.get()));
         if (dt == DD_F32) EXPECT_TRUE(same_bits(download<float>(fused.get()), download<float>(parts.get())));
         else EXPECT_TRUE(same_bits(download<uint16_t>(fused.get()), download<uint16_t>(parts.get())));
-        // and the GELU did happen: negative products gave values in (-0.171, 0] (GELU's minimum is -0.170)
+        // against the double reference: the product's bound through |gelu'| <= 1.13, the fp32 GELU's 1e-5; a bf16 y
+        // adds the bf16 kernel's 1.2e-4 (cpu_kernels.h) and its rounding's half ulp
         const std::vector<float> y = download(converted(backend(), fused, DD_F32).get());
+        const Tolerance g = gemm();
+        const double rtol = dt == DD_BF16 ? 1.2e-4 + 1.01 * std::ldexp(1.0, -8) : 1e-5;
+        EXPECT_TRUE(AllClose(y, ddref::gelu_tanh_of(ddref::linear_out_blocks(xs, ws, bs, kOutBlocks, N * T, K)),
+                             {rtol, 1.01 * g.per_magnitude, 1e-12}));
+        // and the GELU did happen: negative products gave values in (-0.171, 0] (GELU's minimum is -0.170)
         size_t negative = 0;
         for (float v : y) negative += v < 0.f;
         EXPECT_GT(negative, y.size() / 8);
@@ -66,8 +82,9 @@ TEST_P(SlicedFusedTest, OutBlocksGeluIsTheProductThenTheGelu) {
 
 TEST_P(SlicedFusedTest, InBlocksGatedResidualIsTheProductThenTheGatedAdd) {
     const int64_t total = ddref::block_total(kInBlocks);
-    Tensor w = upload_f32(backend(), rng.uniform(D * K, -1, 1), {D, K}), b = upload_f32(backend(), rng.uniform(D, -1, 1), {D});
-    Tensor gate = upload_f32(backend(), rng.uniform(N * D, -2, 2), {N, D});
+    const auto ws = rng.uniform(D * K, -1, 1), bs = rng.uniform(D, -1, 1), gs = rng.uniform(N * D, -2, 2);
+    Tensor w = upload_f32(backend(), ws, {D, K}), b = upload_f32(backend(), bs, {D});
+    Tensor gate = upload_f32(backend(), gs, {N, D});
     const auto h0 = rng.uniform(N * T * D, -1, 1);
     std::vector<int> dtypes = {DD_F32};
     if (bf16()) dtypes.push_back(DD_BF16);
@@ -76,7 +93,8 @@ TEST_P(SlicedFusedTest, InBlocksGatedResidualIsTheProductThenTheGatedAdd) {
             for (int nb : {(int)kInBlocks.size() / 2, 0}) {  // 0 blocks: h += gate * bias
                 SCOPED_TRACE(std::string(dt == DD_BF16 ? "bf16 x" : "f32 x") + (gated ? ", gate" : ", no gate") +
                              ", " + std::to_string(nb) + " blocks");
-                Tensor x = input(nb ? total : 0, dt);
+                std::vector<float> xs;
+                Tensor x = input(nb ? total : 0, dt, &xs);
                 Tensor fused = upload_f32(backend(), h0, {N, T, D}), parts = upload_f32(backend(), h0, {N, T, D});
                 Tensor sum = new_tensor(backend(), DD_F32, {N, T, D});
                 const dd_tensor* g = gated ? gate.get() : nullptr;
@@ -88,6 +106,13 @@ TEST_P(SlicedFusedTest, InBlocksGatedResidualIsTheProductThenTheGatedAdd) {
                 DD_RUN_OP(dd_gated_residual_add(parts.get(), g, sum.get()));
                 const std::vector<float> got = download<float>(fused.get());
                 EXPECT_TRUE(same_bits(got, download<float>(parts.get())));
+                const Blocks used(kInBlocks.begin(), kInBlocks.begin() + 2 * nb);
+                const Tolerance tol = gemm();
+                EXPECT_TRUE(AllClose(got,
+                                     gated_residual(h0, gated ? gs : std::vector<float>{},
+                                                    ddref::linear_in_blocks(xs, ws, bs, used, N * T, D, K), T, D, tol),
+                                     {0, tol.per_magnitude, 0}))
+                    << "against the double reference";
                 size_t changed = 0;
                 for (size_t i = 0; i < got.size(); ++i) changed += got[i] != h0[i];
                 EXPECT_GT(changed, got.size() * 9 / 10);
