@@ -304,6 +304,57 @@ class OpsTest {
         }
     }
 
+    /**
+     * The fused width-sliced MLP ops from Java: h += gate * (x W[:, cols]^T + b) against the double reference on the CPU;
+     * a wrong gate is a ShapeMismatchException naming 'gate' and h is untouched; CUDA devices refuse both ops with
+     * UnsupportedOnDeviceException (the forward runs the separate ops there), and the process goes on.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void fusedSlicedOpsMatchTheReferenceOrAreRefusedWithTypedErrors(Device dev) {
+        TestData d = new TestData();
+        int n = 2, t = 7, k = 24, dm = 12;
+        long[] cols = {16, 5, 2, 6}; // 11 columns of W [dm, k]: 16..20 and 2..7
+        int kept = 11;
+        float[] xs = d.gaussian(n * t * kept, 1), ws = d.gaussian(dm * k, 0.3), bs = d.gaussian(dm, 1);
+        float[] hs = d.gaussian(n * t * dm, 1), gs = d.gaussian(n * dm, 1);
+        try (Scope s = Scope.open()) {
+            Tensor x = s.of(dev, xs, n, t, kept), w = s.of(dev, ws, dm, k), b = s.of(dev, bs, dm);
+            Tensor h = s.of(dev, hs, n, t, dm), gate = s.of(dev, gs, n, dm), badGate = s.of(dev, gs, dm, n);
+            if (dev.isCuda()) {
+                UnsupportedOnDeviceException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        UnsupportedOnDeviceException.class, () -> Ops.linearInBlocksGatedResidual(x, w, b, cols, gate, h));
+                org.junit.jupiter.api.Assertions.assertTrue(
+                        e.getMessage().contains("dd_linear_in_blocks_gated_residual"), e.getMessage());
+                org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOnDeviceException.class,
+                        () -> Ops.linearOutBlocksGelu(h, s.of(dev, ws, k, dm), null, new long[] {0, 4},
+                                s.empty(dev, DType.F32, n, t, 4)));
+                return;
+            }
+            ShapeMismatchException e = org.junit.jupiter.api.Assertions.assertThrows(ShapeMismatchException.class,
+                    () -> Ops.linearInBlocksGatedResidual(x, w, b, cols, badGate, h));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'gate'"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(hs, h.toFloatArray(), "h untouched by the refused call");
+            Ops.linearInBlocksGatedResidual(x, w, b, cols, gate, h);
+            double[] ref = new double[hs.length], bound = new double[hs.length];
+            for (int r = 0; r < n * t; r++)
+                for (int o = 0; o < dm; o++) {
+                    double acc = bs[o], mag = Math.abs(bs[o]);
+                    int c = 0;
+                    for (int blk = 0; blk < cols.length; blk += 2)
+                        for (int j = 0; j < cols[blk + 1]; j++, c++) {
+                            double p = (double) xs[r * kept + c] * ws[o * k + (int) cols[blk] + j];
+                            acc += p;
+                            mag += Math.abs(p);
+                        }
+                    double g = gs[(r / t) * dm + o];
+                    ref[r * dm + o] = hs[r * dm + o] + g * acc;
+                    bound[r * dm + o] = Math.abs(g) * mag + Math.abs(hs[r * dm + o]); // assertWithin: 2e-6 of it
+                }
+            assertWithin(d, ref, h.toFloatArray(), bound, "fused in-blocks gated residual");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {
