@@ -174,6 +174,12 @@ DD_API dd_status dd_copy(const dd_tensor* src, dd_tensor* dst);
  * weights are then packed once into oneDNN's preferred layout; on CUDA bf16 x is copied straight into the GEMM's
  * bf16 tiles. */
 DD_API dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
+/* dd_linear whose rows do not depend on each other: y[m,j] = x[m,:] . w[j,:] + bias[j], each by the same operations
+ * whatever the number of rows, the other rows and the thread count (dd_linear's GEMM may reduce in another order for
+ * another M). f32 x, w, bias, y at every GEMM precision (x, w, bias, y as dd_linear; bf16 x: DD_ERR_DTYPE). The
+ * conditioning's linears: the adaLN of several sampling steps made at once, one read of the weights, equal bit for bit
+ * to each step's own. CPU only (DD_ERR_UNSUPPORTED on CUDA devices). */
+DD_API dd_status dd_linear_row_invariant(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y);
 /* dd_linear with the op that follows it in a DiT block fused into the GEMM (CUDA: the GEMM's epilogue, no pass
  * over y of its own; the CPU: dd_linear then the separate op, bit for bit). x, w, bias as in dd_linear.
  *   dd_linear_gelu:           y = gelu_tanh(x @ w^T + bias), y as in dd_linear (dd_gelu_tanh's function; on CUDA

@@ -272,6 +272,9 @@ struct Backend {
     // dd_linear_in_blocks_gated_residual), bit for bit the separate ops; null: unsupported.
     dd_status (*linear_out_blocks_gelu)(const BlockLinearParams&) = nullptr;
     dd_status (*linear_in_blocks_gated_residual)(const BlockLinearParams&) = nullptr;
+    // dd_linear_row_invariant: f32 x, w, y; each row of y by the same operations whatever the other rows (null:
+    // unsupported).
+    dd_status (*linear_row_invariant)(const LinearParams&) = nullptr;
 };
 
 // The backend of a device type (the cuda-emu plugin is loaded on first use); throws dd::Error when the

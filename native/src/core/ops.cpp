@@ -114,6 +114,15 @@ dd_status dd_linear(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bia
     });
 }
 
+dd_status dd_linear_row_invariant(const dd_tensor* x, const dd_tensor* w, const dd_tensor* bias, dd_tensor* y) {
+    return dd::guard("dd_linear_row_invariant", [&] {
+        OpCheck c("dd_linear_row_invariant");
+        const dd::LinearParams p = dd::check_linear(c, x, w, bias, y, "y", -1, false);
+        if (p.x_bf16) c.error(DD_ERR_DTYPE, "tensor 'x' is bf16, expected f32");
+        return run(c, c.backend().linear_row_invariant, p);
+    });
+}
+
 dd_status dd_layernorm_modulate(const dd_tensor* x, const dd_tensor* shift, const dd_tensor* scale, float eps,
                                 dd_tensor* y) {
     return dd::guard("dd_layernorm_modulate", [&] {

@@ -40,6 +40,7 @@ dd_status add_broadcast(const AddBroadcastParams& p);
 // linear_ops.cpp
 dd_status linear(const LinearParams& p);
 dd_status linear_epilogue(const LinearEpilogueParams& e);
+dd_status linear_row_invariant(const LinearParams& p);
 
 // sliced_ops.cpp
 dd_status linear_out_blocks(const BlockLinearParams& p);
@@ -264,6 +265,7 @@ const Backend cpu = {
     true,  // sliced_bf16_io: in the bf16 GEMM precision
     linear_out_blocks_gelu,
     linear_in_blocks_gated_residual,
+    linear_row_invariant,
 };
 
 }  // namespace

@@ -51,6 +51,11 @@ struct Kernels {
     // layernorm_modulate_row into bf16: its f32 values rounded as round_bf16 rounds them (bit for bit)
     void (*layernorm_modulate_row_bf16)(const float* x, uint16_t* y, const float* shift, const float* scale, int64_t D,
                                         float eps);
+    // y[m, j] = x[m,:] . w[j,:] (+ bias[j]) for m < M, j < N (rows at strides x_rs, w_rs, y_rs), each by the same
+    // operations whatever M, N and the other rows: one vector accumulator over k (the tail zero-filled), its lanes summed
+    // in order, then the bias added
+    void (*linear_rows)(const float* x, int64_t x_rs, int64_t M, const float* w, int64_t w_rs, int64_t N, int64_t K,
+                        const float* bias, float* y, int64_t y_rs);
 };
 
 const Kernels& kernels();  // the best set for this CPU (DYNDIT_ISA=sse2|avx2|avx512 forces one)

@@ -93,4 +93,19 @@ dd_status linear_epilogue(const LinearEpilogueParams& e) {
     return DD_OK;
 }
 
+// Blocks of 64 rows of w split between the threads, each output by the ISA's linear_rows kernel: a row of y never
+// depends on M or the thread count (the adaLN conditioning, made for several steps at once or for one, gives the same
+// bits). Memory-bound at a few rows, as the GEMV it replaces (DiT-B/2's adaLN: 170 MB of fp32 weights a forward).
+dd_status linear_row_invariant(const LinearParams& p) {
+    const Kernels& k = kernels();
+    const int64_t chunk = 64, chunks = (p.N + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (p.M * p.N * p.K >= (1 << 16))
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t j0 = c * chunk;
+        k.linear_rows(p.x, p.x_row_stride, p.M, p.w + j0 * p.w_row_stride, p.w_row_stride, std::min(chunk, p.N - j0),
+                      p.K, p.bias ? p.bias + j0 : nullptr, p.y + j0, p.y_row_stride);
+    }
+    return DD_OK;
+}
+
 }  // namespace dd::cpu

@@ -21,6 +21,25 @@ public final class Ops {
     }
 
     /**
+     * y = x W^T + bias as {@link #linear}, each row of y computed by the same operations whatever the other rows and
+     * their number (a GEMM may reduce in another order for another row count): f32 only, at every GEMM precision;
+     * memory-bound at a few rows. The conditioning's linears, made for several sampling steps at once with each step's
+     * own bits. CPU only ({@link UnsupportedOnDeviceException} on CUDA devices).
+     */
+    public static void linearRowInvariant(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_linear_row_invariant(l.of(x), l.of(w), l.of(bias), l.of(y)));
+        }
+    }
+
+    /** dst = src, converted element-wise where the dtypes differ (dd_copy); same shape, any strides. */
+    public static void copy(Tensor src, Tensor dst) {
+        try (Leases l = new Leases()) {
+            NativeErrors.check(DynditNative.dd_copy(l.of(src), l.of(dst)));
+        }
+    }
+
+    /**
      * y = gelu_tanh(x W^T + bias), as {@link #linear} then {@link #geluTanh} (one pass on CUDA: the GEMM's epilogue;
      * on the CPU those two ops bit for bit, bf16 activations included: dyndit.h).
      */

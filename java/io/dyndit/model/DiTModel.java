@@ -516,6 +516,7 @@ public final class DiTModel implements AutoCloseable {
         gemm.apply();
         double staticMacs = staticMacs(n);
         ForwardCache cache = ctx.cache(cacheSpec, ws);
+        ctx.prepareConditioning(ws, t, y, gemm.rowInvariantConditioning(), weights);
         if (cache == null && cudaGraphs && device.isCuda() && observer == ForwardObserver.NONE
                 && ForwardGraphs.hostFree(plan, traced)) {
             Result r = ctx.graphs.run(device, ctx.pass, ws, wsKey, plan, gemm.precision(), trace);
@@ -715,10 +716,19 @@ public final class DiTModel implements AutoCloseable {
      * the context's workspace until the next step). The model may still be closed meanwhile: later calls then fail.
      */
     io.dyndit.sampling.Denoiser.Reservation reserve() {
+        return reserve(null);
+    }
+
+    /** As reserve(), for a generation that evaluates these model timesteps in order (null: not announced). */
+    io.dyndit.sampling.Denoiser.Reservation reserve(long[] modelTimesteps) {
         return lifecycle.whileOpen(() -> {
             ContextPool<ExecutionContext>.Lease l = contexts.acquire();
             l.context().resetCaches();
-            return l::close;
+            l.context().upcoming(modelTimesteps);
+            return () -> {
+                l.context().upcoming(null);
+                l.close();
+            };
         });
     }
 

@@ -70,7 +70,11 @@ final class ForwardPass {
         if (stepCache) { // the probe: block 0's modulated input
             Ranges.push("step cache");
             ws.selectBlock(0);
-            Ops.linear(ws.cSilu, w.blocks[0].adaW(), w.blocks[0].adaB(), ws.ada);
+            if (ws.conditioningSlot >= 0) {
+                adaLN(ws); // every block's, from the table
+            } else { // block 0's alone (a reused step needs no more); row- and column-wise the bits of adaLN's
+                conditioningLinear(ws.cSilu, w.blocks[0].adaW(), w.blocks[0].adaB(), ws.ada);
+            }
             Ops.layerNormModulate(ws.h, ws.adaChunks[0], ws.adaChunks[1], LN_EPS, ws.u);
             macs += (double) n * 6 * d * d;
             boolean reuse = cache.reuseStep(ws.u.toFloatArray());
@@ -89,9 +93,9 @@ final class ForwardPass {
         boolean blockCache = cache != null && cache.spec.kind() == CacheSpec.Kind.BLOCK;
         TokenCache tokens = cache == null ? null : cache.tokens;
         boolean fullStep = blockCache ? cache.fullStep() : tokens == null || tokens.fullStep();
-        // Every block's adaLN depends on the conditioning alone: one GEMV for all of them (its weights are stored
-        // back to back, DiTWeights.adaAllW), instead of one skinny launch per block.
-        Ops.linear(ws.cSilu, w.adaAllW, w.adaAllB, ws.adaAll);
+        if (!stepCache || ws.conditioningSlot < 0) {
+            adaLN(ws);
+        }
         for (int i = 0; i < c.depth(); i++) {
             LayerPlan lp = plan.layer(i);
             String name = "block." + i + ".";
@@ -145,7 +149,9 @@ final class ForwardPass {
     /** The final layer (adaLN, LayerNorm, linear, unpatchify) after the blocks; returns the forward's MACs. */
     private double finish(ForwardWorkspace ws, PatchGeometry g, double macs, ForwardObserver obs) {
         int n = ws.batch;
-        Ops.linear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
+        if (ws.conditioningSlot < 0) { // else adaLN copied it with the blocks'
+            conditioningLinear(ws.cSilu, w.finalAdaW, w.finalAdaB, ws.finalAda);
+        }
         obs.onTensor("final.adaLN", ws.finalAda);
         Ops.layerNormModulate(ws.h, ws.finalShift, ws.finalScale, LN_EPS, ws.u);
         Ops.linear(ws.u, g.finalW(), g.finalB(), ws.finalTokens);
@@ -153,6 +159,28 @@ final class ForwardPass {
         Ops.unpatchify(ws.finalTokens, g.patch(), ws.out);
         long d = c.hiddenSize(), rows = (long) n * g.tokens();
         return macs + n * 2.0 * d * d + rows * d * g.patch() * g.patch() * c.outChannels();
+    }
+
+    /**
+     * Every block's adaLN (and the final layer's, when from the table): it depends on the conditioning alone, so one
+     * product for all blocks (their weights back to back, DiTWeights.adaAllW), or the rows a generation made ahead
+     * for this step (ConditioningTable, the same bits).
+     */
+    private void adaLN(ForwardWorkspace ws) {
+        if (ws.conditioningSlot >= 0) {
+            ws.conditioning().copy(ws.conditioningSlot, ws.adaAll, ws.finalAda);
+        } else {
+            conditioningLinear(ws.cSilu, w.adaAllW, w.adaAllB, ws.adaAll);
+        }
+    }
+
+    /** The conditioning's linears: row-invariant where the table may serve them (GemmControl), else plain. */
+    private void conditioningLinear(Tensor x, Tensor wt, Tensor b, Tensor y) {
+        if (gemm.rowInvariantConditioning()) {
+            Ops.linearRowInvariant(x, wt, b, y);
+        } else {
+            Ops.linear(x, wt, b, y);
+        }
     }
 
     private double embed(ForwardWorkspace ws, ForwardObserver obs) {
@@ -164,9 +192,9 @@ final class ForwardPass {
         obs.onTensor("x_tokens", ws.h);
         Ops.timestepEmbedding(ws.t, 10000f, ws.tFreq);
         obs.onTensor("t_freq", ws.tFreq);
-        Ops.linear(ws.tFreq, w.t0W, w.t0B, ws.t1);
+        conditioningLinear(ws.tFreq, w.t0W, w.t0B, ws.t1);
         Ops.silu(ws.t1, ws.t1);
-        Ops.linear(ws.t1, w.t2W, w.t2B, ws.c);
+        conditioningLinear(ws.t1, w.t2W, w.t2B, ws.c);
         obs.onTensor("t_emb", ws.c);
         Ops.gatherRows(w.labelTable, ws.y, ws.yEmb);
         obs.onTensor("y_emb", ws.yEmb);

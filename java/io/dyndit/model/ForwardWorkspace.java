@@ -84,7 +84,27 @@ final class ForwardWorkspace implements AutoCloseable {
         System.arraycopy(adaBlockChunks[b], 0, adaChunks, 0, 6);
     }
 
+    /**
+     * The generation's conditioning rows made ahead, planned on first use (null: none fit); the forward copies its
+     * adaLN from slot {@link #conditioningSlot} when that is >= 0 and makes it itself otherwise.
+     */
+    ConditioningTable conditioning() {
+        if (!conditioningPlanned) {
+            conditioningPlanned = true;
+            conditioning = ConditioningTable.plan(config, batch, device);
+        }
+        return conditioning;
+    }
+
+    private final DiTConfig config;
+    private final Device device;
+    private ConditioningTable conditioning;
+    private boolean conditioningPlanned;
+    int conditioningSlot = -1;
+
     ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
+        config = cfg;
+        device = dev;
         MemoryCheck.require(dev, bytes(cfg, geometry, n),
                 () -> "the forward workspace for batch " + n + " at patch " + geometry.patch());
         try {
@@ -186,6 +206,9 @@ final class ForwardWorkspace implements AutoCloseable {
 
     @Override
     public void close() {
+        if (conditioning != null) {
+            conditioning.close();
+        }
         scope.close();
     }
 }

@@ -42,6 +42,16 @@ final class GemmControl {
         return !device.isCuda();
     }
 
+    /**
+     * Whether the conditioning's linears (timestep MLP, adaLN) run row-invariant ({@code Ops.linearRowInvariant}: a
+     * step's rows equal whether made alone or with other steps', so a generation makes them ahead in one pass over the
+     * weights, {@link ConditioningTable}): the CPU in fp32 (bf16 keeps them in oneDNN's bf16 products; CUDA has no
+     * such op).
+     */
+    boolean rowInvariantConditioning() {
+        return !device.isCuda() && precision != Precision.BF16;
+    }
+
     /** Before an evaluation: the model's precision (another model on the device may have changed it). */
     void apply() {
         device.setGemmPrecision(precision);

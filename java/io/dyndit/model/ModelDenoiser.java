@@ -38,6 +38,11 @@ final class ModelDenoiser implements DeviceDenoiser {
     }
 
     @Override
+    public Reservation reserve(long[] modelTimesteps) {
+        return m.reserve(modelTimesteps);
+    }
+
+    @Override
     public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
         CacheSpec cache = step < this.cache.fromStep() ? CacheSpec.NONE : this.cache;
         float[] t = new float[y.length];

@@ -127,6 +127,8 @@ public final class DynditNative {
 
     // ---- ops ----
     public static native int dd_linear(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias, dd_tensor y);
+    public static native int dd_linear_row_invariant(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias,
+            dd_tensor y);
     public static native int dd_layernorm_modulate(@Const dd_tensor x, @Const dd_tensor shift, @Const dd_tensor scale,
             float eps, dd_tensor y);
     public static native int dd_linear_gelu(@Const dd_tensor x, @Const dd_tensor w, @Const dd_tensor bias, dd_tensor y);

@@ -24,6 +24,16 @@ public interface Denoiser {
     }
 
     /**
+     * As {@link #reserve()}, for a generation that evaluates these model timesteps in this order (loop step k at
+     * {@code modelTimesteps[k]}): an implementation may prepare per-step work ahead (the models: the adaLN
+     * conditioning of several steps in one pass over its weights, bit for bit what each step makes alone). Default:
+     * {@link #reserve()}.
+     */
+    default Reservation reserve(long[] modelTimesteps) {
+        return reserve();
+    }
+
+    /**
      * Model output for latents {@code x} [N,C,I,I] (row-major) at loop step {@code step} (0 = first step),
      * original-scale timestep {@code modelTimestep} (the same for the whole batch) and labels {@code y} [N].
      * With {@code cfgScale} != 1 the batch is the official guidance layout [z; z] with y = [labels; null]

@@ -42,7 +42,7 @@ public final class DiffusionSampler {
     }
 
     public GenerationResult generate(GenerationRequest r) {
-        try (Denoiser.Reservation held = denoiser.reserve()) {
+        try (Denoiser.Reservation held = denoiser.reserve(modelTimesteps(r.sampler(), r.steps()))) {
             return run(r);
         }
     }

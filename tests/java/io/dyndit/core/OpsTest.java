@@ -355,6 +355,54 @@ class OpsTest {
         }
     }
 
+    /**
+     * The row-invariant linear: the double reference's values (K = 24: (K + 1) 2^-24 of sum |terms| is within
+     * assertWithin's 2e-6), a row alone the same bits as among 13, bf16 x a typed error naming x; CUDA devices refuse it.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void rowInvariantLinearMatchesTheReferenceRowByRow(Device dev) {
+        TestData d = new TestData();
+        int m = 13, n = 37, k = 24;
+        float[] xs = d.gaussian(m * k, 1), ws = d.gaussian(n * k, 0.3), bs = d.gaussian(n, 1);
+        try (Scope s = Scope.open()) {
+            Tensor x = s.of(dev, xs, m, k), w = s.of(dev, ws, n, k), b = s.of(dev, bs, n), y = s.empty(dev, DType.F32, m, n);
+            if (dev.isCuda()) {
+                UnsupportedOnDeviceException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        UnsupportedOnDeviceException.class, () -> Ops.linearRowInvariant(x, w, b, y));
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("dd_linear_row_invariant"),
+                        e.getMessage());
+                return;
+            }
+            Ops.linearRowInvariant(x, w, b, y);
+            float[] got = y.toFloatArray();
+            double[] ref = new double[m * n], bound = new double[m * n];
+            for (int r = 0; r < m; r++)
+                for (int o = 0; o < n; o++) {
+                    double acc = bs[o], mag = Math.abs(bs[o]);
+                    for (int j = 0; j < k; j++) {
+                        double p = (double) xs[r * k + j] * ws[o * k + j];
+                        acc += p;
+                        mag += Math.abs(p);
+                    }
+                    ref[r * n + o] = acc;
+                    bound[r * n + o] = mag;
+                }
+            assertWithin(d, ref, got, bound, "row-invariant linear");
+            int row = d.random.nextInt(m);
+            Tensor x1 = s.of(dev, java.util.Arrays.copyOfRange(xs, row * k, (row + 1) * k), 1, k);
+            Tensor y1 = s.empty(dev, DType.F32, 1, n);
+            Ops.linearRowInvariant(x1, w, b, y1);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(got, row * n, (row + 1) * n),
+                    y1.toFloatArray(), "row " + row + " alone vs among " + m + " (seed " + d.seed + ")");
+            try (Tensor xb = x.convert(DType.BF16)) {
+                DTypeMismatchException e = org.junit.jupiter.api.Assertions.assertThrows(DTypeMismatchException.class,
+                        () -> Ops.linearRowInvariant(xb, w, b, y));
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("devices")
     void gatherAndGatedScatterAddWithRepeats(Device dev) {
