@@ -22,44 +22,6 @@ class ConditioningTableTest {
     private static final DiTConfig CFG = DyDiTEngineTest.CFG;
     private static final long[] LABELS = {1, 3, 0, 4};
 
-    /** The model's denoiser minus the announcement of its timesteps: every step makes its own conditioning. */
-    private record StepByStep(Denoiser d) implements Denoiser {
-        @Override
-        public Reservation reserve() {
-            return d.reserve();
-        }
-
-        @Override
-        public Evaluation evaluate(float[] x, long[] y, int step, long modelTimestep, double cfgScale) {
-            return d.evaluate(x, y, step, modelTimestep, cfgScale);
-        }
-
-        @Override
-        public int inChannels() {
-            return d.inChannels();
-        }
-
-        @Override
-        public int inputSize() {
-            return d.inputSize();
-        }
-
-        @Override
-        public int outChannels() {
-            return d.outChannels();
-        }
-
-        @Override
-        public long nullClass() {
-            return d.nullClass();
-        }
-
-        @Override
-        public double staticMacsPerSample() {
-            return d.staticMacsPerSample();
-        }
-    }
-
     @Test
     void conditioningMadeAheadGivesEachStepsOwnBits() {
         long seed = io.dyndit.testing.Seeds.fresh();
@@ -72,7 +34,7 @@ class ConditioningTableTest {
                     for (String spec : new String[] {"none", "step:0.3", "token:0.5,refresh=3"}) {
                         Denoiser d = m.denoiser(null, CacheSpec.parse(spec));
                         float[] ahead = new DiffusionSampler(d).generate(r).samples();
-                        float[] own = new DiffusionSampler(new StepByStep(d)).generate(r).samples();
+                        float[] own = new DiffusionSampler(PlainDenoiser.stepByStep(d)).generate(r).samples();
                         assertArrayEquals(own, ahead, spec + " " + sampler + " (seed " + seed + ")");
                     }
                     // the table was used: it holds the last window, the final step's rows among them

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dyndit.core.Device;
 import io.dyndit.core.Precision;
 import io.dyndit.sampling.Cancellation;
-import io.dyndit.sampling.Denoiser;
 import io.dyndit.sampling.DiffusionSampler;
 import io.dyndit.sampling.GenerationCancelledException;
 import io.dyndit.sampling.GenerationRequest;
@@ -25,40 +24,6 @@ import org.junit.jupiter.api.Test;
 class DeviceLoopTest {
     private static final DiTConfig CFG = DyDiTEngineTest.CFG;
 
-    /** The model's denoiser seen as a plain (host) Denoiser. */
-    private static Denoiser hostOnly(Denoiser d) {
-        return new Denoiser() {
-            @Override
-            public Evaluation evaluate(float[] x, long[] y, int step, long t, double cfg) {
-                return d.evaluate(x, y, step, t, cfg);
-            }
-
-            @Override
-            public int inChannels() {
-                return d.inChannels();
-            }
-
-            @Override
-            public int inputSize() {
-                return d.inputSize();
-            }
-
-            @Override
-            public int outChannels() {
-                return d.outChannels();
-            }
-
-            @Override
-            public long nullClass() {
-                return d.nullClass();
-            }
-
-            @Override
-            public double staticMacsPerSample() {
-                return d.staticMacsPerSample();
-            }
-        };
-    }
 
     /**
      * The update ops equal the Java update except that exp may differ by an ulp between Java and the C library, which
@@ -73,7 +38,7 @@ class DeviceLoopTest {
             GenerationRequest r = GenerationRequest.builder().labels(1, 3).steps(6).sampler(sampler).eta(0.5)
                     .cfgScale(3.0).seed(seed).build();
             GenerationResult onDevice = new DiffusionSampler(m.denoiser()).generate(r);
-            GenerationResult onHost = new DiffusionSampler(hostOnly(m.denoiser())).generate(r);
+            GenerationResult onHost = new DiffusionSampler(PlainDenoiser.hostOnly(m.denoiser())).generate(r);
             float[] a = onDevice.samples(), b = onHost.samples();
             assertEquals(b.length, a.length);
             for (int i = 0; i < a.length; i++) {
