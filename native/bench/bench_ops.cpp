@@ -43,6 +43,17 @@ BENCHMARK(BM_linear)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The conditioning's row-invariant linear beside oneDNN's (arg 3 = 1) at DiT-B/2's adaLN of every block (55296 x 768,
+// 170 MB of fp32 weights): one guided image's 2 rows a step, 8 rows, and a 20-step window of 40 rows made at once.
+void BM_adaln(benchmark::State& st) {
+    const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
+    Tensor x({M, K}), w({N, K}, 0.02f), b({N}), y({M, N});
+    for (auto _ : st) st.range(3) ? dd_linear(x.t, w.t, b.t, y.t) : dd_linear_row_invariant(x.t, w.t, b.t, y.t);
+    st.counters["weights GB/s"] = benchmark::Counter(4.0 * N * K * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+    st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * N * K * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_adaln)->ArgsProduct({{2, 8, 40}, {55296}, {768}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The same product in bf16 (oneDNN bf16 matmul; the bf16 roofline the attention below compares with).
 void BM_linear_bf16(benchmark::State& st) {
     if (dd_set_gemm_precision(DD_DEVICE_CPU, DD_PRECISION_BF16) != DD_OK) return st.SkipWithError(dd_last_error());
@@ -242,6 +253,34 @@ void BM_attention_with_key_mass(benchmark::State& st) {
     st.counters["GFLOP/s"] =
         benchmark::Counter(4.0 * N * H * T * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
+// A token-cached step's attention: the chosen queries [N,k] (a fresh packed qkv) against every token's keys and values
+// in the cache of one of 12 blocks in turn (as a step visits them: out of L2, rows 3D apart).
+void BM_attention_cached_kv(benchmark::State& st) {
+    const int64_t N = st.range(0), T = st.range(1), k = st.range(2), H = 12, Dh = 64, D = H * Dh, blocks = 12;
+    Tensor qkv({N, k, 3 * D}), o({N, k, H, Dh});
+    std::vector<Tensor*> caches;
+    for (int64_t i = 0; i < blocks; ++i) caches.push_back(new Tensor({N, T, 3 * D}));
+    auto view = [&](dd_tensor* base, int64_t rows, int64_t off) {
+        dd_tensor* v = nullptr;
+        const int64_t shape[4] = {N, rows, H, Dh}, strides[4] = {rows * 3 * D, 3 * D, Dh, 1};
+        dd_tensor_view(base, 4, shape, strides, off, &v);
+        return v;
+    };
+    dd_tensor* q = view(qkv.t, k, 0);
+    std::vector<dd_tensor*> ks, vs;
+    for (Tensor* c : caches) ks.push_back(view(c->t, T, D)), vs.push_back(view(c->t, T, 2 * D));
+    int64_t i = 0;
+    for (auto _ : st) {
+        dd_attention(q, ks[i], vs[i], 0.125f, o.t);
+        i = (i + 1) % blocks;
+    }
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(4.0 * N * H * k * T * Dh * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+    dd_tensor_free(q);
+    for (int64_t j = 0; j < blocks; ++j) dd_tensor_free(ks[j]), dd_tensor_free(vs[j]), delete caches[j];
+}
+BENCHMARK(BM_attention_cached_kv)->Args({2, 256, 64})->Args({2, 256, 52})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 BENCHMARK(BM_attention_with_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_attention_key_mass)->Args({2, 256, 12, 64})->Args({2, 256, 16, 72})->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -33,6 +33,12 @@ final class ForwardWorkspace implements AutoCloseable {
     /** bf16 twins of qkv and attn for the fused full-width blocks in bf16 precision. */
     final AttentionBuffers bf16;
     private final Map<ViewKey, Tensor> views = new HashMap<>();
+    private final DiTConfig config;
+    private final Device device;
+    private ConditioningTable conditioning; // planned on first use (null: none fits)
+    private boolean conditioningPlanned;
+    /** This forward's slot of {@link #conditioning()}, or -1: the forward makes its own adaLN. */
+    int conditioningSlot = -1;
     private final Tensor fc1Bf16, uBf16; // bf16 twins of fc1 (the bf16 forwards' MLP hidden) and u (the CPU's)
 
     /**
@@ -95,12 +101,6 @@ final class ForwardWorkspace implements AutoCloseable {
         }
         return conditioning;
     }
-
-    private final DiTConfig config;
-    private final Device device;
-    private ConditioningTable conditioning;
-    private boolean conditioningPlanned;
-    int conditioningSlot = -1;
 
     ForwardWorkspace(DiTConfig cfg, PatchGeometry geometry, Device dev, int n) {
         config = cfg;
